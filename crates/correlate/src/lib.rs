@@ -1,0 +1,1 @@
+//! correlate: see DESIGN.md's layout table.

@@ -1,0 +1,490 @@
+//! The normalised event every source produces and every detector reads.
+
+use crate::field::{Field, FieldRef};
+use crate::symbol::Sym;
+use crate::time::Timestamp;
+use crate::value::{Value, ValueRef};
+use serde::Serialize;
+use serde::ser::SerializeMap;
+use std::net::IpAddr;
+use std::sync::Arc;
+
+/// What kind of activity an event records; detectors route on it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EventKind {
+    /// A process started (Sysmon 1, Security 4688, auditd execve).
+    ProcessStart,
+    /// A network connection or flow with addresses (Zeek conn, NetFlow, Sysmon 3, 5156).
+    Network,
+    /// A DNS query (Zeek dns, Sysmon 22, DNS server logs).
+    Dns,
+    /// An HTTP request (Zeek http, proxy logs).
+    Http,
+    /// A TLS handshake (Zeek ssl).
+    Tls,
+    /// A file was created or written (Sysmon 11, Zeek files).
+    File,
+    /// Script content (PowerShell 4104, AMSI).
+    Script,
+    /// A scheduled task or cron job was created or changed.
+    ScheduledTask,
+    /// A logon or authentication.
+    Authentication,
+    /// A cloud or SaaS audit record.
+    Cloud,
+    /// Anything else.
+    #[default]
+    Other,
+}
+
+/// Where a record came from: the file and the byte offset (or record number for
+/// container formats such as EVTX), so every alert can point back at its evidence.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
+pub struct Origin {
+    /// The file path as given by the user (shared between the events of one file).
+    pub file: Arc<str>,
+    /// Byte offset of the record in the (decompressed) stream, or EVTX record id.
+    pub offset: u64,
+}
+
+/// The Sigma logsource an event belongs to, as interned names (`product`,
+/// `category`, `service`), set by the source so rules route without string work.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct LogSource {
+    /// e.g. `windows`, `linux`, `zeek`, `aws`.
+    pub product: Option<Sym>,
+    /// e.g. `process_creation`, `network_connection`, `dns`.
+    pub category: Option<Sym>,
+    /// e.g. `sysmon`, `security`, `powershell`, `conn`.
+    pub service: Option<Sym>,
+}
+
+impl LogSource {
+    /// Builds a logsource from names (interned).
+    pub fn new(product: Option<&str>, category: Option<&str>, service: Option<&str>) -> Self {
+        LogSource {
+            product: product.and_then(Sym::intern),
+            category: category.and_then(Sym::intern),
+            service: service.and_then(Sym::intern),
+        }
+    }
+}
+
+/// The source-native record: keys as interned symbols, values as found.
+///
+/// Nested objects are flattened to dotted keys (`id.orig_h`); EVTX `EventData`
+/// children appear under their own names (`Image`, `CommandLine`) as Sigma expects.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Native {
+    pairs: Vec<(Sym, Value)>,
+}
+
+impl Native {
+    /// An empty record with room for `n` fields.
+    pub fn with_capacity(n: usize) -> Self {
+        Native {
+            pairs: Vec::with_capacity(n),
+        }
+    }
+
+    /// Adds a field; names past the symbol cap are dropped (see [`Sym`]).
+    pub fn push(&mut self, name: &str, value: Value) {
+        if let Some(sym) = Sym::intern(name) {
+            self.pairs.push((sym, value));
+        }
+    }
+
+    /// Adds a field by symbol.
+    pub fn push_sym(&mut self, sym: Sym, value: Value) {
+        self.pairs.push((sym, value));
+    }
+
+    /// The first value under `sym`.
+    pub fn get(&self, sym: Sym) -> Option<&Value> {
+        self.pairs.iter().find(|(s, _)| *s == sym).map(|(_, v)| v)
+    }
+
+    /// The first value under `name` (string lookup: for tools and tests, not hot paths).
+    pub fn get_by_name(&self, name: &str) -> Option<&Value> {
+        Sym::lookup(name).and_then(|sym| self.get(sym))
+    }
+
+    /// All fields in record order.
+    pub fn iter(&self) -> impl Iterator<Item = (Sym, &Value)> {
+        self.pairs.iter().map(|(s, v)| (*s, v))
+    }
+
+    /// Number of fields.
+    pub fn len(&self) -> usize {
+        self.pairs.len()
+    }
+
+    /// Whether the record has no fields.
+    pub fn is_empty(&self) -> bool {
+        self.pairs.is_empty()
+    }
+}
+
+/// Process facts (Sysmon 1, 4688, auditd).
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct ProcessInfo {
+    /// Process id.
+    pub pid: Option<u64>,
+    /// Image path.
+    pub executable: Option<String>,
+    /// Image base name.
+    pub name: Option<String>,
+    /// Command line.
+    pub command_line: Option<String>,
+    /// PE original file name.
+    pub original_file_name: Option<String>,
+    /// Parent image path.
+    pub parent_executable: Option<String>,
+    /// Parent command line.
+    pub parent_command_line: Option<String>,
+    /// Working directory.
+    pub working_directory: Option<String>,
+}
+
+/// Network facts of a connection, flow, or request.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct NetworkInfo {
+    /// Originator address.
+    pub source_ip: Option<IpAddr>,
+    /// Originator port (ICMP type for ICMP, as Zeek does).
+    pub source_port: Option<u16>,
+    /// Responder address.
+    pub destination_ip: Option<IpAddr>,
+    /// Responder port.
+    pub destination_port: Option<u16>,
+    /// Responder name when known (HTTP host, SNI, DNS answer, proxy target).
+    pub destination_domain: Option<String>,
+    /// Payload bytes sent by the originator.
+    pub source_bytes: Option<u64>,
+    /// Payload bytes sent by the responder.
+    pub destination_bytes: Option<u64>,
+    /// Packets sent by the originator.
+    pub source_packets: Option<u64>,
+    /// Packets sent by the responder.
+    pub destination_packets: Option<u64>,
+    /// Transport: tcp, udp, icmp.
+    pub transport: Option<String>,
+    /// Application protocol as detected.
+    pub protocol: Option<String>,
+    /// Direction as the source classified it.
+    pub direction: Option<String>,
+    /// Connection state (Zeek conn_state vocabulary).
+    pub state: Option<String>,
+    /// Duration in seconds.
+    pub duration_s: Option<f64>,
+}
+
+/// DNS facts.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct DnsInfo {
+    /// Query name.
+    pub question_name: Option<String>,
+    /// Query type name (A, AAAA, TXT, NULL, CNAME...).
+    pub question_type: Option<String>,
+    /// Response code name (NOERROR, NXDOMAIN...).
+    pub response_code: Option<String>,
+    /// Answers as text.
+    pub answers: Vec<String>,
+}
+
+/// HTTP facts.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct HttpInfo {
+    /// Full URL.
+    pub url_full: Option<String>,
+    /// URL host.
+    pub url_domain: Option<String>,
+    /// URL path and query.
+    pub url_path: Option<String>,
+    /// Method.
+    pub method: Option<String>,
+    /// Request body bytes.
+    pub request_body_bytes: Option<u64>,
+    /// Response body bytes.
+    pub response_body_bytes: Option<u64>,
+    /// Status code.
+    pub status_code: Option<u16>,
+    /// User agent.
+    pub user_agent: Option<String>,
+}
+
+/// Cloud audit facts.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct CloudInfo {
+    /// aws, azure, gcp, m365, github...
+    pub provider: Option<String>,
+    /// Account or tenant id.
+    pub account_id: Option<String>,
+    /// Region.
+    pub region: Option<String>,
+    /// Service (s3, exchange, sharepoint...).
+    pub service: Option<String>,
+}
+
+/// One normalised record.
+///
+/// Typed common fields live in members (grouped, boxed where sparse); everything
+/// else the source said stays in [`Native`]. [`Event::get`] reads either by a
+/// [`FieldRef`] resolved once per rule.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Event {
+    /// Event time.
+    pub timestamp: Timestamp,
+    /// Activity kind, for routing.
+    pub kind: EventKind,
+    /// Sigma logsource, for routing.
+    pub logsource: LogSource,
+    /// File and offset of the record.
+    pub origin: Option<Origin>,
+    /// Windows event id or other numeric code.
+    pub code: Option<u32>,
+    /// Provider name.
+    pub provider: Option<String>,
+    /// Channel or log path.
+    pub channel: Option<String>,
+    /// Dataset (`windows.sysmon`, `zeek.conn`...).
+    pub dataset: Option<String>,
+    /// Action verb.
+    pub action: Option<String>,
+    /// Outcome.
+    pub outcome: Option<String>,
+    /// Host name.
+    pub host_name: Option<String>,
+    /// Host IP.
+    pub host_ip: Option<IpAddr>,
+    /// User name.
+    pub user_name: Option<String>,
+    /// User domain.
+    pub user_domain: Option<String>,
+    /// Process facts.
+    pub process: Option<Box<ProcessInfo>>,
+    /// Network facts.
+    pub network: Option<Box<NetworkInfo>>,
+    /// DNS facts.
+    pub dns: Option<Box<DnsInfo>>,
+    /// HTTP facts.
+    pub http: Option<Box<HttpInfo>>,
+    /// TLS SNI.
+    pub tls_server_name: Option<String>,
+    /// File path the event is about.
+    pub file_path: Option<String>,
+    /// File size.
+    pub file_size: Option<u64>,
+    /// Script block text.
+    pub script_text: Option<String>,
+    /// Cloud facts.
+    pub cloud: Option<Box<CloudInfo>>,
+    /// Free text message.
+    pub message: Option<String>,
+    /// The source-native record.
+    pub native: Native,
+}
+
+fn s(v: &Option<String>) -> Option<ValueRef<'_>> {
+    v.as_deref().map(ValueRef::Str)
+}
+
+fn u(v: Option<u64>) -> Option<ValueRef<'static>> {
+    v.map(ValueRef::UInt)
+}
+
+impl Event {
+    /// Reads a field resolved at compile time.
+    pub fn get(&self, field: FieldRef) -> Option<ValueRef<'_>> {
+        match field {
+            FieldRef::Canonical(f) => self.get_canonical(f),
+            FieldRef::Native(sym) => self.native.get(sym).map(Value::as_ref),
+        }
+    }
+
+    /// Reads a typed common field.
+    pub fn get_canonical(&self, field: Field) -> Option<ValueRef<'_>> {
+        let p = self.process.as_deref();
+        let n = self.network.as_deref();
+        let d = self.dns.as_deref();
+        let h = self.http.as_deref();
+        let c = self.cloud.as_deref();
+        match field {
+            Field::Timestamp => Some(ValueRef::Int(self.timestamp.0)),
+            Field::EventCode => self.code.map(|c| ValueRef::Int(c as i64)),
+            Field::EventProvider => s(&self.provider),
+            Field::EventChannel => s(&self.channel),
+            Field::EventDataset => s(&self.dataset),
+            Field::EventAction => s(&self.action),
+            Field::EventOutcome => s(&self.outcome),
+            Field::EventDuration => n?.duration_s.map(ValueRef::Float),
+            Field::HostName => s(&self.host_name),
+            Field::HostIp => self.host_ip.map(ValueRef::Ip),
+            Field::UserName => s(&self.user_name),
+            Field::UserDomain => s(&self.user_domain),
+            Field::ProcessPid => u(p?.pid),
+            Field::ProcessExecutable => s(&p?.executable),
+            Field::ProcessName => s(&p?.name),
+            Field::ProcessCommandLine => s(&p?.command_line),
+            Field::ProcessOriginalFileName => s(&p?.original_file_name),
+            Field::ProcessParentExecutable => s(&p?.parent_executable),
+            Field::ProcessParentCommandLine => s(&p?.parent_command_line),
+            Field::ProcessWorkingDirectory => s(&p?.working_directory),
+            Field::FilePath => s(&self.file_path),
+            Field::FileSize => u(self.file_size),
+            Field::SourceIp => n?.source_ip.map(ValueRef::Ip),
+            Field::SourcePort => n?.source_port.map(|p| ValueRef::UInt(p as u64)),
+            Field::SourceBytes => u(n?.source_bytes),
+            Field::SourcePackets => u(n?.source_packets),
+            Field::DestinationIp => n?.destination_ip.map(ValueRef::Ip),
+            Field::DestinationPort => n?.destination_port.map(|p| ValueRef::UInt(p as u64)),
+            Field::DestinationDomain => s(&n?.destination_domain),
+            Field::DestinationBytes => u(n?.destination_bytes),
+            Field::DestinationPackets => u(n?.destination_packets),
+            Field::NetworkTransport => s(&n?.transport),
+            Field::NetworkProtocol => s(&n?.protocol),
+            Field::NetworkDirection => s(&n?.direction),
+            Field::ConnectionState => s(&n?.state),
+            Field::DnsQuestionName => s(&d?.question_name),
+            Field::DnsQuestionType => s(&d?.question_type),
+            Field::DnsResponseCode => s(&d?.response_code),
+            Field::DnsAnswers => d
+                .filter(|d| !d.answers.is_empty())
+                .map(|d| ValueRef::StrList(&d.answers)),
+            Field::UrlFull => s(&h?.url_full),
+            Field::UrlDomain => s(&h?.url_domain),
+            Field::UrlPath => s(&h?.url_path),
+            Field::HttpRequestMethod => s(&h?.method),
+            Field::HttpRequestBodyBytes => u(h?.request_body_bytes),
+            Field::HttpResponseBodyBytes => u(h?.response_body_bytes),
+            Field::HttpResponseStatusCode => h?.status_code.map(|c| ValueRef::UInt(c as u64)),
+            Field::UserAgent => s(&h?.user_agent),
+            Field::TlsServerName => s(&self.tls_server_name),
+            Field::ScriptBlockText => s(&self.script_text),
+            Field::CloudProvider => s(&c?.provider),
+            Field::CloudAccountId => s(&c?.account_id),
+            Field::CloudRegion => s(&c?.region),
+            Field::CloudService => s(&c?.service),
+            Field::Message => s(&self.message),
+        }
+    }
+
+    /// The process facts, created empty on first use (for sources filling them).
+    pub fn process_mut(&mut self) -> &mut ProcessInfo {
+        self.process.get_or_insert_with(Default::default)
+    }
+
+    /// The network facts, created empty on first use.
+    pub fn network_mut(&mut self) -> &mut NetworkInfo {
+        self.network.get_or_insert_with(Default::default)
+    }
+
+    /// The DNS facts, created empty on first use.
+    pub fn dns_mut(&mut self) -> &mut DnsInfo {
+        self.dns.get_or_insert_with(Default::default)
+    }
+
+    /// The HTTP facts, created empty on first use.
+    pub fn http_mut(&mut self) -> &mut HttpInfo {
+        self.http.get_or_insert_with(Default::default)
+    }
+
+    /// The cloud facts, created empty on first use.
+    pub fn cloud_mut(&mut self) -> &mut CloudInfo {
+        self.cloud.get_or_insert_with(Default::default)
+    }
+
+    /// Bytes sent out by the originator, when known.
+    pub fn bytes_out(&self) -> Option<u64> {
+        self.network.as_ref().and_then(|n| n.source_bytes)
+    }
+
+    /// Destination domain, else HTTP host, else TLS SNI.
+    pub fn destination_name(&self) -> Option<&str> {
+        self.network
+            .as_ref()
+            .and_then(|n| n.destination_domain.as_deref())
+            .or_else(|| self.http.as_ref().and_then(|h| h.url_domain.as_deref()))
+            .or(self.tls_server_name.as_deref())
+    }
+}
+
+/// Serialises an event as one flat JSON object with canonical names as keys, then
+/// the native fields under `native` — the `events --format jsonl` shape.
+impl Serialize for Event {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        map.serialize_entry("@timestamp", &self.timestamp)?;
+        map.serialize_entry("event.kind", &self.kind)?;
+        for field in &Field::ALL[1..] {
+            if let Some(value) = self.get_canonical(*field) {
+                if *field == Field::EventDuration {
+                    // ECS: nanoseconds.
+                    if let Some(secs) = value.as_f64() {
+                        map.serialize_entry(field.name(), &((secs * 1e9).round() as i64))?;
+                    }
+                    continue;
+                }
+                map.serialize_entry(field.name(), &value)?;
+            }
+        }
+        let ls = &self.logsource;
+        if let Some(p) = ls.product {
+            map.serialize_entry("log.product", p.name())?;
+        }
+        if let Some(c) = ls.category {
+            map.serialize_entry("log.category", c.name())?;
+        }
+        if let Some(sv) = ls.service {
+            map.serialize_entry("log.service", sv.name())?;
+        }
+        if let Some(origin) = &self.origin {
+            map.serialize_entry("log.file.path", &*origin.file)?;
+            map.serialize_entry("log.offset", &origin.offset)?;
+        }
+        if !self.native.is_empty() {
+            map.serialize_entry("native", &NativeJson(&self.native))?;
+        }
+        map.end()
+    }
+}
+
+struct NativeJson<'a>(&'a Native);
+
+impl Serialize for NativeJson<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(self.0.len()))?;
+        for (sym, value) in self.0.iter() {
+            map.serialize_entry(sym.name(), value)?;
+        }
+        map.end()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn get_reads_canonical_and_native() {
+        let mut event = Event::default();
+        event.process_mut().command_line = Some("rclone copy x mega:".into());
+        event.native.push("CommandLine", Value::from("rclone copy x mega:"));
+        let canonical = FieldRef::resolve("process.command_line").unwrap();
+        let native = FieldRef::resolve("CommandLine").unwrap();
+        assert_eq!(event.get(canonical), event.get(native));
+        assert_eq!(event.get(FieldRef::resolve("missing").unwrap()), None);
+    }
+
+    #[test]
+    fn serialises_flat() {
+        let mut event = Event::default();
+        event.network_mut().source_bytes = Some(42);
+        event.network_mut().duration_s = Some(1.5);
+        let json = serde_json::to_value(&event).unwrap();
+        assert_eq!(json["source.bytes"], 42);
+        assert_eq!(json["event.duration"], 1_500_000_000i64);
+        assert!(json.get("destination.ip").is_none());
+    }
+}

@@ -1,0 +1,325 @@
+//! A detector's finding, and its JSONL `alert` shape (DESIGN.md output contract).
+
+use crate::event::Origin;
+use crate::time::Timestamp;
+use serde::Serialize;
+use serde::ser::SerializeMap;
+use std::net::IpAddr;
+
+/// Alert severity, ordered from least to most severe.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Context only.
+    #[default]
+    Informational,
+    /// Worth a look when correlated.
+    Low,
+    /// Suspicious.
+    Medium,
+    /// Likely malicious.
+    High,
+    /// Act now.
+    Critical,
+}
+
+impl Severity {
+    /// The severity a 0-100 score falls in.
+    pub fn from_score(score: u8) -> Severity {
+        match score {
+            0..=19 => Severity::Informational,
+            20..=39 => Severity::Low,
+            40..=69 => Severity::Medium,
+            70..=89 => Severity::High,
+            _ => Severity::Critical,
+        }
+    }
+
+    /// A typical score for a Sigma level.
+    pub fn base_score(self) -> u8 {
+        match self {
+            Severity::Informational => 10,
+            Severity::Low => 30,
+            Severity::Medium => 50,
+            Severity::High => 75,
+            Severity::Critical => 90,
+        }
+    }
+
+    /// Parses a Sigma `level` (`informational`, `low`, `medium`, `high`, `critical`).
+    pub fn from_sigma_level(level: &str) -> Option<Severity> {
+        match level.trim().to_ascii_lowercase().as_str() {
+            "informational" | "info" => Some(Severity::Informational),
+            "low" => Some(Severity::Low),
+            "medium" => Some(Severity::Medium),
+            "high" => Some(Severity::High),
+            "critical" => Some(Severity::Critical),
+            _ => None,
+        }
+    }
+
+    /// Lower-case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Informational => "informational",
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+            Severity::Critical => "critical",
+        }
+    }
+}
+
+/// The automated-exfiltration chain, in order; an incident reports the furthest reached.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Stage {
+    /// Data gathered (file discovery, collection scripts, mass reads).
+    #[default]
+    Collection,
+    /// Data compressed or staged for transfer (T1560, T1074).
+    Staging,
+    /// Scheduled tasks, cron, scripts or transfer tools set to run (T1053, T1059).
+    Automation,
+    /// Data left (T1020, T1041, T1048, T1567).
+    Exfiltration,
+}
+
+impl Stage {
+    /// Lower-case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Stage::Collection => "collection",
+            Stage::Staging => "staging",
+            Stage::Automation => "automation",
+            Stage::Exfiltration => "exfiltration",
+        }
+    }
+}
+
+/// A pointer to a record behind a signal.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
+pub struct RecordRef {
+    /// Source file.
+    pub file: String,
+    /// Byte offset (or EVTX record id).
+    pub offset: u64,
+}
+
+impl From<&Origin> for RecordRef {
+    fn from(origin: &Origin) -> Self {
+        RecordRef {
+            file: origin.file.to_string(),
+            offset: origin.offset,
+        }
+    }
+}
+
+/// Most records kept as evidence per signal; the count beyond is kept in `records_total`.
+pub const MAX_EVIDENCE_RECORDS: usize = 20;
+
+/// One finding: a Sigma match or an analytic's verdict, with the evidence behind it.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Signal {
+    /// Stable id (see [`Signal::assign_id`]); same input, same id.
+    pub id: String,
+    /// When the behaviour happened (event time).
+    pub timestamp: Timestamp,
+    /// `sigma` or an analytic's name (`volume`, `cadence`...).
+    pub detector: String,
+    /// Rule id (Sigma id, or `exfilguard.<detector>.<what>`).
+    pub rule_id: String,
+    /// Rule title.
+    pub rule_name: String,
+    /// Rule author(s), credited as Sigma's licence asks.
+    pub rule_author: Option<String>,
+    /// Rule tags (Sigma tags).
+    pub rule_tags: Vec<String>,
+    /// 0-100.
+    pub score: u8,
+    /// Severity.
+    pub severity: Severity,
+    /// Chain stage this finding evidences.
+    pub stage: Stage,
+    /// Host name.
+    pub host_name: Option<String>,
+    /// Host IP.
+    pub host_ip: Option<IpAddr>,
+    /// User.
+    pub user_name: Option<String>,
+    /// Destination IP.
+    pub destination_ip: Option<IpAddr>,
+    /// Destination domain.
+    pub destination_domain: Option<String>,
+    /// Destination port.
+    pub destination_port: Option<u16>,
+    /// Bytes sent out that this finding covers, when it is about a transfer.
+    pub bytes_out: Option<u64>,
+    /// Transfers (connections/requests) this finding covers.
+    pub transfers: Option<u64>,
+    /// ATT&CK technique ids, e.g. `["T1020"]`.
+    pub techniques: Vec<String>,
+    /// The numbers behind the finding (baseline, ratio, intervals...).
+    pub evidence: serde_json::Map<String, serde_json::Value>,
+    /// Records behind the finding (at most [`MAX_EVIDENCE_RECORDS`]).
+    pub records: Vec<RecordRef>,
+    /// How many records were behind it in all.
+    pub records_total: u64,
+    /// Set when an allow-list entry matched: its reason. The score is already lowered.
+    pub allowed: Option<String>,
+}
+
+impl Signal {
+    /// Adds a record to the evidence, keeping at most [`MAX_EVIDENCE_RECORDS`].
+    pub fn add_record(&mut self, origin: Option<&Origin>) {
+        self.records_total += 1;
+        if let Some(origin) = origin
+            && self.records.len() < MAX_EVIDENCE_RECORDS
+        {
+            self.records.push(origin.into());
+        }
+    }
+
+    /// Sets score and the severity that goes with it.
+    pub fn set_score(&mut self, score: u8) {
+        self.score = score.min(100);
+        self.severity = Severity::from_score(self.score);
+    }
+
+    /// Computes the stable id from what the finding is about (FNV-1a, fixed seed), so
+    /// the same input gives the same ids in every run and thread count.
+    pub fn assign_id(&mut self) {
+        let mut h = Fnv::new();
+        h.write(self.detector.as_bytes());
+        h.write(self.rule_id.as_bytes());
+        h.write(&self.timestamp.0.to_le_bytes());
+        h.write(self.host_name.as_deref().unwrap_or("").as_bytes());
+        h.write(self.host_ip.map(|ip| ip.to_string()).unwrap_or_default().as_bytes());
+        h.write(self.user_name.as_deref().unwrap_or("").as_bytes());
+        h.write(self.destination_ip.map(|ip| ip.to_string()).unwrap_or_default().as_bytes());
+        h.write(self.destination_domain.as_deref().unwrap_or("").as_bytes());
+        if let Some(record) = self.records.first() {
+            h.write(record.file.as_bytes());
+            h.write(&record.offset.to_le_bytes());
+        }
+        self.id = format!("alert-{:016x}", h.finish());
+    }
+}
+
+/// FNV-1a 64: a tiny stable hash for ids (not for hash tables).
+#[derive(Clone, Copy, Debug)]
+pub struct Fnv(u64);
+
+impl Fnv {
+    /// A fresh hasher.
+    pub fn new() -> Self {
+        Fnv(0xcbf2_9ce4_8422_2325)
+    }
+    /// Feeds bytes (with a separator so that field boundaries count).
+    pub fn write(&mut self, bytes: &[u8]) {
+        for b in bytes.iter().chain(std::iter::once(&0xffu8)) {
+            self.0 ^= *b as u64;
+            self.0 = self.0.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+    /// The hash.
+    pub fn finish(self) -> u64 {
+        self.0
+    }
+}
+
+impl Default for Fnv {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// The JSONL `alert` record: `{"kind":"alert", ...}` with the contract's keys; keys
+/// with no value are omitted. `evidence.records` lists the records behind it.
+impl Serialize for Signal {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        map.serialize_entry("kind", "alert")?;
+        map.serialize_entry("id", &self.id)?;
+        map.serialize_entry("@timestamp", &self.timestamp)?;
+        map.serialize_entry("detector", &self.detector)?;
+        map.serialize_entry("rule.id", &self.rule_id)?;
+        map.serialize_entry("rule.name", &self.rule_name)?;
+        if let Some(author) = &self.rule_author {
+            map.serialize_entry("rule.author", author)?;
+        }
+        if !self.rule_tags.is_empty() {
+            map.serialize_entry("rule.tags", &self.rule_tags)?;
+        }
+        map.serialize_entry("score", &self.score)?;
+        map.serialize_entry("severity", &self.severity)?;
+        map.serialize_entry("stage", &self.stage)?;
+        if let Some(v) = &self.host_name {
+            map.serialize_entry("host.name", v)?;
+        }
+        if let Some(v) = &self.host_ip {
+            map.serialize_entry("host.ip", &v.to_string())?;
+        }
+        if let Some(v) = &self.user_name {
+            map.serialize_entry("user.name", v)?;
+        }
+        if let Some(v) = &self.destination_ip {
+            map.serialize_entry("destination.ip", &v.to_string())?;
+        }
+        if let Some(v) = &self.destination_domain {
+            map.serialize_entry("destination.domain", v)?;
+        }
+        if let Some(v) = &self.destination_port {
+            map.serialize_entry("destination.port", v)?;
+        }
+        map.serialize_entry("threat.technique.id", &self.techniques)?;
+        let mut evidence = self.evidence.clone();
+        if let Some(bytes) = self.bytes_out {
+            evidence.entry("bytes_out").or_insert(bytes.into());
+        }
+        if let Some(n) = self.transfers {
+            evidence.entry("transfers").or_insert(n.into());
+        }
+        if let Some(reason) = &self.allowed {
+            evidence.insert("allow_listed".into(), reason.clone().into());
+        }
+        evidence.insert(
+            "records".into(),
+            serde_json::to_value(&self.records).unwrap_or_default(),
+        );
+        if self.records_total as usize > self.records.len() {
+            evidence.insert("records_total".into(), self.records_total.into());
+        }
+        map.serialize_entry("evidence", &evidence)?;
+        map.end()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn alert_json_has_contract_keys_and_omits_absent() {
+        let mut signal = Signal {
+            detector: "volume".into(),
+            rule_id: "exfilguard.volume.burst".into(),
+            rule_name: "Outbound burst".into(),
+            host_name: Some("ws1".into()),
+            techniques: vec!["T1020".into()],
+            ..Default::default()
+        };
+        signal.set_score(80);
+        signal.assign_id();
+        let json = serde_json::to_value(&signal).unwrap();
+        assert_eq!(json["kind"], "alert");
+        assert_eq!(json["severity"], "high");
+        assert_eq!(json["host.name"], "ws1");
+        assert!(json.get("user.name").is_none());
+        assert_eq!(json["threat.technique.id"][0], "T1020");
+        assert!(json["evidence"]["records"].is_array());
+        let id = signal.id.clone();
+        signal.assign_id();
+        assert_eq!(signal.id, id);
+    }
+}

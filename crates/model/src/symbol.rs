@@ -1,0 +1,97 @@
+//! Interned field names of source-native records.
+//!
+//! A native record stores its keys as [`Sym`]s, so a rule that names a native field
+//! (`Image`, `id.orig_h`) resolves the name to a `Sym` once, when it is compiled, and
+//! per event compares integers. The table is process-wide and append-only; it is
+//! capped so that hostile input with endless distinct key names cannot grow it
+//! without bound (names past the cap are reported by [`Sym::intern`] as `None`).
+
+use std::collections::HashMap;
+use std::sync::{OnceLock, RwLock};
+
+/// An interned field name. Cheap to copy and compare.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Sym(pub u32);
+
+/// Most distinct native field names kept; see the module docs.
+pub const MAX_SYMBOLS: usize = 1 << 18;
+
+struct Table {
+    by_name: HashMap<&'static str, Sym>,
+    by_lower: HashMap<String, Vec<Sym>>,
+    names: Vec<&'static str>,
+}
+
+fn table() -> &'static RwLock<Table> {
+    static TABLE: OnceLock<RwLock<Table>> = OnceLock::new();
+    TABLE.get_or_init(|| {
+        RwLock::new(Table {
+            by_name: HashMap::new(),
+            by_lower: HashMap::new(),
+            names: Vec::new(),
+        })
+    })
+}
+
+impl Sym {
+    /// Interns `name`, returning its symbol; `None` only when the table is full.
+    pub fn intern(name: &str) -> Option<Sym> {
+        if let Some(sym) = Self::lookup(name) {
+            return Some(sym);
+        }
+        let mut table = table().write().unwrap_or_else(|e| e.into_inner());
+        if let Some(sym) = table.by_name.get(name) {
+            return Some(*sym);
+        }
+        if table.names.len() >= MAX_SYMBOLS {
+            return None;
+        }
+        let leaked: &'static str = Box::leak(name.to_owned().into_boxed_str());
+        let sym = Sym(table.names.len() as u32);
+        table.names.push(leaked);
+        table.by_name.insert(leaked, sym);
+        table
+            .by_lower
+            .entry(leaked.to_ascii_lowercase())
+            .or_default()
+            .push(sym);
+        Some(sym)
+    }
+
+    /// The symbol of `name` if some record or rule has interned it already.
+    pub fn lookup(name: &str) -> Option<Sym> {
+        let table = table().read().unwrap_or_else(|e| e.into_inner());
+        table.by_name.get(name).copied()
+    }
+
+    /// Every interned symbol whose name equals `name` ignoring ASCII case.
+    pub fn lookup_ignore_case(name: &str) -> Vec<Sym> {
+        let table = table().read().unwrap_or_else(|e| e.into_inner());
+        table
+            .by_lower
+            .get(&name.to_ascii_lowercase())
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// The name this symbol stands for.
+    pub fn name(self) -> &'static str {
+        let table = table().read().unwrap_or_else(|e| e.into_inner());
+        table.names.get(self.0 as usize).copied().unwrap_or("")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn interning_is_stable() {
+        let a = Sym::intern("CommandLine").unwrap();
+        assert_eq!(Sym::intern("CommandLine"), Some(a));
+        assert_eq!(a.name(), "CommandLine");
+        assert_eq!(Sym::lookup("CommandLine"), Some(a));
+        assert!(Sym::lookup_ignore_case("commandline").contains(&a));
+        assert_ne!(Sym::intern("Image"), Some(a));
+    }
+}

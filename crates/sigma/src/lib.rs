@@ -1,0 +1,1 @@
+//! sigma: see DESIGN.md's layout table.

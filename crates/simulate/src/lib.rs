@@ -1,0 +1,1 @@
+//! simulate: see DESIGN.md's layout table.

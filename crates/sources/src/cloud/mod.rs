@@ -1,0 +1,1 @@
+//! Cloud and SaaS audit log readers (CloudTrail, Microsoft 365, GitHub, ...).
