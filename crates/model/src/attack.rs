@@ -38,7 +38,10 @@ pub fn technique_name(id: &str) -> Option<&'static str> {
 pub fn technique_from_tag(tag: &str) -> Option<String> {
     let rest = tag.strip_prefix("attack.")?;
     let bytes = rest.as_bytes();
-    if bytes.len() >= 5 && (bytes[0] == b't' || bytes[0] == b'T') && bytes[1..5].iter().all(u8::is_ascii_digit) {
+    if bytes.len() >= 5
+        && (bytes[0] == b't' || bytes[0] == b'T')
+        && bytes[1..5].iter().all(u8::is_ascii_digit)
+    {
         Some(rest.to_ascii_uppercase())
     } else {
         None
@@ -51,7 +54,10 @@ mod tests {
 
     #[test]
     fn tags_to_ids() {
-        assert_eq!(technique_from_tag("attack.t1059.001").as_deref(), Some("T1059.001"));
+        assert_eq!(
+            technique_from_tag("attack.t1059.001").as_deref(),
+            Some("T1059.001")
+        );
         assert_eq!(technique_from_tag("attack.exfiltration"), None);
         assert_eq!(technique_name("T1020"), Some("Automated Exfiltration"));
     }

@@ -230,7 +230,9 @@ impl Config {
             }
         }
         if !matches!(self.output.exit_code_counts.as_str(), "any" | "escalate") {
-            return Err(invalid("output.exit_code_counts must be \"any\" or \"escalate\"".into()));
+            return Err(invalid(
+                "output.exit_code_counts must be \"any\" or \"escalate\"".into(),
+            ));
         }
         Ok(())
     }

@@ -470,7 +470,9 @@ mod tests {
     fn get_reads_canonical_and_native() {
         let mut event = Event::default();
         event.process_mut().command_line = Some("rclone copy x mega:".into());
-        event.native.push("CommandLine", Value::from("rclone copy x mega:"));
+        event
+            .native
+            .push("CommandLine", Value::from("rclone copy x mega:"));
         let canonical = FieldRef::resolve("process.command_line").unwrap();
         let native = FieldRef::resolve("CommandLine").unwrap();
         assert_eq!(event.get(canonical), event.get(native));

@@ -10,7 +10,8 @@ pub struct Networks {
 }
 
 /// The default internal ranges: RFC 1918 and IPv6 unique local addresses.
-pub const DEFAULT_INTERNAL: [&str; 4] = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7"];
+pub const DEFAULT_INTERNAL: [&str; 4] =
+    ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7"];
 
 impl Default for Networks {
     fn default() -> Self {

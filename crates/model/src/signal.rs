@@ -194,9 +194,19 @@ impl Signal {
         h.write(self.rule_id.as_bytes());
         h.write(&self.timestamp.0.to_le_bytes());
         h.write(self.host_name.as_deref().unwrap_or("").as_bytes());
-        h.write(self.host_ip.map(|ip| ip.to_string()).unwrap_or_default().as_bytes());
+        h.write(
+            self.host_ip
+                .map(|ip| ip.to_string())
+                .unwrap_or_default()
+                .as_bytes(),
+        );
         h.write(self.user_name.as_deref().unwrap_or("").as_bytes());
-        h.write(self.destination_ip.map(|ip| ip.to_string()).unwrap_or_default().as_bytes());
+        h.write(
+            self.destination_ip
+                .map(|ip| ip.to_string())
+                .unwrap_or_default()
+                .as_bytes(),
+        );
         h.write(self.destination_domain.as_deref().unwrap_or("").as_bytes());
         if let Some(record) = self.records.first() {
             h.write(record.file.as_bytes());

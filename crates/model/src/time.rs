@@ -144,13 +144,19 @@ mod tests {
         ] {
             assert_eq!(Timestamp::parse(text), Some(expected), "{text}");
         }
-        assert_eq!(Timestamp::parse("2026-11-23T21:18:05+01:00"), Some(expected));
+        assert_eq!(
+            Timestamp::parse("2026-11-23T21:18:05+01:00"),
+            Some(expected)
+        );
         assert_eq!(Timestamp::parse("garbage"), None);
     }
 
     #[test]
     fn formats_rfc3339_utc() {
         assert_eq!(Timestamp::from_secs(0).to_rfc3339(), "1970-01-01T00:00:00Z");
-        assert_eq!(Timestamp(1_500_000).to_rfc3339(), "1970-01-01T00:00:01.500Z");
+        assert_eq!(
+            Timestamp(1_500_000).to_rfc3339(),
+            "1970-01-01T00:00:01.500Z"
+        );
     }
 }

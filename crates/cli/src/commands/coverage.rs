@@ -1,0 +1,13 @@
+//! `exfilguard coverage`.
+
+/// Flags of `exfilguard coverage`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Inputs.
+    pub paths: Vec<std::path::PathBuf>,
+}
+
+/// Runs the command.
+pub fn run(_args: Args) -> anyhow::Result<u8> {
+    anyhow::bail!("`exfilguard coverage` is not built yet in this version")
+}

@@ -1,0 +1,13 @@
+//! `exfilguard flows`.
+
+/// Flags of `exfilguard flows`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Inputs.
+    pub paths: Vec<std::path::PathBuf>,
+}
+
+/// Runs the command.
+pub fn run(_args: Args) -> anyhow::Result<u8> {
+    anyhow::bail!("`exfilguard flows` is not built yet in this version")
+}

@@ -1,0 +1,13 @@
+//! `exfilguard hunt`.
+
+/// Flags of `exfilguard hunt`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Inputs.
+    pub paths: Vec<std::path::PathBuf>,
+}
+
+/// Runs the command.
+pub fn run(_args: Args) -> anyhow::Result<u8> {
+    anyhow::bail!("`exfilguard hunt` is not built yet in this version")
+}
