@@ -1,1 +1,7 @@
-//! engine: see DESIGN.md's layout table.
+//! The engine: builds the pipeline's stages from a configuration and runs them over
+//! a replay of files (`hunt`). Live mode will drive the same [`Pipeline`].
+#![deny(missing_docs)]
+
+pub mod pipeline;
+
+pub use pipeline::Pipeline;
