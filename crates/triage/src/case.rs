@@ -1,0 +1,373 @@
+//! One incident being triaged: the draft, the host's facts and the destinations'
+//! standing, computed once and read by the questions, the decision and the actions.
+
+use crate::Playbook;
+use crate::evidence::{self, format_bytes};
+use correlate::{DestinationKey, HostFacts, IncidentDraft, Observations, Telemetry};
+use ipnet::IpNet;
+use model::config::AllowEntry;
+use model::{IncidentDestination, Signal};
+use std::net::IpAddr;
+
+/// How far a destination can be trusted.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Trust {
+    /// An allow-list entry covers it (the reason).
+    AllowListed(String),
+    /// A threat-intel feed lists it (the rule name).
+    Intel(String),
+    /// A novelty finding says it is new (the sentence).
+    New(String),
+    /// Not allow-listed and not otherwise known.
+    Unrecognised,
+}
+
+/// A destination of the incident with what the data says about it.
+#[derive(Clone, Debug)]
+pub struct DestinationView<'a> {
+    /// The aggregated destination.
+    pub destination: &'a IncidentDestination,
+    /// `domain (ip)` or whichever is known.
+    pub label: String,
+    /// Its standing.
+    pub trust: Trust,
+    /// Addresses to block: its IP, or what its domain resolved to in the data.
+    pub addresses: Vec<IpAddr>,
+    /// Other hosts seen sending to it, and how many more were not remembered.
+    pub other_hosts: (Vec<String>, u64),
+}
+
+/// The incident under triage.
+pub struct Case<'a> {
+    /// The draft.
+    pub draft: &'a IncidentDraft,
+    /// The run's observations.
+    pub observations: &'a Observations,
+    /// The playbook.
+    pub playbook: &'a Playbook,
+    /// Facts about the host (None for user-only incidents or unseen hosts).
+    pub facts: Option<HostFacts>,
+    /// `host ws1 (10.1.2.3)`, `user bob@corp.example`...
+    pub subject: String,
+    /// Destinations with their standing.
+    pub destinations: Vec<DestinationView<'a>>,
+}
+
+impl<'a> Case<'a> {
+    /// Gathers what the questions need.
+    pub fn new(
+        draft: &'a IncidentDraft,
+        observations: &'a Observations,
+        playbook: &'a Playbook,
+    ) -> Self {
+        let facts = observations.host(draft.host_name.as_deref(), draft.host_ip);
+        let subject = match (&draft.host_name, draft.host_ip, &draft.user_name) {
+            (Some(name), Some(ip), _) => format!("host {name} ({ip})"),
+            (Some(name), None, _) => format!("host {name}"),
+            (None, Some(ip), _) => format!("host {ip}"),
+            (None, None, Some(user)) => format!("user {user}"),
+            (None, None, None) => "the unattributed activity".to_string(),
+        };
+        let self_labels = host_labels(draft);
+        let destinations = draft
+            .destinations
+            .iter()
+            .map(|destination| {
+                let label = match (&destination.domain, destination.ip) {
+                    (Some(d), Some(ip)) => format!("{d} ({ip})"),
+                    (Some(d), None) => d.clone(),
+                    (None, Some(ip)) => ip.to_string(),
+                    (None, None) => "unknown destination".to_string(),
+                };
+                let mut addresses: Vec<IpAddr> = destination.ip.into_iter().collect();
+                if addresses.is_empty()
+                    && let Some(domain) = &destination.domain
+                {
+                    addresses = observations.addresses_of(domain);
+                }
+                let other_hosts = other_hosts(observations, destination, &self_labels);
+                let trust = trust_of(destination, &draft.signals, draft, &playbook.allow);
+                DestinationView {
+                    destination,
+                    label,
+                    trust,
+                    addresses,
+                    other_hosts,
+                }
+            })
+            .collect();
+        Case {
+            draft,
+            observations,
+            playbook,
+            facts,
+            subject,
+            destinations,
+        }
+    }
+
+    /// Whether the host has telemetry of `kind`.
+    pub fn has(&self, kind: Telemetry) -> bool {
+        self.facts.as_ref().is_some_and(|f| f.has(kind))
+    }
+
+    /// `no <telemetry> for host ws1`.
+    pub fn missing(&self, kind: Telemetry) -> String {
+        format!("no {} for {}", kind.describe(), self.subject)
+    }
+
+    /// Signals of the incident.
+    pub fn signals(&self) -> &'a [Signal] {
+        &self.draft.signals
+    }
+
+    /// Signals not covered by an allow-list entry.
+    pub fn unexplained(&self) -> impl Iterator<Item = &'a Signal> {
+        self.draft.signals.iter().filter(|s| s.allowed.is_none())
+    }
+
+    /// Outbound bytes the observed flows show for the host inside the incident window.
+    pub fn observed_outbound(&self) -> Option<u64> {
+        let facts = self.facts.as_ref()?;
+        facts.has(Telemetry::FlowBytes).then(|| {
+            facts.outbound_between(
+                self.draft.first_seen.plus_secs(-3600),
+                self.draft.last_seen.plus_secs(3600),
+            )
+        })
+    }
+
+    /// For a destination: the bytes sent to it on previous days (UTC), when the
+    /// observations hold any, as (days with traffic, median bytes per day).
+    pub fn history(&self, view: &DestinationView<'_>) -> Option<(usize, u64)> {
+        let facts = self.facts.as_ref()?;
+        let mut days = std::collections::BTreeMap::<i64, u64>::new();
+        let before = self.draft.first_seen.plus_secs(-6 * 3600);
+        let mut keys: Vec<DestinationKey> = view
+            .addresses
+            .iter()
+            .copied()
+            .map(DestinationKey::Ip)
+            .collect();
+        if let Some(domain) = &view.destination.domain {
+            keys.push(DestinationKey::Domain(domain.clone()));
+        }
+        for key in keys {
+            if let Some(traffic) = facts.destinations.get(&key) {
+                for (day, bytes) in traffic.daily_bytes_before(before) {
+                    *days.entry(day).or_default() += bytes;
+                }
+            }
+        }
+        let mut values: Vec<u64> = days.into_values().filter(|b| *b > 0).collect();
+        if values.is_empty() {
+            return None;
+        }
+        values.sort_unstable();
+        Some((values.len(), values[values.len() / 2]))
+    }
+
+    /// `ws1 (10.1.2.3)` without the word host; the user for user-only incidents.
+    pub fn short_subject(&self) -> &str {
+        self.subject
+            .strip_prefix("host ")
+            .or_else(|| self.subject.strip_prefix("user "))
+            .unwrap_or(&self.subject)
+    }
+
+    /// One line per destination: label, bytes, transfers.
+    pub fn destination_summary(&self, limit: usize) -> String {
+        let mut parts: Vec<String> = self
+            .destinations
+            .iter()
+            .take(limit)
+            .map(|v| {
+                format!(
+                    "{} ({} in {} transfer{})",
+                    v.label,
+                    format_bytes(v.destination.bytes_out),
+                    v.destination.transfers,
+                    if v.destination.transfers == 1 {
+                        ""
+                    } else {
+                        "s"
+                    }
+                )
+            })
+            .collect();
+        if self.destinations.len() > limit {
+            parts.push(format!("{} more", self.destinations.len() - limit));
+        }
+        parts.join(", ")
+    }
+}
+
+fn host_labels(draft: &IncidentDraft) -> Vec<String> {
+    let mut labels = Vec::new();
+    if let Some(name) = &draft.host_name {
+        labels.push(name.to_ascii_lowercase());
+    }
+    if let Some(ip) = draft.host_ip {
+        labels.push(ip.to_string());
+    }
+    labels
+}
+
+fn other_hosts(
+    observations: &Observations,
+    destination: &IncidentDestination,
+    exclude: &[String],
+) -> (Vec<String>, u64) {
+    let mut hosts = Vec::new();
+    let mut more = 0;
+    let mut keys = Vec::new();
+    if let Some(ip) = destination.ip {
+        keys.push(DestinationKey::Ip(ip));
+    }
+    if let Some(domain) = &destination.domain {
+        keys.push(DestinationKey::Domain(domain.clone()));
+    }
+    for key in keys {
+        let (found, extra) = observations.hosts_talking_to(&key);
+        hosts.extend(found.into_iter().filter(|h| !exclude.contains(h)));
+        more += extra;
+    }
+    hosts.sort();
+    hosts.dedup();
+    (hosts, more)
+}
+
+fn trust_of(
+    destination: &IncidentDestination,
+    signals: &[Signal],
+    draft: &IncidentDraft,
+    allow: &[AllowEntry],
+) -> Trust {
+    let about: Vec<&Signal> = signals
+        .iter()
+        .filter(|s| names_destination(s, destination))
+        .collect();
+    if let Some(intel) = about.iter().find(|s| s.detector == "intel") {
+        return Trust::Intel(intel.rule_name.clone());
+    }
+    if let Some(reason) = about.iter().find_map(|s| s.allowed.clone()) {
+        return Trust::AllowListed(reason);
+    }
+    if let Some(entry) = allow.iter().find(|e| allow_covers(e, destination, draft)) {
+        return Trust::AllowListed(entry.reason.clone());
+    }
+    if let Some(novel) = about.iter().find(|s| s.detector == "novelty") {
+        return Trust::New(evidence::describe(novel));
+    }
+    Trust::Unrecognised
+}
+
+/// Whether a signal is about this destination (same address or same domain).
+pub fn names_destination(signal: &Signal, destination: &IncidentDestination) -> bool {
+    let ip_match = signal.destination_ip.is_some()
+        && signal.destination_ip.map(model::net::canonical) == destination.ip;
+    let domain_match = match (&signal.destination_domain, &destination.domain) {
+        (Some(a), Some(b)) => a.trim_end_matches('.').eq_ignore_ascii_case(b),
+        _ => false,
+    };
+    ip_match || domain_match
+}
+
+/// Whether an `[[allow]]` entry covers a destination for this incident's host and
+/// user (destination: IP, CIDR or domain suffix; host: IP, CIDR or name glob; user:
+/// glob). Entries limited to a process or schedule are left to the analytics, which
+/// see the process and time of each transfer.
+fn allow_covers(
+    entry: &AllowEntry,
+    destination: &IncidentDestination,
+    draft: &IncidentDraft,
+) -> bool {
+    if entry.process.is_some() || entry.schedule.is_some() {
+        return false;
+    }
+    let Some(pattern) = entry.destination.as_deref().map(str::trim) else {
+        return false;
+    };
+    let destination_ok = if let Ok(net) = pattern.parse::<IpNet>() {
+        destination.ip.is_some_and(|ip| net.contains(&ip))
+    } else if let Ok(ip) = pattern.parse::<IpAddr>() {
+        destination.ip == Some(ip)
+    } else {
+        destination
+            .domain
+            .as_deref()
+            .is_some_and(|d| domain_suffix(d, pattern))
+    };
+    let host_ok = entry
+        .host
+        .as_deref()
+        .is_none_or(|h| host_matches(h.trim(), draft));
+    let user_ok = entry
+        .user
+        .as_deref()
+        .is_none_or(|u| draft.user_name.as_deref().is_some_and(|name| glob(u, name)));
+    destination_ok && host_ok && user_ok
+}
+
+fn domain_suffix(domain: &str, pattern: &str) -> bool {
+    let domain = domain.trim_end_matches('.').to_ascii_lowercase();
+    let pattern = pattern
+        .trim_start_matches("*.")
+        .trim_matches('.')
+        .to_ascii_lowercase();
+    domain == pattern || domain.ends_with(&format!(".{pattern}"))
+}
+
+fn host_matches(pattern: &str, draft: &IncidentDraft) -> bool {
+    if let Ok(net) = pattern.parse::<IpNet>() {
+        return draft.host_ip.is_some_and(|ip| net.contains(&ip));
+    }
+    if let Ok(ip) = pattern.parse::<IpAddr>() {
+        return draft.host_ip == Some(ip);
+    }
+    draft
+        .host_name
+        .as_deref()
+        .is_some_and(|name| glob(pattern, name))
+}
+
+/// Case-insensitive glob with `*` and `?`.
+pub fn glob(pattern: &str, text: &str) -> bool {
+    let p: Vec<char> = pattern.to_lowercase().chars().collect();
+    let t: Vec<char> = text.to_lowercase().chars().collect();
+    let (mut pi, mut ti, mut star, mut mark) = (0, 0, None, 0);
+    while ti < t.len() {
+        if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
+            pi += 1;
+            ti += 1;
+        } else if pi < p.len() && p[pi] == '*' {
+            star = Some(pi);
+            mark = ti;
+            pi += 1;
+        } else if let Some(s) = star {
+            pi = s + 1;
+            mark += 1;
+            ti = mark;
+        } else {
+            return false;
+        }
+    }
+    p[pi..].iter().all(|c| *c == '*')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn globs_and_suffixes() {
+        assert!(glob("ws-*", "WS-12"));
+        assert!(glob("*@corp.example", "bob@corp.example"));
+        assert!(!glob("ws-?", "ws-12"));
+        assert!(domain_suffix("eu.backup.example.net", "backup.example.net"));
+        assert!(!domain_suffix(
+            "evilbackup.example.net",
+            "backup.example.net"
+        ));
+    }
+}

@@ -1,0 +1,342 @@
+//! Reading signals: what kind of finding each is, and sentences describing them.
+
+use model::{Signal, Stage, Timestamp};
+
+/// Tools whose use near a transfer the playbook asks about (lower case).
+const TRANSFER_TOOLS: &[&str] = &[
+    "rclone",
+    "curl",
+    "wget",
+    "scp",
+    "sftp",
+    "bitsadmin",
+    "ftp",
+    "megacmd",
+    "mega-put",
+    "rsync",
+    "azcopy",
+    "gsutil",
+    "aws s3",
+    "invoke-webrequest",
+    "invoke-restmethod",
+    "start-bitstransfer",
+    "7z",
+    "7za",
+    "7-zip",
+    "rar",
+    "winrar",
+    "makecab",
+    "tar",
+    "schtasks",
+    "crontab",
+    "at.exe",
+    "powershell",
+    "pwsh",
+    "python",
+    "cscript",
+    "wscript",
+];
+
+/// Technique prefixes that mean scripting or scheduling.
+const AUTOMATION_TECHNIQUES: &[&str] = &["T1053", "T1059", "T1197", "T1119", "T1020"];
+
+/// Whether the signal shows automation: a scheduled task, cron job, script
+/// interpreter or transfer tool run (the `automation` analytic, or a rule at the
+/// automation stage or tagged with scheduling/scripting techniques).
+pub fn is_automation(signal: &Signal) -> bool {
+    match signal.detector.as_str() {
+        "automation" => true,
+        "sigma" => {
+            signal.stage == Stage::Automation
+                || signal.techniques.iter().any(|t| {
+                    AUTOMATION_TECHNIQUES.iter().any(|p| t.starts_with(p))
+                        && !t.starts_with("T1020")
+                })
+        }
+        _ => false,
+    }
+}
+
+/// Whether the signal is about a transfer leaving the organisation.
+pub fn is_transfer(signal: &Signal) -> bool {
+    matches!(
+        signal.detector.as_str(),
+        "volume"
+            | "cadence"
+            | "novelty"
+            | "port"
+            | "offhours"
+            | "asymmetry"
+            | "dns_tunnel"
+            | "intel"
+    ) || signal.stage == Stage::Exfiltration
+        || signal.bytes_out.is_some()
+}
+
+/// Whether the signal measures outbound volume (a burst or an upload-heavy session).
+pub fn is_volume(signal: &Signal) -> bool {
+    matches!(signal.detector.as_str(), "volume" | "asymmetry")
+}
+
+/// Whether the signal is an anomaly of a user account (SaaS/cloud thresholds).
+pub fn is_user_anomaly(signal: &Signal) -> bool {
+    signal.detector == "saas"
+}
+
+/// Decimal byte sizes for sentences: `1.5 GB`, `320 kB`, `12 B`.
+pub fn format_bytes(bytes: u64) -> String {
+    const UNITS: [&str; 6] = ["B", "kB", "MB", "GB", "TB", "PB"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1000.0 && unit < UNITS.len() - 1 {
+        value /= 1000.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{bytes} B")
+    } else if value < 10.0 {
+        format!("{value:.1} {}", UNITS[unit])
+    } else {
+        format!("{value:.0} {}", UNITS[unit])
+    }
+}
+
+/// Short UTC time: `2026-11-23 02:14:05Z`.
+pub fn short_time(time: Timestamp) -> String {
+    match time.to_datetime() {
+        Some(dt) => dt.format("%Y-%m-%d %H:%M:%SZ").to_string(),
+        None => time.to_rfc3339(),
+    }
+}
+
+/// The destination a signal names, as text.
+pub fn destination_label(signal: &Signal) -> Option<String> {
+    match (&signal.destination_domain, signal.destination_ip) {
+        (Some(d), Some(ip)) => Some(format!("{d} ({ip})")),
+        (Some(d), None) => Some(d.clone()),
+        (None, Some(ip)) => Some(ip.to_string()),
+        (None, None) => None,
+    }
+}
+
+/// One sentence describing a signal: time, rule, destination, bytes and the scalar
+/// numbers of its evidence, and its allow-list reason.
+pub fn describe(signal: &Signal) -> String {
+    let mut text = format!(
+        "{} {} [{}]",
+        short_time(signal.timestamp),
+        signal.rule_name,
+        signal.detector
+    );
+    if let Some(dest) = destination_label(signal) {
+        text.push_str(&format!(" to {dest}"));
+        if let Some(port) = signal.destination_port {
+            text.push_str(&format!(":{port}"));
+        }
+    }
+    if let Some(bytes) = signal.bytes_out {
+        text.push_str(&format!(", {} out", format_bytes(bytes)));
+    }
+    if let Some(n) = signal.transfers {
+        text.push_str(&format!(
+            " in {n} transfer{}",
+            if n == 1 { "" } else { "s" }
+        ));
+    }
+    let numbers = scalar_evidence(signal);
+    if !numbers.is_empty() {
+        text.push_str(&format!(" ({numbers})"));
+    }
+    if let Some(reason) = &signal.allowed {
+        text.push_str(&format!("; allow-listed: {reason}"));
+    }
+    text
+}
+
+/// Up to six scalar evidence entries as `key=value`, in key order; long strings are
+/// cut so that a sentence stays readable.
+fn scalar_evidence(signal: &Signal) -> String {
+    let mut parts = Vec::new();
+    for (key, value) in &signal.evidence {
+        if parts.len() == 6
+            || matches!(
+                key.as_str(),
+                "bytes_out" | "transfers" | "records" | "records_total"
+            )
+        {
+            continue;
+        }
+        let text = match value {
+            serde_json::Value::Number(n) => match n.as_f64() {
+                Some(f) if f.fract() != 0.0 => format!("{f:.2}"),
+                _ => n.to_string(),
+            },
+            serde_json::Value::String(s) if s.chars().count() > 80 => {
+                format!("{}…", s.chars().take(80).collect::<String>())
+            }
+            serde_json::Value::String(s) => s.clone(),
+            serde_json::Value::Bool(b) => b.to_string(),
+            _ => continue,
+        };
+        parts.push(format!("{key}={text}"));
+    }
+    parts.join(", ")
+}
+
+/// Every string inside a signal's evidence (nested too), with the key it sits under,
+/// plus the rule name: where tool names, task names and cron lines are looked for.
+pub fn evidence_strings(signal: &Signal) -> Vec<(String, String)> {
+    fn walk(key: &str, value: &serde_json::Value, out: &mut Vec<(String, String)>) {
+        if out.len() >= 256 {
+            return;
+        }
+        match value {
+            serde_json::Value::String(s) => out.push((key.to_string(), s.clone())),
+            serde_json::Value::Array(items) => items.iter().for_each(|v| walk(key, v, out)),
+            serde_json::Value::Object(map) => map.iter().for_each(|(k, v)| walk(k, v, out)),
+            _ => {}
+        }
+    }
+    let mut out = vec![("rule.name".to_string(), signal.rule_name.clone())];
+    for (key, value) in &signal.evidence {
+        walk(key, value, &mut out);
+    }
+    out
+}
+
+/// Transfer, archive and script tools named in the signals, sorted.
+pub fn tools_named(signals: &[Signal]) -> Vec<String> {
+    let mut tools = Vec::new();
+    for signal in signals {
+        for (_, text) in evidence_strings(signal) {
+            let lower = text.to_ascii_lowercase();
+            for tool in TRANSFER_TOOLS {
+                if contains_word(&lower, tool) {
+                    tools.push(tool.to_string());
+                }
+            }
+        }
+    }
+    tools.sort();
+    tools.dedup();
+    tools
+}
+
+/// Whether `needle` occurs in `haystack` not glued to other letters or digits.
+fn contains_word(haystack: &str, needle: &str) -> bool {
+    let bytes = haystack.as_bytes();
+    haystack.match_indices(needle).any(|(i, _)| {
+        let before = i.checked_sub(1).map(|j| bytes[j]);
+        let after = bytes.get(i + needle.len()).copied();
+        let boundary = |b: Option<u8>| b.is_none_or(|b| !b.is_ascii_alphanumeric());
+        boundary(before) && boundary(after)
+    })
+}
+
+/// A scheduled task or cron entry named in a signal's evidence.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Persistence {
+    /// A Windows scheduled task, by name.
+    ScheduledTask(String),
+    /// A cron entry line, and the user whose crontab holds it when known.
+    Cron {
+        /// The crontab line (or the command it runs).
+        entry: String,
+        /// The crontab owner.
+        user: Option<String>,
+    },
+}
+
+/// Scheduled tasks and cron entries named in the signals (`evidence.task_name`,
+/// `schtasks /create /tn NAME`, `Register-ScheduledTask -TaskName NAME`,
+/// `evidence.cron_entry` / `evidence.crontab`), sorted and unique.
+pub fn persistence_named(signals: &[Signal]) -> Vec<Persistence> {
+    let mut found = Vec::new();
+    for signal in signals {
+        for (key, text) in evidence_strings(signal) {
+            let key = key.to_ascii_lowercase();
+            if matches!(
+                key.as_str(),
+                "task_name" | "task.name" | "taskname" | "scheduled_task"
+            ) && !text.trim().is_empty()
+            {
+                found.push(Persistence::ScheduledTask(text.trim().to_string()));
+            } else if matches!(
+                key.as_str(),
+                "cron_entry" | "crontab" | "cron" | "cron.entry"
+            ) && !text.trim().is_empty()
+            {
+                found.push(Persistence::Cron {
+                    entry: text.trim().to_string(),
+                    user: signal.user_name.clone(),
+                });
+            } else if let Some(name) = task_from_command(&text) {
+                found.push(Persistence::ScheduledTask(name));
+            }
+        }
+    }
+    found.sort();
+    found.dedup();
+    found
+}
+
+/// The task name in a `schtasks /create ... /tn NAME` or
+/// `Register-ScheduledTask -TaskName NAME` command line.
+fn task_from_command(command: &str) -> Option<String> {
+    let lower = command.to_ascii_lowercase();
+    let start = if lower.contains("schtasks") && lower.contains("/create") {
+        lower.find("/tn ").map(|i| i + 4)
+    } else if lower.contains("register-scheduledtask") {
+        lower.find("-taskname ").map(|i| i + 10)
+    } else {
+        None
+    }?;
+    let rest = command.get(start..)?.trim_start();
+    let name = match rest.chars().next()? {
+        quote @ ('"' | '\'') => rest[1..].split(quote).next()?,
+        _ => rest.split_whitespace().next()?,
+    };
+    (!name.is_empty()).then(|| name.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bytes_read_well() {
+        assert_eq!(format_bytes(12), "12 B");
+        assert_eq!(format_bytes(1_500_000), "1.5 MB");
+        assert_eq!(format_bytes(320_000), "320 kB");
+    }
+
+    #[test]
+    fn task_names_from_command_lines() {
+        assert_eq!(
+            task_from_command(
+                r#"schtasks.exe /create /sc minute /mo 15 /tn "Sync Job" /tr "rclone copy""#
+            )
+            .as_deref(),
+            Some("Sync Job")
+        );
+        assert_eq!(
+            task_from_command("powershell Register-ScheduledTask -TaskName Updater -Action $a")
+                .as_deref(),
+            Some("Updater")
+        );
+        assert_eq!(task_from_command("schtasks /query"), None);
+    }
+
+    #[test]
+    fn tools_are_words_not_substrings() {
+        let signal = Signal {
+            rule_name: "Rclone upload".into(),
+            evidence: serde_json::json!({"command_line": "C:\\rclone.exe copy d: mega:x", "note": "curling"})
+                .as_object()
+                .cloned()
+                .unwrap(),
+            ..Default::default()
+        };
+        assert_eq!(tools_named(&[signal]), vec!["rclone"]);
+    }
+}

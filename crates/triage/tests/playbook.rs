@@ -1,0 +1,185 @@
+//! The playbook on labelled cases: decision, stage and the five answers.
+
+use model::{AnswerValue, Decision, Incident, Stage};
+use triage::testkit::{self, BACKUP_DOMAIN, DROP_DOMAIN, DROP_IP};
+
+fn answers(incident: &Incident) -> Vec<AnswerValue> {
+    incident.triage.answers.iter().map(|a| a.answer).collect()
+}
+
+fn all_text(incident: &Incident) -> String {
+    let t = &incident.triage;
+    [&t.reasons, &t.l1_steps, &t.t2_actions, &t.containment]
+        .iter()
+        .flat_map(|v| v.iter())
+        .cloned()
+        .chain(t.answers.iter().map(|a| a.evidence.clone()))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn overnight_rclone_exfiltration_is_one_escalated_incident() {
+    let (signals, observations, config) = testkit::exfiltration_case();
+    let incidents = triage::incidents(&signals, &observations, &config).unwrap();
+    assert_eq!(incidents.len(), 1, "{incidents:#?}");
+    let incident = &incidents[0];
+    assert_eq!(incident.stage, Stage::Exfiltration);
+    assert_eq!(incident.triage.decision, Decision::Escalate);
+    use AnswerValue::*;
+    assert_eq!(
+        answers(incident),
+        vec![Yes, No, Yes, Yes, Yes],
+        "{:#?}",
+        incident.triage.answers
+    );
+    assert_eq!(incident.alerts.len(), signals.len());
+    assert_eq!(incident.host_name.as_deref(), Some("WS1"));
+    assert_eq!(incident.user_name.as_deref(), Some("alice"));
+    assert!(incident.score >= 90, "{}", incident.score);
+    let dest = &incident.destinations[0];
+    assert_eq!(dest.domain.as_deref(), Some(DROP_DOMAIN));
+    assert_eq!(dest.ip.map(|i| i.to_string()).as_deref(), Some(DROP_IP));
+    assert_eq!(dest.bytes_out, 2_400_000_000);
+    assert_eq!(dest.transfers, 7);
+    let text = all_text(incident);
+    // Reasons follow the playbook's criteria.
+    let reasons = incident.triage.reasons.join("\n");
+    for needle in [
+        "Outbound volume exceeded normal",
+        "is new",
+        "outside business hours",
+        "Automation suggesting malicious intent",
+    ] {
+        assert!(reasons.contains(needle), "missing {needle:?} in {reasons}");
+    }
+    // T2: lateral spread, packet capture, user questions.
+    assert!(text.contains("ws7"), "{text}");
+    assert!(text.contains("captures/edge-2026-11-24.pcap"), "{text}");
+    assert!(text.contains("Ask alice"), "{text}");
+    // Containment made concrete.
+    assert!(text.contains(&format!("remoteip={DROP_IP}")), "{text}");
+    assert!(
+        text.contains(&format!(
+            "iptables -I FORWARD -s 10.1.2.3 -d {DROP_IP} -j DROP"
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains("schtasks /Delete /TN \"OneDrive Sync Helper\" /F"),
+        "{text}"
+    );
+    assert!(text.contains("Isolate host WS1 (10.1.2.3)"), "{text}");
+    assert!(text.contains("rclone.conf"), "{text}");
+}
+
+#[test]
+fn nightly_allow_listed_backup_is_benign_with_its_reason() {
+    let (signals, observations, config) = testkit::backup_case();
+    let incidents = triage::incidents(&signals, &observations, &config).unwrap();
+    assert_eq!(incidents.len(), 1);
+    let incident = &incidents[0];
+    assert_eq!(
+        incident.triage.decision,
+        Decision::Benign,
+        "{:#?}",
+        incident.triage
+    );
+    let reasons = incident.triage.reasons.join("\n");
+    assert!(reasons.contains("nightly offsite backup"), "{reasons}");
+    assert!(reasons.contains(BACKUP_DOMAIN), "{reasons}");
+    assert!(
+        reasons.contains("previous day(s) with similar volume"),
+        "{reasons}"
+    );
+    assert_eq!(incident.triage.answers[1].answer, AnswerValue::Yes);
+    // Allow-listed off-hours activity of the usual service user is no user anomaly.
+    assert_eq!(
+        incident.triage.answers[4].answer,
+        AnswerValue::No,
+        "{:#?}",
+        incident.triage.answers[4]
+    );
+    assert!(incident.triage.answers[4].evidence.contains("allow-listed"));
+    assert!(incident.score < 40, "{}", incident.score);
+}
+
+#[test]
+fn backup_far_above_its_history_escalates_despite_the_allow_list() {
+    let (mut signals, observations, config) = testkit::backup_case();
+    for s in &mut signals {
+        if s.detector == "volume" {
+            s.bytes_out = Some(400_000_000_000);
+        }
+    }
+    let incidents = triage::incidents(&signals, &observations, &config).unwrap();
+    assert_eq!(incidents[0].triage.decision, Decision::Escalate);
+    assert!(incidents[0].triage.reasons[0].contains("the allow-list reason does not cover it"));
+}
+
+#[test]
+fn flow_only_host_gets_unknown_automation_naming_the_missing_telemetry() {
+    let (signals, observations, config) = testkit::flows_only_case();
+    let incidents = triage::incidents(&signals, &observations, &config).unwrap();
+    assert_eq!(incidents.len(), 1);
+    let incident = &incidents[0];
+    let q4 = &incident.triage.answers[3];
+    assert_eq!(q4.answer, AnswerValue::Unknown);
+    assert!(
+        q4.evidence
+            .to_lowercase()
+            .contains("no process-execution telemetry (sysmon 1 / security 4688")
+            && q4.evidence.contains("10.1.9.9"),
+        "{}",
+        q4.evidence
+    );
+    // Unknown never rules out: the incident escalates.
+    assert_eq!(incident.triage.decision, Decision::Escalate);
+    assert_eq!(incident.triage.answers[4].answer, AnswerValue::Unknown);
+}
+
+#[test]
+fn same_incidents_whatever_the_signal_order() {
+    let (mut signals, observations, config) = testkit::exfiltration_case();
+    let (backup, _, _) = testkit::backup_case();
+    signals.extend(backup);
+    let forward = triage::incidents(&signals, &observations, &config).unwrap();
+    signals.reverse();
+    signals.swap(1, 4);
+    let shuffled = triage::incidents(&signals, &observations, &config).unwrap();
+    let json = |v: &[Incident]| {
+        v.iter()
+            .map(|i| serde_json::to_string(i).unwrap())
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    assert_eq!(json(&forward), json(&shuffled));
+}
+
+#[test]
+fn staging_without_a_transfer_is_benign_only_when_flows_watched_the_host() {
+    let (signals, observations, config) = testkit::exfiltration_case();
+    let mut archive = signals[0].clone();
+    archive.score = 30;
+    let watched =
+        triage::incidents(std::slice::from_ref(&archive), &observations, &config).unwrap();
+    assert_eq!(
+        watched[0].triage.decision,
+        Decision::Benign,
+        "{:#?}",
+        watched[0].triage
+    );
+    assert!(watched[0].triage.reasons[0].starts_with("No transfer followed"));
+    let blind = correlate::Observer::new(model::Networks::default()).finish();
+    let unwatched = triage::incidents(&[archive], &blind, &config).unwrap();
+    assert_eq!(unwatched[0].triage.decision, Decision::Escalate);
+    assert!(
+        unwatched[0]
+            .triage
+            .reasons
+            .iter()
+            .any(|r| r.contains("no flow telemetry with byte counts")),
+        "{:#?}",
+        unwatched[0].triage.reasons
+    );
+}
