@@ -1,0 +1,326 @@
+//! Each cloud format read end to end from a small hand-written sample in the
+//! vendor's documented shape: sniffed, mapped to ECS fields, native names kept,
+//! origins pointing at the record, bad records reported with their offset.
+
+use model::{Event, EventKind, LogSource, Value};
+use sources::cloud::{open, sniff, CloudFormat};
+use sources::{Input, RecordError, SourceContext};
+use std::io::Cursor;
+use std::net::IpAddr;
+
+fn read(text: &str) -> (CloudFormat, Vec<Event>, Vec<RecordError>) {
+    let bytes = text.as_bytes();
+    let format = sniff(&bytes[..bytes.len().min(64 * 1024)]).expect("sniffed");
+    let input = Input {
+        path: "sample".into(),
+        reader: Box::new(Cursor::new(bytes.to_vec())),
+    };
+    let source = open(format, input, &SourceContext::default()).expect("opened");
+    let (mut events, mut errors) = (Vec::new(), Vec::new());
+    for item in source {
+        match item {
+            Ok(event) => events.push(event),
+            Err(error) => errors.push(error),
+        }
+    }
+    (format, events, errors)
+}
+
+fn native<'a>(event: &'a Event, name: &str) -> Option<&'a Value> {
+    event.native.get_by_name(name)
+}
+
+fn ip(text: &str) -> Option<IpAddr> {
+    text.parse().ok()
+}
+
+const TRAIL: &str = r#"{"Records": [
+  {"eventVersion": "1.08", "eventTime": "2020-09-14T01:58:12Z", "eventSource": "s3.amazonaws.com",
+   "eventName": "GetObject", "awsRegion": "us-east-1", "sourceIPAddress": "203.0.113.7",
+   "userAgent": "aws-cli/1.18", "recipientAccountId": "123456789012",
+   "userIdentity": {"type": "AssumedRole", "principalId": "AROA:i-0abc",
+     "arn": "arn:aws:sts::123456789012:assumed-role/cloud-breach-role/i-0abc",
+     "accountId": "123456789012",
+     "sessionContext": {"sessionIssuer": {"type": "Role", "userName": "cloud-breach-role"}}},
+   "requestParameters": {"bucketName": "cardholder-data", "key": "cards.csv"}},
+  {"eventVersion": "1.08", "eventTime": "2020-09-14T01:57:00Z", "eventSource": "sts.amazonaws.com",
+   "eventName": "AssumeRole", "awsRegion": "us-east-1", "sourceIPAddress": "ec2.amazonaws.com",
+   "errorCode": "AccessDenied",
+   "userIdentity": {"type": "AWSService", "invokedBy": "ec2.amazonaws.com"}}
+]}"#;
+
+#[test]
+fn cloudtrail_records_file() {
+    let (format, events, errors) = read(TRAIL);
+    assert_eq!(format, CloudFormat::CloudTrail);
+    assert!(errors.is_empty(), "{errors:?}");
+    assert_eq!(events.len(), 2);
+    let get = &events[0];
+    assert_eq!(get.kind, EventKind::Cloud);
+    assert_eq!(get.logsource, LogSource::new(Some("aws"), None, Some("cloudtrail")));
+    assert_eq!(get.origin.as_ref().unwrap().offset as usize, TRAIL.find("{\"eventVersion").unwrap());
+    assert_eq!(get.action.as_deref(), Some("GetObject"));
+    assert_eq!(get.outcome.as_deref(), Some("success"));
+    assert_eq!(get.user_name.as_deref(), Some("cloud-breach-role/i-0abc"));
+    assert_eq!(get.network.as_ref().unwrap().source_ip, ip("203.0.113.7"));
+    assert_eq!(get.http.as_ref().unwrap().user_agent.as_deref(), Some("aws-cli/1.18"));
+    assert_eq!(get.http.as_ref().unwrap().url_full.as_deref(), Some("s3://cardholder-data/cards.csv"));
+    assert_eq!(get.file_path.as_deref(), Some("cards.csv"));
+    let cloud = get.cloud.as_ref().unwrap();
+    assert_eq!(cloud.provider.as_deref(), Some("aws"));
+    assert_eq!(cloud.account_id.as_deref(), Some("123456789012"));
+    assert_eq!(cloud.region.as_deref(), Some("us-east-1"));
+    assert_eq!(cloud.service.as_deref(), Some("s3"));
+    assert_eq!(native(get, "requestParameters.bucketName"), Some(&Value::from("cardholder-data")));
+    assert_eq!(native(get, "eventSource"), Some(&Value::from("s3.amazonaws.com")));
+
+    let assume = &events[1];
+    assert_eq!(assume.origin.as_ref().unwrap().offset as usize, TRAIL.rfind("{\"eventVersion").unwrap());
+    assert_eq!(assume.outcome.as_deref(), Some("failure"));
+    assert_eq!(assume.user_name.as_deref(), Some("ec2.amazonaws.com"));
+    assert!(assume.network.is_none(), "a service name is not an address");
+    assert_eq!(native(assume, "sourceIPAddress"), Some(&Value::from("ec2.amazonaws.com")));
+}
+
+#[test]
+fn cloudtrail_lines_and_eventbridge() {
+    let text = concat!(
+        r#"{"eventVersion":"1.08","eventTime":"2023-01-01T00:00:00Z","eventSource":"ec2.amazonaws.com","eventName":"CreateTrafficMirrorSession","awsRegion":"eu-west-1","userIdentity":{"type":"IAMUser","userName":"mallory"}}"#,
+        "\n",
+        r#"{"version":"0","detail-type":"AWS API Call via CloudTrail","source":"aws.rds","detail":{"eventVersion":"1.08","eventTime":"2023-01-01T00:01:00Z","eventSource":"rds.amazonaws.com","eventName":"ModifyDBInstance","awsRegion":"eu-west-1","userIdentity":{"type":"Root","arn":"arn:aws:iam::1:root"},"requestParameters":{"masterUserPassword":"****"}}}"#,
+        "\n"
+    );
+    let (format, events, errors) = read(text);
+    assert_eq!(format, CloudFormat::CloudTrail);
+    assert!(errors.is_empty());
+    assert_eq!(events[0].user_name.as_deref(), Some("mallory"));
+    assert_eq!(events[1].action.as_deref(), Some("ModifyDBInstance"));
+    assert_eq!(events[1].user_name.as_deref(), Some("root"));
+    assert_eq!(native(&events[1], "requestParameters.masterUserPassword"), Some(&Value::from("****")));
+    assert_eq!(native(&events[1], "detail-type"), Some(&Value::from("AWS API Call via CloudTrail")));
+    assert_eq!(events[1].origin.as_ref().unwrap().offset as usize, text.find("{\"version").unwrap());
+}
+
+#[test]
+fn m365_management_api_array() {
+    let text = r#"[
+ {"CreationTime": "2024-03-01T22:19:00", "Id": "a", "Operation": "Set-Mailbox", "OrganizationId": "org-1",
+  "RecordType": 1, "ResultStatus": "True", "UserId": "homer@corp.example", "Workload": "Exchange",
+  "ClientIP": "198.51.100.4:51234",
+  "Parameters": [{"Name": "Identity", "Value": "homer"}, {"Name": "ForwardingSmtpAddress", "Value": "smtp:h@mail.example"}]},
+ {"CreationTime": "2024-03-01T22:20:00", "Id": "b", "Operation": "FileDownloaded", "OrganizationId": "org-1",
+  "RecordType": 6, "UserId": "homer@corp.example", "Workload": "SharePoint", "ClientIP": "2001:db8::5",
+  "ObjectId": "https://corp.sharepoint.com/sites/x/Shared Documents/plan.docx",
+  "SourceRelativeUrl": "Shared Documents", "SourceFileName": "plan.docx", "UserAgent": "OneDriveMpc"}
+]"#;
+    let (format, events, errors) = read(text);
+    assert_eq!(format, CloudFormat::M365Audit);
+    assert!(errors.is_empty());
+    let forward = &events[0];
+    assert_eq!(forward.logsource, LogSource::new(Some("m365"), None, Some("audit")));
+    assert_eq!(forward.timestamp, model::Timestamp::parse("2024-03-01T22:19:00Z").unwrap());
+    assert_eq!(forward.action.as_deref(), Some("Set-Mailbox"));
+    assert_eq!(forward.outcome.as_deref(), Some("success"));
+    assert_eq!(forward.user_name.as_deref(), Some("homer@corp.example"));
+    assert_eq!(forward.network.as_ref().unwrap().source_ip, ip("198.51.100.4"));
+    assert_eq!(forward.cloud.as_ref().unwrap().service.as_deref(), Some("exchange"));
+    assert_eq!(
+        native(forward, "Parameters.ForwardingSmtpAddress"),
+        Some(&Value::from("smtp:h@mail.example"))
+    );
+    let download = &events[1];
+    assert_eq!(download.network.as_ref().unwrap().source_ip, ip("2001:db8::5"));
+    assert_eq!(download.file_path.as_deref(), Some("Shared Documents/plan.docx"));
+    assert!(download.http.as_ref().unwrap().url_full.as_deref().unwrap().ends_with("plan.docx"));
+    assert_eq!(download.origin.as_ref().unwrap().offset as usize, text.rfind("{\"CreationTime").unwrap());
+}
+
+fn purview_row(time: &str, operation: &str) -> String {
+    let audit = format!(
+        r#"{{"CreationTime":"{time}","Operation":"{operation}","Workload":"Exchange","UserId":"a@corp.example","RecordType":1,"Parameters":[{{"Name":"RedirectTo","Value":"x@mail.example"}}]}}"#
+    );
+    audit.replace('"', "\"\"")
+}
+
+#[test]
+fn purview_csv_both_headers_crlf_newest_first() {
+    let old_header = format!(
+        "\u{feff}CreationDate,UserIds,Operations,AuditData\r\n2024-03-02T10:00:00.0000000Z,a@corp.example,New-InboxRule,\"{}\"\r\n2024-03-01T10:00:00.0000000Z,a@corp.example,Set-Mailbox,\"{}\"\r\n",
+        purview_row("2024-03-02T10:00:00", "New-InboxRule"),
+        purview_row("2024-03-01T10:00:00", "Set-Mailbox"),
+    );
+    let new_header = format!(
+        "RecordId,CreationDate,RecordType,Operation,UserId,AuditData,AssociatedAdminUnits,AssociatedAdminUnitsNames\r\nr2,2024-03-02T10:00:00,1,New-InboxRule,a@corp.example,\"{}\",,\r\nr1,2024-03-01T10:00:00,1,Set-Mailbox,a@corp.example,not json,,\r\n",
+        purview_row("2024-03-02T10:00:00", "New-InboxRule"),
+    );
+    let (format, events, errors) = read(&old_header);
+    assert_eq!(format, CloudFormat::PurviewCsv);
+    assert!(errors.is_empty(), "{errors:?}");
+    let actions: Vec<_> = events.iter().map(|e| e.action.as_deref().unwrap()).collect();
+    assert_eq!(actions, ["Set-Mailbox", "New-InboxRule"], "sorted oldest first");
+    assert_eq!(native(&events[1], "Parameters.RedirectTo"), Some(&Value::from("x@mail.example")));
+    let second_row = old_header.find("2024-03-01T10:00:00.0000000Z").unwrap();
+    assert_eq!(events[0].origin.as_ref().unwrap().offset as usize, second_row);
+
+    let (format, events, errors) = read(&new_header);
+    assert_eq!(format, CloudFormat::PurviewCsv);
+    assert_eq!(events.len(), 1);
+    assert_eq!(errors.len(), 1);
+    assert_eq!(errors[0].reason, "invalid AuditData json");
+    assert_eq!(errors[0].offset as usize, new_header.find("r1,").unwrap());
+}
+
+#[test]
+fn entra_audit_signin_and_sentinel_shapes() {
+    let graph_audit = r#"{"id":"x","category":"ApplicationManagement","activityDateTime":"2024-01-01T10:00:00Z","activityDisplayName":"Consent to application","result":"success","loggedByService":"Core Directory","initiatedBy":{"user":{"userPrincipalName":"eve@corp.example","ipAddress":"192.0.2.9"}},"targetResources":[{"displayName":"MailSync","modifiedProperties":[{"displayName":"ConsentAction.Permissions","newValue":"Mail.Read Files.Read.All"}]}]}"#;
+    let (format, events, errors) = read(graph_audit);
+    assert_eq!(format, CloudFormat::EntraAudit);
+    assert!(errors.is_empty());
+    let event = &events[0];
+    assert_eq!(event.logsource, LogSource::new(Some("azure"), None, Some("auditlogs")));
+    assert_eq!(event.action.as_deref(), Some("Consent to application"));
+    assert_eq!(event.user_name.as_deref(), Some("eve@corp.example"));
+    assert_eq!(event.network.as_ref().unwrap().source_ip, ip("192.0.2.9"));
+    assert_eq!(
+        native(event, "targetResources.modifiedProperties.newValue"),
+        Some(&Value::List(vec![Value::from("Mail.Read Files.Read.All")]))
+    );
+
+    let sentinel = r#"{"TimeGenerated":"2021-08-02T13:29:25.983Z","OperationName":"Add delegated permission grant","Category":"ApplicationManagement","Result":"success","Type":"AuditLogs","LoggedByService":"Core Directory","InitiatedBy":"{\"user\":{\"userPrincipalName\":\"pg@corp.example\"}}","TargetResources":"[{\"displayName\":\"App\",\"modifiedProperties\":[{\"displayName\":\"DelegatedPermissionGrant.Scope\",\"newValue\":\"Mail.ReadWrite\"}]}]"}"#;
+    let (format, events, _) = read(sentinel);
+    assert_eq!(format, CloudFormat::EntraAudit);
+    assert_eq!(events[0].user_name.as_deref(), Some("pg@corp.example"));
+    assert_eq!(
+        native(&events[0], "TargetResources.modifiedProperties.displayName"),
+        Some(&Value::List(vec![Value::from("DelegatedPermissionGrant.Scope")]))
+    );
+
+    let signin = r#"{"createdDateTime":"2024-01-01T10:00:00Z","userPrincipalName":"eve@corp.example","appDisplayName":"Office 365 Exchange Online","ipAddress":"192.0.2.9","status":{"errorCode":50126}}"#;
+    let (format, events, _) = read(signin);
+    assert_eq!(format, CloudFormat::EntraSignIn);
+    assert_eq!(events[0].logsource, LogSource::new(Some("azure"), None, Some("signinlogs")));
+    assert_eq!(events[0].outcome.as_deref(), Some("failure"));
+}
+
+#[test]
+fn github_json_lines_and_csv() {
+    let text = concat!(
+        r#"{"@timestamp":1700000000000,"action":"repo.access","actor":"octo","actor_ip":"203.0.113.5","org":"acme","repo":"acme/secret","visibility":"public","_document_id":"d1"}"#,
+        "\n",
+        r#"{"created_at":"2023-11-14T22:13:20Z","action":"git.clone","actor":"ci-bot","org":"acme","repo":"acme/app"}"#,
+        "\n",
+        r#"{"action":"org.invite_member","actor":"octo","org":"acme","_document_id":"d3"}"#,
+        "\n"
+    );
+    let (format, events, errors) = read(text);
+    assert_eq!(format, CloudFormat::GitHubAudit);
+    assert_eq!(events.len(), 2);
+    assert_eq!(events[0].timestamp, model::Timestamp::from_millis(1_700_000_000_000));
+    assert_eq!(events[0].timestamp, events[1].timestamp);
+    assert_eq!(events[0].logsource, LogSource::new(Some("github"), None, Some("audit")));
+    assert_eq!(events[0].user_name.as_deref(), Some("octo"));
+    assert_eq!(events[0].network.as_ref().unwrap().source_ip, ip("203.0.113.5"));
+    assert_eq!(events[0].cloud.as_ref().unwrap().account_id.as_deref(), Some("acme"));
+    assert_eq!(events[1].cloud.as_ref().unwrap().service.as_deref(), Some("git"));
+    assert_eq!(errors.len(), 1, "a record without any time is reported");
+    assert_eq!(errors[0].offset as usize, text.find("{\"action\":\"org").unwrap());
+
+    let csv = "@timestamp,action,actor,org,repo\n1700000000000,repo.transfer,octo,acme,acme/secret\n";
+    let (format, events, errors) = read(csv);
+    assert_eq!(format, CloudFormat::GitHubCsv);
+    assert!(errors.is_empty());
+    assert_eq!(events[0].action.as_deref(), Some("repo.transfer"));
+    assert_eq!(events[0].timestamp, model::Timestamp::from_millis(1_700_000_000_000));
+    assert_eq!(events[0].origin.as_ref().unwrap().offset as usize, csv.find("1700").unwrap());
+}
+
+#[test]
+fn vpc_flow_text_with_and_without_header() {
+    let with_header = "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status\n\
+2 123456789012 eni-1 172.31.77.31 198.51.100.245 38316 22 6 19 1048576 1604271600 1604271660 ACCEPT OK\n\
+2 123456789012 eni-1 - - - - - - - 1604271600 1604271660 - NODATA\n\
+2 123456789012 eni-1 198.51.100.245 172.31.77.31 48316 22 6 19 7119 1604266544 1604266560 REJECT OK\n\
+2 123456789012 eni-1 172.31.77.31\n";
+    let (format, events, errors) = read(with_header);
+    assert_eq!(format, CloudFormat::VpcFlowLog);
+    assert_eq!(events.len(), 2, "NODATA carries no flow");
+    assert_eq!(errors.len(), 1);
+    assert_eq!(errors[0].reason, "wrong field count");
+    let out = &events[0];
+    assert_eq!(out.kind, EventKind::Network);
+    let net = out.network.as_ref().unwrap();
+    assert_eq!(net.source_ip, ip("172.31.77.31"));
+    assert_eq!(net.destination_port, Some(22));
+    assert_eq!(net.source_bytes, Some(1_048_576));
+    assert_eq!(net.transport.as_deref(), Some("tcp"));
+    assert_eq!(net.direction.as_deref(), Some("outbound"));
+    assert_eq!(net.duration_s, Some(60.0));
+    assert_eq!(out.timestamp, model::Timestamp::from_secs(1_604_271_600));
+    assert_eq!(events[1].network.as_ref().unwrap().direction.as_deref(), Some("inbound"));
+    assert_eq!(events[1].action.as_deref(), Some("reject"));
+
+    let bare = "2 123456789012 eni-1 10.0.0.1 10.0.0.2 1 2 17 1 60 1604271600 1604271601 ACCEPT OK\n";
+    let (format, events, _) = read(bare);
+    assert_eq!(format, CloudFormat::VpcFlowLog);
+    assert_eq!(events[0].network.as_ref().unwrap().direction.as_deref(), Some("internal"));
+}
+
+#[test]
+fn s3_server_access_log() {
+    let line = "79a59df900b949e55d96a1e698fbacedfd6e09d98eacf8f8d5218e7cd47ef2be acme-data [01/Nov/2020:10:43:07 +0000] 203.0.113.31 arn:aws:iam::493859302102:user/tracy DD6CC733AEXAMPLE REST.GET.OBJECT id-01.pdf \"GET /id-01.pdf HTTP/1.1\" 200 - 4406583 4406583 28 20 \"-\" \"S3Console/0.4\" - hostid SigV4 ECDHE-RSA-AES128-SHA AuthHeader acme-data.s3.amazonaws.com TLSv1.2\n";
+    let (format, events, errors) = read(line);
+    assert_eq!(format, CloudFormat::S3AccessLog);
+    assert!(errors.is_empty());
+    let event = &events[0];
+    assert_eq!(event.action.as_deref(), Some("REST.GET.OBJECT"));
+    assert_eq!(event.user_name.as_deref(), Some("tracy"));
+    assert_eq!(event.file_path.as_deref(), Some("id-01.pdf"));
+    assert_eq!(event.network.as_ref().unwrap().destination_bytes, Some(4_406_583));
+    assert_eq!(event.http.as_ref().unwrap().status_code, Some(200));
+    assert_eq!(event.timestamp, model::Timestamp::parse("2020-11-01T10:43:07Z").unwrap());
+}
+
+#[test]
+fn sftp_server_ties_files_to_users_by_pid() {
+    let log = "\
+2026-11-20T02:10:00Z files sshd[900]: Accepted publickey for alice from 203.0.113.50 port 51000 ssh2\n\
+2026-11-20T02:10:01Z files sftp-server[901]: session opened for local user alice from [203.0.113.50]\n\
+2026-11-20T02:10:02Z files sftp-server[901]: open \"/srv/data/payroll.xlsx\" flags READ mode 0666\n\
+2026-11-20T02:10:03Z files sftp-server[777]: close \"/srv/x\" bytes read 10 written 0\n\
+2026-11-20T02:10:04Z files sftp-server[901]: close \"/srv/data/payroll.xlsx\" bytes read 5242880 written 0\n\
+2026-11-20T02:10:05Z files sftp-server[901]: session closed for local user alice from [203.0.113.50]\n\
+this is not syslog\n";
+    let (format, events, errors) = read(log);
+    assert_eq!(format, CloudFormat::SftpServerLog);
+    assert_eq!(events.len(), 5, "the sshd line is not an sftp event");
+    assert_eq!(errors.len(), 1);
+    assert_eq!(errors[0].offset as usize, log.find("this is not").unwrap());
+    let close = events.iter().find(|e| e.file_path.as_deref() == Some("/srv/data/payroll.xlsx") && e.action.as_deref() == Some("sftp-close")).unwrap();
+    assert_eq!(close.user_name.as_deref(), Some("alice"));
+    assert_eq!(close.network.as_ref().unwrap().destination_bytes, Some(5_242_880));
+    assert_eq!(close.network.as_ref().unwrap().source_ip, ip("203.0.113.50"));
+    assert_eq!(close.host_name.as_deref(), Some("files"));
+    let orphan = events.iter().find(|e| e.file_path.as_deref() == Some("/srv/x")).unwrap();
+    assert_eq!(orphan.user_name, None, "no session seen for pid 777");
+    assert_eq!(events[0].kind, EventKind::Authentication);
+}
+
+#[test]
+fn malformed_json_records_are_reported_and_skipped() {
+    let text = concat!(
+        r#"{"action":"repo.create","actor":"a","@timestamp":1700000000000}"#,
+        "\n",
+        r#"{"action":"repo.create","actor":"a","@timestamp":"#,
+        "\n",
+        "not json at all\n",
+        r#"{"action":"repo.destroy","actor":"a","@timestamp":1700000000001}"#,
+        "\n"
+    );
+    let (_, events, errors) = read(text);
+    assert_eq!(events.len(), 2);
+    let reasons: Vec<_> = errors.iter().map(|e| (e.offset, e.reason.as_str())).collect();
+    let second = text.find("\n{").unwrap() as u64 + 1;
+    assert_eq!(reasons[0], (second, "truncated record"));
+    assert_eq!(reasons[1].1, "not a json object");
+    assert_eq!(&*errors[0].file, "sample");
+}
