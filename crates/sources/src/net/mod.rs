@@ -12,6 +12,7 @@
 
 pub mod app;
 pub mod flow;
+pub mod netflow;
 pub mod packet;
 pub mod pcap;
 pub mod write;
@@ -26,6 +27,10 @@ use std::net::IpAddr;
 pub enum NetFormat {
     /// A pcap or pcapng packet capture (flows are rebuilt).
     Pcap,
+    /// NetFlow v5/v9 or IPFIX export messages stored back to back.
+    NetflowFile,
+    /// A pcap/pcapng capture of NetFlow/IPFIX export datagrams.
+    NetflowCapture,
 }
 
 impl NetFormat {
@@ -33,6 +38,8 @@ impl NetFormat {
     pub fn name(self) -> &'static str {
         match self {
             NetFormat::Pcap => "pcap",
+            NetFormat::NetflowFile => "netflow",
+            NetFormat::NetflowCapture => "netflow-pcap",
         }
     }
 }
@@ -49,7 +56,13 @@ const PCAPNG_MAGIC: [u8; 4] = [0x0a, 0x0d, 0x0d, 0x0a];
 pub fn sniff(head: &[u8]) -> Option<NetFormat> {
     let magic: [u8; 4] = head.get(..4)?.try_into().ok()?;
     if PCAP_MAGICS.contains(&magic) || magic == PCAPNG_MAGIC {
+        if netflow::sniff_capture(head) {
+            return Some(NetFormat::NetflowCapture);
+        }
         return Some(NetFormat::Pcap);
+    }
+    if netflow::looks_like_message(head) {
+        return Some(NetFormat::NetflowFile);
     }
     None
 }
@@ -62,6 +75,8 @@ pub fn open(
 ) -> Result<Box<dyn Source>, OpenError> {
     match format {
         NetFormat::Pcap => Ok(Box::new(pcap::PcapFlowSource::open(input, ctx)?)),
+        NetFormat::NetflowFile => Ok(Box::new(netflow::NetflowFileSource::open(input, ctx))),
+        NetFormat::NetflowCapture => Ok(Box::new(netflow::NetflowPcapSource::open(input, ctx)?)),
     }
 }
 

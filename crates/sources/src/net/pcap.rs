@@ -41,27 +41,93 @@ struct Interface {
     offset_s: i64,
 }
 
+/// Reads a capture frame by frame (pcap or pcapng, any interface), through
+/// pcap-parser's circular buffer.
+pub(crate) struct FrameReader {
+    reader: Box<dyn PcapReaderIterator + Send>,
+    interfaces: Vec<Interface>,
+    last_ts: Timestamp,
+}
+
+/// What one [`FrameReader::step`] did.
+pub(crate) enum Step {
+    /// A block was read (maybe a frame, given to the callback).
+    Progress,
+    /// The capture ended cleanly.
+    End,
+    /// The capture cannot be read further: offset and reason.
+    Failed(u64, String),
+}
+
+impl FrameReader {
+    /// Opens a capture; fails when the header is not pcap or pcapng.
+    pub(crate) fn open(input: Input) -> Result<Self, OpenError> {
+        let path = input.path.clone();
+        let reader = pcap_parser::create_reader(BUFFER_BYTES, input.reader).map_err(|err| {
+            OpenError::Invalid {
+                path: path.to_string(),
+                detail: format!("not a readable pcap/pcapng capture ({err})"),
+            }
+        })?;
+        Ok(FrameReader {
+            reader,
+            interfaces: Vec::new(),
+            last_ts: Timestamp(0),
+        })
+    }
+
+    /// Reads one block; a frame is handed to `on_frame` with its file offset.
+    pub(crate) fn step(&mut self, on_frame: &mut dyn FnMut(Frame<'_>, u64)) -> Step {
+        let offset = self.reader.consumed() as u64;
+        match self.reader.next() {
+            Ok((size, block)) => {
+                if let Some(mut frame) = frame_of(&block, &mut self.interfaces) {
+                    // Simple packet blocks carry no time: they take the latest one seen.
+                    let ts = frame.ts.unwrap_or(self.last_ts);
+                    self.last_ts = ts;
+                    frame.ts = Some(ts);
+                    on_frame(frame, offset);
+                }
+                self.reader.consume(size);
+                Step::Progress
+            }
+            Err(PcapError::Eof) => Step::End,
+            Err(PcapError::Incomplete(_)) => match self.reader.refill() {
+                Ok(()) => Step::Progress,
+                Err(err) => Step::Failed(offset, format!("truncated capture ({err})")),
+            },
+            Err(PcapError::UnexpectedEof) => Step::Failed(offset, "truncated capture".into()),
+            Err(PcapError::BufferTooSmall) => Step::Failed(
+                offset,
+                "block larger than the read buffer; rest of capture skipped".into(),
+            ),
+            Err(other) => Step::Failed(
+                offset,
+                format!("unreadable block ({other}); rest of capture skipped"),
+            ),
+        }
+    }
+}
+
 /// Streams a capture and yields flow events (kind `Network`, when each flow ends,
 /// in start-time order per batch) and DNS/HTTP/TLS events (as their transactions
 /// complete).
 pub struct PcapFlowSource {
-    reader: Box<dyn PcapReaderIterator + Send>,
+    frames: FrameReader,
     state: Assembler,
     done: bool,
 }
 
-/// Everything but the reader, so that a borrowed block and the state can be used
+/// Everything but the reader, so that a borrowed frame and the state can be used
 /// together.
 struct Assembler {
     path: Arc<str>,
     networks: Networks,
     table: FlowTable,
-    interfaces: Vec<Interface>,
     queue: VecDeque<Result<Event, RecordError>>,
     ended: Vec<Flow>,
     records: Vec<AppRecord>,
     stats: PcapStats,
-    last_ts: Timestamp,
 }
 
 impl PcapFlowSource {
@@ -77,24 +143,16 @@ impl PcapFlowSource {
         limits: FlowLimits,
     ) -> Result<Self, OpenError> {
         let path = input.path.clone();
-        let reader = pcap_parser::create_reader(BUFFER_BYTES, input.reader).map_err(|err| {
-            OpenError::Invalid {
-                path: path.to_string(),
-                detail: format!("not a readable pcap/pcapng capture ({err})"),
-            }
-        })?;
         Ok(PcapFlowSource {
-            reader,
+            frames: FrameReader::open(input)?,
             state: Assembler {
                 path,
                 networks: ctx.networks.clone(),
                 table: FlowTable::new(limits),
-                interfaces: Vec::new(),
                 queue: VecDeque::new(),
                 ended: Vec::new(),
                 records: Vec::new(),
                 stats: PcapStats::default(),
-                last_ts: Timestamp(0),
             },
             done: false,
         })
@@ -111,35 +169,23 @@ impl PcapFlowSource {
     /// Reads blocks until something is queued or the capture ends.
     fn pump(&mut self) {
         while self.state.queue.is_empty() && !self.done {
-            let offset = self.reader.consumed() as u64;
-            let failure = match self.reader.next() {
-                Ok((size, block)) => {
-                    self.state.block(&block, offset);
-                    self.reader.consume(size);
-                    None
-                }
-                Err(PcapError::Eof) => Some(None),
-                Err(PcapError::Incomplete(_)) => match self.reader.refill() {
-                    Ok(()) => None,
-                    Err(err) => Some(Some(format!("truncated capture ({err})"))),
-                },
-                Err(PcapError::UnexpectedEof) => Some(Some("truncated capture".to_string())),
-                Err(PcapError::BufferTooSmall) => Some(Some(
-                    "block larger than the read buffer; rest of capture skipped".to_string(),
-                )),
-                Err(other) => Some(Some(format!(
-                    "unreadable block ({other}); rest of capture skipped"
-                ))),
-            };
-            if let Some(reason) = failure {
-                if let Some(reason) = reason {
+            let state = &mut self.state;
+            let step = self
+                .frames
+                .step(&mut |frame, offset| state.frame(frame, offset));
+            match step {
+                Step::Progress => {}
+                Step::End => self.done = true,
+                Step::Failed(offset, reason) => {
                     let err = self.state.error(offset, reason);
                     self.state.queue.push_back(Err(err));
+                    self.done = true;
                 }
+            }
+            if self.done {
                 self.state
                     .table
                     .flush(&mut self.state.ended, &mut self.state.records);
-                self.done = true;
             }
             self.state.emit_ready();
         }
@@ -155,17 +201,9 @@ impl Assembler {
         }
     }
 
-    fn block(&mut self, block: &PcapBlockOwned<'_>, offset: u64) {
-        if let Some(frame) = frame_of(block, &mut self.interfaces) {
-            self.frame(frame, offset);
-        }
-    }
-
     fn frame(&mut self, frame: Frame<'_>, offset: u64) {
         self.stats.frames += 1;
-        // Simple packet blocks carry no time: they take the latest one seen.
-        let ts = frame.ts.unwrap_or(self.last_ts);
-        self.last_ts = ts;
+        let ts = frame.ts.unwrap_or(Timestamp(0));
         match packet::decode(frame.linktype, frame.data) {
             Ok(info) => {
                 self.table.add(
@@ -204,11 +242,11 @@ impl Assembler {
 }
 
 /// One frame's time (none for simple packet blocks), link type, wire length and bytes.
-struct Frame<'a> {
-    ts: Option<Timestamp>,
-    linktype: i32,
-    wire_len: u64,
-    data: &'a [u8],
+pub(crate) struct Frame<'a> {
+    pub(crate) ts: Option<Timestamp>,
+    pub(crate) linktype: i32,
+    pub(crate) wire_len: u64,
+    pub(crate) data: &'a [u8],
 }
 
 fn frame_of<'a>(
