@@ -1,0 +1,53 @@
+//! JSON Lines: one alert or incident object per line (DESIGN.md's output contract).
+
+use crate::{Record, Sink, SinkError};
+use std::io::Write;
+
+/// Writes each record as one JSON object on its own line, exactly as the output
+/// contract says: `{"kind":"alert", "id", "@timestamp", "detector", "rule.id",
+/// "rule.name", "score", "severity", "host.name", "host.ip", "user.name",
+/// "destination.ip", "destination.domain", "destination.port",
+/// "threat.technique.id", "evidence"}` and `{"kind":"incident", "id", "first_seen",
+/// "last_seen", "host.name", "host.ip", "user.name", "destinations", "detectors",
+/// "score", "stage", "triage.decision", "triage.reasons", "triage.answers",
+/// "alerts", ...}`. Keys absent from the data are omitted. Records are written in
+/// the order given; [`crate::write_run`] gives the canonical order, so the same input
+/// gives byte-identical output.
+pub struct JsonlSink<W: Write> {
+    out: W,
+    what: String,
+}
+
+impl<W: Write> JsonlSink<W> {
+    /// A JSONL writer; `what` names the destination in error messages.
+    pub fn new(out: W, what: impl Into<String>) -> Self {
+        JsonlSink {
+            out,
+            what: what.into(),
+        }
+    }
+
+    /// The writer back (tests).
+    pub fn into_inner(self) -> W {
+        self.out
+    }
+}
+
+impl<W: Write> Sink for JsonlSink<W> {
+    fn write(&mut self, record: Record<'_>) -> Result<(), SinkError> {
+        let line = match record {
+            Record::Alert(signal) => serde_json::to_string(signal)?,
+            Record::Incident(incident) => serde_json::to_string(incident)?,
+        };
+        self.out
+            .write_all(line.as_bytes())
+            .and_then(|_| self.out.write_all(b"\n"))
+            .map_err(|e| SinkError::io(self.what.clone(), e))
+    }
+
+    fn finish(&mut self, _summary: Option<&crate::RunSummary>) -> Result<(), SinkError> {
+        self.out
+            .flush()
+            .map_err(|e| SinkError::io(self.what.clone(), e))
+    }
+}
