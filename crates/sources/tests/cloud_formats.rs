@@ -3,7 +3,7 @@
 //! origins pointing at the record, bad records reported with their offset.
 
 use model::{Event, EventKind, LogSource, Value};
-use sources::cloud::{open, sniff, CloudFormat};
+use sources::cloud::{CloudFormat, open, sniff};
 use sources::{Input, RecordError, SourceContext};
 use std::io::Cursor;
 use std::net::IpAddr;
@@ -57,29 +57,53 @@ fn cloudtrail_records_file() {
     assert_eq!(events.len(), 2);
     let get = &events[0];
     assert_eq!(get.kind, EventKind::Cloud);
-    assert_eq!(get.logsource, LogSource::new(Some("aws"), None, Some("cloudtrail")));
-    assert_eq!(get.origin.as_ref().unwrap().offset as usize, TRAIL.find("{\"eventVersion").unwrap());
+    assert_eq!(
+        get.logsource,
+        LogSource::new(Some("aws"), None, Some("cloudtrail"))
+    );
+    assert_eq!(
+        get.origin.as_ref().unwrap().offset as usize,
+        TRAIL.find("{\"eventVersion").unwrap()
+    );
     assert_eq!(get.action.as_deref(), Some("GetObject"));
     assert_eq!(get.outcome.as_deref(), Some("success"));
     assert_eq!(get.user_name.as_deref(), Some("cloud-breach-role/i-0abc"));
     assert_eq!(get.network.as_ref().unwrap().source_ip, ip("203.0.113.7"));
-    assert_eq!(get.http.as_ref().unwrap().user_agent.as_deref(), Some("aws-cli/1.18"));
-    assert_eq!(get.http.as_ref().unwrap().url_full.as_deref(), Some("s3://cardholder-data/cards.csv"));
+    assert_eq!(
+        get.http.as_ref().unwrap().user_agent.as_deref(),
+        Some("aws-cli/1.18")
+    );
+    assert_eq!(
+        get.http.as_ref().unwrap().url_full.as_deref(),
+        Some("s3://cardholder-data/cards.csv")
+    );
     assert_eq!(get.file_path.as_deref(), Some("cards.csv"));
     let cloud = get.cloud.as_ref().unwrap();
     assert_eq!(cloud.provider.as_deref(), Some("aws"));
     assert_eq!(cloud.account_id.as_deref(), Some("123456789012"));
     assert_eq!(cloud.region.as_deref(), Some("us-east-1"));
     assert_eq!(cloud.service.as_deref(), Some("s3"));
-    assert_eq!(native(get, "requestParameters.bucketName"), Some(&Value::from("cardholder-data")));
-    assert_eq!(native(get, "eventSource"), Some(&Value::from("s3.amazonaws.com")));
+    assert_eq!(
+        native(get, "requestParameters.bucketName"),
+        Some(&Value::from("cardholder-data"))
+    );
+    assert_eq!(
+        native(get, "eventSource"),
+        Some(&Value::from("s3.amazonaws.com"))
+    );
 
     let assume = &events[1];
-    assert_eq!(assume.origin.as_ref().unwrap().offset as usize, TRAIL.rfind("{\"eventVersion").unwrap());
+    assert_eq!(
+        assume.origin.as_ref().unwrap().offset as usize,
+        TRAIL.rfind("{\"eventVersion").unwrap()
+    );
     assert_eq!(assume.outcome.as_deref(), Some("failure"));
     assert_eq!(assume.user_name.as_deref(), Some("ec2.amazonaws.com"));
     assert!(assume.network.is_none(), "a service name is not an address");
-    assert_eq!(native(assume, "sourceIPAddress"), Some(&Value::from("ec2.amazonaws.com")));
+    assert_eq!(
+        native(assume, "sourceIPAddress"),
+        Some(&Value::from("ec2.amazonaws.com"))
+    );
 }
 
 #[test]
@@ -96,9 +120,18 @@ fn cloudtrail_lines_and_eventbridge() {
     assert_eq!(events[0].user_name.as_deref(), Some("mallory"));
     assert_eq!(events[1].action.as_deref(), Some("ModifyDBInstance"));
     assert_eq!(events[1].user_name.as_deref(), Some("root"));
-    assert_eq!(native(&events[1], "requestParameters.masterUserPassword"), Some(&Value::from("****")));
-    assert_eq!(native(&events[1], "detail-type"), Some(&Value::from("AWS API Call via CloudTrail")));
-    assert_eq!(events[1].origin.as_ref().unwrap().offset as usize, text.find("{\"version").unwrap());
+    assert_eq!(
+        native(&events[1], "requestParameters.masterUserPassword"),
+        Some(&Value::from("****"))
+    );
+    assert_eq!(
+        native(&events[1], "detail-type"),
+        Some(&Value::from("AWS API Call via CloudTrail"))
+    );
+    assert_eq!(
+        events[1].origin.as_ref().unwrap().offset as usize,
+        text.find("{\"version").unwrap()
+    );
 }
 
 #[test]
@@ -117,22 +150,52 @@ fn m365_management_api_array() {
     assert_eq!(format, CloudFormat::M365Audit);
     assert!(errors.is_empty());
     let forward = &events[0];
-    assert_eq!(forward.logsource, LogSource::new(Some("m365"), None, Some("audit")));
-    assert_eq!(forward.timestamp, model::Timestamp::parse("2024-03-01T22:19:00Z").unwrap());
+    assert_eq!(
+        forward.logsource,
+        LogSource::new(Some("m365"), None, Some("audit"))
+    );
+    assert_eq!(
+        forward.timestamp,
+        model::Timestamp::parse("2024-03-01T22:19:00Z").unwrap()
+    );
     assert_eq!(forward.action.as_deref(), Some("Set-Mailbox"));
     assert_eq!(forward.outcome.as_deref(), Some("success"));
     assert_eq!(forward.user_name.as_deref(), Some("homer@corp.example"));
-    assert_eq!(forward.network.as_ref().unwrap().source_ip, ip("198.51.100.4"));
-    assert_eq!(forward.cloud.as_ref().unwrap().service.as_deref(), Some("exchange"));
+    assert_eq!(
+        forward.network.as_ref().unwrap().source_ip,
+        ip("198.51.100.4")
+    );
+    assert_eq!(
+        forward.cloud.as_ref().unwrap().service.as_deref(),
+        Some("exchange")
+    );
     assert_eq!(
         native(forward, "Parameters.ForwardingSmtpAddress"),
         Some(&Value::from("smtp:h@mail.example"))
     );
     let download = &events[1];
-    assert_eq!(download.network.as_ref().unwrap().source_ip, ip("2001:db8::5"));
-    assert_eq!(download.file_path.as_deref(), Some("Shared Documents/plan.docx"));
-    assert!(download.http.as_ref().unwrap().url_full.as_deref().unwrap().ends_with("plan.docx"));
-    assert_eq!(download.origin.as_ref().unwrap().offset as usize, text.rfind("{\"CreationTime").unwrap());
+    assert_eq!(
+        download.network.as_ref().unwrap().source_ip,
+        ip("2001:db8::5")
+    );
+    assert_eq!(
+        download.file_path.as_deref(),
+        Some("Shared Documents/plan.docx")
+    );
+    assert!(
+        download
+            .http
+            .as_ref()
+            .unwrap()
+            .url_full
+            .as_deref()
+            .unwrap()
+            .ends_with("plan.docx")
+    );
+    assert_eq!(
+        download.origin.as_ref().unwrap().offset as usize,
+        text.rfind("{\"CreationTime").unwrap()
+    );
 }
 
 fn purview_row(time: &str, operation: &str) -> String {
@@ -156,11 +219,24 @@ fn purview_csv_both_headers_crlf_newest_first() {
     let (format, events, errors) = read(&old_header);
     assert_eq!(format, CloudFormat::PurviewCsv);
     assert!(errors.is_empty(), "{errors:?}");
-    let actions: Vec<_> = events.iter().map(|e| e.action.as_deref().unwrap()).collect();
-    assert_eq!(actions, ["Set-Mailbox", "New-InboxRule"], "sorted oldest first");
-    assert_eq!(native(&events[1], "Parameters.RedirectTo"), Some(&Value::from("x@mail.example")));
+    let actions: Vec<_> = events
+        .iter()
+        .map(|e| e.action.as_deref().unwrap())
+        .collect();
+    assert_eq!(
+        actions,
+        ["Set-Mailbox", "New-InboxRule"],
+        "sorted oldest first"
+    );
+    assert_eq!(
+        native(&events[1], "Parameters.RedirectTo"),
+        Some(&Value::from("x@mail.example"))
+    );
     let second_row = old_header.find("2024-03-01T10:00:00.0000000Z").unwrap();
-    assert_eq!(events[0].origin.as_ref().unwrap().offset as usize, second_row);
+    assert_eq!(
+        events[0].origin.as_ref().unwrap().offset as usize,
+        second_row
+    );
 
     let (format, events, errors) = read(&new_header);
     assert_eq!(format, CloudFormat::PurviewCsv);
@@ -177,7 +253,10 @@ fn entra_audit_signin_and_sentinel_shapes() {
     assert_eq!(format, CloudFormat::EntraAudit);
     assert!(errors.is_empty());
     let event = &events[0];
-    assert_eq!(event.logsource, LogSource::new(Some("azure"), None, Some("auditlogs")));
+    assert_eq!(
+        event.logsource,
+        LogSource::new(Some("azure"), None, Some("auditlogs"))
+    );
     assert_eq!(event.action.as_deref(), Some("Consent to application"));
     assert_eq!(event.user_name.as_deref(), Some("eve@corp.example"));
     assert_eq!(event.network.as_ref().unwrap().source_ip, ip("192.0.2.9"));
@@ -192,13 +271,18 @@ fn entra_audit_signin_and_sentinel_shapes() {
     assert_eq!(events[0].user_name.as_deref(), Some("pg@corp.example"));
     assert_eq!(
         native(&events[0], "TargetResources.modifiedProperties.displayName"),
-        Some(&Value::List(vec![Value::from("DelegatedPermissionGrant.Scope")]))
+        Some(&Value::List(vec![Value::from(
+            "DelegatedPermissionGrant.Scope"
+        )]))
     );
 
     let signin = r#"{"createdDateTime":"2024-01-01T10:00:00Z","userPrincipalName":"eve@corp.example","appDisplayName":"Office 365 Exchange Online","ipAddress":"192.0.2.9","status":{"errorCode":50126}}"#;
     let (format, events, _) = read(signin);
     assert_eq!(format, CloudFormat::EntraSignIn);
-    assert_eq!(events[0].logsource, LogSource::new(Some("azure"), None, Some("signinlogs")));
+    assert_eq!(
+        events[0].logsource,
+        LogSource::new(Some("azure"), None, Some("signinlogs"))
+    );
     assert_eq!(events[0].outcome.as_deref(), Some("failure"));
 }
 
@@ -215,23 +299,48 @@ fn github_json_lines_and_csv() {
     let (format, events, errors) = read(text);
     assert_eq!(format, CloudFormat::GitHubAudit);
     assert_eq!(events.len(), 2);
-    assert_eq!(events[0].timestamp, model::Timestamp::from_millis(1_700_000_000_000));
+    assert_eq!(
+        events[0].timestamp,
+        model::Timestamp::from_millis(1_700_000_000_000)
+    );
     assert_eq!(events[0].timestamp, events[1].timestamp);
-    assert_eq!(events[0].logsource, LogSource::new(Some("github"), None, Some("audit")));
+    assert_eq!(
+        events[0].logsource,
+        LogSource::new(Some("github"), None, Some("audit"))
+    );
     assert_eq!(events[0].user_name.as_deref(), Some("octo"));
-    assert_eq!(events[0].network.as_ref().unwrap().source_ip, ip("203.0.113.5"));
-    assert_eq!(events[0].cloud.as_ref().unwrap().account_id.as_deref(), Some("acme"));
-    assert_eq!(events[1].cloud.as_ref().unwrap().service.as_deref(), Some("git"));
+    assert_eq!(
+        events[0].network.as_ref().unwrap().source_ip,
+        ip("203.0.113.5")
+    );
+    assert_eq!(
+        events[0].cloud.as_ref().unwrap().account_id.as_deref(),
+        Some("acme")
+    );
+    assert_eq!(
+        events[1].cloud.as_ref().unwrap().service.as_deref(),
+        Some("git")
+    );
     assert_eq!(errors.len(), 1, "a record without any time is reported");
-    assert_eq!(errors[0].offset as usize, text.find("{\"action\":\"org").unwrap());
+    assert_eq!(
+        errors[0].offset as usize,
+        text.find("{\"action\":\"org").unwrap()
+    );
 
-    let csv = "@timestamp,action,actor,org,repo\n1700000000000,repo.transfer,octo,acme,acme/secret\n";
+    let csv =
+        "@timestamp,action,actor,org,repo\n1700000000000,repo.transfer,octo,acme,acme/secret\n";
     let (format, events, errors) = read(csv);
     assert_eq!(format, CloudFormat::GitHubCsv);
     assert!(errors.is_empty());
     assert_eq!(events[0].action.as_deref(), Some("repo.transfer"));
-    assert_eq!(events[0].timestamp, model::Timestamp::from_millis(1_700_000_000_000));
-    assert_eq!(events[0].origin.as_ref().unwrap().offset as usize, csv.find("1700").unwrap());
+    assert_eq!(
+        events[0].timestamp,
+        model::Timestamp::from_millis(1_700_000_000_000)
+    );
+    assert_eq!(
+        events[0].origin.as_ref().unwrap().offset as usize,
+        csv.find("1700").unwrap()
+    );
 }
 
 #[test]
@@ -256,13 +365,20 @@ fn vpc_flow_text_with_and_without_header() {
     assert_eq!(net.direction.as_deref(), Some("outbound"));
     assert_eq!(net.duration_s, Some(60.0));
     assert_eq!(out.timestamp, model::Timestamp::from_secs(1_604_271_600));
-    assert_eq!(events[1].network.as_ref().unwrap().direction.as_deref(), Some("inbound"));
+    assert_eq!(
+        events[1].network.as_ref().unwrap().direction.as_deref(),
+        Some("inbound")
+    );
     assert_eq!(events[1].action.as_deref(), Some("reject"));
 
-    let bare = "2 123456789012 eni-1 10.0.0.1 10.0.0.2 1 2 17 1 60 1604271600 1604271601 ACCEPT OK\n";
+    let bare =
+        "2 123456789012 eni-1 10.0.0.1 10.0.0.2 1 2 17 1 60 1604271600 1604271601 ACCEPT OK\n";
     let (format, events, _) = read(bare);
     assert_eq!(format, CloudFormat::VpcFlowLog);
-    assert_eq!(events[0].network.as_ref().unwrap().direction.as_deref(), Some("internal"));
+    assert_eq!(
+        events[0].network.as_ref().unwrap().direction.as_deref(),
+        Some("internal")
+    );
 }
 
 #[test]
@@ -275,9 +391,15 @@ fn s3_server_access_log() {
     assert_eq!(event.action.as_deref(), Some("REST.GET.OBJECT"));
     assert_eq!(event.user_name.as_deref(), Some("tracy"));
     assert_eq!(event.file_path.as_deref(), Some("id-01.pdf"));
-    assert_eq!(event.network.as_ref().unwrap().destination_bytes, Some(4_406_583));
+    assert_eq!(
+        event.network.as_ref().unwrap().destination_bytes,
+        Some(4_406_583)
+    );
     assert_eq!(event.http.as_ref().unwrap().status_code, Some(200));
-    assert_eq!(event.timestamp, model::Timestamp::parse("2020-11-01T10:43:07Z").unwrap());
+    assert_eq!(
+        event.timestamp,
+        model::Timestamp::parse("2020-11-01T10:43:07Z").unwrap()
+    );
 }
 
 #[test]
@@ -295,12 +417,27 @@ this is not syslog\n";
     assert_eq!(events.len(), 5, "the sshd line is not an sftp event");
     assert_eq!(errors.len(), 1);
     assert_eq!(errors[0].offset as usize, log.find("this is not").unwrap());
-    let close = events.iter().find(|e| e.file_path.as_deref() == Some("/srv/data/payroll.xlsx") && e.action.as_deref() == Some("sftp-close")).unwrap();
+    let close = events
+        .iter()
+        .find(|e| {
+            e.file_path.as_deref() == Some("/srv/data/payroll.xlsx")
+                && e.action.as_deref() == Some("sftp-close")
+        })
+        .unwrap();
     assert_eq!(close.user_name.as_deref(), Some("alice"));
-    assert_eq!(close.network.as_ref().unwrap().destination_bytes, Some(5_242_880));
-    assert_eq!(close.network.as_ref().unwrap().source_ip, ip("203.0.113.50"));
+    assert_eq!(
+        close.network.as_ref().unwrap().destination_bytes,
+        Some(5_242_880)
+    );
+    assert_eq!(
+        close.network.as_ref().unwrap().source_ip,
+        ip("203.0.113.50")
+    );
     assert_eq!(close.host_name.as_deref(), Some("files"));
-    let orphan = events.iter().find(|e| e.file_path.as_deref() == Some("/srv/x")).unwrap();
+    let orphan = events
+        .iter()
+        .find(|e| e.file_path.as_deref() == Some("/srv/x"))
+        .unwrap();
     assert_eq!(orphan.user_name, None, "no session seen for pid 777");
     assert_eq!(events[0].kind, EventKind::Authentication);
 }
@@ -318,7 +455,10 @@ fn malformed_json_records_are_reported_and_skipped() {
     );
     let (_, events, errors) = read(text);
     assert_eq!(events.len(), 2);
-    let reasons: Vec<_> = errors.iter().map(|e| (e.offset, e.reason.as_str())).collect();
+    let reasons: Vec<_> = errors
+        .iter()
+        .map(|e| (e.offset, e.reason.as_str()))
+        .collect();
     let second = text.find("\n{").unwrap() as u64 + 1;
     assert_eq!(reasons[0], (second, "truncated record"));
     assert_eq!(reasons[1].1, "not a json object");

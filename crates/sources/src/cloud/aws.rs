@@ -21,9 +21,16 @@ pub fn logsource() -> LogSource {
 pub fn is_cloudtrail(record: &Map<String, Json>) -> bool {
     record.contains_key("eventSource")
         && record.contains_key("eventName")
-        && (record.contains_key("eventTime")
-            || record.contains_key("eventVersion")
-            || record.contains_key("awsRegion"))
+        && [
+            "eventTime",
+            "eventVersion",
+            "@timestamp",
+            "awsRegion",
+            "userIdentity",
+            "eventType",
+        ]
+        .iter()
+        .any(|k| record.contains_key(*k))
 }
 
 /// Whether `record` is an EventBridge event carrying a CloudTrail record in `detail`.
@@ -37,7 +44,10 @@ pub fn is_eventbridge(record: &Map<String, Json>) -> bool {
 
 /// Maps an EventBridge envelope: the inner record is flattened at the top (so rules
 /// see `eventName`), the envelope's `detail-type` and `source` are kept beside it.
-pub fn eventbridge_event(record: &Map<String, Json>, origin: Origin) -> Result<Event, &'static str> {
+pub fn eventbridge_event(
+    record: &Map<String, Json>,
+    origin: Origin,
+) -> Result<Event, &'static str> {
     let detail = record
         .get("detail")
         .and_then(Json::as_object)
@@ -57,9 +67,12 @@ pub fn cloudtrail_event(
     native: Native,
     origin: Origin,
 ) -> Result<Event, &'static str> {
-    let timestamp = get(record, "eventTime")
-        .and_then(json_time)
-        .ok_or("bad eventTime")?;
+    // Logstash-shipped trails (as in OTRF's datasets) replace `eventTime` by
+    // `@timestamp`.
+    let timestamp = ["eventTime", "@timestamp"]
+        .iter()
+        .find_map(|k| record.get(*k).and_then(json_time))
+        .ok_or("no eventTime")?;
     let mut event = new_cloud_event(timestamp, logsource(), origin, native);
     event.dataset = Some("aws.cloudtrail".into());
     event.action = text(record, "eventName");
@@ -75,7 +88,10 @@ pub fn cloudtrail_event(
             .as_deref()
             .map(|s| s.trim_end_matches(".amazonaws.com").to_owned());
     }
-    if let Some(ip) = text(record, "sourceIPAddress").as_deref().and_then(parse_ip) {
+    if let Some(ip) = text(record, "sourceIPAddress")
+        .as_deref()
+        .and_then(parse_ip)
+    {
         event.network_mut().source_ip = Some(ip);
     }
     if let Some(agent) = text(record, "userAgent") {
@@ -87,7 +103,8 @@ pub fn cloudtrail_event(
 
 /// `failure` when the call returned an error code (or a console login failed).
 fn outcome(record: &Map<String, Json>) -> &'static str {
-    let failed_login = text(record, "responseElements.ConsoleLogin").is_some_and(|r| r == "Failure");
+    let failed_login =
+        text(record, "responseElements.ConsoleLogin").is_some_and(|r| r == "Failure");
     if record.get("errorCode").is_some_and(|v| !v.is_null()) || failed_login {
         "failure"
     } else {
@@ -156,7 +173,10 @@ mod tests {
         let record = json!({"userIdentity": {"type": "AssumedRole",
             "arn": "arn:aws:sts::123:assumed-role/cloud-breach-role/i-0abc",
             "sessionContext": {"sessionIssuer": {"userName": "cloud-breach-role"}}}});
-        assert_eq!(actor(record.as_object().unwrap()).as_deref(), Some("cloud-breach-role/i-0abc"));
+        assert_eq!(
+            actor(record.as_object().unwrap()).as_deref(),
+            Some("cloud-breach-role/i-0abc")
+        );
         let record = json!({"userIdentity": {"type": "AssumedRole",
             "sessionContext": {"sessionIssuer": {"userName": "r"}}}});
         assert_eq!(actor(record.as_object().unwrap()).as_deref(), Some("r"));
@@ -169,6 +189,9 @@ mod tests {
         let root = json!({"userIdentity": {"type": "Root", "arn": "arn:aws:iam::1:root"}});
         assert_eq!(actor(root.as_object().unwrap()).as_deref(), Some("root"));
         let svc = json!({"userIdentity": {"type": "AWSService", "invokedBy": "ec2.amazonaws.com"}});
-        assert_eq!(actor(svc.as_object().unwrap()).as_deref(), Some("ec2.amazonaws.com"));
+        assert_eq!(
+            actor(svc.as_object().unwrap()).as_deref(),
+            Some("ec2.amazonaws.com")
+        );
     }
 }

@@ -198,10 +198,15 @@ mod tests {
             native.get_by_name("Parameters.ForwardingSmtpAddress"),
             Some(&Value::from("smtp:x@y.z"))
         );
-        assert!(matches!(native.get_by_name("Parameters"), Some(Value::Str(s)) if s.contains("ForwardingSmtpAddress")));
+        assert!(
+            matches!(native.get_by_name("Parameters"), Some(Value::Str(s)) if s.contains("ForwardingSmtpAddress"))
+        );
         assert_eq!(
             native.get_by_name("Parameters.Name"),
-            Some(&Value::List(vec!["ForwardingSmtpAddress".into(), "Identity".into()]))
+            Some(&Value::List(vec![
+                "ForwardingSmtpAddress".into(),
+                "Identity".into()
+            ]))
         );
         assert_eq!(
             native.get_by_name("tags"),

@@ -45,7 +45,9 @@ pub fn entra_log(record: &Map<String, Json>) -> Option<EntraLog> {
         return Some(EntraLog::Audit);
     }
     if table.ends_with("signinlogs")
-        || (has("createdDateTime") && has("userPrincipalName") && (has("appDisplayName") || has("appId")))
+        || (has("createdDateTime")
+            && has("userPrincipalName")
+            && (has("appDisplayName") || has("appId")))
     {
         return Some(EntraLog::SignIn);
     }
@@ -84,12 +86,17 @@ pub fn m365_event(record: &Map<String, Json>, origin: Origin) -> Result<Event, &
         let cloud = event.cloud_mut();
         cloud.provider = Some("m365".into());
         cloud.account_id = first_text(record, &["OrganizationId", "TenantId"]);
-        cloud.service = first_text(record, &["Workload", "OfficeWorkload"])
-            .map(|w| w.to_ascii_lowercase());
+        cloud.service =
+            first_text(record, &["Workload", "OfficeWorkload"]).map(|w| w.to_ascii_lowercase());
     }
     let ip = first_text(
         record,
-        &["ClientIP", "ClientIPAddress", "ActorIpAddress", "Client_IPAddress"],
+        &[
+            "ClientIP",
+            "ClientIPAddress",
+            "ActorIpAddress",
+            "Client_IPAddress",
+        ],
     );
     if let Some(ip) = ip.as_deref().and_then(parse_ip) {
         event.network_mut().source_ip = Some(ip);
@@ -173,7 +180,12 @@ pub fn entra_event(
         cloud.account_id = lookup(&["tenantId", "AADTenantId"]);
         cloud.service = Some(service.into());
     }
-    let ip = lookup(&["initiatedBy.user.ipAddress", "ipAddress", "IPAddress", "callerIpAddress"]);
+    let ip = lookup(&[
+        "initiatedBy.user.ipAddress",
+        "ipAddress",
+        "IPAddress",
+        "callerIpAddress",
+    ]);
     if let Some(ip) = ip.as_deref().and_then(parse_ip) {
         event.network_mut().source_ip = Some(ip);
     }

@@ -116,7 +116,9 @@ pub fn sniff(head: &[u8]) -> Option<CloudFormat> {
         .position(|b| !b.is_ascii_whitespace() && !matches!(b, 0xEF | 0xBB | 0xBF))?;
     match head[start] {
         b'{' | b'[' => sniff_json(head),
-        _ => tables::sniff(head).or_else(|| text::sniff(head)).or_else(|| sftp::sniff(head)),
+        _ => tables::sniff(head)
+            .or_else(|| text::sniff(head))
+            .or_else(|| sftp::sniff(head)),
     }
 }
 
@@ -223,12 +225,24 @@ fn map_record(record: &Map<String, Json>, origin: Origin) -> Result<Event, &'sta
 /// A record of no known shape inside an audit export: kept with its native fields
 /// when it has a recognisable time, so nothing the file holds is silently lost.
 fn generic_event(record: &Map<String, Json>, origin: Origin) -> Result<Event, &'static str> {
-    const TIME_KEYS: [&str; 6] = ["@timestamp", "timestamp", "time", "eventTime", "TimeGenerated", "published"];
+    const TIME_KEYS: [&str; 6] = [
+        "@timestamp",
+        "timestamp",
+        "time",
+        "eventTime",
+        "TimeGenerated",
+        "published",
+    ];
     let timestamp = TIME_KEYS
         .iter()
         .find_map(|k| flatten::get(record, k).and_then(json_time))
         .ok_or("unrecognised record")?;
-    let mut event = new_cloud_event(timestamp, LogSource::default(), origin, flatten_record(record));
+    let mut event = new_cloud_event(
+        timestamp,
+        LogSource::default(),
+        origin,
+        flatten_record(record),
+    );
     event.kind = EventKind::Other;
     event.cloud = None;
     Ok(event)
@@ -252,7 +266,12 @@ fn json_time(value: &Json) -> Option<Timestamp> {
 }
 
 /// A cloud event with its time, logsource, origin and native record set.
-fn new_cloud_event(timestamp: Timestamp, logsource: LogSource, origin: Origin, native: Native) -> Event {
+fn new_cloud_event(
+    timestamp: Timestamp,
+    logsource: LogSource,
+    origin: Origin,
+    native: Native,
+) -> Event {
     Event {
         timestamp,
         kind: EventKind::Cloud,
@@ -309,13 +328,19 @@ mod tests {
         let t = Timestamp::parse("2021-05-18T02:31:58.553Z").unwrap();
         assert_eq!(json_time(&Json::from(1621305118553i64)), Some(t));
         assert_eq!(json_time(&Json::from("2021-05-18T02:31:58.553Z")), Some(t));
-        assert_eq!(json_time(&Json::from(1621305118i64)), Some(Timestamp::from_secs(1621305118)));
+        assert_eq!(
+            json_time(&Json::from(1621305118i64)),
+            Some(Timestamp::from_secs(1621305118))
+        );
         assert_eq!(json_time(&Json::Null), None);
     }
 
     #[test]
     fn generic_json_is_not_sniffed() {
-        assert_eq!(sniff(br#"{"@timestamp":"2026-01-01T00:00:00Z","message":"x"}"#), None);
+        assert_eq!(
+            sniff(br#"{"@timestamp":"2026-01-01T00:00:00Z","message":"x"}"#),
+            None
+        );
         assert_eq!(sniff(br#"{"action":"x"}"#), None);
         assert_eq!(sniff(b"hello world\n"), None);
     }

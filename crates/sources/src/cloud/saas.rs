@@ -15,8 +15,19 @@ use serde_json::{Map, Value as Json};
 pub fn is_github(record: &Map<String, Json>) -> bool {
     let has = |k: &str| record.contains_key(k);
     record.get("action").is_some_and(Json::is_string)
-        && record.get("actor").is_some_and(|a| a.is_string() || a.is_null())
-        && (has("@timestamp") || has("created_at") || has("_document_id"))
+        && record
+            .get("actor")
+            .is_some_and(|a| a.is_string() || a.is_null())
+        && [
+            "@timestamp",
+            "created_at",
+            "_document_id",
+            "org",
+            "business",
+            "actor_id",
+        ]
+        .iter()
+        .any(|k| has(k))
 }
 
 /// Maps a GitHub audit-log event.
@@ -24,7 +35,7 @@ pub fn github_event(record: &Map<String, Json>, origin: Origin) -> Result<Event,
     let timestamp = ["@timestamp", "created_at", "timestamp"]
         .iter()
         .find_map(|k| record.get(*k).and_then(json_time))
-        .ok_or("bad @timestamp")?;
+        .ok_or("no @timestamp or created_at")?;
     let logsource = LogSource::new(Some("github"), None, Some("audit"));
     let mut event = new_cloud_event(timestamp, logsource, origin, flatten(record));
     event.dataset = Some("github.audit".into());
@@ -76,7 +87,10 @@ pub fn okta_event(record: &Map<String, Json>, origin: Origin) -> Result<Event, &
         cloud.provider = Some("okta".into());
         cloud.service = Some("okta".into());
     }
-    if let Some(ip) = text(record, "client.ipAddress").as_deref().and_then(parse_ip) {
+    if let Some(ip) = text(record, "client.ipAddress")
+        .as_deref()
+        .and_then(parse_ip)
+    {
         event.network_mut().source_ip = Some(ip);
     }
     if let Some(agent) = text(record, "client.userAgent.rawUserAgent") {

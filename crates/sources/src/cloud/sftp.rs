@@ -16,8 +16,8 @@
 //! previous one when that would put the line more than a day in the future.
 //! Lines of other programs are passed over: the file may be a whole `auth.log`.
 
-use super::text::{Line, Lines};
 use super::CloudFormat;
+use super::text::{Line, Lines};
 use crate::{Input, RecordError, Source};
 use chrono::{Datelike, NaiveDateTime, TimeZone, Utc};
 use model::{Event, EventKind, LogSource, Native, Origin, Timestamp, Value};
@@ -89,7 +89,10 @@ fn parse_time(line: &str, year: i32) -> Option<(Timestamp, &str)> {
     let stamp = line.get(..15)?;
     let text = format!("{year} {}", stamp.replace("  ", " 0"));
     let naive = NaiveDateTime::parse_from_str(&text, "%Y %b %d %H:%M:%S").ok()?;
-    Some((Timestamp::from_chrono(Utc.from_utc_datetime(&naive)), &line[15..]))
+    Some((
+        Timestamp::from_chrono(Utc.from_utc_datetime(&naive)),
+        &line[15..],
+    ))
 }
 
 /// The year for RFC 3164 lines: this year, or last year for a line that would
@@ -108,11 +111,29 @@ fn fix_year(timestamp: Timestamp, now: Timestamp) -> Timestamp {
 /// What one sftp-server message says.
 #[derive(Debug, PartialEq)]
 enum Message<'a> {
-    SessionOpened { user: &'a str, ip: Option<IpAddr> },
-    SessionClosed { user: &'a str, ip: Option<IpAddr> },
-    Open { path: &'a str, flags: &'a str },
-    Close { path: &'a str, read: u64, written: u64, forced: bool },
-    Other { verb: &'static str, path: &'a str, to: Option<&'a str> },
+    SessionOpened {
+        user: &'a str,
+        ip: Option<IpAddr>,
+    },
+    SessionClosed {
+        user: &'a str,
+        ip: Option<IpAddr>,
+    },
+    Open {
+        path: &'a str,
+        flags: &'a str,
+    },
+    Close {
+        path: &'a str,
+        read: u64,
+        written: u64,
+        forced: bool,
+    },
+    Other {
+        verb: &'static str,
+        path: &'a str,
+        to: Option<&'a str>,
+    },
 }
 
 fn parse_message(message: &str) -> Option<Message<'_>> {
@@ -151,13 +172,24 @@ fn parse_message(message: &str) -> Option<Message<'_>> {
     for (prefix, verb) in PATH_VERBS {
         if let Some(rest) = message.strip_prefix(prefix) {
             let path = rest.split('"').next().unwrap_or(rest);
-            return Some(Message::Other { verb, path, to: None });
+            return Some(Message::Other {
+                verb,
+                path,
+                to: None,
+            });
         }
     }
-    for (prefix, verb) in [("rename old \"", "rename"), ("posix-rename old \"", "rename")] {
+    for (prefix, verb) in [
+        ("rename old \"", "rename"),
+        ("posix-rename old \"", "rename"),
+    ] {
         if let Some(rest) = message.strip_prefix(prefix) {
             let (from, to) = rest.split_once("\" new \"")?;
-            return Some(Message::Other { verb, path: from, to: Some(to.trim_end_matches('"')) });
+            return Some(Message::Other {
+                verb,
+                path: from,
+                to: Some(to.trim_end_matches('"')),
+            });
         }
     }
     None
@@ -169,7 +201,13 @@ fn session_user(rest: &str) -> Option<(&str, Option<IpAddr>)> {
         Some((user, from)) => (user, Some(from)),
         None => (rest, None),
     };
-    let ip = from.and_then(|f| f.trim().trim_start_matches('[').trim_end_matches(']').parse().ok());
+    let ip = from.and_then(|f| {
+        f.trim()
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse()
+            .ok()
+    });
     (!user.is_empty()).then_some((user, ip))
 }
 
@@ -198,7 +236,7 @@ impl SftpReader {
         loop {
             let (offset, text) = match self.lines.next_line()? {
                 Line::Bad(offset, reason) => {
-                    return Some(Err(RecordError::new(&self.file, offset, reason)))
+                    return Some(Err(RecordError::new(&self.file, offset, reason)));
                 }
                 Line::Text(offset, text) => (offset, text),
             };
@@ -206,7 +244,11 @@ impl SftpReader {
                 continue;
             }
             let Some(mut line) = parse_syslog(text, year) else {
-                return Some(Err(RecordError::new(&self.file, offset, "not a syslog line")));
+                return Some(Err(RecordError::new(
+                    &self.file,
+                    offset,
+                    "not a syslog line",
+                )));
             };
             if !is_sftp_program(line.program) {
                 continue;
@@ -278,7 +320,12 @@ fn sftp_event(
             native.push("flags", Value::from(*flags));
             ("sftp-open", Some(*path))
         }
-        Message::Close { path, read, written, forced } => {
+        Message::Close {
+            path,
+            read,
+            written,
+            forced,
+        } => {
             native.push("bytes_read", Value::Int(*read as i64));
             native.push("bytes_written", Value::Int(*written as i64));
             native.push("forced", Value::Bool(*forced));
@@ -294,7 +341,10 @@ fn sftp_event(
             (*verb, Some(*path))
         }
     };
-    if matches!(message, Message::SessionOpened { .. } | Message::SessionClosed { .. }) {
+    if matches!(
+        message,
+        Message::SessionOpened { .. } | Message::SessionClosed { .. }
+    ) {
         event.kind = EventKind::Authentication;
     }
     if let Some((user, ip)) = session {
@@ -320,28 +370,52 @@ mod tests {
     fn parses_messages() {
         assert_eq!(
             parse_message("close \"/home/a/x y.pdf\" bytes read 1048576 written 0"),
-            Some(Message::Close { path: "/home/a/x y.pdf", read: 1_048_576, written: 0, forced: false })
+            Some(Message::Close {
+                path: "/home/a/x y.pdf",
+                read: 1_048_576,
+                written: 0,
+                forced: false
+            })
         );
         assert_eq!(
             parse_message("session opened for local user alice from [10.0.0.5]"),
-            Some(Message::SessionOpened { user: "alice", ip: "10.0.0.5".parse().ok() })
+            Some(Message::SessionOpened {
+                user: "alice",
+                ip: "10.0.0.5".parse().ok()
+            })
         );
         assert_eq!(
             parse_message("open \"/x\" flags READ mode 0666"),
-            Some(Message::Open { path: "/x", flags: "READ" })
+            Some(Message::Open {
+                path: "/x",
+                flags: "READ"
+            })
         );
         assert_eq!(parse_message("received client version 3"), None);
     }
 
     #[test]
     fn syslog_times() {
-        let line = parse_syslog("Nov  3 10:00:01 srv sftp-server[42]: opendir \"/\"", 2026).unwrap();
-        assert_eq!(line.timestamp, Timestamp::parse("2026-11-03T10:00:01Z").unwrap());
-        assert_eq!((line.host, line.program, line.pid), ("srv", "sftp-server", Some(42)));
+        let line =
+            parse_syslog("Nov  3 10:00:01 srv sftp-server[42]: opendir \"/\"", 2026).unwrap();
+        assert_eq!(
+            line.timestamp,
+            Timestamp::parse("2026-11-03T10:00:01Z").unwrap()
+        );
+        assert_eq!(
+            (line.host, line.program, line.pid),
+            ("srv", "sftp-server", Some(42))
+        );
         let line = parse_syslog("2026-11-03T10:00:01.5+01:00 srv internal-sftp[7]: x", 0).unwrap();
-        assert_eq!(line.timestamp, Timestamp::parse("2026-11-03T09:00:01.5Z").unwrap());
+        assert_eq!(
+            line.timestamp,
+            Timestamp::parse("2026-11-03T09:00:01.5Z").unwrap()
+        );
         let future = Timestamp::parse("2026-12-30T00:00:00Z").unwrap();
         let now = Timestamp::parse("2026-01-02T00:00:00Z").unwrap();
-        assert_eq!(fix_year(future, now), Timestamp::parse("2025-12-30T00:00:00Z").unwrap());
+        assert_eq!(
+            fix_year(future, now),
+            Timestamp::parse("2025-12-30T00:00:00Z").unwrap()
+        );
     }
 }

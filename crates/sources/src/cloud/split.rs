@@ -135,14 +135,14 @@ impl State {
             }
             return None;
         }
-        if let Some(capture) = self.capture.as_mut() {
-            if !capture.oversized {
-                if self.buf.len() >= MAX_RECORD_BYTES {
-                    capture.oversized = true;
-                    self.buf.clear();
-                } else {
-                    self.buf.push(byte);
-                }
+        if let Some(capture) = self.capture.as_mut()
+            && !capture.oversized
+        {
+            if self.buf.len() >= MAX_RECORD_BYTES {
+                capture.oversized = true;
+                self.buf.clear();
+            } else {
+                self.buf.push(byte);
             }
         }
         if self.in_string {
@@ -222,15 +222,16 @@ impl State {
         }
         if self.depth == 1 && !self.top_classified {
             self.top_classified = true;
-            if let Some(capture) = &self.capture {
-                if capture.maybe_wrapper && is_records_prefix(&self.buf) {
-                    // `{"Records":[`: the records are one level further in.
-                    self.capture = None;
-                    self.buf.clear();
-                    self.record_depth = 2;
-                    self.depth = 2;
-                    return None;
-                }
+            if let Some(capture) = &self.capture
+                && capture.maybe_wrapper
+                && is_records_prefix(&self.buf)
+            {
+                // `{"Records":[`: the records are one level further in.
+                self.capture = None;
+                self.buf.clear();
+                self.record_depth = 2;
+                self.depth = 2;
+                return None;
             }
         }
         if self.capture.is_none() && self.depth <= self.record_depth {
@@ -250,19 +251,19 @@ impl State {
             // The end of the `Records` array; the wrapper closes next.
             return None;
         }
-        if self.depth == self.record_depth {
-            if let Some(capture) = &self.capture {
-                if self.line_mode.is_none() && self.record_depth == 0 {
-                    self.line_mode = Some(!capture.saw_newline);
-                }
-                if capture.oversized {
-                    let offset = capture.offset;
-                    self.capture = None;
-                    self.buf.clear();
-                    return Some(Step::Bad(offset, "record too large"));
-                }
-                return Some(Step::Record);
+        if self.depth == self.record_depth
+            && let Some(capture) = &self.capture
+        {
+            if self.line_mode.is_none() && self.record_depth == 0 {
+                self.line_mode = Some(!capture.saw_newline);
             }
+            if capture.oversized {
+                let offset = capture.offset;
+                self.capture = None;
+                self.buf.clear();
+                return Some(Step::Bad(offset, "record too large"));
+            }
+            return Some(Step::Record);
         }
         if self.depth == 0 {
             self.record_depth = 0;
@@ -345,7 +346,10 @@ mod tests {
         let out = split(text);
         assert_eq!(out.len(), 2);
         assert_eq!(out[0].0 as usize, text.find("{\"x\"").unwrap());
-        assert_eq!(out[1], (text.find("{\"z\"").unwrap() as u64, Ok("{\"z\":2}".into())));
+        assert_eq!(
+            out[1],
+            (text.find("{\"z\"").unwrap() as u64, Ok("{\"z\":2}".into()))
+        );
     }
 
     #[test]

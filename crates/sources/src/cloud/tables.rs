@@ -39,6 +39,9 @@ pub fn sniff(head: &[u8]) -> Option<super::CloudFormat> {
     None
 }
 
+/// One CSV row: its byte offset and its non-empty cells by column name.
+type Row = (u64, Map<String, Json>);
+
 /// A CSV reader over the input, with the header's column names.
 struct Table {
     reader: csv::Reader<CarriageReturnAsSpace>,
@@ -53,7 +56,10 @@ impl Table {
     fn open(mut input: Input) -> Result<Table, OpenError> {
         // The csv crate does not count a byte-order mark in its positions: drop it
         // here and add its length back to every offset.
-        let bom = input.reader.fill_buf().is_ok_and(|b| b.starts_with(b"\xEF\xBB\xBF"));
+        let bom = input
+            .reader
+            .fill_buf()
+            .is_ok_and(|b| b.starts_with(b"\xEF\xBB\xBF"));
         if bom {
             input.reader.consume(3);
         }
@@ -85,7 +91,7 @@ impl Table {
     }
 
     /// The next row as (offset, column name to cell text); errors keep their offset.
-    fn next_row(&mut self) -> Option<Result<(u64, Map<String, Json>), RecordError>> {
+    fn next_row(&mut self) -> Option<Result<Row, RecordError>> {
         let offset = self.base + self.reader.position().byte();
         match self.reader.read_byte_record(&mut self.row) {
             Ok(false) => None,
@@ -102,7 +108,11 @@ impl Table {
             }
             Err(e) => {
                 let offset = e.position().map_or(offset, |p| self.base + p.byte());
-                let reason = if e.is_io_error() { "read error" } else { "bad csv row" };
+                let reason = if e.is_io_error() {
+                    "read error"
+                } else {
+                    "bad csv row"
+                };
                 if e.is_io_error() {
                     // An I/O error does not clear; stop after reporting it.
                     self.columns.clear();
@@ -179,8 +189,12 @@ fn purview_row(
     audit_name: &str,
 ) -> Result<Event, RecordError> {
     let error = |reason: &str| RecordError::new(&table.file, offset, reason);
-    let audit = cells.get(audit_name).and_then(Json::as_str).ok_or_else(|| error("missing AuditData"))?;
-    let record: Map<String, Json> = serde_json::from_str(audit).map_err(|_| error("invalid AuditData json"))?;
+    let audit = cells
+        .get(audit_name)
+        .and_then(Json::as_str)
+        .ok_or_else(|| error("missing AuditData"))?;
+    let record: Map<String, Json> =
+        serde_json::from_str(audit).map_err(|_| error("invalid AuditData json"))?;
     m365_event(&record, table.origin(offset)).map_err(error)
 }
 
@@ -213,10 +227,10 @@ pub fn open_github(input: Input) -> Result<Box<dyn Source>, OpenError> {
 /// CSV cells are text; epoch-millisecond times become numbers so they read as such.
 fn typed_cells(mut cells: Map<String, Json>) -> Map<String, Json> {
     for key in ["@timestamp", "created_at"] {
-        if let Some(Json::String(text)) = cells.get(key) {
-            if let Ok(ms) = text.trim().parse::<i64>() {
-                cells.insert(key.to_owned(), Json::from(ms));
-            }
+        if let Some(Json::String(text)) = cells.get(key)
+            && let Ok(ms) = text.trim().parse::<i64>()
+        {
+            cells.insert(key.to_owned(), Json::from(ms));
         }
     }
     cells

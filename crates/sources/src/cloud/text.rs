@@ -10,8 +10,8 @@
 //! S3 server access logs: one request per line, space separated, with `[time]` and
 //! quoted fields; `bytes_sent` is what the bucket sent to the requester.
 
-use super::flatten::parse_ip;
 use super::CloudFormat;
+use super::flatten::parse_ip;
 use crate::{Input, RecordError, Source, SourceContext};
 use model::{Event, EventKind, LogSource, Native, Networks, Origin, Timestamp, Value};
 use std::io::{BufRead, Read};
@@ -133,7 +133,10 @@ impl Lines {
         let mut sink = Vec::new();
         loop {
             sink.clear();
-            match (&mut self.reader).take(1 << 16).read_until(b'\n', &mut sink) {
+            match (&mut self.reader)
+                .take(1 << 16)
+                .read_until(b'\n', &mut sink)
+            {
                 Ok(0) | Err(_) => return,
                 Ok(n) => {
                     self.offset += n as u64;
@@ -157,24 +160,31 @@ pub fn open_vpc_flow(input: Input, ctx: &SourceContext) -> Box<dyn Source> {
     let file = input.path;
     let networks = ctx.networks.clone();
     let mut fields: Vec<String> = VPC_V2_FIELDS.iter().map(|f| (*f).to_owned()).collect();
-    Box::new(std::iter::from_fn(move || loop {
-        let (offset, text) = match lines.next_line()? {
-            Line::Bad(offset, reason) => return Some(Err(RecordError::new(&file, offset, reason))),
-            Line::Text(offset, text) => (offset, text),
-        };
-        if text.trim().is_empty() {
-            continue;
-        }
-        let tokens: Vec<&str> = text.split_ascii_whitespace().collect();
-        if tokens.contains(&"srcaddr") && tokens.contains(&"dstaddr") {
-            fields = tokens.iter().map(|t| (*t).to_owned()).collect();
-            continue;
-        }
-        let origin = Origin { file: file.clone(), offset };
-        match vpc_flow_event(&fields, &tokens, origin, &networks) {
-            Ok(Some(event)) => return Some(Ok(event)),
-            Ok(None) => continue,
-            Err(reason) => return Some(Err(RecordError::new(&file, offset, reason))),
+    Box::new(std::iter::from_fn(move || {
+        loop {
+            let (offset, text) = match lines.next_line()? {
+                Line::Bad(offset, reason) => {
+                    return Some(Err(RecordError::new(&file, offset, reason)));
+                }
+                Line::Text(offset, text) => (offset, text),
+            };
+            if text.trim().is_empty() {
+                continue;
+            }
+            let tokens: Vec<&str> = text.split_ascii_whitespace().collect();
+            if tokens.contains(&"srcaddr") && tokens.contains(&"dstaddr") {
+                fields = tokens.iter().map(|t| (*t).to_owned()).collect();
+                continue;
+            }
+            let origin = Origin {
+                file: file.clone(),
+                offset,
+            };
+            match vpc_flow_event(&fields, &tokens, origin, &networks) {
+                Ok(Some(event)) => return Some(Ok(event)),
+                Ok(None) => continue,
+                Err(reason) => return Some(Err(RecordError::new(&file, offset, reason))),
+            }
         }
     }))
 }
@@ -266,7 +276,10 @@ fn transport_name(number: &str) -> String {
 
 /// ECS `network.direction` from the internal networks.
 pub(crate) fn direction(networks: &Networks, source: IpAddr, destination: IpAddr) -> &'static str {
-    match (networks.is_internal(source), networks.is_internal(destination)) {
+    match (
+        networks.is_internal(source),
+        networks.is_internal(destination),
+    ) {
         (true, true) => "internal",
         (true, false) if Networks::is_special(destination) => "internal",
         (true, false) => "outbound",
@@ -309,16 +322,25 @@ const S3_FIELDS: [&str; 26] = [
 pub fn open_s3_access(input: Input) -> Box<dyn Source> {
     let mut lines = Lines::new(input.reader);
     let file = input.path;
-    Box::new(std::iter::from_fn(move || loop {
-        let (offset, text) = match lines.next_line()? {
-            Line::Bad(offset, reason) => return Some(Err(RecordError::new(&file, offset, reason))),
-            Line::Text(offset, text) => (offset, text),
-        };
-        if text.trim().is_empty() {
-            continue;
+    Box::new(std::iter::from_fn(move || {
+        loop {
+            let (offset, text) = match lines.next_line()? {
+                Line::Bad(offset, reason) => {
+                    return Some(Err(RecordError::new(&file, offset, reason)));
+                }
+                Line::Text(offset, text) => (offset, text),
+            };
+            if text.trim().is_empty() {
+                continue;
+            }
+            let origin = Origin {
+                file: file.clone(),
+                offset,
+            };
+            return Some(
+                s3_access_event(text, origin).map_err(|r| RecordError::new(&file, offset, r)),
+            );
         }
-        let origin = Origin { file: file.clone(), offset };
-        return Some(s3_access_event(text, origin).map_err(|r| RecordError::new(&file, offset, r)));
     }))
 }
 
@@ -352,7 +374,12 @@ fn s3_access_event(line: &str, origin: Origin) -> Result<Event, &'static str> {
     if tokens.len() < 18 {
         return Err("too few fields");
     }
-    let value = |i: usize| tokens.get(i).copied().filter(|v| *v != "-" && !v.is_empty());
+    let value = |i: usize| {
+        tokens
+            .get(i)
+            .copied()
+            .filter(|v| *v != "-" && !v.is_empty())
+    };
     let time = chrono::DateTime::parse_from_str(tokens[2], "%d/%b/%Y:%H:%M:%S %z")
         .map_err(|_| "bad time")?;
     let mut native = Native::with_capacity(tokens.len());
@@ -376,7 +403,9 @@ fn s3_access_event(line: &str, origin: Origin) -> Result<Event, &'static str> {
     {
         let cloud = event.cloud_mut();
         cloud.provider = Some("aws".into());
-        cloud.account_id = value(4).and_then(|r| r.split(':').nth(4)).map(str::to_owned);
+        cloud.account_id = value(4)
+            .and_then(|r| r.split(':').nth(4))
+            .map(str::to_owned);
         cloud.service = Some("s3".into());
     }
     let bucket = value(1).unwrap_or_default().to_owned();
@@ -421,7 +450,9 @@ mod tests {
 
     #[test]
     fn s3_tokens_group_quotes_and_brackets() {
-        let tokens = s3_tokens(r#"o b [01/Nov/2020:10:43:07 +0000] 1.2.3.4 - R REST.GET.OBJECT k "GET /k HTTP/1.1" 200"#);
+        let tokens = s3_tokens(
+            r#"o b [01/Nov/2020:10:43:07 +0000] 1.2.3.4 - R REST.GET.OBJECT k "GET /k HTTP/1.1" 200"#,
+        );
         assert_eq!(tokens[2], "01/Nov/2020:10:43:07 +0000");
         assert_eq!(tokens[8], "GET /k HTTP/1.1");
         assert_eq!(tokens[9], "200");
@@ -429,7 +460,10 @@ mod tests {
 
     #[test]
     fn requester_names() {
-        assert_eq!(requester_name("arn:aws:iam::1:user/tracy_stone"), "tracy_stone");
+        assert_eq!(
+            requester_name("arn:aws:iam::1:user/tracy_stone"),
+            "tracy_stone"
+        );
         assert_eq!(requester_name("arn:aws:sts::1:assumed-role/R/S"), "R/S");
     }
 }
