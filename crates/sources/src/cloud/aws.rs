@@ -73,6 +73,8 @@ pub fn cloudtrail_event(
         .iter()
         .find_map(|k| record.get(*k).and_then(json_time))
         .ok_or("no eventTime")?;
+    let mut native = native;
+    super::derive::add_exposure_facts(record, &mut native);
     let mut event = new_cloud_event(timestamp, logsource(), origin, native);
     event.dataset = Some("aws.cloudtrail".into());
     event.action = text(record, "eventName");

@@ -65,14 +65,20 @@ fn expand_embedded(record: &Map<String, Json>) -> Map<String, Json> {
     expanded
 }
 
-/// Maps a unified audit record.
-pub fn m365_event(record: &Map<String, Json>, origin: Origin) -> Result<Event, &'static str> {
+/// Maps a unified audit record; `org_domains` decide which mail recipients are
+/// external (see [`super::derive`]).
+pub fn m365_event(
+    record: &Map<String, Json>,
+    origin: Origin,
+    org_domains: &[String],
+) -> Result<Event, &'static str> {
     let record = &expand_embedded(record);
     let timestamp = ["CreationTime", "TimeGenerated"]
         .iter()
         .find_map(|k| get(record, k).and_then(json_time))
         .ok_or("bad CreationTime")?;
-    let native = flatten(record);
+    let mut native = flatten(record);
+    super::derive::add_mail_facts(record, org_domains, &mut native);
     let logsource = LogSource::new(Some("m365"), None, Some("audit"));
     let mut event = new_cloud_event(timestamp, logsource, origin, native);
     event.dataset = Some("m365.audit".into());

@@ -22,6 +22,7 @@
 //! a short reason, and reading goes on.
 
 mod aws;
+mod derive;
 mod flatten;
 mod microsoft;
 mod saas;
@@ -147,10 +148,10 @@ pub fn open(
     ctx: &SourceContext,
 ) -> Result<Box<dyn Source>, OpenError> {
     if format.is_json() {
-        return Ok(Box::new(JsonRecords::new(input)));
+        return Ok(Box::new(JsonRecords::new(input, ctx)));
     }
     match format {
-        CloudFormat::PurviewCsv => tables::open_purview(input),
+        CloudFormat::PurviewCsv => tables::open_purview(input, ctx),
         CloudFormat::GitHubCsv => tables::open_github(input),
         CloudFormat::VpcFlowLog => Ok(text::open_vpc_flow(input, ctx)),
         CloudFormat::S3AccessLog => Ok(text::open_s3_access(input)),
@@ -209,11 +210,15 @@ fn classify(record: &Map<String, Json>) -> Option<Shape> {
 }
 
 /// Maps one JSON audit record, recognising its shape on its own (exports mix them).
-fn map_record(record: &Map<String, Json>, origin: Origin) -> Result<Event, &'static str> {
+fn map_record(
+    record: &Map<String, Json>,
+    origin: Origin,
+    org_domains: &[String],
+) -> Result<Event, &'static str> {
     match classify(record) {
         Some(Shape::CloudTrail) => aws::cloudtrail_event(record, flatten_record(record), origin),
         Some(Shape::EventBridge) => aws::eventbridge_event(record, origin),
-        Some(Shape::M365) => microsoft::m365_event(record, origin),
+        Some(Shape::M365) => microsoft::m365_event(record, origin, org_domains),
         Some(Shape::Entra(log)) => microsoft::entra_event(log, record, origin),
         Some(Shape::GitHub) => saas::github_event(record, origin),
         Some(Shape::Okta) => saas::okta_event(record, origin),
@@ -286,13 +291,16 @@ fn new_cloud_event(
 struct JsonRecords {
     splitter: JsonSplitter<Box<dyn BufRead + Send>>,
     file: Arc<str>,
+    /// The organisation's own mail domains (`[organisation] domains`).
+    org_domains: Vec<String>,
 }
 
 impl JsonRecords {
-    fn new(input: Input) -> Self {
+    fn new(input: Input, ctx: &SourceContext) -> Self {
         JsonRecords {
             splitter: JsonSplitter::new(input.reader),
             file: input.path,
+            org_domains: ctx.config.organisation.domains.clone(),
         }
     }
 }
@@ -310,7 +318,7 @@ impl Iterator for JsonRecords {
                     offset,
                 };
                 match serde_json::from_slice::<Map<String, Json>>(bytes) {
-                    Ok(record) => map_record(&record, origin),
+                    Ok(record) => map_record(&record, origin, &self.org_domains),
                     Err(_) => Err("invalid json"),
                 }
                 .map_err(|reason| RecordError::new(file, offset, reason))

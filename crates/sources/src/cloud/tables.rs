@@ -10,7 +10,7 @@
 
 use super::microsoft::m365_event;
 use super::saas::github_event;
-use crate::{Input, OpenError, RecordError, Source};
+use crate::{Input, OpenError, RecordError, Source, SourceContext};
 use model::{Event, Origin};
 use serde_json::{Map, Value as Json};
 use std::io::BufRead;
@@ -150,7 +150,8 @@ impl std::io::Read for CarriageReturnAsSpace {
 }
 
 /// Opens a Purview CSV export; see the module docs.
-pub fn open_purview(input: Input) -> Result<Box<dyn Source>, OpenError> {
+pub fn open_purview(input: Input, ctx: &SourceContext) -> Result<Box<dyn Source>, OpenError> {
+    let org_domains = ctx.config.organisation.domains.clone();
     let mut table = Table::open(input)?;
     let audit_column = table
         .columns
@@ -169,7 +170,9 @@ pub fn open_purview(input: Input) -> Result<Box<dyn Source>, OpenError> {
             break;
         }
         let Some(row) = table.next_row() else { break };
-        rows.push(row.and_then(|(offset, cells)| purview_row(&table, offset, &cells, &audit_name)));
+        rows.push(row.and_then(|(offset, cells)| {
+            purview_row(&table, offset, &cells, &audit_name, &org_domains)
+        }));
     }
     sort_by_time(&mut rows);
     let rest = std::iter::from_fn(move || {
@@ -177,7 +180,9 @@ pub fn open_purview(input: Input) -> Result<Box<dyn Source>, OpenError> {
             return None;
         }
         let row = table.next_row()?;
-        Some(row.and_then(|(offset, cells)| purview_row(&table, offset, &cells, &audit_name)))
+        Some(row.and_then(|(offset, cells)| {
+            purview_row(&table, offset, &cells, &audit_name, &org_domains)
+        }))
     });
     Ok(Box::new(rows.into_iter().chain(rest)))
 }
@@ -187,6 +192,7 @@ fn purview_row(
     offset: u64,
     cells: &Map<String, Json>,
     audit_name: &str,
+    org_domains: &[String],
 ) -> Result<Event, RecordError> {
     let error = |reason: &str| RecordError::new(&table.file, offset, reason);
     let audit = cells
@@ -195,7 +201,7 @@ fn purview_row(
         .ok_or_else(|| error("missing AuditData"))?;
     let record: Map<String, Json> =
         serde_json::from_str(audit).map_err(|_| error("invalid AuditData json"))?;
-    m365_event(&record, table.origin(offset)).map_err(error)
+    m365_event(&record, table.origin(offset), org_domains).map_err(error)
 }
 
 /// Oldest first; unreadable rows (which carry their own offsets) go first.

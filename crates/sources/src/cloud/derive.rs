@@ -1,0 +1,264 @@
+//! Facts derived from an audit record that a Sigma rule cannot compute by itself,
+//! added to the native record under `eg.*` names (documented in `docs/cloud.md`):
+//!
+//! * `eg.forwarding_recipients`, `eg.external_recipients`: the addresses an Exchange
+//!   cmdlet forwards, redirects or blind-copies mail to (`ForwardingSmtpAddress`,
+//!   `ForwardTo`, `RedirectTo`, `RedirectMessageTo`, `BlindCopyTo`...), and those
+//!   outside the organisation. A domain is the organisation's when it equals or is a
+//!   subdomain of a configured `[organisation] domains` entry, the acting user's own
+//!   domain, or the tenant name (`OrganizationName`).
+//! * `eg.public_policy`, `eg.external_accounts`: whether a resource policy set by an
+//!   AWS call allows everyone (`Principal: "*"` in an `Allow` statement without a
+//!   `Condition`), and the AWS accounts other than the recipient account that the
+//!   call names (policy principals, `resources[].accountId`).
+
+use super::flatten::{get, get_path, text};
+use model::{Native, Value};
+use serde_json::{Map, Value as Json};
+
+/// Exchange cmdlet parameters that send mail somewhere.
+const FORWARDING_PARAMETERS: [&str; 9] = [
+    "ForwardingSmtpAddress",
+    "ForwardingAddress",
+    "ForwardTo",
+    "ForwardAsAttachmentTo",
+    "RedirectTo",
+    "RedirectMessageTo",
+    "BlindCopyTo",
+    "CopyTo",
+    "AddToRecipients",
+];
+
+/// Adds the `eg.*` mail facts of a unified audit record to `native`.
+pub fn add_mail_facts(record: &Map<String, Json>, org_domains: &[String], native: &mut Native) {
+    let recipients = forwarding_recipients(record);
+    if recipients.is_empty() {
+        return;
+    }
+    let mut own: Vec<String> = org_domains.iter().map(|d| d.to_ascii_lowercase()).collect();
+    for actor in [text(record, "UserId"), text(record, "MailboxOwnerUPN")]
+        .into_iter()
+        .flatten()
+    {
+        if let Some((_, domain)) = actor.rsplit_once('@') {
+            own.push(domain.to_ascii_lowercase());
+        }
+    }
+    if let Some(tenant) = text(record, "OrganizationName") {
+        own.push(tenant.to_ascii_lowercase());
+    }
+    let external: Vec<Value> = recipients
+        .iter()
+        .filter(|address| !is_own_address(address, &own))
+        .map(|a| Value::from(a.as_str()))
+        .collect();
+    let all = recipients.iter().map(|a| Value::from(a.as_str())).collect();
+    native.push("eg.forwarding_recipients", Value::List(all));
+    if !external.is_empty() {
+        native.push("eg.external_recipients", Value::List(external));
+    }
+}
+
+/// The mail addresses named by the forwarding parameters of a cmdlet record.
+fn forwarding_recipients(record: &Map<String, Json>) -> Vec<String> {
+    let Some(parameters) = get(record, "Parameters").and_then(Json::as_array) else {
+        return Vec::new();
+    };
+    let mut addresses = Vec::new();
+    for parameter in parameters.iter().filter_map(Json::as_object) {
+        let name = text(parameter, "Name").unwrap_or_default();
+        if !FORWARDING_PARAMETERS
+            .iter()
+            .any(|p| p.eq_ignore_ascii_case(&name))
+        {
+            continue;
+        }
+        let value = text(parameter, "Value").unwrap_or_default();
+        for token in value.split([';', ',', ' ', '\t']) {
+            if let Some(address) = mail_address(token) {
+                if !addresses.contains(&address) {
+                    addresses.push(address);
+                }
+            }
+        }
+    }
+    addresses
+}
+
+/// `smtp:User@Example.com`, `[SMTP:u@x.y]`, `"u@x.y"` as `user@example.com`.
+fn mail_address(token: &str) -> Option<String> {
+    let token = token.trim_matches(|c: char| "[]<>\"'()".contains(c));
+    let token = match token.get(..5) {
+        Some(prefix) if prefix.eq_ignore_ascii_case("smtp:") => &token[5..],
+        _ => token,
+    };
+    let (local, domain) = token.rsplit_once('@')?;
+    (!local.is_empty() && domain.contains('.') && !domain.ends_with('.'))
+        .then(|| token.to_ascii_lowercase())
+}
+
+fn is_own_address(address: &str, own: &[String]) -> bool {
+    let Some((_, domain)) = address.rsplit_once('@') else {
+        return true;
+    };
+    own.iter().any(|own| {
+        domain == own
+            || domain
+                .strip_suffix(own.as_str())
+                .is_some_and(|rest| rest.ends_with('.'))
+    })
+}
+
+/// Request parameters that carry a resource policy, as object or JSON text.
+const POLICY_PATHS: [&str; 7] = [
+    "requestParameters.bucketPolicy",
+    "requestParameters.policy",
+    "requestParameters.policyText",
+    "requestParameters.policyDocument",
+    "requestParameters.resourcePolicy",
+    "requestParameters.accessPolicies",
+    "requestParameters.attributes.Policy",
+];
+
+/// Adds the `eg.*` exposure facts of a CloudTrail record to `native`.
+pub fn add_exposure_facts(record: &Map<String, Json>, native: &mut Native) {
+    let own = text(record, "recipientAccountId");
+    let mut public = false;
+    let mut accounts: Vec<String> = Vec::new();
+    for path in POLICY_PATHS {
+        let Some(policy) = get_path(record, path).and_then(as_policy) else {
+            continue;
+        };
+        for statement in statements(&policy) {
+            let allows = text(statement, "Effect").is_some_and(|e| e.eq_ignore_ascii_case("allow"));
+            let conditional = get(statement, "Condition").is_some_and(|c| !c.is_null());
+            for principal in principals(statement) {
+                if principal == "*" {
+                    public |= allows && !conditional;
+                } else if let Some(account) = account_of(&principal) {
+                    accounts.push(account);
+                }
+            }
+        }
+    }
+    if let Some(resources) = get(record, "resources").and_then(Json::as_array) {
+        accounts.extend(
+            resources
+                .iter()
+                .filter_map(Json::as_object)
+                .filter_map(|r| text(r, "accountId")),
+        );
+    }
+    accounts.retain(|a| Some(a) != own.as_ref() && a.len() == 12);
+    accounts.sort();
+    accounts.dedup();
+    if public {
+        native.push("eg.public_policy", Value::Bool(true));
+    }
+    if !accounts.is_empty() {
+        native.push(
+            "eg.external_accounts",
+            Value::List(accounts.into_iter().map(Value::from).collect()),
+        );
+    }
+}
+
+fn as_policy(value: &Json) -> Option<Json> {
+    match value {
+        Json::Object(_) => Some(value.clone()),
+        Json::String(text) => serde_json::from_str(text).ok(),
+        _ => None,
+    }
+}
+
+fn statements(policy: &Json) -> Vec<&Map<String, Json>> {
+    match policy.get("Statement") {
+        Some(Json::Array(items)) => items.iter().filter_map(Json::as_object).collect(),
+        Some(Json::Object(one)) => vec![one],
+        _ => Vec::new(),
+    }
+}
+
+/// Every principal string of a statement (`"*"`, `{"AWS": [...]}`...).
+fn principals(statement: &Map<String, Json>) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut collect = |value: &Json| match value {
+        Json::String(s) => out.push(s.clone()),
+        Json::Array(items) => out.extend(items.iter().filter_map(Json::as_str).map(str::to_owned)),
+        _ => {}
+    };
+    match get(statement, "Principal") {
+        Some(Json::Object(kinds)) => {
+            if let Some(aws) = kinds.get("AWS") {
+                collect(aws);
+            }
+        }
+        Some(other) => collect(other),
+        None => {}
+    }
+    out
+}
+
+/// The account of `arn:aws:iam::123456789012:root` or a bare account id.
+fn account_of(principal: &str) -> Option<String> {
+    let candidate = if principal.starts_with("arn:") {
+        principal.split(':').nth(4)?
+    } else {
+        principal
+    };
+    (candidate.len() == 12 && candidate.bytes().all(|b| b.is_ascii_digit()))
+        .then(|| candidate.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn native_of(record: serde_json::Value, domains: &[String]) -> Native {
+        let mut native = Native::default();
+        let record = record.as_object().unwrap();
+        add_mail_facts(record, domains, &mut native);
+        add_exposure_facts(record, &mut native);
+        native
+    }
+
+    #[test]
+    fn external_mail_recipients() {
+        let record = json!({"UserId": "homer@simpsons.com", "OrganizationName": "simpsons.onmicrosoft.com",
+            "Parameters": [{"Name": "ForwardTo", "Value": "a@example.com;bart@springfield.simpsons.com"},
+                           {"Name": "ForwardingSmtpAddress", "Value": "SMTP:Evil@Simpsons2.com"},
+                           {"Name": "Identity", "Value": "x@elsewhere.example"}]});
+        let native = native_of(record, &["corp.example".into()]);
+        assert_eq!(
+            native.get_by_name("eg.external_recipients"),
+            Some(&Value::List(vec![
+                "a@example.com".into(),
+                "evil@simpsons2.com".into()
+            ]))
+        );
+        let internal = json!({"UserId": "a@corp.example",
+            "Parameters": [{"Name": "RedirectTo", "Value": "b@mail.corp.example"}]});
+        let native = native_of(internal, &[]);
+        assert!(native.get_by_name("eg.forwarding_recipients").is_some());
+        assert_eq!(native.get_by_name("eg.external_recipients"), None);
+    }
+
+    #[test]
+    fn public_and_cross_account_policies() {
+        let record = json!({"recipientAccountId": "111111111111", "requestParameters": {"bucketPolicy":
+            {"Statement": [{"Effect": "Allow", "Principal": {"AWS": "*"}},
+                           {"Effect": "Allow", "Principal": {"AWS": ["arn:aws:iam::222222222222:root"]}}]}}});
+        let native = native_of(record, &[]);
+        assert_eq!(
+            native.get_by_name("eg.public_policy"),
+            Some(&Value::Bool(true))
+        );
+        assert_eq!(
+            native.get_by_name("eg.external_accounts"),
+            Some(&Value::List(vec!["222222222222".into()]))
+        );
+        let scoped = json!({"requestParameters": {"policy": "{\"Statement\":{\"Effect\":\"Allow\",\"Principal\":\"*\",\"Condition\":{\"StringEquals\":{\"aws:PrincipalOrgID\":\"o-1\"}}}}"}});
+        assert_eq!(native_of(scoped, &[]).get_by_name("eg.public_policy"), None);
+    }
+}
