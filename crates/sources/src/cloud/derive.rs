@@ -75,10 +75,10 @@ fn forwarding_recipients(record: &Map<String, Json>) -> Vec<String> {
         }
         let value = text(parameter, "Value").unwrap_or_default();
         for token in value.split([';', ',', ' ', '\t']) {
-            if let Some(address) = mail_address(token) {
-                if !addresses.contains(&address) {
-                    addresses.push(address);
-                }
+            if let Some(address) = mail_address(token)
+                && !addresses.contains(&address)
+            {
+                addresses.push(address);
             }
         }
     }
