@@ -1,13 +1,36 @@
 //! Readers for every telemetry format exfilguard accepts, format sniffing, and the
 //! replay merge that hands events to the engine in event-time order.
 //!
-//! A reader is a [`Source`]: an iterator of `Result<Event, RecordError>` that knows
-//! the file and offset of each record, so a malformed record is counted, reported and
-//! skipped while the rest of the file is still read.
+//! * [`discover`] walks files and folders (recursively, in sorted order) and reports
+//!   what it could not read without stopping.
+//! * [`open_path`] decompresses (`.gz`, `.zst`, recognised by magic bytes), sniffs the
+//!   [`Format`] from the content (never from the file name) and returns a [`Source`].
+//! * A reader is a [`Source`]: an iterator of `Result<Event, RecordError>` that knows
+//!   the file and offset of each record, so a malformed record is counted, reported and
+//!   skipped while the rest of the file is still read.
+//! * [`Replay`] runs many sources in parallel and yields their events in event-time
+//!   order (a k-way merge plus a bounded reorder window), keeping [`ReadStats`].
 #![deny(missing_docs)]
 
 pub mod cloud;
+pub mod discover;
+pub mod evtx;
+pub mod format;
+pub mod input;
+pub mod json;
 pub mod net;
+mod open;
+pub mod replay;
+pub mod stats;
+pub mod windows;
+pub mod zeek;
+
+pub use discover::{Discovery, discover};
+pub use format::{Format, JsonShape, ZeekEncoding, ZeekLog};
+pub use input::open_input;
+pub use open::{open_path, open_path_as, sniff};
+pub use replay::{Replay, ReplayOptions};
+pub use stats::{FileFailure, ReadStats};
 
 use model::{Config, Event, Networks};
 use std::io::BufRead;
@@ -24,6 +47,17 @@ pub struct RecordError {
     pub offset: u64,
     /// Short reason class, used to count skips (e.g. `invalid json`).
     pub reason: String,
+}
+
+impl RecordError {
+    /// A record error at `offset` of `file`.
+    pub fn new(file: &Arc<str>, offset: u64, reason: impl Into<String>) -> Self {
+        RecordError {
+            file: file.clone(),
+            offset,
+            reason: reason.into(),
+        }
+    }
 }
 
 /// A file that could not be opened or read at all.
@@ -55,6 +89,19 @@ pub enum OpenError {
     },
 }
 
+impl OpenError {
+    /// The reason without the path, for summaries that print the path beside it.
+    pub fn reason(&self) -> String {
+        match self {
+            OpenError::Io { source, .. } => source.to_string(),
+            OpenError::Unsupported { detail, .. } => {
+                format!("not a supported log format ({detail})")
+            }
+            OpenError::Invalid { detail, .. } => detail.clone(),
+        }
+    }
+}
+
 /// A stream of events from one input.
 pub trait Source: Iterator<Item = Result<Event, RecordError>> + Send {}
 
@@ -67,6 +114,9 @@ pub struct SourceContext {
     pub networks: Networks,
     /// The whole configuration (readers look at `[sources.<name>]`).
     pub config: Arc<Config>,
+    /// How many parts of one file a reader may parse at once on the current rayon
+    /// pool (EVTX chunks); 0 means the pool's size. 1 keeps a reader on its thread.
+    pub threads: usize,
 }
 
 impl SourceContext {
@@ -75,6 +125,7 @@ impl SourceContext {
         SourceContext {
             networks: config.networks(),
             config,
+            threads: 0,
         }
     }
 }

@@ -1,0 +1,814 @@
+//! JSON and JSON Lines event exports.
+//!
+//! A file may be JSON Lines (one object per line), one JSON array of objects, or one
+//! or more (pretty-printed) objects. Each record's shape is recognised on its own
+//! ([`JsonShape`], or a Zeek JSON record), so mixed exports work:
+//!
+//! * the `evtx` crate's JSON (`{"Event":{"System":…,"EventData":…}}`);
+//! * Winlogbeat / Elastic Agent, ECS 7 and 8: `winlog.event_data.*` become native
+//!   fields without the prefix (`Image`, `CommandLine`), `winlog.event_id` becomes
+//!   `EventID`, `winlog.channel` `Channel`, `winlog.provider_name` `Provider_Name`,
+//!   `winlog.computer_name` `Computer`; every other key stays under its dotted name;
+//! * plain ECS documents (typed fields read from their ECS names);
+//! * flat Windows exports (OTRF/Mordor, nxlog: `EventID`, `Channel`, `SourceName`,
+//!   `Hostname` and the event data at the top level);
+//! * Sysmon for Linux in any of the Windows shapes (provider `Linux-Sysmon`);
+//! * anything else with a recognisable timestamp, kept generically.
+//!
+//! In JSON Lines a line that is not a JSON object is reported with its byte offset
+//! and skipped. In an array or a multi-object document a syntax error cannot be
+//! resynchronised: it is reported with its offset and ends the file.
+
+use crate::format::{JsonShape, ZeekLog};
+use crate::windows;
+use crate::{Input, RecordError};
+use model::{Event, EventKind, Field, LogSource, Networks, Origin, Timestamp, Value};
+use serde_json::{Map, Value as Json};
+use std::io::{BufRead, Read};
+use std::sync::Arc;
+
+/// The shape of one JSON record.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum RecordShape {
+    /// A Windows or ECS shape, or generic.
+    Json(JsonShape),
+    /// A Zeek record of this log.
+    Zeek(ZeekLog),
+}
+
+/// Recognises the shape of one record.
+pub(crate) fn record_shape(obj: &Map<String, Json>) -> RecordShape {
+    if obj
+        .get("Event")
+        .and_then(Json::as_object)
+        .is_some_and(|e| e.contains_key("System"))
+    {
+        return RecordShape::Json(JsonShape::EvtxJson);
+    }
+    if obj.get("winlog").is_some_and(Json::is_object) {
+        return RecordShape::Json(JsonShape::Winlogbeat);
+    }
+    if let Some((log, _)) = crate::zeek::json_log(obj) {
+        return RecordShape::Zeek(log);
+    }
+    let has_event_id = ["EventID", "EventId", "event_id"]
+        .iter()
+        .any(|k| obj.contains_key(*k));
+    let has_windows_source = [
+        "Channel",
+        "SourceName",
+        "ProviderName",
+        "Provider_Name",
+        "Hostname",
+        "Computer",
+    ]
+    .iter()
+    .any(|k| obj.contains_key(*k));
+    if has_event_id && has_windows_source {
+        return RecordShape::Json(JsonShape::FlatWindows);
+    }
+    let ecs = obj.contains_key("@timestamp")
+        && [
+            "ecs",
+            "event",
+            "host",
+            "source",
+            "destination",
+            "process",
+            "agent",
+        ]
+        .iter()
+        .any(|k| obj.contains_key(*k) || obj.keys().any(|key| key.starts_with(&format!("{k}."))));
+    if ecs {
+        return RecordShape::Json(JsonShape::Ecs);
+    }
+    RecordShape::Json(JsonShape::Generic)
+}
+
+/// Builds an event from one JSON object of any supported shape.
+pub(crate) fn event_from_object(
+    obj: &Map<String, Json>,
+    networks: &Networks,
+) -> Result<Event, String> {
+    match record_shape(obj) {
+        RecordShape::Zeek(log) => {
+            let path = crate::zeek::json_log(obj)
+                .map(|(_, p)| p)
+                .unwrap_or_default();
+            crate::zeek::event_from_json(obj, log, &path, networks)
+        }
+        RecordShape::Json(JsonShape::EvtxJson) => {
+            let inner = obj
+                .get("Event")
+                .and_then(Json::as_object)
+                .ok_or("no Event object")?;
+            crate::evtx::event_from_evtx_json(inner, networks)
+        }
+        RecordShape::Json(JsonShape::Winlogbeat) => winlogbeat(obj, networks),
+        RecordShape::Json(JsonShape::FlatWindows) => flat_windows(obj, networks),
+        RecordShape::Json(JsonShape::Ecs) => ecs(obj),
+        RecordShape::Json(JsonShape::Generic) => generic(obj),
+    }
+}
+
+/// Pushes `value` under `prefix`, flattening objects to dotted names.
+pub(crate) fn flatten_into(event: &mut Event, prefix: &str, value: &Json) {
+    match value {
+        Json::Object(map) => {
+            for (key, child) in map {
+                if prefix.is_empty() {
+                    flatten_into(event, key, child);
+                } else {
+                    flatten_into(event, &format!("{prefix}.{key}"), child);
+                }
+            }
+        }
+        other => event.native.push(prefix, Value::from_json(other)),
+    }
+}
+
+/// Text of a scalar JSON value (numbers as written).
+fn scalar_text(value: &Json) -> Option<String> {
+    match value {
+        Json::String(s) => Some(s.clone()),
+        Json::Number(n) => Some(n.to_string()),
+        Json::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+/// Time from the first of `keys` that holds a parsable timestamp.
+fn timestamp_of(obj: &Map<String, Json>, keys: &[&str]) -> Option<Timestamp> {
+    keys.iter().find_map(|key| match obj.get(*key)? {
+        Json::String(s) => Timestamp::parse(s),
+        Json::Number(n) => Timestamp::parse(&n.to_string()),
+        _ => None,
+    })
+}
+
+/// A number-looking `EventID` as an integer value, so rules compare numerically.
+fn event_id_value(value: &Json) -> Value {
+    match value {
+        Json::String(s) => s
+            .trim()
+            .parse::<i64>()
+            .map(Value::Int)
+            .unwrap_or_else(|_| Value::from(s.as_str())),
+        other => Value::from_json(other),
+    }
+}
+
+fn winlogbeat(obj: &Map<String, Json>, networks: &Networks) -> Result<Event, String> {
+    let mut event = Event::default();
+    let winlog = obj
+        .get("winlog")
+        .and_then(Json::as_object)
+        .ok_or("no winlog object")?;
+    for section in ["event_data", "user_data"] {
+        if let Some(Json::Object(data)) = winlog.get(section) {
+            for (key, value) in data {
+                event.native.push(key, Value::from_json(value));
+            }
+        }
+    }
+    let aliases = [
+        ("event_id", "EventID"),
+        ("channel", "Channel"),
+        ("provider_name", "Provider_Name"),
+        ("computer_name", "Computer"),
+        ("record_id", "EventRecordID"),
+        ("task", "Task"),
+        ("opcode", "Opcode"),
+    ];
+    for (key, alias) in aliases {
+        if let Some(value) = winlog.get(key) {
+            let value = if key == "event_id" {
+                event_id_value(value)
+            } else {
+                Value::from_json(value)
+            };
+            event.native.push(alias, value);
+        }
+    }
+    for (key, value) in obj {
+        if key == "winlog" {
+            for (wkey, wvalue) in winlog {
+                if wkey != "event_data" && wkey != "user_data" {
+                    flatten_into(&mut event, &format!("winlog.{wkey}"), wvalue);
+                }
+            }
+        } else {
+            flatten_into(&mut event, key, value);
+        }
+    }
+    event.timestamp = timestamp_of(obj, &["@timestamp"])
+        .or_else(|| {
+            winlog
+                .get("time_created")
+                .and_then(Json::as_str)
+                .and_then(Timestamp::parse)
+        })
+        .ok_or("missing timestamp")?;
+    windows::normalise(&mut event, networks);
+    fill_from_ecs(&mut event, obj);
+    Ok(event)
+}
+
+fn flat_windows(obj: &Map<String, Json>, networks: &Networks) -> Result<Event, String> {
+    let mut event = Event::default();
+    let aliases = [
+        ("EventId", "EventID"),
+        ("event_id", "EventID"),
+        ("SourceName", "Provider_Name"),
+        ("ProviderName", "Provider_Name"),
+        ("Hostname", "Computer"),
+        ("ComputerName", "Computer"),
+    ];
+    for (key, value) in obj {
+        let value_native = if key == "EventID" {
+            event_id_value(value)
+        } else {
+            Value::from_json(value)
+        };
+        event.native.push(key, value_native);
+        if let Some((_, alias)) = aliases.iter().find(|(k, _)| k == key)
+            && !obj.contains_key(*alias)
+        {
+            let v = if *alias == "EventID" {
+                event_id_value(value)
+            } else {
+                Value::from_json(value)
+            };
+            event.native.push(alias, v);
+        }
+    }
+    event.timestamp = timestamp_of(
+        obj,
+        &[
+            "@timestamp",
+            "TimeCreated",
+            "EventTime",
+            "SystemTime",
+            "UtcTime",
+            "TimeGenerated",
+            "timestamp",
+        ],
+    )
+    .ok_or("missing timestamp")?;
+    windows::normalise(&mut event, networks);
+    Ok(event)
+}
+
+fn ecs(obj: &Map<String, Json>) -> Result<Event, String> {
+    let mut event = Event::default();
+    for (key, value) in obj {
+        flatten_into(&mut event, key, value);
+    }
+    event.timestamp = timestamp_of(obj, &["@timestamp"]).ok_or("missing timestamp")?;
+    fill_from_ecs(&mut event, obj);
+    event.kind = ecs_kind(&event, obj);
+    let product = lookup_path(obj, "host.os.type")
+        .or_else(|| lookup_path(obj, "os.type"))
+        .and_then(Json::as_str)
+        .map(str::to_ascii_lowercase);
+    let category = match event.kind {
+        EventKind::ProcessStart => Some("process_creation"),
+        EventKind::Network => Some("network_connection"),
+        EventKind::Dns => Some("dns_query"),
+        EventKind::File => Some("file_event"),
+        _ => None,
+    };
+    event.logsource = LogSource::new(product.as_deref(), category, None);
+    Ok(event)
+}
+
+fn generic(obj: &Map<String, Json>) -> Result<Event, String> {
+    let mut event = Event::default();
+    for (key, value) in obj {
+        flatten_into(&mut event, key, value);
+    }
+    event.timestamp = timestamp_of(
+        obj,
+        &[
+            "@timestamp",
+            "timestamp",
+            "time",
+            "ts",
+            "eventTime",
+            "EventTime",
+            "TimeCreated",
+            "UtcTime",
+            "date",
+            "datetime",
+            "created_at",
+        ],
+    )
+    .ok_or("missing timestamp")?;
+    fill_from_ecs(&mut event, obj);
+    Ok(event)
+}
+
+/// A value at a dotted path, whether the document nests objects or uses dotted keys.
+fn lookup_path<'a>(obj: &'a Map<String, Json>, path: &str) -> Option<&'a Json> {
+    if let Some(v) = obj.get(path) {
+        return Some(v);
+    }
+    let (head, rest) = path.split_once('.')?;
+    match obj.get(head)? {
+        Json::Object(inner) => lookup_path(inner, rest),
+        _ => None,
+    }
+}
+
+/// The ECS fields exfilguard types, read from their ECS paths when the typed member
+/// is still empty.
+fn fill_from_ecs(event: &mut Event, obj: &Map<String, Json>) {
+    for field in Field::ALL {
+        let name = field.name();
+        if name == "@timestamp" || event.get_canonical(*field).is_some() {
+            continue;
+        }
+        if let Some(value) = lookup_path(obj, name) {
+            set_canonical(event, *field, value);
+        }
+    }
+    if event.dns.as_ref().is_none_or(|d| d.answers.is_empty())
+        && let Some(Json::Array(answers)) = lookup_path(obj, "dns.answers")
+    {
+        let data: Vec<String> = answers
+            .iter()
+            .filter_map(|a| a.get("data").and_then(scalar_text))
+            .collect();
+        if !data.is_empty() {
+            event.dns_mut().answers = data;
+        }
+    }
+}
+
+fn set_canonical(event: &mut Event, field: Field, value: &Json) {
+    let text = || scalar_text(value).filter(|s| !s.is_empty());
+    let uint = || match value {
+        Json::Number(n) => n
+            .as_u64()
+            .or_else(|| n.as_f64().filter(|f| *f >= 0.0).map(|f| f as u64)),
+        Json::String(s) => s.trim().parse().ok(),
+        _ => None,
+    };
+    let ip = || text().and_then(|t| windows::parse_ip(&t));
+    let port = || uint().and_then(|p| u16::try_from(p).ok());
+    match field {
+        Field::Timestamp => {}
+        Field::EventCode => event.code = uint().and_then(|c| u32::try_from(c).ok()),
+        Field::EventProvider => event.provider = text(),
+        Field::EventChannel => event.channel = text(),
+        Field::EventDataset => event.dataset = text(),
+        Field::EventAction => event.action = text(),
+        Field::EventOutcome => event.outcome = text(),
+        Field::EventDuration => event.network_mut().duration_s = uint().map(|ns| ns as f64 / 1e9),
+        Field::HostName => event.host_name = text(),
+        Field::HostIp => {
+            event.host_ip = match value {
+                Json::Array(items) => items
+                    .iter()
+                    .filter_map(Json::as_str)
+                    .find_map(windows::parse_ip),
+                _ => ip(),
+            }
+        }
+        Field::UserName => event.user_name = text(),
+        Field::UserDomain => event.user_domain = text(),
+        Field::ProcessPid => event.process_mut().pid = uint(),
+        Field::ProcessExecutable => event.process_mut().executable = text(),
+        Field::ProcessName => event.process_mut().name = text(),
+        Field::ProcessCommandLine => event.process_mut().command_line = text(),
+        Field::ProcessOriginalFileName => event.process_mut().original_file_name = text(),
+        Field::ProcessParentExecutable => event.process_mut().parent_executable = text(),
+        Field::ProcessParentCommandLine => event.process_mut().parent_command_line = text(),
+        Field::ProcessWorkingDirectory => event.process_mut().working_directory = text(),
+        Field::FilePath => event.file_path = text(),
+        Field::FileSize => event.file_size = uint(),
+        Field::SourceIp => event.network_mut().source_ip = ip(),
+        Field::SourcePort => event.network_mut().source_port = port(),
+        Field::SourceBytes => event.network_mut().source_bytes = uint(),
+        Field::SourcePackets => event.network_mut().source_packets = uint(),
+        Field::DestinationIp => event.network_mut().destination_ip = ip(),
+        Field::DestinationPort => event.network_mut().destination_port = port(),
+        Field::DestinationDomain => event.network_mut().destination_domain = text(),
+        Field::DestinationBytes => event.network_mut().destination_bytes = uint(),
+        Field::DestinationPackets => event.network_mut().destination_packets = uint(),
+        Field::NetworkTransport => event.network_mut().transport = text(),
+        Field::NetworkProtocol => event.network_mut().protocol = text(),
+        Field::NetworkDirection => event.network_mut().direction = text(),
+        Field::ConnectionState => event.network_mut().state = text(),
+        Field::DnsQuestionName => event.dns_mut().question_name = text(),
+        Field::DnsQuestionType => event.dns_mut().question_type = text(),
+        Field::DnsResponseCode => event.dns_mut().response_code = text(),
+        Field::DnsAnswers => {
+            if let Json::Array(items) = value {
+                event.dns_mut().answers = items.iter().filter_map(scalar_text).collect();
+            }
+        }
+        Field::UrlFull => event.http_mut().url_full = text(),
+        Field::UrlDomain => event.http_mut().url_domain = text(),
+        Field::UrlPath => event.http_mut().url_path = text(),
+        Field::HttpRequestMethod => event.http_mut().method = text(),
+        Field::HttpRequestBodyBytes => event.http_mut().request_body_bytes = uint(),
+        Field::HttpResponseBodyBytes => event.http_mut().response_body_bytes = uint(),
+        Field::HttpResponseStatusCode => {
+            event.http_mut().status_code = uint().and_then(|c| u16::try_from(c).ok())
+        }
+        Field::UserAgent => event.http_mut().user_agent = text(),
+        Field::TlsServerName => event.tls_server_name = text(),
+        Field::ScriptBlockText => event.script_text = text(),
+        Field::CloudProvider => event.cloud_mut().provider = text(),
+        Field::CloudAccountId => event.cloud_mut().account_id = text(),
+        Field::CloudRegion => event.cloud_mut().region = text(),
+        Field::CloudService => event.cloud_mut().service = text(),
+        Field::Message => event.message = text(),
+    }
+}
+
+/// ECS `event.category`/`event.type` to an event kind, falling back on which typed
+/// parts are present.
+fn ecs_kind(event: &Event, obj: &Map<String, Json>) -> EventKind {
+    let categories: Vec<String> = match lookup_path(obj, "event.category") {
+        Some(Json::Array(items)) => items.iter().filter_map(scalar_text).collect(),
+        Some(other) => scalar_text(other).into_iter().collect(),
+        None => Vec::new(),
+    };
+    let has = |c: &str| categories.iter().any(|x| x == c);
+    let types = lookup_path(obj, "event.type")
+        .map(Json::to_string)
+        .unwrap_or_default();
+    if has("process")
+        && (types.contains("start")
+            || event
+                .process
+                .as_ref()
+                .is_some_and(|p| p.command_line.is_some()))
+    {
+        EventKind::ProcessStart
+    } else if event.dns.is_some() {
+        EventKind::Dns
+    } else if event.http.is_some() {
+        EventKind::Http
+    } else if event.tls_server_name.is_some() {
+        EventKind::Tls
+    } else if has("authentication") {
+        EventKind::Authentication
+    } else if has("file") || event.file_path.is_some() && !has("network") {
+        EventKind::File
+    } else if has("network")
+        || event
+            .network
+            .as_ref()
+            .is_some_and(|n| n.source_ip.is_some() || n.destination_ip.is_some())
+    {
+        EventKind::Network
+    } else {
+        EventKind::Other
+    }
+}
+
+/// How a JSON file is laid out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Layout {
+    /// One object per line.
+    Lines,
+    /// A JSON array of objects, or one or more (pretty-printed) objects.
+    Document,
+}
+
+/// Recognises JSON from the first bytes; returns the layout and the first record's
+/// shape (when the head holds a whole first record).
+pub(crate) fn sniff(head: &[u8]) -> Option<(Layout, Option<RecordShape>)> {
+    let text = head.strip_prefix(b"\xef\xbb\xbf").unwrap_or(head);
+    let start = text.iter().position(|b| !b.is_ascii_whitespace())?;
+    let text = &text[start..];
+    match text.first()? {
+        b'[' => {
+            let first = first_array_element(text);
+            Some((
+                Layout::Document,
+                first.as_ref().and_then(Json::as_object).map(record_shape),
+            ))
+        }
+        b'{' => {
+            let line_end = memchr::memchr(b'\n', text);
+            let first_line = &text[..line_end.unwrap_or(text.len())];
+            match serde_json::from_slice::<Json>(first_line) {
+                Ok(Json::Object(obj))
+                    if line_end.is_some() || text.len() < crate::input::HEAD_BYTES =>
+                {
+                    Some((Layout::Lines, Some(record_shape(&obj))))
+                }
+                _ => {
+                    let first = serde_json::Deserializer::from_slice(text)
+                        .into_iter::<Json>()
+                        .next()
+                        .and_then(Result::ok);
+                    Some((
+                        Layout::Document,
+                        first.as_ref().and_then(Json::as_object).map(record_shape),
+                    ))
+                }
+            }
+        }
+        _ => None,
+    }
+}
+
+fn first_array_element(text: &[u8]) -> Option<Json> {
+    let rest = &text[1..];
+    let start = rest.iter().position(|b| !b.is_ascii_whitespace())?;
+    serde_json::Deserializer::from_slice(&rest[start..])
+        .into_iter::<Json>()
+        .next()?
+        .ok()
+}
+
+/// Reads JSON and JSON Lines files; see the module docs.
+pub struct JsonSource {
+    path: Arc<str>,
+    networks: Networks,
+    state: State,
+}
+
+enum State {
+    Lines {
+        reader: Box<dyn BufRead + Send>,
+        line: Vec<u8>,
+        offset: u64,
+    },
+    Document {
+        buf: Vec<u8>,
+        pos: usize,
+        in_array: bool,
+    },
+    Done,
+}
+
+impl JsonSource {
+    /// A reader over `input` with the given layout. Document layouts are read into
+    /// memory whole (an array cannot be split without parsing it).
+    pub(crate) fn new(
+        input: Input,
+        layout: Layout,
+        networks: Networks,
+    ) -> Result<Self, std::io::Error> {
+        let state = match layout {
+            Layout::Lines => State::Lines {
+                reader: input.reader,
+                line: Vec::with_capacity(4096),
+                offset: 0,
+            },
+            Layout::Document => {
+                let mut buf = Vec::new();
+                let mut reader = input.reader;
+                reader.read_to_end(&mut buf)?;
+                let mut pos = if buf.starts_with(b"\xef\xbb\xbf") {
+                    3
+                } else {
+                    0
+                };
+                pos += skip_ws(&buf[pos..]);
+                let in_array = buf.get(pos) == Some(&b'[');
+                if in_array {
+                    pos += 1;
+                }
+                State::Document { buf, pos, in_array }
+            }
+        };
+        Ok(JsonSource {
+            path: input.path,
+            networks,
+            state,
+        })
+    }
+
+    fn to_event(&self, value: Json, offset: u64) -> Result<Event, RecordError> {
+        let Json::Object(obj) = value else {
+            return Err(RecordError::new(
+                &self.path,
+                offset,
+                "json record is not an object",
+            ));
+        };
+        let mut event = event_from_object(&obj, &self.networks)
+            .map_err(|reason| RecordError::new(&self.path, offset, reason))?;
+        event.origin = Some(Origin {
+            file: self.path.clone(),
+            offset,
+        });
+        Ok(event)
+    }
+
+    fn next_line(&mut self) -> Option<Result<Event, RecordError>> {
+        loop {
+            let State::Lines {
+                reader,
+                line,
+                offset,
+            } = &mut self.state
+            else {
+                return None;
+            };
+            line.clear();
+            let start = *offset;
+            match reader.read_until(b'\n', line) {
+                Ok(0) => {
+                    self.state = State::Done;
+                    return None;
+                }
+                Ok(n) => {
+                    *offset += n as u64;
+                    let trimmed = line.trim_ascii();
+                    if trimmed.is_empty() {
+                        continue;
+                    }
+                    let parsed = serde_json::from_slice::<Json>(trimmed);
+                    return Some(match parsed {
+                        Ok(value) => self.to_event(value, start),
+                        Err(_) => Err(RecordError::new(&self.path, start, "invalid json")),
+                    });
+                }
+                Err(e) => {
+                    self.state = State::Done;
+                    return Some(Err(RecordError::new(
+                        &self.path,
+                        start,
+                        format!("read error: {e}"),
+                    )));
+                }
+            }
+        }
+    }
+
+    fn next_document(&mut self) -> Option<Result<Event, RecordError>> {
+        let State::Document { buf, pos, in_array } = &mut self.state else {
+            return None;
+        };
+        *pos += skip_ws(&buf[*pos..]);
+        if *in_array {
+            if buf.get(*pos) == Some(&b',') {
+                *pos += 1;
+                *pos += skip_ws(&buf[*pos..]);
+            }
+            if buf.get(*pos) == Some(&b']') {
+                self.state = State::Done;
+                return None;
+            }
+        }
+        if *pos >= buf.len() {
+            let unterminated = *in_array;
+            let at = *pos as u64;
+            self.state = State::Done;
+            return unterminated.then(|| {
+                Err(RecordError::new(
+                    &self.path,
+                    at,
+                    "json array not terminated",
+                ))
+            });
+        }
+        let start = *pos;
+        let mut stream = serde_json::Deserializer::from_slice(&buf[start..]).into_iter::<Json>();
+        match stream.next() {
+            Some(Ok(value)) => {
+                *pos = start + stream.byte_offset();
+                Some(self.to_event(value, start as u64))
+            }
+            Some(Err(e)) => {
+                self.state = State::Done;
+                Some(Err(RecordError::new(
+                    &self.path,
+                    start as u64,
+                    format!("invalid json ({}), rest of file skipped", e.classify_name()),
+                )))
+            }
+            None => {
+                self.state = State::Done;
+                None
+            }
+        }
+    }
+}
+
+trait ClassifyName {
+    fn classify_name(&self) -> &'static str;
+}
+
+impl ClassifyName for serde_json::Error {
+    fn classify_name(&self) -> &'static str {
+        match self.classify() {
+            serde_json::error::Category::Io => "read error",
+            serde_json::error::Category::Syntax => "syntax error",
+            serde_json::error::Category::Data => "data error",
+            serde_json::error::Category::Eof => "unexpected end of file",
+        }
+    }
+}
+
+fn skip_ws(bytes: &[u8]) -> usize {
+    bytes
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .unwrap_or(bytes.len())
+}
+
+impl Iterator for JsonSource {
+    type Item = Result<Event, RecordError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        match self.state {
+            State::Lines { .. } => self.next_line(),
+            State::Document { .. } => self.next_document(),
+            State::Done => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Cursor;
+
+    fn read(text: &str) -> Vec<Result<Event, RecordError>> {
+        let (layout, _) = sniff(text.as_bytes()).expect("json");
+        let input = Input {
+            path: Arc::from("t.json"),
+            reader: Box::new(Cursor::new(text.as_bytes().to_vec())),
+        };
+        JsonSource::new(input, layout, Networks::default())
+            .unwrap()
+            .collect()
+    }
+
+    #[test]
+    fn jsonl_with_garbage_lines_keeps_good_records() {
+        let good = r#"{"@timestamp":"2026-01-01T00:00:00Z","message":"a"}"#;
+        let text = format!("{good}\nnot json\n\n{good}\n[1,2]\n{good}\n");
+        let results = read(&text);
+        assert_eq!(results.len(), 5);
+        let errors: Vec<_> = results.iter().filter_map(|r| r.as_ref().err()).collect();
+        assert_eq!(errors.len(), 2);
+        assert_eq!(errors[0].offset as usize, good.len() + 1);
+        assert_eq!(errors[1].reason, "json record is not an object");
+    }
+
+    #[test]
+    fn winlogbeat_8_maps_event_data_without_prefix() {
+        let text = r#"{"@timestamp":"2026-01-01T10:00:00.000Z","host":{"name":"ws1"},"winlog":{"event_id":"1","channel":"Microsoft-Windows-Sysmon/Operational","provider_name":"Microsoft-Windows-Sysmon","computer_name":"ws1.corp","event_data":{"Image":"C:\\rclone.exe","CommandLine":"rclone copy . remote:"}}}"#;
+        let event = read(text).remove(0).unwrap();
+        assert_eq!(event.code, Some(1));
+        assert_eq!(event.kind, EventKind::ProcessStart);
+        assert_eq!(event.native.get_by_name("EventID"), Some(&Value::Int(1)));
+        assert_eq!(
+            event.native.get_by_name("Image"),
+            Some(&Value::from("C:\\rclone.exe"))
+        );
+        assert_eq!(
+            event.process.as_deref().unwrap().name.as_deref(),
+            Some("rclone.exe")
+        );
+        assert_eq!(event.host_name.as_deref(), Some("ws1.corp"));
+        assert!(event.native.get_by_name("winlog.channel").is_some());
+    }
+
+    #[test]
+    fn array_document_and_flat_windows() {
+        let text = r#"[
+ {"EventID": 4688, "Channel": "Security", "Hostname": "dc1", "@timestamp": "2020-09-21T19:52:54.000Z", "NewProcessName": "C:\\x\\curl.exe"},
+ {"EventID": 3, "SourceName": "Linux-Sysmon", "Channel": "Linux-Sysmon/Operational", "Hostname": "web1", "UtcTime": "2021-01-01 00:00:00.000", "DestinationIp": "203.0.113.4", "DestinationPort": 22, "SourceIp": "10.0.0.2"}
+]"#;
+        let events: Vec<Event> = read(text).into_iter().map(Result::unwrap).collect();
+        assert_eq!(events[0].kind, EventKind::ProcessStart);
+        assert_eq!(events[0].host_name.as_deref(), Some("dc1"));
+        assert_eq!(events[1].kind, EventKind::Network);
+        assert_eq!(
+            events[1].logsource,
+            LogSource::new(Some("linux"), Some("network_connection"), Some("sysmon"))
+        );
+        assert_eq!(
+            events[1].network.as_deref().unwrap().destination_port,
+            Some(22)
+        );
+    }
+
+    #[test]
+    fn plain_ecs_reads_typed_fields() {
+        let text = r#"{"@timestamp":"2026-01-01T00:00:00Z","event":{"category":["network"]},"source":{"ip":"10.0.0.1","bytes":100},"destination":{"ip":"203.0.113.1","port":443}}"#;
+        let event = read(text).remove(0).unwrap();
+        assert_eq!(event.kind, EventKind::Network);
+        assert_eq!(event.network.as_deref().unwrap().source_bytes, Some(100));
+    }
+
+    #[test]
+    fn truncated_array_reports_offset() {
+        let text = r#"[{"ts":"2026-01-01T00:00:00Z","a":1},{"ts":"2026-01-01T00:00:01Z","a":"#;
+        let results = read(text);
+        assert!(results[0].is_ok());
+        assert_eq!(results[1].as_ref().unwrap_err().offset, 37);
+        assert_eq!(results.len(), 2);
+    }
+}

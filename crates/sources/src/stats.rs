@@ -1,0 +1,202 @@
+//! What a run read: files per format, events per format and kind, time range, hosts,
+//! files that could not be opened, and records skipped by reason with examples.
+
+use crate::{Format, RecordError};
+use model::{Event, EventKind, Timestamp};
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+
+/// How many skipped-record examples are kept (the counts stay exact).
+pub const MAX_SKIP_EXAMPLES: usize = 100;
+
+/// Event times before this (1990-01-01) are taken for a capture clock that started
+/// at 0 rather than real time.
+pub const EPOCH_CLOCK_LIMIT: Timestamp = Timestamp(631_152_000 * 1_000_000);
+
+/// A file that could not be opened or read at all.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct FileFailure {
+    /// The file.
+    pub path: PathBuf,
+    /// Why (empty, binary, unknown format, I/O error, …).
+    pub reason: String,
+}
+
+/// Counts of one run; merging per-file statistics in file order gives the same
+/// result whatever the thread count.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ReadStats {
+    /// Files opened, per format name.
+    pub files_by_format: BTreeMap<&'static str, u64>,
+    /// Events read, per (format name, event kind name).
+    pub events: BTreeMap<(&'static str, &'static str), u64>,
+    /// Earliest event time.
+    pub first: Option<Timestamp>,
+    /// Latest event time.
+    pub last: Option<Timestamp>,
+    /// Distinct hosts: `host.name`, else `host.ip`, else the flow's `source.ip`.
+    pub hosts: BTreeSet<String>,
+    /// Files that could not be opened, in path order.
+    pub failed_files: Vec<FileFailure>,
+    /// Skipped records per reason.
+    pub skipped: BTreeMap<String, u64>,
+    /// The first [`MAX_SKIP_EXAMPLES`] skipped records (file, offset, reason), in
+    /// file order.
+    pub skip_examples: Vec<RecordError>,
+    /// Events whose time is before 1990: the capture clock probably started at 0.
+    pub epoch_clock_events: u64,
+    /// Events that arrived later than the reorder window allowed and were emitted
+    /// out of order (after later events).
+    pub late_events: u64,
+}
+
+/// The name of an event kind, as in the JSONL output.
+pub fn kind_name(kind: EventKind) -> &'static str {
+    match kind {
+        EventKind::ProcessStart => "process_start",
+        EventKind::Network => "network",
+        EventKind::Dns => "dns",
+        EventKind::Http => "http",
+        EventKind::Tls => "tls",
+        EventKind::File => "file",
+        EventKind::Script => "script",
+        EventKind::ScheduledTask => "scheduled_task",
+        EventKind::Authentication => "authentication",
+        EventKind::Cloud => "cloud",
+        EventKind::Other => "other",
+    }
+}
+
+impl ReadStats {
+    /// Counts a file opened as `format`.
+    pub fn add_file(&mut self, format: Format) {
+        *self.files_by_format.entry(format.name()).or_default() += 1;
+    }
+
+    /// Counts a file that could not be opened.
+    pub fn add_failure(&mut self, path: PathBuf, reason: String) {
+        self.failed_files.push(FileFailure { path, reason });
+    }
+
+    /// Counts one event read from a file of `format`.
+    pub fn add_event(&mut self, format: Format, event: &Event) {
+        *self
+            .events
+            .entry((format.name(), kind_name(event.kind)))
+            .or_default() += 1;
+        let ts = event.timestamp;
+        self.first = Some(self.first.map_or(ts, |f| f.min(ts)));
+        self.last = Some(self.last.map_or(ts, |l| l.max(ts)));
+        if ts < EPOCH_CLOCK_LIMIT {
+            self.epoch_clock_events += 1;
+        }
+        let host = event
+            .host_name
+            .clone()
+            .or_else(|| event.host_ip.map(|ip| ip.to_string()))
+            .or_else(|| {
+                event
+                    .network
+                    .as_ref()
+                    .and_then(|n| n.source_ip)
+                    .map(|ip| ip.to_string())
+            });
+        if let Some(host) = host {
+            self.hosts.insert(host);
+        }
+    }
+
+    /// Counts one skipped record.
+    pub fn add_skip(&mut self, error: RecordError) {
+        *self.skipped.entry(error.reason.clone()).or_default() += 1;
+        if self.skip_examples.len() < MAX_SKIP_EXAMPLES {
+            self.skip_examples.push(error);
+        }
+    }
+
+    /// Adds `other` (a later file's statistics) to these.
+    pub fn merge(&mut self, other: ReadStats) {
+        for (k, v) in other.files_by_format {
+            *self.files_by_format.entry(k).or_default() += v;
+        }
+        for (k, v) in other.events {
+            *self.events.entry(k).or_default() += v;
+        }
+        self.first = match (self.first, other.first) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        self.last = match (self.last, other.last) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => a.or(b),
+        };
+        self.hosts.extend(other.hosts);
+        self.failed_files.extend(other.failed_files);
+        for (k, v) in other.skipped {
+            *self.skipped.entry(k).or_default() += v;
+        }
+        let room = MAX_SKIP_EXAMPLES.saturating_sub(self.skip_examples.len());
+        self.skip_examples
+            .extend(other.skip_examples.into_iter().take(room));
+        self.epoch_clock_events += other.epoch_clock_events;
+        self.late_events += other.late_events;
+    }
+
+    /// Total events read.
+    pub fn total_events(&self) -> u64 {
+        self.events.values().sum()
+    }
+
+    /// Total records skipped.
+    pub fn total_skipped(&self) -> u64 {
+        self.skipped.values().sum()
+    }
+
+    /// Events per format name (all kinds).
+    pub fn events_by_format(&self) -> BTreeMap<&'static str, u64> {
+        let mut out = BTreeMap::new();
+        for ((format, _), n) in &self.events {
+            *out.entry(*format).or_default() += n;
+        }
+        out
+    }
+
+    /// Whether the timestamps look like a capture clock that started at 0 (1970):
+    /// more than half of the events are before 1990.
+    pub fn epoch_clock_suspected(&self) -> bool {
+        let total = self.total_events();
+        total > 0 && self.epoch_clock_events * 2 > total
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+
+    #[test]
+    fn merge_keeps_counts_exact_and_examples_bounded() {
+        let file: Arc<str> = Arc::from("f");
+        let mut a = ReadStats::default();
+        let mut b = ReadStats::default();
+        for i in 0..80 {
+            a.add_skip(RecordError::new(&file, i, "invalid json"));
+            b.add_skip(RecordError::new(&file, i, "missing timestamp"));
+        }
+        let mut event = Event {
+            timestamp: Timestamp::from_secs(10),
+            ..Event::default()
+        };
+        a.add_event(Format::Evtx, &event);
+        event.timestamp = Timestamp::from_secs(5);
+        b.add_event(Format::Evtx, &event);
+        a.merge(b);
+        assert_eq!(a.total_skipped(), 160);
+        assert_eq!(a.skip_examples.len(), MAX_SKIP_EXAMPLES);
+        assert_eq!(a.skip_examples[79].reason, "invalid json");
+        assert_eq!(a.skip_examples[80].reason, "missing timestamp");
+        assert_eq!(a.events[&("evtx", "other")], 2);
+        assert_eq!(a.first, Some(Timestamp::from_secs(5)));
+        assert!(a.epoch_clock_suspected());
+    }
+}
