@@ -1,1 +1,495 @@
-//! simulate: see DESIGN.md's layout table.
+//! simulate: realistic, labelled telemetry of an organisation in which automated
+//! exfiltration happens, so that exfilguard (or any tool) can be scored against a
+//! known answer.
+//!
+//! [`run`] writes, into one folder:
+//!
+//! * `zeek/{conn,dns,http,ssl}.log`: Zeek TSV logs of every host's traffic;
+//! * `endpoint/{windows,linux}.jsonl`: Sysmon 1/3/11/22, Security 4698 and
+//!   PowerShell 4104 events in the `evtx` crate's JSON shape, from managed hosts;
+//! * `flows/border.ipfix` and `pcap/*.pcap` when asked for (see [`OutputFormat`]);
+//! * `labels.json` ([`Labels`]): hosts, scenarios and the expected verdicts;
+//! * `exfilguard.toml`: the organisation's config (internal ranges, calendar and the
+//!   allow-list for its sanctioned backup, update and sync services).
+//!
+//! The organisation ([`org`]) does ordinary work every day ([`benign`]), including
+//! benign look-alikes of exfiltration; [`scenario`] injects the exfiltration on the
+//! last working day. Everything is drawn from one seed through derived streams
+//! ([`rng`]): the same options give the same bytes, and output is written one day at
+//! a time so a week of a 1,000-host organisation needs little memory.
+#![deny(missing_docs)]
+
+pub mod benign;
+pub mod build;
+pub mod endpoint;
+pub mod labels;
+pub mod org;
+pub mod record;
+pub mod rng;
+pub mod scenario;
+pub mod zeek;
+
+pub use labels::{LABELS_FILE, LabelDestination, LabelHost, Labels, ScenarioLabel};
+
+use chrono::{Datelike, NaiveDate, Weekday};
+use labels::Tally;
+use model::Timestamp;
+use record::Record;
+use scenario::{ScenarioContext, Target};
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+/// Errors of the generator.
+#[derive(Debug, thiserror::Error)]
+pub enum SimError {
+    /// Writing an output file failed.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file or folder.
+        path: String,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// An option is out of range or unknown.
+    #[error("{0}")]
+    Options(String),
+    /// `labels.json` could not be read.
+    #[error("{path}: not a valid labels file: {reason}")]
+    Labels {
+        /// The file.
+        path: String,
+        /// Why.
+        reason: String,
+    },
+}
+
+/// An output format the generator can write.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum OutputFormat {
+    /// Zeek TSV logs.
+    Zeek,
+    /// Endpoint events as JSON Lines (evtx-crate shape).
+    Jsonl,
+    /// IPFIX flow export from the border router.
+    Ipfix,
+    /// Packet captures of each exfiltration host around its first transfer.
+    Pcap,
+}
+
+impl FromStr for OutputFormat {
+    type Err = SimError;
+
+    fn from_str(text: &str) -> Result<Self, SimError> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "zeek" => Ok(OutputFormat::Zeek),
+            "jsonl" | "json" | "endpoint" => Ok(OutputFormat::Jsonl),
+            "ipfix" => Ok(OutputFormat::Ipfix),
+            "pcap" => Ok(OutputFormat::Pcap),
+            other => Err(SimError::Options(format!(
+                "unknown format {other:?}: choose from zeek, jsonl, ipfix, pcap"
+            ))),
+        }
+    }
+}
+
+/// What to generate.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// Hosts in the organisation (at least 3).
+    pub hosts: usize,
+    /// Days to simulate (at least 1).
+    pub days: u64,
+    /// Seed of every random choice.
+    pub seed: u64,
+    /// First day (UTC).
+    pub start: NaiveDate,
+    /// Exfiltration scenarios to inject (names from [`scenario::SCENARIOS`]).
+    pub scenarios: Vec<String>,
+    /// Output formats.
+    pub formats: Vec<OutputFormat>,
+    /// Minutes of packet capture per exfiltration host (pcap format).
+    pub pcap_minutes: u32,
+}
+
+impl Default for Options {
+    /// A quick demo: 12 hosts, two days from Monday 2 November 2026, seed 1, every
+    /// exfiltration scenario, Zeek and endpoint JSONL.
+    fn default() -> Self {
+        Options {
+            hosts: 12,
+            days: 2,
+            seed: 1,
+            start: NaiveDate::from_ymd_opt(2026, 11, 2).unwrap_or_default(),
+            scenarios: scenario::exfil_names()
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
+            formats: vec![OutputFormat::Zeek, OutputFormat::Jsonl],
+            pcap_minutes: 10,
+        }
+    }
+}
+
+impl Options {
+    /// Parses a `--scenario` value: `all`, `none`, or comma-separated names.
+    pub fn parse_scenarios(text: &str) -> Result<Vec<String>, SimError> {
+        let mut names = Vec::new();
+        for name in text.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+            match name {
+                "all" => names.extend(scenario::exfil_names().iter().map(|s| s.to_string())),
+                "none" => {}
+                _ => match scenario::info(name) {
+                    Some(info) if !info.benign => names.push(name.to_string()),
+                    Some(_) => {}
+                    None => {
+                        return Err(SimError::Options(format!(
+                            "unknown scenario {name:?}; known: all, none, {}",
+                            scenario::SCENARIOS
+                                .iter()
+                                .map(|s| s.name)
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        )));
+                    }
+                },
+            }
+        }
+        names.dedup();
+        Ok(names)
+    }
+
+    fn check(&self) -> Result<(), SimError> {
+        if self.hosts < 3 || self.hosts > 100_000 {
+            return Err(SimError::Options(
+                "--hosts must be between 3 and 100000".into(),
+            ));
+        }
+        if self.days == 0 || self.days > 366 {
+            return Err(SimError::Options("--days must be between 1 and 366".into()));
+        }
+        Ok(())
+    }
+
+    fn midnight(&self, day: u64) -> Timestamp {
+        let date = self.start + chrono::Days::new(day);
+        let secs = date
+            .and_hms_opt(0, 0, 0)
+            .map(|d| d.and_utc().timestamp())
+            .unwrap_or(0);
+        Timestamp::from_secs(secs)
+    }
+
+    fn working_day(&self, day: u64) -> bool {
+        let date = self.start + chrono::Days::new(day);
+        !matches!(date.weekday(), Weekday::Sat | Weekday::Sun)
+    }
+
+    /// The day the exfiltration happens: the last working day (or the last day).
+    pub fn exfil_day(&self) -> u64 {
+        (0..self.days)
+            .rev()
+            .find(|d| self.working_day(*d))
+            .unwrap_or(self.days - 1)
+    }
+}
+
+/// What a run wrote.
+#[derive(Clone, Debug)]
+pub struct Summary {
+    /// The labels (also in `labels.json`).
+    pub labels: Labels,
+    /// Records generated (connections, lookups, endpoint events).
+    pub records: u64,
+    /// Files written with their sizes in bytes.
+    pub files: Vec<(PathBuf, u64)>,
+}
+
+/// Generates the organisation and scenarios of `options` into `out`.
+pub fn run(options: &Options, out: &Path) -> Result<Summary, SimError> {
+    options.check()?;
+    let io = |path: &Path| {
+        let path = path.display().to_string();
+        move |source| SimError::Io { path, source }
+    };
+    std::fs::create_dir_all(out).map_err(io(out))?;
+    let hosts = org::hosts(options.hosts);
+    let exfil_day = options.exfil_day();
+    let ctx = ScenarioContext {
+        seed: options.seed,
+        hosts: &hosts,
+        exfil_day: options.midnight(exfil_day),
+        setup_day: exfil_day.checked_sub(1).map(|d| options.midnight(d)),
+    };
+    let mut injected = build::Recorder::default();
+    let mut targets: Vec<(&'static scenario::ScenarioInfo, Target)> = Vec::new();
+    for name in &options.scenarios {
+        let info = scenario::info(name)
+            .ok_or_else(|| SimError::Options(format!("unknown scenario {name:?}")))?;
+        if let Some(target) = scenario::generate(name, &ctx, &mut injected) {
+            targets.push((info, target));
+        }
+    }
+    for info in scenario::SCENARIOS.iter().filter(|s| s.benign) {
+        if let Some(target) = scenario::benign_target(&hosts, info.name) {
+            targets.push((info, target));
+        }
+    }
+    let mut scenario_records = injected.records;
+    record::sort_records(&mut scenario_records);
+    let mut tallies: Vec<Tally> = targets.iter().map(|(_, t)| Tally::new(t)).collect();
+
+    let mut writers = Writers::create(options, out, &hosts)?;
+    let mut total = 0u64;
+    let mut next_injected = 0usize;
+    for day in 0..options.days {
+        let day_ctx = benign::DayContext {
+            seed: options.seed,
+            day,
+            day_start: options.midnight(day),
+            working_day: options.working_day(day),
+        };
+        let mut recorder = build::Recorder::default();
+        for id in 0..hosts.len() {
+            benign::host_day(&hosts, id, day_ctx, &mut recorder);
+        }
+        let day_end = options.midnight(day + 1);
+        let last_day = day + 1 == options.days;
+        while next_injected < scenario_records.len()
+            && (last_day || scenario_records[next_injected].ts() < day_end)
+        {
+            recorder
+                .records
+                .push(scenario_records[next_injected].clone());
+            next_injected += 1;
+        }
+        let mut batch = recorder.records;
+        batch.retain(|r| r.ts() < day_end || last_day);
+        record::sort_records(&mut batch);
+        for record in &batch {
+            for tally in &mut tallies {
+                tally.observe(record);
+            }
+        }
+        total += batch.len() as u64;
+        writers.write(&hosts, &batch)?;
+    }
+    let mut files = writers.finish(out)?;
+
+    let labels = make_labels(options, &hosts, &targets, &tallies);
+    let labels_path = out.join(LABELS_FILE);
+    let text = serde_json::to_string_pretty(&labels).map_err(|e| SimError::Io {
+        path: labels_path.display().to_string(),
+        source: e.into(),
+    })?;
+    std::fs::write(&labels_path, text + "\n").map_err(io(&labels_path))?;
+    let config_path = out.join("exfilguard.toml");
+    std::fs::write(&config_path, config_text(options, &hosts)).map_err(io(&config_path))?;
+    files.push(labels_path);
+    files.push(config_path);
+    let files = files
+        .into_iter()
+        .map(|p| {
+            let size = std::fs::metadata(&p).map(|m| m.len()).unwrap_or(0);
+            (p, size)
+        })
+        .collect();
+    Ok(Summary {
+        labels,
+        records: total,
+        files,
+    })
+}
+
+/// The output writers chosen by the options.
+struct Writers {
+    zeek: Option<zeek::ZeekWriter>,
+    endpoint: Option<endpoint::EndpointWriter>,
+}
+
+impl Writers {
+    fn create(options: &Options, out: &Path, _hosts: &[org::Host]) -> Result<Self, SimError> {
+        let io = |path: PathBuf| {
+            move |source| SimError::Io {
+                path: path.display().to_string(),
+                source,
+            }
+        };
+        let zeek = if options.formats.contains(&OutputFormat::Zeek) {
+            let dir = out.join("zeek");
+            Some(
+                zeek::ZeekWriter::create(&dir, options.midnight(0), options.seed)
+                    .map_err(io(dir))?,
+            )
+        } else {
+            None
+        };
+        let endpoint = if options.formats.contains(&OutputFormat::Jsonl) {
+            let dir = out.join("endpoint");
+            Some(endpoint::EndpointWriter::create(&dir).map_err(io(dir))?)
+        } else {
+            None
+        };
+        Ok(Writers { zeek, endpoint })
+    }
+
+    fn write(&mut self, hosts: &[org::Host], batch: &[Record]) -> Result<(), SimError> {
+        if let Some(w) = &mut self.zeek {
+            w.write(hosts, batch).map_err(|source| SimError::Io {
+                path: "zeek".into(),
+                source,
+            })?;
+        }
+        if let Some(w) = &mut self.endpoint {
+            w.write(hosts, batch).map_err(|source| SimError::Io {
+                path: "endpoint".into(),
+                source,
+            })?;
+        }
+        Ok(())
+    }
+
+    fn finish(self, out: &Path) -> Result<Vec<PathBuf>, SimError> {
+        let mut files = Vec::new();
+        if let Some(w) = self.zeek {
+            w.finish().map_err(|source| SimError::Io {
+                path: "zeek".into(),
+                source,
+            })?;
+            for log in ["conn", "dns", "http", "ssl"] {
+                files.push(out.join("zeek").join(format!("{log}.log")));
+            }
+        }
+        if let Some(w) = self.endpoint {
+            w.finish().map_err(|source| SimError::Io {
+                path: "endpoint".into(),
+                source,
+            })?;
+            files.push(out.join("endpoint").join("windows.jsonl"));
+            files.push(out.join("endpoint").join("linux.jsonl"));
+        }
+        Ok(files)
+    }
+}
+
+fn make_labels(
+    options: &Options,
+    hosts: &[org::Host],
+    targets: &[(&'static scenario::ScenarioInfo, Target)],
+    tallies: &[Tally],
+) -> Labels {
+    let role = |r: org::Role| {
+        serde_json::to_value(r)
+            .ok()
+            .and_then(|v| v.as_str().map(String::from))
+            .unwrap_or_default()
+    };
+    let scenarios = targets
+        .iter()
+        .zip(tallies)
+        .map(|((info, target), tally)| ScenarioLabel {
+            name: info.name.to_string(),
+            benign: info.benign,
+            description: info.description.to_string(),
+            hosts: target
+                .hosts
+                .iter()
+                .map(|&h| hosts[h].name.clone())
+                .collect(),
+            host_ips: target.hosts.iter().map(|&h| hosts[h].ip).collect(),
+            user: target.user.clone(),
+            destinations: target
+                .destinations
+                .iter()
+                .map(|(ip, domain, port)| LabelDestination {
+                    ip: *ip,
+                    domain: domain.clone(),
+                    port: *port,
+                })
+                .collect(),
+            first_event: tally.first.map(Timestamp::to_rfc3339),
+            last_event: tally.last.map(Timestamp::to_rfc3339),
+            bytes_out: tally.bytes_out,
+            transfers: tally.transfers,
+            expected_detectors: info
+                .expected_detectors
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
+            expected_decision: if info.benign { "benign" } else { "escalate" }.to_string(),
+            expected_stage: info.expected_stage.to_string(),
+        })
+        .collect();
+    Labels {
+        generator: format!("exfilguard simulate {}", env!("CARGO_PKG_VERSION")),
+        seed: options.seed,
+        start: options.midnight(0).to_rfc3339(),
+        days: options.days,
+        calendar: "UTC, business hours 08:00-18:00, Monday to Friday".into(),
+        hosts: hosts
+            .iter()
+            .map(|h| LabelHost {
+                name: h.name.clone(),
+                ip: h.ip,
+                role: role(h.role),
+                user: h.user.clone(),
+                managed: h.managed,
+            })
+            .collect(),
+        scenarios,
+    }
+}
+
+/// The organisation's `exfilguard.toml`: what its SOC would configure.
+fn config_text(options: &Options, hosts: &[org::Host]) -> String {
+    let backup_ip = hosts
+        .iter()
+        .find(|h| h.role == org::Role::BackupServer)
+        .map(|h| h.ip.to_string())
+        .unwrap_or_default();
+    let mut text = String::new();
+    text.push_str(&format!(
+        "# The configuration of the organisation `exfilguard simulate` generated\n\
+         # (seed {}, {} hosts, {} days from {}). Every key is optional; see docs/config.md.\n\n\
+         [network]\n\
+         internal = [\"10.0.0.0/8\", \"172.16.0.0/12\", \"192.168.0.0/16\", \"fc00::/7\"]\n\n\
+         [organisation]\n\
+         domains = [\"{}\"]\n\
+         name = \"Corp Example (simulated)\"\n\n\
+         [calendar]\n\
+         timezone = \"UTC\"\n\
+         business_hours = \"08:00-18:00\"\n\
+         business_days = [\"mon\", \"tue\", \"wed\", \"thu\", \"fri\"]\n",
+        options.seed,
+        options.hosts,
+        options.days,
+        options.start,
+        org::DOMAIN
+    ));
+    let allow = [
+        (
+            org::backup_service(),
+            Some(backup_ip.as_str()),
+            "nightly offsite backup",
+        ),
+        (
+            org::update_service(),
+            None,
+            "software updates from the update vendor",
+        ),
+        (
+            org::sync_service(),
+            None,
+            "the organisation's sanctioned cloud sync tenant",
+        ),
+    ];
+    for (service, host, reason) in allow {
+        for destination in [service.domain.clone(), service.ip.to_string()] {
+            text.push_str(&format!("\n[[allow]]\ndestination = \"{destination}\"\n"));
+            if let Some(host) = host {
+                text.push_str(&format!("host = \"{host}\"\n"));
+            }
+            text.push_str(&format!("reason = \"{reason}\"\n"));
+        }
+    }
+    text
+}
