@@ -12,11 +12,14 @@
 //! rules, duration) for [`render_summary`] and the HTML overview.
 #![deny(missing_docs)]
 
+mod html;
 mod jsonl;
 mod summary;
+mod svg;
 mod table;
 mod text;
 
+pub use html::HtmlReportSink;
 pub use jsonl::JsonlSink;
 pub use summary::{RuleFailure, RunSummary, SkipExample, SkippedRecords, render_summary};
 pub use table::TableSink;
@@ -147,7 +150,6 @@ impl Collected {
     }
 
     /// The alerts of an incident, in its timeline order.
-    #[allow(dead_code)] // read by the HTML report and case files
     pub fn alerts_of<'a>(&'a self, incident: &Incident) -> Vec<&'a Signal> {
         let by_id: std::collections::HashMap<&str, &Signal> =
             self.alerts.iter().map(|s| (s.id.as_str(), s)).collect();

@@ -50,7 +50,6 @@ pub fn cut(text: &str, width: usize) -> String {
 }
 
 /// Escapes text for HTML element content and attribute values.
-#[allow(dead_code)] // read by the HTML report
 pub fn html_escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
