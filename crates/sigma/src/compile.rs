@@ -1,0 +1,449 @@
+//! Detection rules compiled to an expression tree over resolved fields, plus what
+//! the matcher needs to skip them cheaply: event ids and prefilter literals.
+
+use crate::condition::{self, Cond, Quantifier};
+use crate::mapping::resolve_field;
+use crate::pattern::{self, Lowered, Pattern, StrPattern, compile_values, match_typed};
+use crate::rule::{Detection, FieldSpec, RuleError, Scalar, Selection};
+use model::{Event, FieldRef, Value, ValueRef};
+use std::collections::BTreeMap;
+
+/// A compiled condition.
+#[derive(Clone, Debug)]
+pub(crate) enum Node {
+    And(Box<[Node]>),
+    Or(Box<[Node]>),
+    Not(Box<Node>),
+    Field(FieldItem),
+    Keyword(KeywordItem),
+    Const(bool),
+}
+
+/// `field|modifiers: values`, resolved.
+#[derive(Clone, Debug)]
+pub(crate) struct FieldItem {
+    pub name: Box<str>,
+    pub fields: Box<[FieldRef]>,
+    pub patterns: Box<[Pattern]>,
+    pub all: bool,
+    pub negate: bool,
+}
+
+/// A keyword list: values searched in every field.
+#[derive(Clone, Debug)]
+pub(crate) struct KeywordItem {
+    pub patterns: Box<[Pattern]>,
+    pub all: bool,
+}
+
+/// Reusable buffers for one thread's evaluations.
+#[derive(Default, Debug)]
+pub(crate) struct EvalBuffers {
+    text: String,
+    lower: String,
+    other: String,
+}
+
+/// Compiles a detection section into one node (several conditions are OR-ed).
+pub(crate) fn compile_detection(
+    detection: &Detection,
+    placeholders: &BTreeMap<String, Vec<String>>,
+) -> Result<Node, RuleError> {
+    let mut selections: Vec<(&str, Node)> = Vec::with_capacity(detection.selections.len());
+    for (name, selection) in &detection.selections {
+        let node = compile_selection(selection, placeholders).map_err(|mut e| {
+            e.message = format!("in `{name}`: {}", e.message);
+            e
+        })?;
+        selections.push((name, node));
+    }
+    let mut roots = Vec::with_capacity(detection.conditions.len());
+    for (text, line) in &detection.conditions {
+        let cond = condition::parse(text).map_err(|mut e| {
+            e.line = Some(*line);
+            e
+        })?;
+        let node = lower_condition(&cond, &selections).map_err(|mut e| {
+            e.line = Some(*line);
+            e
+        })?;
+        roots.push(node);
+    }
+    Ok(if roots.len() == 1 {
+        roots.remove(0)
+    } else {
+        Node::Or(roots.into_boxed_slice())
+    })
+}
+
+fn lower_condition(cond: &Cond, selections: &[(&str, Node)]) -> Result<Node, RuleError> {
+    Ok(match cond {
+        Cond::And(parts) => Node::And(
+            parts
+                .iter()
+                .map(|p| lower_condition(p, selections))
+                .collect::<Result<_, _>>()?,
+        ),
+        Cond::Or(parts) => Node::Or(
+            parts
+                .iter()
+                .map(|p| lower_condition(p, selections))
+                .collect::<Result<_, _>>()?,
+        ),
+        Cond::Not(inner) => Node::Not(Box::new(lower_condition(inner, selections)?)),
+        Cond::Ident(name) => selections
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, node)| node.clone())
+            .ok_or_else(|| RuleError::new(format!("condition names unknown selection `{name}`")))?,
+        Cond::Of(quantifier, pattern) => {
+            let chosen: Vec<Node> = selections
+                .iter()
+                .filter(|(name, _)| match pattern {
+                    None => !name.starts_with('_'),
+                    Some(p) => condition::name_matches(p, name),
+                })
+                .map(|(_, node)| node.clone())
+                .collect();
+            if chosen.is_empty() {
+                let what = pattern.as_deref().unwrap_or("them");
+                return Err(RuleError::new(format!("`of {what}` matches no selection")));
+            }
+            match quantifier {
+                Quantifier::All => Node::And(chosen.into_boxed_slice()),
+                Quantifier::AtLeast(1) => Node::Or(chosen.into_boxed_slice()),
+                Quantifier::AtLeast(n) => at_least(*n, chosen),
+            }
+        }
+    })
+}
+
+/// `N of` as an OR over the N-element combinations (bounded).
+fn at_least(n: usize, nodes: Vec<Node>) -> Node {
+    if n == 0 {
+        return Node::Const(true);
+    }
+    if n > nodes.len() {
+        return Node::Const(false);
+    }
+    let mut combos = Vec::new();
+    let mut index: Vec<usize> = (0..n).collect();
+    loop {
+        combos.push(Node::And(index.iter().map(|&i| nodes[i].clone()).collect()));
+        if combos.len() > 4096 {
+            break;
+        }
+        let mut i = n;
+        while i > 0 && index[i - 1] == nodes.len() - n + i - 1 {
+            i -= 1;
+        }
+        if i == 0 {
+            break;
+        }
+        index[i - 1] += 1;
+        for j in i..n {
+            index[j] = index[j - 1] + 1;
+        }
+    }
+    Node::Or(combos.into_boxed_slice())
+}
+
+fn compile_selection(
+    selection: &Selection,
+    placeholders: &BTreeMap<String, Vec<String>>,
+) -> Result<Node, RuleError> {
+    let mut groups = Vec::with_capacity(selection.groups.len());
+    for group in &selection.groups {
+        let mut items = Vec::with_capacity(group.len());
+        for spec in group {
+            items.push(compile_spec(spec, placeholders).map_err(|mut e| {
+                e.line.get_or_insert(spec.line);
+                e
+            })?);
+        }
+        groups.push(if items.len() == 1 {
+            items.remove(0)
+        } else {
+            Node::And(items.into_boxed_slice())
+        });
+    }
+    Ok(match groups.len() {
+        0 => Node::Const(false),
+        1 => groups.remove(0),
+        _ => Node::Or(groups.into_boxed_slice()),
+    })
+}
+
+fn compile_spec(
+    spec: &FieldSpec,
+    placeholders: &BTreeMap<String, Vec<String>>,
+) -> Result<Node, RuleError> {
+    let mut modifiers = pattern::Modifiers::parse(&spec.modifiers)?;
+    if spec.field.is_none() && modifiers.position.is_none() && !modifiers.regex {
+        // Keywords are a full-text search: a value may sit anywhere in a field.
+        modifiers.position = Some("contains");
+    }
+    let patterns = compile_values(&spec.values, &modifiers, placeholders, &resolve_field)?;
+    if patterns.is_empty() {
+        return Ok(Node::Const(false));
+    }
+    let all = modifiers.all && patterns.len() > 1;
+    match &spec.field {
+        None => Ok(Node::Keyword(KeywordItem {
+            patterns: patterns.into_boxed_slice(),
+            all,
+        })),
+        Some(name) => Ok(Node::Field(FieldItem {
+            name: name.as_str().into(),
+            fields: spec
+                .fallbacks
+                .iter()
+                .fold(resolve_field(name).into_vec(), |mut refs, extra| {
+                    refs.extend(resolve_field(extra).iter().copied());
+                    refs
+                })
+                .into_boxed_slice(),
+            patterns: patterns.into_boxed_slice(),
+            all,
+            negate: modifiers.neq,
+        })),
+    }
+}
+
+impl Node {
+    /// Evaluates the condition for one event.
+    pub fn eval(&self, event: &Event, buf: &mut EvalBuffers) -> bool {
+        match self {
+            Node::And(parts) => parts.iter().all(|p| p.eval(event, buf)),
+            Node::Or(parts) => parts.iter().any(|p| p.eval(event, buf)),
+            Node::Not(inner) => !inner.eval(event, buf),
+            Node::Field(item) => item.eval(event, buf),
+            Node::Keyword(item) => item.eval(event, buf),
+            Node::Const(b) => *b,
+        }
+    }
+
+    /// Event ids the node requires (for dispatch), when it pins them.
+    pub fn required_codes(&self) -> Option<Vec<u32>> {
+        match self {
+            Node::Field(item) if is_event_id(item) && !item.negate && !item.all => {
+                let mut codes = Vec::new();
+                for p in item.patterns.iter() {
+                    match p {
+                        Pattern::Str(StrPattern {
+                            number: Some(n), ..
+                        }) => codes.push(u32::try_from(*n).ok()?),
+                        _ => return None,
+                    }
+                }
+                Some(codes)
+            }
+            Node::And(parts) => parts.iter().find_map(Node::required_codes),
+            Node::Or(parts) => {
+                let mut all = Vec::new();
+                for p in parts.iter() {
+                    all.extend(p.required_codes()?);
+                }
+                Some(all)
+            }
+            _ => None,
+        }
+    }
+
+    /// Literals one of which every matching event contains (ASCII, lower-cased);
+    /// `None` when the node can match without any literal.
+    pub fn required_literals(&self) -> Option<Vec<String>> {
+        match self {
+            Node::And(parts) => {
+                parts
+                    .iter()
+                    .filter_map(Node::required_literals)
+                    .max_by_key(|set| {
+                        set.iter().map(String::len).min().unwrap_or(0) * 4 / (set.len() + 3)
+                    })
+            }
+            Node::Or(parts) => {
+                let mut all = Vec::new();
+                for p in parts.iter() {
+                    all.extend(p.required_literals()?);
+                }
+                Some(all)
+            }
+            Node::Field(item) if !item.negate => literals_of(&item.patterns, item.all),
+            Node::Keyword(item) => literals_of(&item.patterns, item.all),
+            _ => None,
+        }
+    }
+
+    /// The field items in the node, for evidence.
+    pub fn collect_fields<'a>(&'a self, out: &mut Vec<&'a FieldItem>) {
+        match self {
+            Node::And(parts) | Node::Or(parts) => {
+                parts.iter().for_each(|p| p.collect_fields(out));
+            }
+            Node::Not(_) | Node::Keyword(_) | Node::Const(_) => {}
+            Node::Field(item) => {
+                if !out.iter().any(|f| f.name == item.name) {
+                    out.push(item);
+                }
+            }
+        }
+    }
+}
+
+fn is_event_id(item: &FieldItem) -> bool {
+    &*item.name == "EventID"
+}
+
+fn literals_of(patterns: &[Pattern], all: bool) -> Option<Vec<String>> {
+    if all {
+        return patterns
+            .iter()
+            .filter_map(pattern::required_literal)
+            .max_by_key(String::len)
+            .map(|l| vec![l]);
+    }
+    patterns.iter().map(pattern::required_literal).collect()
+}
+
+impl FieldItem {
+    fn eval(&self, event: &Event, buf: &mut EvalBuffers) -> bool {
+        let value = self.fields.iter().find_map(|f| event.get(*f));
+        let result = match value {
+            Some(ValueRef::List(items)) => items
+                .iter()
+                .any(|v| self.test_value(Some(v.as_ref()), event, buf)),
+            Some(ValueRef::StrList(items)) => items
+                .iter()
+                .any(|s| self.test_value(Some(ValueRef::Str(s)), event, buf)),
+            other => self.test_value(other, event, buf),
+        };
+        result != self.negate
+    }
+
+    fn test_value(
+        &self,
+        value: Option<ValueRef<'_>>,
+        event: &Event,
+        buf: &mut EvalBuffers,
+    ) -> bool {
+        if self.all {
+            self.patterns
+                .iter()
+                .all(|p| test_pattern(p, value, event, buf))
+        } else {
+            self.patterns
+                .iter()
+                .any(|p| test_pattern(p, value, event, buf))
+        }
+    }
+}
+
+fn test_pattern(
+    pattern: &Pattern,
+    value: Option<ValueRef<'_>>,
+    event: &Event,
+    buf: &mut EvalBuffers,
+) -> bool {
+    let Some(value) = value else {
+        return matches!(pattern, Pattern::Null | Pattern::Exists(false));
+    };
+    match pattern {
+        Pattern::Null => value.is_null(),
+        Pattern::Exists(want) => *want != value.is_null(),
+        Pattern::Never => false,
+        Pattern::Str(p) => {
+            if let (Some(n), ValueRef::Int(i)) = (p.number, value) {
+                return n == i;
+            }
+            if let (Some(n), ValueRef::UInt(u)) = (p.number, value) {
+                return i64::try_from(u).is_ok_and(|u| u == n);
+            }
+            let EvalBuffers { text, lower, .. } = buf;
+            let raw = match value {
+                ValueRef::Str(s) => s,
+                other => {
+                    if !other.write_text(text) {
+                        return false;
+                    }
+                    text.as_str()
+                }
+            };
+            p.matches(raw, &mut Lowered::new(lower))
+        }
+        Pattern::Regex(re) => match value {
+            ValueRef::Str(s) => re.is_match(s),
+            other => other.write_text(&mut buf.text) && re.is_match(&buf.text),
+        },
+        Pattern::FieldRef {
+            fields,
+            kind,
+            cased,
+        } => {
+            let Some(other) = fields.iter().find_map(|f| event.get(*f)) else {
+                return false;
+            };
+            let EvalBuffers {
+                text,
+                other: other_text,
+                ..
+            } = buf;
+            if !value.write_text(text) || !other.write_text(other_text) {
+                return false;
+            }
+            if !cased {
+                text.make_ascii_lowercase();
+                other_text.make_ascii_lowercase();
+            }
+            match kind {
+                pattern::FieldRefKind::Exact => text == other_text,
+                pattern::FieldRefKind::Prefix => text.starts_with(other_text.as_str()),
+                pattern::FieldRefKind::Suffix => text.ends_with(other_text.as_str()),
+                pattern::FieldRefKind::Contains => text.contains(other_text.as_str()),
+            }
+        }
+        typed => match_typed(typed, value),
+    }
+}
+
+impl KeywordItem {
+    fn eval(&self, event: &Event, buf: &mut EvalBuffers) -> bool {
+        if self.all {
+            self.patterns.iter().all(|p| keyword_hit(p, event, buf))
+        } else {
+            self.patterns.iter().any(|p| keyword_hit(p, event, buf))
+        }
+    }
+}
+
+fn keyword_hit(pattern: &Pattern, event: &Event, buf: &mut EvalBuffers) -> bool {
+    let test = |s: &str, buf: &mut EvalBuffers| match pattern {
+        Pattern::Str(p) => p.matches(s, &mut Lowered::new(&mut buf.lower)),
+        Pattern::Regex(re) => re.is_match(s),
+        _ => false,
+    };
+    for (_, value) in event.native.iter() {
+        let hit = match value {
+            Value::Str(s) => test(s, buf),
+            Value::List(items) => items
+                .iter()
+                .any(|item| matches!(item, Value::Str(s) if test(s, buf))),
+            _ => false,
+        };
+        if hit {
+            return true;
+        }
+    }
+    event.message.as_deref().is_some_and(|m| test(m, buf))
+}
+
+/// Builds a field item for tests and pipelines' `add_condition`.
+pub(crate) fn field_spec(field: &str, value: Scalar) -> FieldSpec {
+    FieldSpec {
+        field: Some(field.to_owned()),
+        fallbacks: Vec::new(),
+        modifiers: Vec::new(),
+        values: vec![value],
+        line: 0,
+    }
+}

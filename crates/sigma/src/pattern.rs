@@ -1,0 +1,893 @@
+//! Values with their modifiers compiled into [`Pattern`]s, and the per-value test.
+//!
+//! Strings match case-insensitively unless `cased` is given; plain values are
+//! wildcard patterns (`*` any run, `?` one character, `\` escapes them), which are
+//! reduced to exact / prefix / suffix / substring tests whenever the shape allows.
+
+use crate::rule::{CmpOp, RuleError, Scalar};
+use base64::Engine;
+use chrono::{Datelike, Timelike};
+use memchr::memmem;
+use model::{FieldRef, Timestamp, ValueRef};
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+
+/// Largest compiled regex accepted (bytes of the compiled program).
+pub const REGEX_SIZE_LIMIT: usize = 1 << 20;
+/// Most variants one value may expand to (windash, expand, base64offset).
+const MAX_VARIANTS: usize = 1024;
+
+/// Where a literal must sit in the value.
+#[derive(Clone, Debug)]
+pub(crate) enum StrOp {
+    Exact,
+    Prefix,
+    Suffix,
+    Contains(Box<memmem::Finder<'static>>),
+    Glob(Vec<GlobTok>),
+}
+
+/// One token of a wildcard pattern.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum GlobTok {
+    Char(char),
+    One,
+    Many,
+}
+
+/// A string test; `text` is lower-cased unless `cased`.
+#[derive(Clone, Debug)]
+pub(crate) struct StrPattern {
+    pub op: StrOp,
+    pub text: Box<str>,
+    pub cased: bool,
+    /// The value as an integer, so numeric fields compare without formatting.
+    pub number: Option<i64>,
+    pub ascii: bool,
+}
+
+/// A calendar part for the time modifiers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum TimePart {
+    Minute,
+    Hour,
+    Day,
+    Week,
+    Month,
+    Year,
+}
+
+/// One compiled value of a detection item.
+#[derive(Clone, Debug)]
+pub(crate) enum Pattern {
+    Str(StrPattern),
+    Regex(regex::Regex),
+    Cmp(CmpOp, f64),
+    Cidr(ipnet::IpNet),
+    TimePart(TimePart, i64),
+    /// Compares with another field of the same event.
+    FieldRef {
+        fields: Box<[FieldRef]>,
+        kind: FieldRefKind,
+        cased: bool,
+    },
+    /// `null`: the field is absent or null.
+    Null,
+    /// `exists: true|false`.
+    Exists(bool),
+    /// An `expand` placeholder with no configured values: matches nothing.
+    Never,
+}
+
+/// Position of a `fieldref` comparison.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum FieldRefKind {
+    Exact,
+    Prefix,
+    Suffix,
+    Contains,
+}
+
+/// The modifiers of one field spec, parsed.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Modifiers {
+    pub position: Option<&'static str>,
+    pub all: bool,
+    pub cased: bool,
+    pub regex: bool,
+    pub regex_flags: String,
+    pub base64: bool,
+    pub base64offset: bool,
+    pub utf16: Option<&'static str>,
+    pub windash: bool,
+    pub cmp: Option<CmpOp>,
+    pub cidr: bool,
+    pub expand: bool,
+    pub fieldref: bool,
+    pub exists: bool,
+    pub neq: bool,
+    pub time: Option<TimePart>,
+}
+
+impl Modifiers {
+    pub fn parse(names: &[String]) -> Result<Modifiers, RuleError> {
+        let mut m = Modifiers::default();
+        for name in names {
+            match name.as_str() {
+                "contains" => m.position = Some("contains"),
+                "startswith" => m.position = Some("startswith"),
+                "endswith" => m.position = Some("endswith"),
+                "all" => m.all = true,
+                "cased" => m.cased = true,
+                "re" => m.regex = true,
+                "i" | "ignorecase" => m.regex_flags.push('i'),
+                "m" | "multiline" => m.regex_flags.push('m'),
+                "s" | "dotall" => m.regex_flags.push('s'),
+                "base64" => m.base64 = true,
+                "base64offset" => m.base64offset = true,
+                "utf16le" | "wide" => m.utf16 = Some("le"),
+                "utf16be" => m.utf16 = Some("be"),
+                "utf16" => m.utf16 = Some("bom"),
+                "windash" => m.windash = true,
+                "lt" => m.cmp = Some(CmpOp::Lt),
+                "lte" => m.cmp = Some(CmpOp::Lte),
+                "gt" => m.cmp = Some(CmpOp::Gt),
+                "gte" => m.cmp = Some(CmpOp::Gte),
+                "cidr" => m.cidr = true,
+                "expand" => m.expand = true,
+                "fieldref" => m.fieldref = true,
+                "exists" => m.exists = true,
+                "neq" => m.neq = true,
+                "minute" => m.time = Some(TimePart::Minute),
+                "hour" => m.time = Some(TimePart::Hour),
+                "day" => m.time = Some(TimePart::Day),
+                "week" => m.time = Some(TimePart::Week),
+                "month" => m.time = Some(TimePart::Month),
+                "year" => m.time = Some(TimePart::Year),
+                other => return Err(RuleError::new(format!("unknown modifier `{other}`"))),
+            }
+        }
+        if !m.regex && !m.regex_flags.is_empty() {
+            return Err(RuleError::new("regex flags i/m/s need the `re` modifier"));
+        }
+        if (m.base64 || m.base64offset) && m.regex {
+            return Err(RuleError::new(
+                "`re` cannot be combined with base64 modifiers",
+            ));
+        }
+        Ok(m)
+    }
+}
+
+/// Compiles the values of one field spec under its modifiers.
+pub(crate) fn compile_values(
+    values: &[Scalar],
+    m: &Modifiers,
+    placeholders: &BTreeMap<String, Vec<String>>,
+    resolve: &dyn Fn(&str) -> Box<[FieldRef]>,
+) -> Result<Vec<Pattern>, RuleError> {
+    let mut out = Vec::new();
+    for value in values {
+        compile_value(value, m, placeholders, resolve, &mut out)?;
+        if out.len() > MAX_VARIANTS * 4 {
+            return Err(RuleError::new("too many value variants in one field"));
+        }
+    }
+    Ok(out)
+}
+
+fn compile_value(
+    value: &Scalar,
+    m: &Modifiers,
+    placeholders: &BTreeMap<String, Vec<String>>,
+    resolve: &dyn Fn(&str) -> Box<[FieldRef]>,
+    out: &mut Vec<Pattern>,
+) -> Result<(), RuleError> {
+    if m.exists {
+        return match value {
+            Scalar::Bool(b) => {
+                out.push(Pattern::Exists(*b));
+                Ok(())
+            }
+            Scalar::Str(s) if s.eq_ignore_ascii_case("true") || s.eq_ignore_ascii_case("false") => {
+                out.push(Pattern::Exists(s.eq_ignore_ascii_case("true")));
+                Ok(())
+            }
+            _ => Err(RuleError::new("`exists` takes true or false")),
+        };
+    }
+    if matches!(value, Scalar::Null) {
+        out.push(Pattern::Null);
+        return Ok(());
+    }
+    let text = value.text().unwrap_or_default();
+    if let Some(op) = m.cmp {
+        let number: f64 = text
+            .trim()
+            .parse()
+            .map_err(|_| RuleError::new(format!("`{text}` is not a number")))?;
+        out.push(Pattern::Cmp(op, number));
+        return Ok(());
+    }
+    if let Some(part) = m.time {
+        let number: i64 = text
+            .trim()
+            .parse()
+            .map_err(|_| RuleError::new(format!("`{text}` is not a whole number")))?;
+        out.push(Pattern::TimePart(part, number));
+        return Ok(());
+    }
+    if m.cidr {
+        let net = parse_cidr(&text)
+            .ok_or_else(|| RuleError::new(format!("`{text}` is not a CIDR network")))?;
+        out.push(Pattern::Cidr(net));
+        return Ok(());
+    }
+    if m.fieldref {
+        let kind = match m.position {
+            Some("contains") => FieldRefKind::Contains,
+            Some("startswith") => FieldRefKind::Prefix,
+            Some("endswith") => FieldRefKind::Suffix,
+            _ => FieldRefKind::Exact,
+        };
+        out.push(Pattern::FieldRef {
+            fields: resolve(&text),
+            kind,
+            cased: m.cased,
+        });
+        return Ok(());
+    }
+    let texts = if m.expand {
+        let expanded = expand_placeholders(&text, placeholders);
+        if expanded.is_empty() {
+            out.push(Pattern::Never);
+            return Ok(());
+        }
+        expanded
+    } else {
+        vec![text]
+    };
+    for text in texts {
+        if m.regex {
+            out.push(Pattern::Regex(compile_regex(
+                &text,
+                &m.regex_flags,
+                m.cased,
+            )?));
+            continue;
+        }
+        let number = match value {
+            Scalar::Int(i) if m.position.is_none() => Some(*i),
+            _ => None,
+        };
+        for variant in string_variants(&text, m) {
+            out.push(Pattern::Str(variant_pattern(&variant, m, number)));
+        }
+    }
+    Ok(())
+}
+
+fn parse_cidr(text: &str) -> Option<ipnet::IpNet> {
+    let text = text.trim();
+    text.parse::<ipnet::IpNet>()
+        .ok()
+        .or_else(|| text.parse::<IpAddr>().ok().map(ipnet::IpNet::from))
+}
+
+/// Replaces `%name%` placeholders with every configured value (cartesian product).
+fn expand_placeholders(text: &str, placeholders: &BTreeMap<String, Vec<String>>) -> Vec<String> {
+    let mut results = vec![String::new()];
+    let mut rest = text;
+    while let Some(start) = rest.find('%') {
+        let after = &rest[start + 1..];
+        let Some(end) = after.find('%') else { break };
+        let name = &after[..end];
+        let Some(values) = placeholders.get(name) else {
+            return Vec::new();
+        };
+        let prefix = &rest[..start];
+        let mut next = Vec::new();
+        for r in &results {
+            for v in values {
+                if next.len() >= MAX_VARIANTS {
+                    break;
+                }
+                next.push(format!("{r}{prefix}{v}"));
+            }
+        }
+        results = next;
+        rest = &after[end + 1..];
+    }
+    for r in &mut results {
+        r.push_str(rest);
+    }
+    results
+}
+
+fn compile_regex(text: &str, flags: &str, _cased: bool) -> Result<regex::Regex, RuleError> {
+    let mut builder = regex::RegexBuilder::new(text);
+    builder
+        .case_insensitive(flags.contains('i'))
+        .multi_line(flags.contains('m'))
+        .dot_matches_new_line(flags.contains('s'))
+        .size_limit(REGEX_SIZE_LIMIT)
+        .dfa_size_limit(REGEX_SIZE_LIMIT * 2)
+        .nest_limit(100);
+    builder.build().map_err(|e| {
+        let reason = match e {
+            regex::Error::CompiledTooBig(limit) => {
+                format!("regex too large (over {limit} bytes compiled); simplify it")
+            }
+            other => {
+                let text = other.to_string();
+                let last = text.lines().last().unwrap_or("").trim().to_owned();
+                format!("regex not supported by the linear-time engine: {last}")
+            }
+        };
+        RuleError::new(reason)
+    })
+}
+
+/// The literal strings a value stands for after windash, utf16 and base64.
+fn string_variants(text: &str, m: &Modifiers) -> Vec<String> {
+    let mut variants = if m.windash {
+        windash_variants(text)
+    } else {
+        vec![text.to_owned()]
+    };
+    if m.base64 || m.base64offset || m.utf16.is_some() {
+        let mut encoded = Vec::new();
+        for v in &variants {
+            let literal = unescape_literal(v);
+            let bytes = encode_utf16(&literal, m.utf16);
+            if m.base64offset {
+                encoded.extend(base64_offsets(&bytes));
+            } else if m.base64 {
+                encoded.push(escape_literal(
+                    &base64::engine::general_purpose::STANDARD.encode(&bytes),
+                ));
+            } else {
+                // utf16 without base64: the text with its code units as characters.
+                let chars: String = bytes.iter().map(|b| *b as char).collect();
+                encoded.push(escape_literal(&chars));
+            }
+        }
+        variants = encoded;
+    }
+    variants
+}
+
+fn encode_utf16(text: &str, mode: Option<&str>) -> Vec<u8> {
+    match mode {
+        None => text.as_bytes().to_vec(),
+        Some("be") => text.encode_utf16().flat_map(u16::to_be_bytes).collect(),
+        Some("bom") => [0xff, 0xfe]
+            .into_iter()
+            .chain(text.encode_utf16().flat_map(u16::to_le_bytes))
+            .collect(),
+        Some(_) => text.encode_utf16().flat_map(u16::to_le_bytes).collect(),
+    }
+}
+
+/// The three base64 renderings of `bytes` at offsets 0, 1 and 2 of a larger blob,
+/// trimmed to the characters that do not depend on the neighbouring bytes.
+fn base64_offsets(bytes: &[u8]) -> Vec<String> {
+    const START: [usize; 3] = [0, 2, 3];
+    const END_TRIM: [usize; 3] = [0, 3, 2];
+    let mut out = Vec::new();
+    for shift in 0..3 {
+        let mut padded = vec![b' '; shift];
+        padded.extend_from_slice(bytes);
+        let encoded = base64::engine::general_purpose::STANDARD.encode(&padded);
+        let trim = END_TRIM[(bytes.len() + shift) % 3];
+        let end = encoded.len().saturating_sub(trim);
+        if START[shift] < end {
+            out.push(escape_literal(&encoded[START[shift]..end]));
+        }
+    }
+    out
+}
+
+fn is_word(c: char) -> bool {
+    c.is_alphanumeric() || c == '_'
+}
+
+/// Every combination of `-`, `/`, en dash, em dash and horizontal bar at the
+/// positions where a command-line switch starts.
+fn windash_variants(text: &str) -> Vec<String> {
+    const DASHES: [char; 5] = ['-', '/', '\u{2013}', '\u{2014}', '\u{2015}'];
+    let chars: Vec<char> = text.chars().collect();
+    let positions: Vec<usize> = (0..chars.len())
+        .filter(|&i| {
+            (chars[i] == '-' || chars[i] == '/')
+                && (i == 0 || !is_word(chars[i - 1]))
+                && chars.get(i + 1).is_some_and(|c| is_word(*c))
+        })
+        .collect();
+    if positions.is_empty() {
+        return vec![text.to_owned()];
+    }
+    let mut variants = Vec::new();
+    if positions.len() > 3 {
+        for dash in DASHES {
+            let mut c = chars.clone();
+            for &p in &positions {
+                c[p] = dash;
+            }
+            variants.push(c.into_iter().collect());
+        }
+        return variants;
+    }
+    let combos = DASHES.len().pow(positions.len() as u32);
+    for mut n in 0..combos {
+        let mut c = chars.clone();
+        for &p in &positions {
+            c[p] = DASHES[n % DASHES.len()];
+            n /= DASHES.len();
+        }
+        variants.push(c.into_iter().collect());
+    }
+    variants
+}
+
+/// Escapes wildcard characters so that the text is taken literally.
+fn escape_literal(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '*' | '?' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// The text with Sigma escapes removed (wildcards kept as plain characters).
+fn unescape_literal(text: &str) -> String {
+    parse_glob(text)
+        .into_iter()
+        .map(|t| match t {
+            GlobTok::Char(c) => c,
+            GlobTok::One => '?',
+            GlobTok::Many => '*',
+        })
+        .collect()
+}
+
+/// Sigma wildcard syntax: `*`, `?`, and `\` escaping `*`, `?` and `\` (a backslash
+/// before any other character is literal).
+pub(crate) fn parse_glob(text: &str) -> Vec<GlobTok> {
+    let mut tokens = Vec::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => match chars.peek() {
+                Some(&next @ ('*' | '?' | '\\')) => {
+                    chars.next();
+                    tokens.push(GlobTok::Char(next));
+                }
+                _ => tokens.push(GlobTok::Char('\\')),
+            },
+            '*' => tokens.push(GlobTok::Many),
+            '?' => tokens.push(GlobTok::One),
+            other => tokens.push(GlobTok::Char(other)),
+        }
+    }
+    tokens
+}
+
+fn lower(text: &str) -> String {
+    if text.is_ascii() {
+        text.to_ascii_lowercase()
+    } else {
+        text.to_lowercase()
+    }
+}
+
+/// Builds the string test for one literal variant.
+fn variant_pattern(text: &str, m: &Modifiers, number: Option<i64>) -> StrPattern {
+    let mut tokens = parse_glob(text);
+    match m.position {
+        Some("contains") => {
+            tokens.insert(0, GlobTok::Many);
+            tokens.push(GlobTok::Many);
+        }
+        Some("startswith") => tokens.push(GlobTok::Many),
+        Some("endswith") => tokens.insert(0, GlobTok::Many),
+        _ => {}
+    }
+    tokens.dedup_by(|a, b| *a == GlobTok::Many && *b == GlobTok::Many);
+    let lead = tokens.first() == Some(&GlobTok::Many);
+    let trail = tokens.len() > 1 && tokens.last() == Some(&GlobTok::Many);
+    let inner = &tokens[lead as usize..tokens.len() - trail as usize];
+    let literal: Option<String> = inner
+        .iter()
+        .map(|t| match t {
+            GlobTok::Char(c) => Some(*c),
+            _ => None,
+        })
+        .collect();
+    let fold = |s: &str| if m.cased { s.to_owned() } else { lower(s) };
+    let (op, text) = match (literal, lead, trail) {
+        (Some(lit), false, false) => (StrOp::Exact, fold(&lit)),
+        (Some(lit), false, true) => (StrOp::Prefix, fold(&lit)),
+        (Some(lit), true, false) => (StrOp::Suffix, fold(&lit)),
+        (Some(lit), true, true) => {
+            let lit = fold(&lit);
+            (
+                StrOp::Contains(Box::new(memmem::Finder::new(lit.as_bytes()).into_owned())),
+                lit,
+            )
+        }
+        (None, _, _) => {
+            let folded: Vec<GlobTok> = tokens
+                .iter()
+                .flat_map(|t| match t {
+                    GlobTok::Char(c) if !m.cased => {
+                        c.to_lowercase().map(GlobTok::Char).collect::<Vec<_>>()
+                    }
+                    other => vec![other.clone()],
+                })
+                .collect();
+            (StrOp::Glob(folded), fold(text))
+        }
+    };
+    let ascii = text.is_ascii();
+    StrPattern {
+        op,
+        text: text.into_boxed_str(),
+        cased: m.cased,
+        number,
+        ascii,
+    }
+}
+
+impl StrPattern {
+    /// Tests the raw value text; `lowered` yields the lower-cased text on demand.
+    pub fn matches(&self, raw: &str, lowered: &mut Lowered<'_>) -> bool {
+        let pat = self.text.as_bytes();
+        if self.ascii || self.cased {
+            let hay = raw.as_bytes();
+            let eq = |a: &[u8], b: &[u8]| {
+                if self.cased {
+                    a == b
+                } else {
+                    a.eq_ignore_ascii_case(b)
+                }
+            };
+            match &self.op {
+                StrOp::Exact => return hay.len() == pat.len() && eq(hay, pat),
+                StrOp::Prefix => return hay.len() >= pat.len() && eq(&hay[..pat.len()], pat),
+                StrOp::Suffix => {
+                    return hay.len() >= pat.len() && eq(&hay[hay.len() - pat.len()..], pat);
+                }
+                StrOp::Contains(finder) if self.cased => {
+                    return finder.find(hay).is_some();
+                }
+                StrOp::Glob(tokens) if self.cased => return glob_match(tokens, raw),
+                _ => {}
+            }
+        }
+        let hay = lowered.get(raw);
+        match &self.op {
+            StrOp::Exact => hay == &*self.text,
+            StrOp::Prefix => hay.starts_with(&*self.text),
+            StrOp::Suffix => hay.ends_with(&*self.text),
+            StrOp::Contains(finder) => finder.find(hay.as_bytes()).is_some(),
+            StrOp::Glob(tokens) => glob_match(tokens, hay),
+        }
+    }
+}
+
+/// A lazily lower-cased copy of a value, in a buffer reused across values.
+pub(crate) struct Lowered<'b> {
+    pub buf: &'b mut String,
+    pub ready: bool,
+}
+
+impl<'b> Lowered<'b> {
+    pub fn new(buf: &'b mut String) -> Self {
+        Lowered { buf, ready: false }
+    }
+
+    fn get(&mut self, raw: &str) -> &str {
+        if !self.ready {
+            self.buf.clear();
+            if raw.is_ascii() {
+                self.buf.push_str(raw);
+                self.buf.make_ascii_lowercase();
+            } else {
+                for c in raw.chars() {
+                    self.buf.extend(c.to_lowercase());
+                }
+            }
+            self.ready = true;
+        }
+        self.buf
+    }
+}
+
+/// Wildcard match over characters, backtracking only to the last `*` (linear in
+/// practice, O(n·m) at worst).
+pub(crate) fn glob_match(tokens: &[GlobTok], text: &str) -> bool {
+    let chars = text.char_indices().map(|(_, c)| c);
+    let hay: smallvec_lite::Chars = smallvec_lite::Chars::new(chars);
+    let hay = hay.as_slice();
+    let (mut p, mut s) = (0usize, 0usize);
+    let mut star: Option<(usize, usize)> = None;
+    while s < hay.len() {
+        match tokens.get(p) {
+            Some(GlobTok::Char(c)) if *c == hay[s] => {
+                p += 1;
+                s += 1;
+            }
+            Some(GlobTok::One) => {
+                p += 1;
+                s += 1;
+            }
+            Some(GlobTok::Many) => {
+                star = Some((p, s));
+                p += 1;
+            }
+            _ => match star {
+                Some((sp, ss)) => {
+                    p = sp + 1;
+                    s = ss + 1;
+                    star = Some((sp, ss + 1));
+                }
+                None => return false,
+            },
+        }
+    }
+    tokens[p..].iter().all(|t| *t == GlobTok::Many)
+}
+
+/// A small on-stack character buffer so glob matching does not allocate for
+/// typical values.
+mod smallvec_lite {
+    const INLINE: usize = 512;
+
+    #[allow(clippy::large_enum_variant)] // on the stack on purpose: no allocation
+    pub enum Chars {
+        Inline([char; INLINE], usize),
+        Heap(Vec<char>),
+    }
+
+    impl Chars {
+        pub fn new(iter: impl Iterator<Item = char>) -> Self {
+            let mut buf = ['\0'; INLINE];
+            let mut n = 0;
+            let mut iter = iter.peekable();
+            while let Some(c) = iter.next() {
+                if n == INLINE {
+                    let mut v = buf.to_vec();
+                    v.push(c);
+                    v.extend(iter);
+                    return Chars::Heap(v);
+                }
+                buf[n] = c;
+                n += 1;
+            }
+            Chars::Inline(buf, n)
+        }
+
+        pub fn as_slice(&self) -> &[char] {
+            match self {
+                Chars::Inline(buf, n) => &buf[..*n],
+                Chars::Heap(v) => v,
+            }
+        }
+    }
+}
+
+/// Tests a non-string pattern (numbers, networks, times) against a value.
+pub(crate) fn match_typed(pattern: &Pattern, value: ValueRef<'_>) -> bool {
+    match pattern {
+        Pattern::Cmp(op, n) => value.as_f64().is_some_and(|v| op.holds(v, *n)),
+        Pattern::Cidr(net) => match value {
+            ValueRef::Ip(ip) => net.contains(&ip),
+            ValueRef::Str(s) => s
+                .trim()
+                .trim_start_matches("::ffff:")
+                .parse::<IpAddr>()
+                .is_ok_and(|ip| net.contains(&ip)),
+            _ => false,
+        },
+        Pattern::TimePart(part, n) => {
+            let ts = match value {
+                ValueRef::Str(s) => Timestamp::parse(s),
+                ValueRef::Int(i) => Some(Timestamp(i)),
+                _ => None,
+            };
+            ts.and_then(Timestamp::to_datetime).is_some_and(|dt| {
+                let v = match part {
+                    TimePart::Minute => dt.minute() as i64,
+                    TimePart::Hour => dt.hour() as i64,
+                    TimePart::Day => dt.day() as i64,
+                    TimePart::Week => dt.iso_week().week() as i64,
+                    TimePart::Month => dt.month() as i64,
+                    TimePart::Year => dt.year() as i64,
+                };
+                v == *n
+            })
+        }
+        _ => false,
+    }
+}
+
+/// The longest case-insensitive ASCII literal every match of this pattern contains,
+/// for the prefilter; `None` when there is no usable one.
+pub(crate) fn required_literal(pattern: &Pattern) -> Option<String> {
+    let Pattern::Str(p) = pattern else {
+        return None;
+    };
+    let best = match &p.op {
+        StrOp::Glob(tokens) => {
+            let mut best = String::new();
+            let mut current = String::new();
+            for t in tokens {
+                match t {
+                    GlobTok::Char(c) if c.is_ascii() => current.push(*c),
+                    _ => {
+                        if current.len() > best.len() {
+                            best = std::mem::take(&mut current);
+                        }
+                        current.clear();
+                    }
+                }
+            }
+            if current.len() > best.len() {
+                best = current;
+            }
+            best
+        }
+        _ => longest_ascii_run(&p.text),
+    };
+    let useful = best.len() >= 3
+        && best
+            .bytes()
+            .any(|b| !(b.is_ascii_digit() || b == b'-' || b == b'+' || b == b'.'));
+    useful.then(|| best.to_ascii_lowercase())
+}
+
+fn longest_ascii_run(text: &str) -> String {
+    text.split(|c: char| !c.is_ascii())
+        .max_by_key(|s| s.len())
+        .unwrap_or("")
+        .to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pat(value: &str, mods: &[&str]) -> Vec<Pattern> {
+        let names: Vec<String> = mods.iter().map(|s| s.to_string()).collect();
+        let m = Modifiers::parse(&names).unwrap();
+        compile_values(&[Scalar::Str(value.into())], &m, &BTreeMap::new(), &|_| {
+            Box::new([])
+        })
+        .unwrap()
+    }
+
+    fn test(p: &Pattern, text: &str) -> bool {
+        let mut buf = String::new();
+        match p {
+            Pattern::Str(s) => s.matches(text, &mut Lowered::new(&mut buf)),
+            Pattern::Regex(r) => r.is_match(text),
+            other => match_typed(other, ValueRef::Str(text)),
+        }
+    }
+
+    fn any(ps: &[Pattern], text: &str) -> bool {
+        ps.iter().any(|p| test(p, text))
+    }
+
+    #[test]
+    fn wildcards_and_escapes() {
+        let p = pat("C:\\Windows\\\\*\\cmd.exe", &[]);
+        assert!(any(&p, "c:\\windows\\system32\\CMD.EXE"));
+        assert!(!any(&p, "c:\\windows\\cmd.exe.bak"));
+        let p = pat("a\\*b", &[]);
+        assert!(any(&p, "A*B"));
+        assert!(!any(&p, "axxb"));
+        let p = pat("a?c", &[]);
+        assert!(any(&p, "abc") && !any(&p, "ac"));
+        let p = pat("\\\\server\\share", &["startswith"]);
+        assert!(any(&p, "\\server\\share\\x"));
+    }
+
+    #[test]
+    fn positions_and_case() {
+        assert!(any(&pat("rclone", &["contains"]), "C:\\RCLONE.exe copy"));
+        assert!(any(&pat(".exe", &["endswith"]), "x.EXE"));
+        assert!(!any(&pat(".exe", &["endswith", "cased"]), "x.EXE"));
+        assert!(any(&pat("ÄBC", &["contains"]), "xäbcx"));
+        assert!(any(&pat("x", &["startswith"]), "X1"));
+    }
+
+    #[test]
+    fn windash_variants_cover_dashes() {
+        let p = pat(" -enc ", &["windash", "contains"]);
+        assert!(any(&p, "powershell /enc abc"));
+        assert!(any(&p, "powershell \u{2013}enc abc"));
+        assert!(!any(&p, "powershell enc abc"));
+    }
+
+    #[test]
+    fn base64_and_offsets() {
+        let p = pat("http", &["base64"]);
+        assert!(any(&p, "aHR0cA=="));
+        let p = pat("http://", &["base64offset", "contains"]);
+        for prefix in ["", "x", "xy"] {
+            let encoded =
+                base64::engine::general_purpose::STANDARD.encode(format!("{prefix}http://evil"));
+            assert!(any(&p, &encoded), "{prefix}: {encoded}");
+        }
+        let p = pat("ab", &["wide", "base64"]);
+        assert!(any(&p, "YQBiAA=="));
+    }
+
+    #[test]
+    fn regex_numbers_cidr_time() {
+        let p = pat("^a.+z$", &["re"]);
+        assert!(any(&p, "abcz") && !any(&p, "ABCZ"));
+        assert!(any(&pat("^a.+z$", &["re", "i"]), "ABCZ"));
+        assert!(any(&pat("10", &["gte"]), "12") && !any(&pat("10", &["gt"]), "10"));
+        let p = pat("10.0.0.0/8", &["cidr"]);
+        assert!(any(&p, "10.1.2.3") && !any(&p, "11.1.2.3"));
+        assert!(any(&pat("fe80::/10", &["cidr"]), "fe80::1"));
+        assert!(any(&pat("23", &["hour"]), "2026-11-23T23:10:00Z"));
+    }
+
+    #[test]
+    fn hostile_regex_is_refused_or_linear() {
+        let names = vec!["re".to_string()];
+        let m = Modifiers::parse(&names).unwrap();
+        let huge = Scalar::Str("(a{1000}){1000}".into());
+        let err = compile_values(&[huge], &m, &BTreeMap::new(), &|_| Box::new([])).unwrap_err();
+        assert!(err.message.contains("too large"), "{}", err.message);
+        let backref = Scalar::Str("(a)\\1".into());
+        assert!(compile_values(&[backref], &m, &BTreeMap::new(), &|_| Box::new([])).is_err());
+        let evil = pat("(a+)+$", &["re"]);
+        let text = format!("{}!", "a".repeat(50_000));
+        let start = std::time::Instant::now();
+        assert!(!any(&evil, &text));
+        assert!(start.elapsed().as_secs() < 2);
+    }
+
+    #[test]
+    fn expand_uses_placeholders() {
+        let names = vec!["expand".to_string()];
+        let m = Modifiers::parse(&names).unwrap();
+        let mut ph = BTreeMap::new();
+        ph.insert(
+            "admins".to_string(),
+            vec!["root".to_string(), "admin".to_string()],
+        );
+        let ps = compile_values(
+            &[Scalar::Str("%admins%".into())],
+            &m,
+            &ph,
+            &|_| Box::new([]),
+        )
+        .unwrap();
+        assert!(any(&ps, "admin") && !any(&ps, "bob"));
+        let none =
+            compile_values(&[Scalar::Str("%other%".into())], &m, &ph, &|_| Box::new([])).unwrap();
+        assert!(matches!(none[0], Pattern::Never));
+    }
+
+    #[test]
+    fn unknown_modifier_is_an_error() {
+        assert!(Modifiers::parse(&["bogus".to_string()]).is_err());
+    }
+
+    #[test]
+    fn prefilter_literals() {
+        let p = &pat("*\\rclone.exe", &[])[0];
+        assert_eq!(required_literal(p).as_deref(), Some("\\rclone.exe"));
+        assert_eq!(required_literal(&pat("12345", &[])[0]), None);
+        assert_eq!(required_literal(&pat("a*b", &[])[0]), None);
+    }
+}

