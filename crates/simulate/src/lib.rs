@@ -12,6 +12,9 @@
 //! * `exfilguard.toml`: the organisation's config (internal ranges, calendar and the
 //!   allow-list for its sanctioned backup, update and sync services).
 //!
+//! [`score::score`] compares a detection run's alerts and incidents with the labels
+//! (what `exfilguard validate` prints).
+//!
 //! The organisation ([`org`]) does ordinary work every day ([`benign`]), including
 //! benign look-alikes of exfiltration; [`scenario`] injects the exfiltration on the
 //! last working day. Everything is drawn from one seed through derived streams
@@ -27,6 +30,7 @@ pub mod org;
 pub mod record;
 pub mod rng;
 pub mod scenario;
+pub mod score;
 pub mod zeek;
 
 pub use labels::{LABELS_FILE, LabelDestination, LabelHost, Labels, ScenarioLabel};

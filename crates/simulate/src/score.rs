@@ -1,0 +1,548 @@
+//! Scoring a detection run against `labels.json`: for each scenario, whether it was
+//! detected and escalated, how long after the first exfiltration event the first
+//! alert came, and which detectors fired; then recall, false escalations and a
+//! pass/fail verdict.
+//!
+//! Matching a scenario to findings uses what the labels say about it:
+//!
+//! * an alert or incident belongs to a scenario when its host is one of the
+//!   scenario's hosts (by name, short name or address) **and** either one of its
+//!   destinations is one of the scenario's (address, or domain equal to or under the
+//!   label's domain), or, for exfiltration scenarios only, it names no destination and
+//!   falls in the scenario's window (from 36 hours before the first transfer, which
+//!   covers setup such as a scheduled task the day before, to 6 hours after the last);
+//! * benign look-alikes are matched by destination only: they are defined by where
+//!   their data goes, and an endpoint finding on one of their many hosts says nothing
+//!   about them.
+//!
+//! Escalated incidents that match no exfiltration scenario are counted as
+//! `unexplained_escalations`: in a fully labelled folder they are false positives on
+//! the benign background.
+
+use crate::labels::{LabelDestination, Labels, ScenarioLabel};
+use model::{Decision, Incident, Signal, Timestamp};
+use serde::Serialize;
+use std::collections::BTreeSet;
+use std::net::IpAddr;
+
+/// Seconds before the first transfer in which host-only findings still count (setup).
+pub const SETUP_WINDOW_S: i64 = 36 * 3600;
+/// Seconds after the last transfer in which host-only findings still count.
+pub const AFTER_WINDOW_S: i64 = 6 * 3600;
+
+/// The verdict on one scenario; serialises as `validate`'s JSONL row.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ScenarioResult {
+    /// Scenario name.
+    pub scenario: String,
+    /// A benign look-alike.
+    pub benign: bool,
+    /// At least one alert or incident matched it.
+    pub detected: bool,
+    /// At least one matched incident was escalated to Tier 2.
+    pub escalated: bool,
+    /// Seconds from the first exfiltration event to the first matching alert;
+    /// negative when an alert came before any data left (e.g. on the setup). `None`
+    /// when not detected or the labels have no first event.
+    pub time_to_detect_s: Option<i64>,
+    /// Detectors that fired on it (sorted).
+    pub detectors: Vec<String>,
+    /// Expected detectors that did not fire (not part of the JSONL row).
+    #[serde(skip)]
+    pub missing_detectors: Vec<String>,
+    /// Ids of the matched incidents (not part of the JSONL row).
+    #[serde(skip)]
+    pub incidents: Vec<String>,
+}
+
+impl ScenarioResult {
+    /// Whether this scenario's outcome is the expected one.
+    pub fn as_expected(&self) -> bool {
+        self.escalated != self.benign
+    }
+}
+
+/// Totals over all scenarios; serialises inside `{"summary": ...}`.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ScoreSummary {
+    /// Scenarios in the labels.
+    pub scenarios: usize,
+    /// Exfiltration scenarios.
+    pub exfil_scenarios: usize,
+    /// Benign look-alikes.
+    pub benign_scenarios: usize,
+    /// Exfiltration scenarios with at least one finding.
+    pub detected: usize,
+    /// Exfiltration scenarios escalated.
+    pub escalated: usize,
+    /// Escalated exfiltration scenarios / exfiltration scenarios (1.0 when none).
+    pub recall: f64,
+    /// Detected exfiltration scenarios / exfiltration scenarios.
+    pub detection_recall: f64,
+    /// Benign look-alikes that were escalated.
+    pub false_escalations: usize,
+    /// Escalated incidents that match no exfiltration scenario.
+    pub unexplained_escalations: usize,
+    /// Median seconds from first exfiltration event to first alert, over detected
+    /// exfiltration scenarios.
+    pub median_time_to_detect_s: Option<i64>,
+    /// Exfiltration scenarios not escalated.
+    pub missed: Vec<String>,
+    /// Every exfiltration scenario escalated, and no false or unexplained escalation.
+    pub pass: bool,
+}
+
+/// The whole score.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Score {
+    /// One result per scenario, in label order.
+    pub results: Vec<ScenarioResult>,
+    /// The totals.
+    pub summary: ScoreSummary,
+}
+
+/// Scores `alerts` and `incidents` against `labels`.
+pub fn score(labels: &Labels, alerts: &[Signal], incidents: &[Incident]) -> Score {
+    let matchers: Vec<Matcher> = labels.scenarios.iter().map(Matcher::new).collect();
+    let results: Vec<ScenarioResult> = matchers
+        .iter()
+        .map(|m| m.result(alerts, incidents))
+        .collect();
+    let unexplained = incidents
+        .iter()
+        .filter(|i| i.triage.decision == Decision::Escalate)
+        .filter(|i| {
+            !matchers
+                .iter()
+                .any(|m| !m.label.benign && m.matches_incident(i))
+        })
+        .count();
+    let summary = summarise(&results, unexplained);
+    Score { results, summary }
+}
+
+fn summarise(results: &[ScenarioResult], unexplained: usize) -> ScoreSummary {
+    let exfil: Vec<&ScenarioResult> = results.iter().filter(|r| !r.benign).collect();
+    let escalated = exfil.iter().filter(|r| r.escalated).count();
+    let detected = exfil.iter().filter(|r| r.detected).count();
+    let false_escalations = results.iter().filter(|r| r.benign && r.escalated).count();
+    let ratio = |n: usize| {
+        if exfil.is_empty() {
+            1.0
+        } else {
+            n as f64 / exfil.len() as f64
+        }
+    };
+    let mut times: Vec<i64> = exfil.iter().filter_map(|r| r.time_to_detect_s).collect();
+    times.sort_unstable();
+    ScoreSummary {
+        scenarios: results.len(),
+        exfil_scenarios: exfil.len(),
+        benign_scenarios: results.len() - exfil.len(),
+        detected,
+        escalated,
+        recall: ratio(escalated),
+        detection_recall: ratio(detected),
+        false_escalations,
+        unexplained_escalations: unexplained,
+        median_time_to_detect_s: times
+            .get(times.len().wrapping_sub(1) / 2)
+            .copied()
+            .filter(|_| !times.is_empty()),
+        missed: exfil
+            .iter()
+            .filter(|r| !r.escalated)
+            .map(|r| r.scenario.clone())
+            .collect(),
+        pass: escalated == exfil.len() && false_escalations == 0 && unexplained == 0,
+    }
+}
+
+/// Decides which findings belong to one scenario.
+struct Matcher<'a> {
+    label: &'a ScenarioLabel,
+    names: Vec<String>,
+    first: Option<Timestamp>,
+    window: Option<(Timestamp, Timestamp)>,
+}
+
+impl<'a> Matcher<'a> {
+    fn new(label: &'a ScenarioLabel) -> Self {
+        let first = label.first_event.as_deref().and_then(Timestamp::parse);
+        let last = label
+            .last_event
+            .as_deref()
+            .and_then(Timestamp::parse)
+            .or(first);
+        let window = first
+            .zip(last)
+            .map(|(f, l)| (f.plus_secs(-SETUP_WINDOW_S), l.plus_secs(AFTER_WINDOW_S)));
+        Matcher {
+            label,
+            names: label.hosts.iter().map(|h| h.to_ascii_lowercase()).collect(),
+            first,
+            window,
+        }
+    }
+
+    fn host_matches(&self, name: Option<&str>, ip: Option<IpAddr>) -> bool {
+        if ip.is_some_and(|ip| self.label.host_ips.contains(&ip)) {
+            return true;
+        }
+        let Some(name) = name.map(str::to_ascii_lowercase) else {
+            return false;
+        };
+        let short = |n: &str| n.split('.').next().unwrap_or(n).to_string();
+        self.names
+            .iter()
+            .any(|h| *h == name || short(h) == short(&name))
+    }
+
+    fn destination_matches(&self, ip: Option<IpAddr>, domain: Option<&str>) -> bool {
+        self.label.destinations.iter().any(|d: &LabelDestination| {
+            let ip_match = d.ip.is_some() && d.ip == ip;
+            let domain_match = match (&d.domain, domain) {
+                (Some(want), Some(got)) => {
+                    let (want, got) = (
+                        want.to_ascii_lowercase(),
+                        got.trim_end_matches('.').to_ascii_lowercase(),
+                    );
+                    got == want || got.ends_with(&format!(".{want}"))
+                }
+                _ => false,
+            };
+            ip_match || domain_match
+        })
+    }
+
+    fn in_window(&self, from: Timestamp, to: Timestamp) -> bool {
+        self.window
+            .is_some_and(|(start, end)| from <= end && to >= start)
+    }
+
+    fn matches_alert(&self, alert: &Signal) -> bool {
+        if !self.host_matches(alert.host_name.as_deref(), alert.host_ip) {
+            return false;
+        }
+        let has_destination = alert.destination_ip.is_some() || alert.destination_domain.is_some();
+        if has_destination {
+            return self
+                .destination_matches(alert.destination_ip, alert.destination_domain.as_deref());
+        }
+        !self.label.benign && self.in_window(alert.timestamp, alert.timestamp)
+    }
+
+    fn matches_incident(&self, incident: &Incident) -> bool {
+        if !self.host_matches(incident.host_name.as_deref(), incident.host_ip) {
+            return false;
+        }
+        if incident.destinations.is_empty() {
+            return !self.label.benign && self.in_window(incident.first_seen, incident.last_seen);
+        }
+        incident
+            .destinations
+            .iter()
+            .any(|d| self.destination_matches(d.ip, d.domain.as_deref()))
+    }
+
+    fn result(&self, alerts: &[Signal], incidents: &[Incident]) -> ScenarioResult {
+        let matched_alerts: Vec<&Signal> =
+            alerts.iter().filter(|a| self.matches_alert(a)).collect();
+        let matched_incidents: Vec<&Incident> = incidents
+            .iter()
+            .filter(|i| self.matches_incident(i))
+            .collect();
+        let mut detectors: BTreeSet<String> =
+            matched_alerts.iter().map(|a| a.detector.clone()).collect();
+        for incident in &matched_incidents {
+            detectors.extend(incident.detectors.iter().cloned());
+        }
+        let first_alert = matched_alerts
+            .iter()
+            .map(|a| a.timestamp)
+            .chain(matched_incidents.iter().map(|i| i.first_seen))
+            .min();
+        let missing = self
+            .label
+            .expected_detectors
+            .iter()
+            .filter(|d| !detectors.contains(*d))
+            .cloned()
+            .collect();
+        ScenarioResult {
+            scenario: self.label.name.clone(),
+            benign: self.label.benign,
+            detected: !matched_alerts.is_empty() || !matched_incidents.is_empty(),
+            escalated: matched_incidents
+                .iter()
+                .any(|i| i.triage.decision == Decision::Escalate),
+            time_to_detect_s: first_alert
+                .zip(self.first)
+                .map(|(alert, first)| alert.secs() - first.secs()),
+            detectors: detectors.into_iter().collect(),
+            missing_detectors: missing,
+            incidents: matched_incidents.iter().map(|i| i.id.clone()).collect(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::labels::{LabelHost, ScenarioLabel};
+    use model::{IncidentDestination, Stage, Triage};
+
+    fn label(name: &str, benign: bool, host: (&str, &str), dest: (&str, &str)) -> ScenarioLabel {
+        ScenarioLabel {
+            name: name.into(),
+            benign,
+            description: String::new(),
+            hosts: vec![host.0.into()],
+            host_ips: vec![host.1.parse().unwrap()],
+            user: None,
+            destinations: vec![LabelDestination {
+                ip: Some(dest.0.parse().unwrap()),
+                domain: Some(dest.1.into()),
+                port: Some(443),
+            }],
+            first_event: Some("2026-11-03T02:10:00Z".into()),
+            last_event: Some("2026-11-03T02:50:00Z".into()),
+            bytes_out: 1,
+            transfers: 1,
+            expected_detectors: vec!["volume".into(), "sigma".into()],
+            expected_decision: if benign { "benign" } else { "escalate" }.into(),
+            expected_stage: "exfiltration".into(),
+        }
+    }
+
+    fn labels() -> Labels {
+        Labels {
+            generator: "test".into(),
+            seed: 1,
+            start: "2026-11-02T00:00:00Z".into(),
+            days: 2,
+            calendar: String::new(),
+            hosts: vec![LabelHost {
+                name: "ws003.corp.example".into(),
+                ip: "10.10.0.4".parse().unwrap(),
+                role: "workstation".into(),
+                user: None,
+                managed: true,
+            }],
+            scenarios: vec![
+                label(
+                    "rclone-overnight",
+                    false,
+                    ("ws003.corp.example", "10.10.0.4"),
+                    ("203.0.113.45", "g.api.cloudvault.example"),
+                ),
+                label(
+                    "offhours-burst",
+                    false,
+                    ("ws005.corp.example", "10.10.0.6"),
+                    ("203.0.113.77", "files.quickdrop.example"),
+                ),
+                label(
+                    "benign-backup",
+                    true,
+                    ("bkp01.corp.example", "10.20.0.5"),
+                    ("192.0.2.10", "vault.offsite-backup.example"),
+                ),
+            ],
+        }
+    }
+
+    fn alert(
+        detector: &str,
+        at: &str,
+        host_name: Option<&str>,
+        host_ip: Option<&str>,
+        dest: Option<&str>,
+    ) -> Signal {
+        Signal {
+            detector: detector.into(),
+            timestamp: Timestamp::parse(at).unwrap(),
+            host_name: host_name.map(String::from),
+            host_ip: host_ip.map(|s| s.parse().unwrap()),
+            destination_ip: dest.map(|s| s.parse().unwrap()),
+            ..Signal::default()
+        }
+    }
+
+    fn incident(id: &str, host_ip: &str, dest: Option<&str>, decision: Decision) -> Incident {
+        Incident {
+            id: id.into(),
+            first_seen: Timestamp::parse("2026-11-03T02:12:00Z").unwrap(),
+            last_seen: Timestamp::parse("2026-11-03T02:40:00Z").unwrap(),
+            host_name: None,
+            host_ip: Some(host_ip.parse().unwrap()),
+            user_name: None,
+            destinations: dest
+                .map(|d| {
+                    vec![IncidentDestination {
+                        ip: Some(d.parse().unwrap()),
+                        ..Default::default()
+                    }]
+                })
+                .unwrap_or_default(),
+            detectors: vec!["novelty".into()],
+            score: 80,
+            stage: Stage::Exfiltration,
+            techniques: vec![],
+            triage: Triage {
+                decision,
+                reasons: vec![],
+                answers: vec![],
+                l1_steps: vec![],
+                t2_actions: vec![],
+                containment: vec![],
+            },
+            alerts: vec![],
+        }
+    }
+
+    #[test]
+    fn all_escalated_and_backup_quiet_passes() {
+        let alerts = vec![
+            alert("sigma", "2026-11-02T16:21:00Z", Some("WS003"), None, None),
+            alert(
+                "volume",
+                "2026-11-03T02:20:00Z",
+                None,
+                Some("10.10.0.4"),
+                Some("203.0.113.45"),
+            ),
+            alert(
+                "volume",
+                "2026-11-03T22:50:00Z",
+                None,
+                Some("10.10.0.6"),
+                Some("203.0.113.77"),
+            ),
+            alert(
+                "volume",
+                "2026-11-03T01:30:00Z",
+                None,
+                Some("10.20.0.5"),
+                Some("192.0.2.10"),
+            ),
+        ];
+        let incidents = vec![
+            incident("i1", "10.10.0.4", Some("203.0.113.45"), Decision::Escalate),
+            incident("i2", "10.10.0.6", Some("203.0.113.77"), Decision::Escalate),
+            incident("i3", "10.20.0.5", Some("192.0.2.10"), Decision::Benign),
+        ];
+        let score = score(&labels(), &alerts, &incidents);
+        let rclone = &score.results[0];
+        assert!(rclone.detected && rclone.escalated);
+        assert_eq!(
+            rclone.time_to_detect_s,
+            Some(-(9 * 3600 + 49 * 60)),
+            "the setup alert came the afternoon before"
+        );
+        assert_eq!(rclone.detectors, vec!["novelty", "sigma", "volume"]);
+        assert!(rclone.missing_detectors.is_empty());
+        let backup = &score.results[2];
+        assert!(backup.detected && !backup.escalated && backup.as_expected());
+        assert_eq!(score.summary.recall, 1.0);
+        assert_eq!(score.summary.false_escalations, 0);
+        assert!(score.summary.pass);
+    }
+
+    #[test]
+    fn a_missed_scenario_and_an_escalated_backup_fail() {
+        let incidents = vec![
+            incident("i1", "10.10.0.4", Some("203.0.113.45"), Decision::Escalate),
+            incident("i3", "10.20.0.5", Some("192.0.2.10"), Decision::Escalate),
+        ];
+        let score = score(&labels(), &[], &incidents);
+        assert_eq!(score.summary.escalated, 1);
+        assert_eq!(score.summary.recall, 0.5);
+        assert_eq!(score.summary.missed, vec!["offhours-burst"]);
+        assert_eq!(score.summary.false_escalations, 1);
+        assert!(!score.summary.pass);
+        assert!(!score.results[1].detected);
+        assert_eq!(score.results[1].time_to_detect_s, None);
+        assert_eq!(score.results[1].missing_detectors, vec!["volume", "sigma"]);
+    }
+
+    #[test]
+    fn findings_elsewhere_do_not_count_and_unexplained_escalations_fail() {
+        let alerts = vec![
+            // Right host, wrong destination.
+            alert(
+                "volume",
+                "2026-11-03T02:20:00Z",
+                None,
+                Some("10.10.0.4"),
+                Some("198.18.100.10"),
+            ),
+            // Right host, no destination, but a week earlier.
+            alert(
+                "sigma",
+                "2026-10-20T02:20:00Z",
+                Some("ws003.corp.example"),
+                None,
+                None,
+            ),
+            // Backup host without destination: benign look-alikes match by destination only.
+            alert(
+                "sigma",
+                "2026-11-03T01:00:00Z",
+                Some("bkp01.corp.example"),
+                None,
+                None,
+            ),
+        ];
+        let incidents = vec![incident(
+            "x",
+            "10.10.0.9",
+            Some("198.18.100.10"),
+            Decision::Escalate,
+        )];
+        let score = score(&labels(), &alerts, &incidents);
+        assert!(
+            score.results.iter().all(|r| !r.detected),
+            "{:?}",
+            score.results
+        );
+        assert_eq!(score.summary.unexplained_escalations, 1);
+        assert!(!score.summary.pass);
+    }
+
+    #[test]
+    fn host_only_incident_in_the_window_matches_and_domains_match_by_suffix() {
+        let mut with_domain = alert("novelty", "2026-11-03T22:41:00Z", Some("ws005"), None, None);
+        with_domain.destination_domain = Some("eu.files.quickdrop.example".into());
+        let incidents = vec![incident("i1", "10.10.0.4", None, Decision::Escalate)];
+        let score = score(&labels(), &[with_domain], &incidents);
+        assert!(score.results[0].escalated);
+        assert!(score.results[1].detected);
+        assert_eq!(score.results[1].time_to_detect_s, Some(20 * 3600 + 31 * 60));
+    }
+
+    #[test]
+    fn jsonl_row_has_exactly_the_contract_keys() {
+        let score = score(&labels(), &[], &[]);
+        let row = serde_json::to_value(&score.results[0]).unwrap();
+        let keys: Vec<&str> = row
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        let mut want = vec![
+            "scenario",
+            "benign",
+            "detected",
+            "escalated",
+            "time_to_detect_s",
+            "detectors",
+        ];
+        want.sort();
+        let mut keys = keys;
+        keys.sort();
+        assert_eq!(keys, want);
+        assert!(row["time_to_detect_s"].is_null());
+    }
+}
