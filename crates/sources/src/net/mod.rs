@@ -11,10 +11,15 @@
 //! external) and in the native `initiator` field. See docs/network.md.
 
 pub mod app;
+pub mod dnslog;
+pub mod firewall;
 pub mod flow;
 pub mod netflow;
 pub mod packet;
 pub mod pcap;
+pub mod proxy;
+pub mod syslog;
+pub mod text;
 pub mod write;
 
 use crate::{Input, OpenError, Source, SourceContext};
@@ -31,6 +36,18 @@ pub enum NetFormat {
     NetflowFile,
     /// A pcap/pcapng capture of NetFlow/IPFIX export datagrams.
     NetflowCapture,
+    /// Squid native access log.
+    Squid,
+    /// W3C extended log (IIS, Blue Coat and other proxies).
+    W3c,
+    /// Firewall or flow export as CSV with a header (`[sources.firewall]`).
+    FirewallCsv,
+    /// BIND query log.
+    BindQuery,
+    /// Windows DNS server debug log.
+    WindowsDns,
+    /// RFC 3164/5424 syslog (with pfSense, iptables and BIND lines recognised).
+    Syslog,
 }
 
 impl NetFormat {
@@ -40,6 +57,12 @@ impl NetFormat {
             NetFormat::Pcap => "pcap",
             NetFormat::NetflowFile => "netflow",
             NetFormat::NetflowCapture => "netflow-pcap",
+            NetFormat::Squid => "squid",
+            NetFormat::W3c => "w3c",
+            NetFormat::FirewallCsv => "firewall-csv",
+            NetFormat::BindQuery => "bind-query",
+            NetFormat::WindowsDns => "windows-dns",
+            NetFormat::Syslog => "syslog",
         }
     }
 }
@@ -64,7 +87,34 @@ pub fn sniff(head: &[u8]) -> Option<NetFormat> {
     if netflow::looks_like_message(head) {
         return Some(NetFormat::NetflowFile);
     }
-    None
+    sniff_text(head)
+}
+
+/// Text formats, from the first complete lines of the head.
+fn sniff_text(head: &[u8]) -> Option<NetFormat> {
+    if head.contains(&0) {
+        return None;
+    }
+    let lines = text::head_lines(head, 8);
+    let first = lines.first()?;
+    if proxy::sniff_w3c(&lines) {
+        Some(NetFormat::W3c)
+    } else if dnslog::sniff_windows_dns(&lines) {
+        Some(NetFormat::WindowsDns)
+    } else if dnslog::is_bind_query(first)
+        && !first.starts_with('<')
+        && syslog::parse_line(first, 2000).is_none()
+    {
+        Some(NetFormat::BindQuery)
+    } else if proxy::sniff_squid(&lines) {
+        Some(NetFormat::Squid)
+    } else if syslog::sniff(&lines, 2000) {
+        Some(NetFormat::Syslog)
+    } else if firewall::sniff_csv(&lines) {
+        Some(NetFormat::FirewallCsv)
+    } else {
+        None
+    }
 }
 
 /// Opens a reader for a sniffed network format.
@@ -77,6 +127,41 @@ pub fn open(
         NetFormat::Pcap => Ok(Box::new(pcap::PcapFlowSource::open(input, ctx)?)),
         NetFormat::NetflowFile => Ok(Box::new(netflow::NetflowFileSource::open(input, ctx))),
         NetFormat::NetflowCapture => Ok(Box::new(netflow::NetflowPcapSource::open(input, ctx)?)),
+        NetFormat::Squid => Ok(Box::new(text::LineSource::new(
+            input,
+            ctx,
+            proxy::SquidParser,
+        ))),
+        NetFormat::W3c => Ok(Box::new(text::LineSource::new(
+            input,
+            ctx,
+            proxy::W3cParser::default(),
+        ))),
+        NetFormat::FirewallCsv => {
+            let config = firewall::FirewallCsvConfig::from_context(ctx).map_err(|detail| {
+                OpenError::Invalid {
+                    path: input.path.to_string(),
+                    detail,
+                }
+            })?;
+            let parser = firewall::FirewallCsvParser::new(config);
+            Ok(Box::new(text::LineSource::new(input, ctx, parser)))
+        }
+        NetFormat::BindQuery => Ok(Box::new(text::LineSource::new(
+            input,
+            ctx,
+            dnslog::BindParser,
+        ))),
+        NetFormat::WindowsDns => Ok(Box::new(text::LineSource::new(
+            input,
+            ctx,
+            dnslog::WindowsDnsParser,
+        ))),
+        NetFormat::Syslog => Ok(Box::new(text::LineSource::new(
+            input,
+            ctx,
+            syslog::SyslogParser::default(),
+        ))),
     }
 }
 
