@@ -12,15 +12,21 @@
 //! rules, duration) for [`render_summary`] and the HTML overview.
 #![deny(missing_docs)]
 
+mod cases;
+mod csv;
 mod html;
 mod jsonl;
+mod navigator;
 mod summary;
 mod svg;
 mod table;
 mod text;
 
+pub use cases::{CaseFilesSink, case_file};
+pub use csv::{CSV_COLUMNS, CsvSink};
 pub use html::HtmlReportSink;
 pub use jsonl::JsonlSink;
+pub use navigator::{NavigatorSink, navigator_layer};
 pub use summary::{RuleFailure, RunSummary, SkipExample, SkippedRecords, render_summary};
 pub use table::TableSink;
 

@@ -140,3 +140,71 @@ fn table_puts_incidents_first_one_screen_each_and_colours_only_when_asked() {
             .contains("\x1b[1;31m")
     );
 }
+
+#[test]
+fn csv_has_one_row_per_alert_with_the_header() {
+    let (incidents, alerts) = run();
+    let mut sink = sinks::CsvSink::new(Vec::new(), "memory");
+    write_run(&mut sink, &incidents, &alerts, None).unwrap();
+    let text = String::from_utf8(sink.into_inner()).unwrap();
+    let lines: Vec<&str> = text.split("\r\n").filter(|l| !l.is_empty()).collect();
+    assert_eq!(lines.len(), alerts.len() + 1);
+    assert!(lines[0].starts_with("id,@timestamp,detector,rule.id,rule.name,score"));
+    assert!(text.contains("nightly offsite backup"));
+    assert!(text.contains("T1020;T1030"));
+}
+
+#[test]
+fn case_files_one_per_incident_with_checklists() {
+    let (incidents, alerts) = run();
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("cases");
+    let _ = std::fs::remove_dir_all(&dir);
+    let mut sink = sinks::CaseFilesSink::new(&dir);
+    write_run(&mut sink, &incidents, &alerts, None).unwrap();
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    assert_eq!(files.len(), incidents.len());
+    let exfil = incidents.iter().find(|i| i.score == 100).unwrap();
+    let text = std::fs::read_to_string(dir.join(format!("{}.md", exfil.id))).unwrap();
+    assert!(
+        text.starts_with("# [ESCALATE to Tier 2] WS1 (10.1.2.3): exfiltration stage, score 100"),
+        "{text}"
+    );
+    assert!(text.contains("## Playbook questions"));
+    assert!(text.contains("| 4 | Have scripts or automation tools"));
+    assert!(text.contains("- [ ] Remove the scheduled task"));
+    assert!(text.contains("`logs/volume.jsonl@"));
+    // Markdown tables survive pipes in the data.
+    assert_eq!(text.lines().filter(|l| l.starts_with("| 1 |")).count(), 1);
+}
+
+#[test]
+fn navigator_layer_scores_techniques_by_incidents() {
+    let (incidents, _) = run();
+    let layer = sinks::navigator_layer(&incidents);
+    assert_eq!(layer["versions"]["layer"], "4.5");
+    assert_eq!(layer["domain"], "enterprise-attack");
+    let techniques = layer["techniques"].as_array().unwrap();
+    let t1020 = techniques
+        .iter()
+        .find(|t| t["techniqueID"] == "T1020")
+        .unwrap();
+    assert_eq!(t1020["score"], 3);
+    assert!(t1020["comment"].as_str().unwrap().contains("2 escalated"));
+    // The parent of a sub-technique is listed so the sub-technique shows.
+    let t1053 = techniques
+        .iter()
+        .find(|t| t["techniqueID"] == "T1053")
+        .unwrap();
+    assert_eq!(t1053["showSubtechniques"], true);
+    let ids: Vec<&str> = techniques
+        .iter()
+        .map(|t| t["techniqueID"].as_str().unwrap())
+        .collect();
+    let mut sorted = ids.clone();
+    sorted.sort();
+    assert_eq!(ids, sorted);
+}
