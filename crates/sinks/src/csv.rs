@@ -37,12 +37,18 @@ pub struct CsvSink<W: Write> {
 }
 
 impl<W: Write> CsvSink<W> {
-    /// A CSV writer; `what` names the destination in error messages.
-    pub fn new(out: W, what: impl Into<String>) -> Self {
+    /// A CSV writer.
+    pub fn new(out: W) -> Self {
         CsvSink {
             out,
-            what: what.into(),
+            what: "CSV output".to_string(),
         }
+    }
+
+    /// Names the destination in error messages (default `CSV output`).
+    pub fn named(mut self, what: impl Into<String>) -> Self {
+        self.what = what.into();
+        self
     }
 
     /// The writer back (tests).

@@ -144,7 +144,7 @@ fn table_puts_incidents_first_one_screen_each_and_colours_only_when_asked() {
 #[test]
 fn csv_has_one_row_per_alert_with_the_header() {
     let (incidents, alerts) = run();
-    let mut sink = sinks::CsvSink::new(Vec::new(), "memory");
+    let mut sink = sinks::CsvSink::new(Vec::new());
     write_run(&mut sink, &incidents, &alerts, None).unwrap();
     let text = String::from_utf8(sink.into_inner()).unwrap();
     let lines: Vec<&str> = text.split("\r\n").filter(|l| !l.is_empty()).collect();
