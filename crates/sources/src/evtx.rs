@@ -173,7 +173,17 @@ pub struct EvtxSource<T: Read + Seek + Send> {
     ready: VecDeque<Result<Event, RecordError>>,
     chunks_per_batch: usize,
     next_chunk_index: u64,
+    /// A trailing partial chunk (truncated file): its byte offset and bytes.
+    partial_chunk: Option<(u64, Vec<u8>)>,
     done: bool,
+}
+
+/// The trailing bytes of an EVTX file that do not fill a whole chunk (a truncated
+/// file), with their offset; the `evtx` crate itself skips them silently.
+pub(crate) fn partial_chunk_of(file_len: u64) -> Option<(u64, u64)> {
+    let data = file_len.checked_sub(FILE_HEADER_BYTES)?;
+    let rest = data % CHUNK_BYTES;
+    (rest > 0).then(|| (file_len - rest, rest))
 }
 
 impl<T: Read + Seek + Send> EvtxSource<T> {
@@ -193,11 +203,50 @@ impl<T: Read + Seek + Send> EvtxSource<T> {
                 n => n * 2,
             },
             next_chunk_index: 0,
+            partial_chunk: None,
             done: false,
         }
     }
 
+    /// Also reads the records of a trailing partial chunk (`bytes` starting at byte
+    /// `offset` of the file): every record before the cut is kept, the cut one is
+    /// reported.
+    pub fn with_partial_chunk(mut self, offset: u64, bytes: Vec<u8>) -> Self {
+        self.partial_chunk = Some((offset, bytes));
+        self
+    }
+
+    /// Parses the trailing partial chunk, zero-padded to a whole chunk.
+    fn read_partial_chunk(&mut self, offset: u64, mut bytes: Vec<u8>) {
+        let cut = bytes.len() as u64;
+        bytes.resize(CHUNK_BYTES as usize, 0);
+        let truncated = RecordError::new(
+            &self.path,
+            offset + cut,
+            "evtx file truncated inside a chunk (the cut record is lost)",
+        );
+        let index = (offset - FILE_HEADER_BYTES) / CHUNK_BYTES;
+        let chunk = match EvtxChunkData::new(bytes, false) {
+            Ok(chunk) => chunk,
+            Err(_) => {
+                self.ready.push_back(Err(truncated));
+                return;
+            }
+        };
+        let converted = convert_chunk(&self.path, &self.networks, &self.settings, index, Ok(chunk));
+        // The zero padding shows up as a damaged record; report the cut instead.
+        self.ready
+            .extend(converted.into_iter().filter(|r| r.is_ok()));
+        self.ready.push_back(Err(truncated));
+    }
+
     fn refill(&mut self) {
+        if self.done {
+            if let Some((offset, bytes)) = self.partial_chunk.take() {
+                self.read_partial_chunk(offset, bytes);
+            }
+            return;
+        }
         let mut batch = Vec::with_capacity(self.chunks_per_batch);
         while batch.len() < self.chunks_per_batch {
             match self.chunks.next() {
@@ -306,7 +355,7 @@ impl<T: Read + Seek + Send> Iterator for EvtxSource<T> {
             if let Some(item) = self.ready.pop_front() {
                 return Some(item);
             }
-            if self.done {
+            if self.done && self.partial_chunk.is_none() {
                 return None;
             }
             self.refill();

@@ -31,6 +31,8 @@ pub enum Compression {
 /// A decompressed input whose first bytes have been read for sniffing.
 pub(crate) struct Peeked {
     pub(crate) path: Arc<str>,
+    /// The plain file behind the stream, when there is one (EVTX seeks in it).
+    pub(crate) file: Option<std::path::PathBuf>,
     pub(crate) head: Vec<u8>,
     pub(crate) compression: Compression,
     /// The whole decompressed stream, head included.
@@ -66,8 +68,23 @@ pub(crate) fn peek_path(path: &Path) -> Result<Peeked, OpenError> {
             detail: "a directory".into(),
         });
     }
-    let mut raw = BufReader::with_capacity(READ_BUFFER, file);
-    let magic = read_head(&mut raw, 4).map_err(|e| io_error(path, e))?;
+    let name: Arc<str> = Arc::from(path.display().to_string());
+    let mut peeked = peek_reader(name, BufReader::with_capacity(READ_BUFFER, file))?;
+    peeked.file = Some(path.to_path_buf());
+    Ok(peeked)
+}
+
+/// Decompresses (by magic bytes) and peeks any byte stream; `name` is used in
+/// errors and origins.
+pub(crate) fn peek_reader(
+    name: Arc<str>,
+    mut raw: impl Read + Send + 'static,
+) -> Result<Peeked, OpenError> {
+    let io = |e| OpenError::Io {
+        path: name.to_string(),
+        source: e,
+    };
+    let magic = read_head(&mut raw, 4).map_err(io)?;
     let compression = if magic.starts_with(&ZSTD_MAGIC) {
         Compression::Zstd
     } else if magic.starts_with(&GZIP_MAGIC) {
@@ -76,22 +93,21 @@ pub(crate) fn peek_path(path: &Path) -> Result<Peeked, OpenError> {
         Compression::None
     };
     let raw = Cursor::new(magic).chain(raw);
-    let decoded: Box<dyn Read + Send> = match compression {
+    let mut decoded: Box<dyn Read + Send> = match compression {
         Compression::None => Box::new(raw),
         Compression::Gzip => Box::new(flate2::read::MultiGzDecoder::new(raw)),
-        Compression::Zstd => Box::new(
-            zstd::stream::read::Decoder::with_buffer(BufReader::new(raw))
-                .map_err(|e| io_error(path, e))?,
-        ),
+        Compression::Zstd => {
+            Box::new(zstd::stream::read::Decoder::with_buffer(BufReader::new(raw)).map_err(io)?)
+        }
     };
-    let mut decoded = decoded;
     let head = read_head(&mut decoded, HEAD_BYTES).map_err(|e| OpenError::Invalid {
-        path: path.display().to_string(),
+        path: name.to_string(),
         detail: format!("cannot decompress ({compression:?}): {e}"),
     })?;
     let reader = BufReader::with_capacity(READ_BUFFER, Cursor::new(head.clone()).chain(decoded));
     Ok(Peeked {
-        path: Arc::from(path.display().to_string()),
+        path: name,
+        file: None,
         head,
         compression,
         reader: Box::new(reader),

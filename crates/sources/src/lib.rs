@@ -28,7 +28,7 @@ pub mod zeek;
 pub use discover::{Discovery, discover};
 pub use format::{Format, JsonShape, ZeekEncoding, ZeekLog};
 pub use input::open_input;
-pub use open::{open_path, open_path_as, sniff};
+pub use open::{open_bytes, open_bytes_as, open_path, open_path_as, sniff};
 pub use replay::{Replay, ReplayOptions};
 pub use stats::{FileFailure, ReadStats};
 

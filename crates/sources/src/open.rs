@@ -2,12 +2,13 @@
 
 use crate::evtx::EvtxSource;
 use crate::format::{Format, ZeekEncoding};
-use crate::input::{Compression, Peeked, peek_path};
+use crate::input::{Compression, Peeked, peek_path, peek_reader};
 use crate::json::{self, JsonSource, RecordShape};
 use crate::zeek::{self, ZeekTsvSource};
 use crate::{OpenError, Source, SourceContext, cloud, net};
-use std::io::Read;
+use std::io::{Cursor, Read};
 use std::path::Path;
+use std::sync::Arc;
 
 const EVTX_MAGIC: &[u8] = b"ElfFile\0";
 
@@ -61,12 +62,42 @@ fn unsupported_detail(head: &[u8]) -> String {
 /// content and returns the matching reader. Empty, binary and unknown files are
 /// [`OpenError::Unsupported`]; nothing here panics on any content.
 pub fn open_path(path: &Path, ctx: &SourceContext) -> Result<(Format, Box<dyn Source>), OpenError> {
-    let peeked = peek_path(path)?;
+    open_peeked_sniffed(peek_path(path)?, ctx)
+}
+
+/// Like [`open_path`] for bytes already in memory (stdin, tests, fuzzing); `name`
+/// stands for the path in origins and errors.
+pub fn open_bytes(
+    name: &str,
+    bytes: Vec<u8>,
+    ctx: &SourceContext,
+) -> Result<(Format, Box<dyn Source>), OpenError> {
+    open_peeked_sniffed(peek_reader(Arc::from(name), Cursor::new(bytes))?, ctx)
+}
+
+/// Like [`open_path_as`] for bytes in memory.
+pub fn open_bytes_as(
+    name: &str,
+    bytes: Vec<u8>,
+    format: Format,
+    ctx: &SourceContext,
+) -> Result<Box<dyn Source>, OpenError> {
+    open_peeked(
+        format,
+        peek_reader(Arc::from(name), Cursor::new(bytes))?,
+        ctx,
+    )
+}
+
+fn open_peeked_sniffed(
+    peeked: Peeked,
+    ctx: &SourceContext,
+) -> Result<(Format, Box<dyn Source>), OpenError> {
     let format = sniff(&peeked.head).ok_or_else(|| OpenError::Unsupported {
         path: peeked.path.to_string(),
         detail: unsupported_detail(&peeked.head),
     })?;
-    let source = open_peeked(format, peeked, path, ctx)?;
+    let source = open_peeked(format, peeked, ctx)?;
     Ok((format, source))
 }
 
@@ -74,44 +105,49 @@ pub fn open_path(path: &Path, ctx: &SourceContext) -> Result<(Format, Box<dyn So
 fn open_peeked(
     format: Format,
     peeked: Peeked,
-    path: &Path,
     ctx: &SourceContext,
 ) -> Result<Box<dyn Source>, OpenError> {
+    let name = peeked.path.to_string();
     let invalid = |detail: String| OpenError::Invalid {
-        path: path.display().to_string(),
+        path: name.clone(),
         detail,
     };
     match format {
         Format::Evtx => {
             let threads = ctx.threads;
             let name = peeked.path.clone();
-            if peeked.compression == Compression::None {
+            if let (Compression::None, Some(path)) = (peeked.compression, peeked.file.as_deref()) {
                 let file = std::fs::File::open(path).map_err(|source| OpenError::Io {
                     path: path.display().to_string(),
                     source,
                 })?;
+                let partial = file
+                    .metadata()
+                    .ok()
+                    .and_then(|m| crate::evtx::partial_chunk_of(m.len()))
+                    .and_then(|(offset, len)| read_at(&file, offset, len));
                 let parser = evtx::EvtxParser::from_read_seek(std::io::BufReader::new(file))
                     .map_err(|e| invalid(format!("evtx header: {e}")))?;
-                Ok(Box::new(EvtxSource::new(
-                    name,
-                    parser,
-                    ctx.networks.clone(),
-                    threads,
-                )))
+                let source = EvtxSource::new(name, parser, ctx.networks.clone(), threads);
+                Ok(match partial {
+                    Some((offset, bytes)) => Box::new(source.with_partial_chunk(offset, bytes)),
+                    None => Box::new(source),
+                })
             } else {
                 let mut buffer = Vec::new();
                 let mut reader = peeked.reader;
                 reader
                     .read_to_end(&mut buffer)
                     .map_err(|e| invalid(format!("cannot decompress: {e}")))?;
+                let partial = crate::evtx::partial_chunk_of(buffer.len() as u64)
+                    .map(|(offset, _)| (offset, buffer[offset as usize..].to_vec()));
                 let parser = evtx::EvtxParser::from_read_seek(std::io::Cursor::new(buffer))
                     .map_err(|e| invalid(format!("evtx header: {e}")))?;
-                Ok(Box::new(EvtxSource::new(
-                    name,
-                    parser,
-                    ctx.networks.clone(),
-                    threads,
-                )))
+                let source = EvtxSource::new(name, parser, ctx.networks.clone(), threads);
+                Ok(match partial {
+                    Some((offset, bytes)) => Box::new(source.with_partial_chunk(offset, bytes)),
+                    None => Box::new(source),
+                })
             }
         }
         Format::Zeek(_, ZeekEncoding::Tsv) => Ok(Box::new(ZeekTsvSource::new(
@@ -137,6 +173,16 @@ pub fn open_path_as(
     format: Format,
     ctx: &SourceContext,
 ) -> Result<Box<dyn Source>, OpenError> {
-    let peeked = peek_path(path)?;
-    open_peeked(format, peeked, path, ctx)
+    open_peeked(format, peek_path(path)?, ctx)
+}
+
+/// Reads `len` bytes at `offset` of `file` (the partial chunk of a truncated EVTX).
+fn read_at(file: &std::fs::File, offset: u64, len: u64) -> Option<(u64, Vec<u8>)> {
+    use std::io::{Seek, SeekFrom};
+    let mut file = file.try_clone().ok()?;
+    file.seek(SeekFrom::Start(offset)).ok()?;
+    let mut bytes = Vec::with_capacity(len as usize);
+    (&mut file).take(len).read_to_end(&mut bytes).ok()?;
+    file.seek(SeekFrom::Start(0)).ok()?;
+    Some((offset, bytes))
 }

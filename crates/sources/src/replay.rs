@@ -122,6 +122,10 @@ pub struct Replay {
     heads: BinaryHeap<Reverse<Key>>,
     /// Files waiting for data (buffer empty, not done).
     waiting: usize,
+    /// Files the merge waits on, to be read first.
+    urgent: VecDeque<usize>,
+    /// Files being drained whose next batch may be read ahead.
+    ahead: VecDeque<usize>,
     in_flight: usize,
     buffered: usize,
     batch: usize,
@@ -183,6 +187,8 @@ impl Replay {
             files,
             heads: BinaryHeap::new(),
             waiting,
+            urgent: (0..waiting).collect(),
+            ahead: VecDeque::new(),
             in_flight: 0,
             buffered: 0,
             batch,
@@ -237,33 +243,26 @@ impl Replay {
         idle && (file.buffer.is_empty() || read_ahead && file.buffer.len() < self.batch)
     }
 
-    /// Starts reads: first for files the merge is waiting on, then read-ahead for the
-    /// files whose heads are earliest, within the task and memory budgets.
+    /// Starts reads: first for files the merge is waiting on, then read-ahead for
+    /// files being drained, within the task and memory budgets.
     fn schedule(&mut self) {
         let max_tasks = if self.pool.is_some() {
             self.options.threads * 2
         } else {
             1
         };
-        if self.waiting > 0 {
-            for index in 0..self.files.len() {
-                if self.in_flight >= max_tasks {
-                    return;
-                }
-                if self.needs_read(index, false) {
-                    self.start(index);
-                }
+        while self.in_flight < max_tasks {
+            let Some(index) = self.urgent.pop_front() else {
+                break;
+            };
+            if self.needs_read(index, false) {
+                self.start(index);
             }
         }
-        if self.pool.is_none() {
-            return;
-        }
-        let mut candidates: Vec<Key> = self.heads.iter().map(|Reverse(k)| *k).collect();
-        candidates.sort_unstable();
-        for (_, index, _) in candidates {
-            if self.in_flight >= max_tasks || self.buffered >= self.options.max_buffered_events {
-                return;
-            }
+        while self.in_flight < max_tasks && self.buffered < self.options.max_buffered_events {
+            let Some(index) = self.ahead.pop_front() else {
+                break;
+            };
             if self.needs_read(index, true) {
                 self.start(index);
             }
@@ -319,6 +318,8 @@ impl Replay {
                 self.waiting -= 1;
             } else if matches!(file.state, FileState::Done) {
                 self.waiting -= 1;
+            } else {
+                self.urgent.push_back(batch.file);
             }
         }
     }
@@ -339,11 +340,21 @@ impl Replay {
         let event = file.buffer.pop_front()?;
         self.buffered -= 1;
         file.next_seq += 1;
+        let idle = matches!(file.state, FileState::Open(_));
         match file.buffer.front() {
-            Some(head) => self
-                .heads
-                .push(Reverse((head.timestamp, index, file.next_seq))),
-            None if !matches!(file.state, FileState::Done) => self.waiting += 1,
+            Some(head) => {
+                self.heads
+                    .push(Reverse((head.timestamp, index, file.next_seq)));
+                if idle && self.pool.is_some() && file.buffer.len() + 1 == self.batch {
+                    self.ahead.push_back(index);
+                }
+            }
+            None if !matches!(file.state, FileState::Done) => {
+                self.waiting += 1;
+                if idle {
+                    self.urgent.push_back(index);
+                }
+            }
             None => {}
         }
         Some((key, event))
