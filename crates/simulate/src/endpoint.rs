@@ -10,28 +10,32 @@
 //! Unmanaged hosts produce nothing here: that is what makes them unmanaged.
 
 use crate::org::{Host, RESOLVER};
+use crate::output::Output;
 use crate::record::{Connection, DnsLookup, EndpointKind, Record};
 use model::Timestamp;
 use serde_json::{Value, json};
-use std::fs::File;
-use std::io::{self, BufWriter, Write};
-use std::path::Path;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
 
 /// Writes endpoint JSONL for Windows (`windows.jsonl`) and Linux (`linux.jsonl`).
 pub struct EndpointWriter {
-    windows: BufWriter<File>,
-    linux: BufWriter<File>,
+    windows: Output,
+    linux: Output,
     record_id: u64,
+    files: Vec<PathBuf>,
 }
 
 impl EndpointWriter {
-    /// Creates both files in `dir`.
-    pub fn create(dir: &Path) -> io::Result<Self> {
+    /// Creates both files in `dir` (gzip-compressed when `gzip`).
+    pub fn create(dir: &Path, gzip: bool) -> io::Result<Self> {
         std::fs::create_dir_all(dir)?;
+        let (windows, windows_path) = Output::create(dir, "windows.jsonl", gzip)?;
+        let (linux, linux_path) = Output::create(dir, "linux.jsonl", gzip)?;
         Ok(EndpointWriter {
-            windows: BufWriter::new(File::create(dir.join("windows.jsonl"))?),
-            linux: BufWriter::new(File::create(dir.join("linux.jsonl"))?),
+            windows,
+            linux,
             record_id: 0,
+            files: vec![windows_path, linux_path],
         })
     }
 
@@ -66,10 +70,11 @@ impl EndpointWriter {
         Ok(())
     }
 
-    /// Flushes both files.
-    pub fn finish(mut self) -> io::Result<()> {
-        self.windows.flush()?;
-        self.linux.flush()
+    /// Flushes both files and returns their paths.
+    pub fn finish(self) -> io::Result<Vec<PathBuf>> {
+        self.windows.finish()?;
+        self.linux.finish()?;
+        Ok(self.files)
     }
 }
 

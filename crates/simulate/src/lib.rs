@@ -7,7 +7,8 @@
 //! * `zeek/{conn,dns,http,ssl}.log`: Zeek TSV logs of every host's traffic;
 //! * `endpoint/{windows,linux}.jsonl`: Sysmon 1/3/11/22, Security 4698 and
 //!   PowerShell 4104 events in the `evtx` crate's JSON shape, from managed hosts;
-//! * `flows/border.ipfix` and `pcap/*.pcap` when asked for (see [`OutputFormat`]);
+//! * `flows/border.ipfix`: IPFIX from the border router, when asked for (see
+//!   [`OutputFormat`]);
 //! * `labels.json` ([`Labels`]): hosts, scenarios and the expected verdicts;
 //! * `exfilguard.toml`: the organisation's config (internal ranges, calendar and the
 //!   allow-list for its sanctioned backup, update and sync services).
@@ -25,8 +26,10 @@
 pub mod benign;
 pub mod build;
 pub mod endpoint;
+pub mod ipfix;
 pub mod labels;
 pub mod org;
+pub mod output;
 pub mod record;
 pub mod rng;
 pub mod scenario;
@@ -76,8 +79,6 @@ pub enum OutputFormat {
     Jsonl,
     /// IPFIX flow export from the border router.
     Ipfix,
-    /// Packet captures of each exfiltration host around its first transfer.
-    Pcap,
 }
 
 impl FromStr for OutputFormat {
@@ -88,9 +89,8 @@ impl FromStr for OutputFormat {
             "zeek" => Ok(OutputFormat::Zeek),
             "jsonl" | "json" | "endpoint" => Ok(OutputFormat::Jsonl),
             "ipfix" => Ok(OutputFormat::Ipfix),
-            "pcap" => Ok(OutputFormat::Pcap),
             other => Err(SimError::Options(format!(
-                "unknown format {other:?}: choose from zeek, jsonl, ipfix, pcap"
+                "unknown format {other:?}: choose from zeek, jsonl, ipfix"
             ))),
         }
     }
@@ -111,8 +111,8 @@ pub struct Options {
     pub scenarios: Vec<String>,
     /// Output formats.
     pub formats: Vec<OutputFormat>,
-    /// Minutes of packet capture per exfiltration host (pcap format).
-    pub pcap_minutes: u32,
+    /// Gzip the Zeek logs and endpoint JSONL (`.gz`), as archived logs usually are.
+    pub gzip: bool,
 }
 
 impl Default for Options {
@@ -129,7 +129,7 @@ impl Default for Options {
                 .map(|s| s.to_string())
                 .collect(),
             formats: vec![OutputFormat::Zeek, OutputFormat::Jsonl],
-            pcap_minutes: 10,
+            gzip: false,
         }
     }
 }
@@ -242,7 +242,7 @@ pub fn run(options: &Options, out: &Path) -> Result<Summary, SimError> {
     record::sort_records(&mut scenario_records);
     let mut tallies: Vec<Tally> = targets.iter().map(|(_, t)| Tally::new(t)).collect();
 
-    let mut writers = Writers::create(options, out, &hosts)?;
+    let mut writers = Writers::create(options, out)?;
     let mut total = 0u64;
     let mut next_injected = 0usize;
     for day in 0..options.days {
@@ -275,7 +275,7 @@ pub fn run(options: &Options, out: &Path) -> Result<Summary, SimError> {
             }
         }
         total += batch.len() as u64;
-        writers.write(&hosts, &batch)?;
+        writers.write(&hosts, &batch, out)?;
     }
     let mut files = writers.finish(out)?;
 
@@ -308,46 +308,57 @@ pub fn run(options: &Options, out: &Path) -> Result<Summary, SimError> {
 struct Writers {
     zeek: Option<zeek::ZeekWriter>,
     endpoint: Option<endpoint::EndpointWriter>,
+    ipfix: Option<ipfix::IpfixExport>,
+}
+
+fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> SimError + use<> {
+    let path = path.display().to_string();
+    move |source| SimError::Io { path, source }
 }
 
 impl Writers {
-    fn create(options: &Options, out: &Path, _hosts: &[org::Host]) -> Result<Self, SimError> {
-        let io = |path: PathBuf| {
-            move |source| SimError::Io {
-                path: path.display().to_string(),
-                source,
-            }
-        };
-        let zeek = if options.formats.contains(&OutputFormat::Zeek) {
-            let dir = out.join("zeek");
-            Some(
-                zeek::ZeekWriter::create(&dir, options.midnight(0), options.seed)
-                    .map_err(io(dir))?,
-            )
-        } else {
-            None
-        };
-        let endpoint = if options.formats.contains(&OutputFormat::Jsonl) {
-            let dir = out.join("endpoint");
-            Some(endpoint::EndpointWriter::create(&dir).map_err(io(dir))?)
-        } else {
-            None
-        };
-        Ok(Writers { zeek, endpoint })
+    fn create(options: &Options, out: &Path) -> Result<Self, SimError> {
+        let wants = |f| options.formats.contains(&f);
+        let (zeek_dir, endpoint_dir, flows_dir) =
+            (out.join("zeek"), out.join("endpoint"), out.join("flows"));
+        Ok(Writers {
+            zeek: match wants(OutputFormat::Zeek) {
+                true => Some(
+                    zeek::ZeekWriter::create(
+                        &zeek_dir,
+                        options.midnight(0),
+                        options.seed,
+                        options.gzip,
+                    )
+                    .map_err(io_error(&zeek_dir))?,
+                ),
+                false => None,
+            },
+            endpoint: match wants(OutputFormat::Jsonl) {
+                true => Some(
+                    endpoint::EndpointWriter::create(&endpoint_dir, options.gzip)
+                        .map_err(io_error(&endpoint_dir))?,
+                ),
+                false => None,
+            },
+            ipfix: match wants(OutputFormat::Ipfix) {
+                true => Some(ipfix::IpfixExport::create(&flows_dir).map_err(io_error(&flows_dir))?),
+                false => None,
+            },
+        })
     }
 
-    fn write(&mut self, hosts: &[org::Host], batch: &[Record]) -> Result<(), SimError> {
+    fn write(&mut self, hosts: &[org::Host], batch: &[Record], out: &Path) -> Result<(), SimError> {
         if let Some(w) = &mut self.zeek {
-            w.write(hosts, batch).map_err(|source| SimError::Io {
-                path: "zeek".into(),
-                source,
-            })?;
+            w.write(hosts, batch).map_err(io_error(&out.join("zeek")))?;
         }
         if let Some(w) = &mut self.endpoint {
-            w.write(hosts, batch).map_err(|source| SimError::Io {
-                path: "endpoint".into(),
-                source,
-            })?;
+            w.write(hosts, batch)
+                .map_err(io_error(&out.join("endpoint")))?;
+        }
+        if let Some(w) = &mut self.ipfix {
+            w.write(hosts, batch)
+                .map_err(io_error(&out.join("flows")))?;
         }
         Ok(())
     }
@@ -355,21 +366,13 @@ impl Writers {
     fn finish(self, out: &Path) -> Result<Vec<PathBuf>, SimError> {
         let mut files = Vec::new();
         if let Some(w) = self.zeek {
-            w.finish().map_err(|source| SimError::Io {
-                path: "zeek".into(),
-                source,
-            })?;
-            for log in ["conn", "dns", "http", "ssl"] {
-                files.push(out.join("zeek").join(format!("{log}.log")));
-            }
+            files.extend(w.finish().map_err(io_error(&out.join("zeek")))?);
         }
         if let Some(w) = self.endpoint {
-            w.finish().map_err(|source| SimError::Io {
-                path: "endpoint".into(),
-                source,
-            })?;
-            files.push(out.join("endpoint").join("windows.jsonl"));
-            files.push(out.join("endpoint").join("linux.jsonl"));
+            files.extend(w.finish().map_err(io_error(&out.join("endpoint")))?);
+        }
+        if let Some(w) = self.ipfix {
+            files.push(w.finish().map_err(io_error(&out.join("flows")))?);
         }
         Ok(files)
     }

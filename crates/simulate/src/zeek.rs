@@ -6,14 +6,14 @@
 //! above TCP/UDP); `*_ip_bytes` add 52 bytes of headers per packet.
 
 use crate::org::{Host, RESOLVER};
+use crate::output::Output;
 use crate::record::{Connection, DnsLookup, Record, Transport};
 use crate::rng::Rng;
 use model::Timestamp;
 use std::fmt::Write as _;
-use std::fs::File;
-use std::io::{self, BufWriter, Write};
+use std::io::{self, Write};
 use std::net::IpAddr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 const CONN_FIELDS: &[(&str, &str)] = &[
     ("ts", "time"),
@@ -108,7 +108,7 @@ const SEGMENT_BYTES: u64 = 1448;
 
 /// One Zeek log file being written.
 struct LogFile {
-    out: BufWriter<File>,
+    out: Output,
     line: String,
 }
 
@@ -118,8 +118,11 @@ impl LogFile {
         path: &str,
         fields: &[(&str, &str)],
         open: Timestamp,
+        gzip: bool,
+        files: &mut Vec<PathBuf>,
     ) -> io::Result<Self> {
-        let mut out = BufWriter::new(File::create(dir.join(format!("{path}.log")))?);
+        let (mut out, file) = Output::create(dir, &format!("{path}.log"), gzip)?;
+        files.push(file);
         writeln!(out, "#separator \\x09")?;
         writeln!(out, "#set_separator\t,")?;
         writeln!(out, "#empty_field\t(empty)")?;
@@ -138,7 +141,7 @@ impl LogFile {
 
     fn finish(mut self, close: Timestamp) -> io::Result<()> {
         writeln!(self.out, "#close\t{}", zeek_date(close))?;
-        self.out.flush()
+        self.out.finish()
     }
 }
 
@@ -150,19 +153,23 @@ pub struct ZeekWriter {
     ssl: LogFile,
     uids: Rng,
     last: Timestamp,
+    files: Vec<PathBuf>,
 }
 
 impl ZeekWriter {
-    /// Creates the four logs in `dir`, stamped as opened at `open`.
-    pub fn create(dir: &Path, open: Timestamp, seed: u64) -> io::Result<Self> {
+    /// Creates the four logs in `dir` (gzip-compressed when `gzip`), stamped as
+    /// opened at `open`.
+    pub fn create(dir: &Path, open: Timestamp, seed: u64, gzip: bool) -> io::Result<Self> {
         std::fs::create_dir_all(dir)?;
+        let mut files = Vec::new();
         Ok(ZeekWriter {
-            conn: LogFile::create(dir, "conn", CONN_FIELDS, open)?,
-            dns: LogFile::create(dir, "dns", DNS_FIELDS, open)?,
-            http: LogFile::create(dir, "http", HTTP_FIELDS, open)?,
-            ssl: LogFile::create(dir, "ssl", SSL_FIELDS, open)?,
+            conn: LogFile::create(dir, "conn", CONN_FIELDS, open, gzip, &mut files)?,
+            dns: LogFile::create(dir, "dns", DNS_FIELDS, open, gzip, &mut files)?,
+            http: LogFile::create(dir, "http", HTTP_FIELDS, open, gzip, &mut files)?,
+            ssl: LogFile::create(dir, "ssl", SSL_FIELDS, open, gzip, &mut files)?,
             uids: Rng::derive(seed, &[crate::rng::label("zeek-uid")]),
             last: open,
+            files,
         })
     }
 
@@ -179,13 +186,14 @@ impl ZeekWriter {
         Ok(())
     }
 
-    /// Writes the `#close` lines and flushes.
-    pub fn finish(self) -> io::Result<()> {
+    /// Writes the `#close` lines, flushes, and returns the files written.
+    pub fn finish(self) -> io::Result<Vec<PathBuf>> {
         let close = Timestamp(self.last.0 + 1_000_000);
         self.conn.finish(close)?;
         self.dns.finish(close)?;
         self.http.finish(close)?;
-        self.ssl.finish(close)
+        self.ssl.finish(close)?;
+        Ok(self.files)
     }
 
     fn uid(&mut self) -> String {
@@ -215,8 +223,8 @@ impl ZeekWriter {
             c.bytes_out,
             c.bytes_in,
             bool_flag(is_internal(c.destination_ip)),
-            c.bytes_out + orig_pkts * HEADER_BYTES_PER_PACKET,
-            c.bytes_in + resp_pkts * HEADER_BYTES_PER_PACKET,
+            ip_bytes(c.bytes_out),
+            ip_bytes(c.bytes_in),
         );
         writeln!(self.conn.out, "{line}")?;
         if let Some(sni) = &c.tls_server_name {
@@ -312,9 +320,14 @@ impl ZeekWriter {
     }
 }
 
-/// Packets needed for `bytes` of payload (at least one for the handshake side).
-fn packets(bytes: u64) -> u64 {
+/// Packets that carry `bytes` of payload plus the handshake and teardown.
+pub fn packets(bytes: u64) -> u64 {
     bytes.div_ceil(SEGMENT_BYTES) + 3
+}
+
+/// IP bytes on the wire for `bytes` of payload (headers of every packet added).
+pub fn ip_bytes(bytes: u64) -> u64 {
+    bytes + packets(bytes) * HEADER_BYTES_PER_PACKET
 }
 
 fn bool_flag(value: bool) -> &'static str {
