@@ -210,16 +210,19 @@ CASES = {
         "pos": [
             event("sysmon1", proc("C:\\Program Files\\7-Zip\\7z.exe", "7z.exe a -pInfected123 -mhe=on C:\\Users\\Public\\d.7z C:\\Shares\\Finance", original="7z.exe")),
             event("sysmon1", proc("C:\\Program Files\\WinRAR\\rar.exe", "rar.exe a -v100m -hpX C:\\ProgramData\\p.rar C:\\Shares\\HR", original="Rar.exe")),
+            event("sysmon1", proc(SYS32 + "cmd.exe", 'cmd.exe /c "7z a -pS3cret C:\\Users\\Public\\x.7z C:\\Users\\jdoe\\Documents"')),
         ],
         "neg": [
             event("sysmon1", proc("C:\\Program Files\\7-Zip\\7z.exe", "7z.exe x -pInfected123 C:\\Users\\jdoe\\Downloads\\sample.7z", original="7z.exe")),
             event("sysmon1", proc("C:\\Program Files\\7-Zip\\7z.exe", "7z.exe a C:\\temp\\logs.7z C:\\logs", original="7z.exe")),
+            event("sysmon1", proc(SYS32 + "cmd.exe", 'cmd.exe /c "rar a -r docs.rar *.docx"')),
         ],
     },
     "proc_archive_utility_create": {
         "pos": [
             event("sysmon1", proc("C:\\Program Files\\7-Zip\\7z.exe", "7z.exe a C:\\Users\\Public\\d.7z C:\\Shares\\Finance", original="7z.exe")),
             event("sysmon1", proc(SYS32 + "tar.exe", "tar.exe -cf C:\\Users\\Public\\d.tar C:\\Shares\\HR")),
+            event("sysmon1", proc(SYS32 + "cmd.exe", 'cmd.exe /c "rar a -r exfil.rar *.docx"')),
         ],
         "neg": [
             event("sysmon1", proc("C:\\Program Files\\7-Zip\\7z.exe", "7z.exe x C:\\Users\\jdoe\\Downloads\\a.7z", original="7z.exe")),

@@ -85,6 +85,31 @@ fn pack() -> RuleSet {
     builder.build()
 }
 
+/// The building blocks of the `generate: false` correlations, loaded on their own so
+/// that they alert: how often the correlations' first and second steps occur.
+fn building_blocks() -> RuleSet {
+    let names: Vec<&str> = builtin()
+        .iter()
+        .filter(|r| r.yaml.contains("\n  generate: false"))
+        .flat_map(|r| r.yaml.split("\n  rules:\n").nth(1))
+        .flat_map(|block| {
+            block
+                .lines()
+                .take_while(|l| l.starts_with("    - "))
+                .map(|l| l.trim_start_matches("    - ").trim())
+        })
+        .collect();
+    let mut builder = RuleSetBuilder::new(SigmaOptions::default()).expect("default options");
+    for rule in builtin().iter().filter(|r| {
+        names
+            .iter()
+            .any(|n| r.yaml.contains(&format!("\nname: {n}\n")))
+    }) {
+        builder.add_yaml(rule.yaml, rule.path);
+    }
+    builder.build()
+}
+
 /// Reads one file (records that fail to parse are counted, not fatal) and runs a
 /// fresh detector over it in time order.
 fn alerts_of(set: &RuleSet, path: &Path, skipped: &mut u64) -> (usize, Vec<Signal>) {
@@ -113,7 +138,13 @@ fn pack_over_the_public_evtx_samples() {
         return;
     };
     let set = pack();
+    let blocks = building_blocks();
+    assert!(
+        !blocks.rules().is_empty(),
+        "the correlations have building blocks"
+    );
     let files = evtx_files(&dir);
+    let mut block_hits: BTreeMap<(String, String), usize> = BTreeMap::new();
     let mut per_rule: BTreeMap<(String, String), usize> = BTreeMap::new();
     let mut over_budget = Vec::new();
     let mut listed = Vec::new();
@@ -121,6 +152,16 @@ fn pack_over_the_public_evtx_samples() {
     for path in &files {
         let (events, alerts) = alerts_of(&set, path, &mut skipped);
         events_total += events;
+        let relative = path
+            .strip_prefix(&dir)
+            .unwrap_or(path)
+            .display()
+            .to_string();
+        for hit in alerts_of(&blocks, path, &mut 0).1 {
+            *block_hits
+                .entry((hit.rule_name, relative.clone()))
+                .or_default() += 1;
+        }
         let name = path
             .file_name()
             .and_then(|n| n.to_str())
@@ -162,6 +203,10 @@ fn pack_over_the_public_evtx_samples() {
     listed.dedup_by(|a, b| a == b);
     for line in &listed {
         println!("  {line}");
+    }
+    println!("correlation building blocks (silent in the pack), matches per file:");
+    for ((rule, file), count) in &block_hits {
+        println!("  {count:>5}  {rule} <- {file}");
     }
     assert!(
         files.len() > 100,

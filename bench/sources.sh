@@ -1,0 +1,42 @@
+#!/bin/sh
+# Reader throughput: EVTX events/s and MB/s over the public EVTX samples, Zeek conn
+# records/s over a large conn log made from the public Zeek samples, and peak RSS.
+# Usage: bench/sources.sh [SHARED_DATA_DIR]   (default ../shared/data)
+# Figures go to docs/BENCHMARKS.md, section "Sources".
+set -eu
+cd "$(dirname "$0")/.."
+DATA=${1:-../shared/data}
+if [ ! -d "$DATA/evtx" ]; then
+    echo "no sample data at $DATA: pass the shared data folder" >&2
+    exit 1
+fi
+cargo build --release -p sources --example sources_bench >/dev/null
+BIN=target/release/examples/sources_bench
+TIME=""
+if /usr/bin/time -f %M true 2>/dev/null; then TIME="/usr/bin/time -f peak_rss_kb=%M"; fi
+run() { echo "\$ $*"; $TIME "$@"; }
+
+echo "## EVTX ($DATA/evtx)"
+run $BIN evtx-floor "$DATA/evtx"
+run $BIN read "$DATA/evtx"
+run $BIN replay 1 "$DATA/evtx"
+run $BIN replay 2 "$DATA/evtx"
+
+# A Zeek conn log of ~2.2M records: the data lines of a real 24 h conn log, repeated
+# 400 times with each copy shifted by a day (so time keeps going forward).
+CONN=$(mktemp -d)/conn.log
+SRC="$DATA/zeek-stratosphere/008-normal-day1/conn.log.labeled"
+grep '^#' "$SRC" | grep -v '^#close' > "$CONN"
+DATA_LINES=$(mktemp)
+grep -v '^#' "$SRC" > "$DATA_LINES"
+awk -F'\t' -v OFS='\t' '{ line[NR] = $0 } END {
+    for (k = 0; k < 400; k++) for (n = 1; n <= NR; n++) {
+        split(line[n], f, "\t"); f[1] = sprintf("%.6f", f[1] + k * 86400)
+        out = f[1]; for (c = 2; c in f; c++) out = out OFS f[c]; print out
+    } }' "$DATA_LINES" >> "$CONN"
+rm -f "$DATA_LINES"
+echo "## Zeek conn ($(wc -l < "$CONN") lines, $(du -m "$CONN" | cut -f1) MB)"
+run $BIN read "$CONN"
+run $BIN replay 1 "$CONN"
+run $BIN replay 2 "$CONN"
+rm -rf "$(dirname "$CONN")"
