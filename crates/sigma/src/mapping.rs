@@ -130,7 +130,31 @@ pub(crate) fn resolve_field(name: &str) -> Box<[FieldRef]> {
     } else if let Some(sym) = Sym::intern(name) {
         refs.push(FieldRef::Native(sym));
     }
+    if let Some(spaced) = spaced_name(name)
+        && let Some(sym) = Sym::intern(&spaced)
+    {
+        refs.push(FieldRef::Native(sym));
+    }
     refs.into_boxed_slice()
+}
+
+/// Windows writes some EventData names with spaces (Defender's `Threat Name`,
+/// `Process Name`); Sigma writes them without (`ThreatName`). The spaced form of a
+/// CamelCase name, when it differs.
+fn spaced_name(name: &str) -> Option<String> {
+    if !name.chars().all(|c| c.is_ascii_alphanumeric()) {
+        return None;
+    }
+    let mut out = String::with_capacity(name.len() + 4);
+    let mut prev_lower = false;
+    for c in name.chars() {
+        if c.is_ascii_uppercase() && prev_lower {
+            out.push(' ');
+        }
+        prev_lower = c.is_ascii_lowercase();
+        out.push(c);
+    }
+    (out.len() != name.len()).then_some(out)
 }
 
 /// A rule's logsource as interned names, with the event categories it accepts.
@@ -152,6 +176,14 @@ type CategoryAlias = (
 );
 
 const CATEGORY_ALIASES: &[CategoryAlias] = &[
+    // Sysmon 12 records both key creation and deletion (EventType says which);
+    // pySigma maps both categories to id 12, and the rules test EventType.
+    ("registry_add", &["registry_add", "registry_delete"], None),
+    (
+        "registry_delete",
+        &["registry_delete", "registry_add"],
+        None,
+    ),
     (
         "registry_event",
         &[
@@ -255,6 +287,10 @@ mod tests {
     fn fields_resolve_with_fallbacks() {
         let image = resolve_field("Image");
         assert_eq!(image.len(), 3);
+        assert!(
+            resolve_field("ThreatName")
+                .contains(&FieldRef::Native(Sym::intern("Threat Name").unwrap()))
+        );
         assert_eq!(image[2], FieldRef::Canonical(Field::ProcessExecutable));
         assert_eq!(
             resolve_field("EventID")[0],

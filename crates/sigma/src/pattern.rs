@@ -13,9 +13,12 @@ use std::collections::BTreeMap;
 use std::net::IpAddr;
 
 /// Largest compiled regex accepted (bytes of the compiled program).
-pub const REGEX_SIZE_LIMIT: usize = 1 << 20;
+pub const REGEX_SIZE_LIMIT: usize = 8 << 20;
 /// Most variants one value may expand to (windash, expand, base64offset).
 const MAX_VARIANTS: usize = 1024;
+/// Most values one field item may hold after expansion (SigmaHQ's largest list,
+/// vulnerable-driver hashes, has a few thousand).
+const MAX_FIELD_VALUES: usize = 100_000;
 
 /// Where a literal must sit in the value.
 #[derive(Clone, Debug)]
@@ -169,7 +172,7 @@ pub(crate) fn compile_values(
     let mut out = Vec::new();
     for value in values {
         compile_value(value, m, placeholders, resolve, &mut out)?;
-        if out.len() > MAX_VARIANTS * 4 {
+        if out.len() > MAX_FIELD_VALUES {
             return Err(RuleError::new("too many value variants in one field"));
         }
     }

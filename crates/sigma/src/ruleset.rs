@@ -24,6 +24,35 @@ pub struct SigmaOptions {
     pub placeholders: BTreeMap<String, Vec<String>>,
 }
 
+impl SigmaOptions {
+    /// Options from the config's `[sigma]` table (`placeholders`: name -> list of
+    /// values, a single string also accepted; `pipelines`: list of files) plus the
+    /// `--pipeline` files given on the command line (applied after the config's).
+    pub fn from_config(config: &model::Config, extra_pipelines: &[PathBuf]) -> Self {
+        let mut options = SigmaOptions::default();
+        if let Some(toml::Value::Table(table)) = config.sigma.get("placeholders") {
+            for (name, value) in table {
+                let values = match value {
+                    toml::Value::Array(items) => items
+                        .iter()
+                        .filter_map(|v| v.as_str().map(str::to_owned))
+                        .collect(),
+                    toml::Value::String(s) => vec![s.clone()],
+                    _ => Vec::new(),
+                };
+                options.placeholders.insert(name.clone(), values);
+            }
+        }
+        if let Some(toml::Value::Array(items)) = config.sigma.get("pipelines") {
+            options
+                .pipelines
+                .extend(items.iter().filter_map(|v| v.as_str().map(PathBuf::from)));
+        }
+        options.pipelines.extend(extra_pipelines.iter().cloned());
+        options
+    }
+}
+
 /// The outcome of loading one rule document (or one unreadable file): the
 /// `rules lint --format jsonl` record of DESIGN.md's output contract.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
