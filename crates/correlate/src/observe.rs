@@ -370,23 +370,65 @@ pub struct PcapWindow {
     pub end: Timestamp,
 }
 
-/// Which hosts talked to one external destination.
+/// Which hosts talked to one external destination: by name, or by address for
+/// hosts known only by their address (kept apart so that no string is built per
+/// flow).
 #[derive(Clone, Debug, Default, PartialEq)]
 struct Spread {
-    hosts: BTreeSet<String>,
+    names: BTreeSet<String>,
+    addresses: BTreeSet<IpAddr>,
     more: u64,
 }
 
+/// A host as the spread lists it.
+#[derive(Clone, Copy, Debug)]
+enum HostRef<'a> {
+    Name(&'a str),
+    Address(IpAddr),
+}
+
 impl Spread {
-    fn add(&mut self, host: &str) {
-        if self.hosts.contains(host) {
+    fn len(&self) -> usize {
+        self.names.len() + self.addresses.len()
+    }
+
+    fn add(&mut self, host: HostRef<'_>) {
+        let known = match host {
+            HostRef::Name(name) => self.names.contains(name),
+            HostRef::Address(ip) => self.addresses.contains(&ip),
+        };
+        if known {
             return;
         }
-        if self.hosts.len() < MAX_HOSTS_PER_DESTINATION {
-            self.hosts.insert(host.to_string());
-        } else {
+        if self.len() >= MAX_HOSTS_PER_DESTINATION {
             self.more += 1;
+            return;
         }
+        match host {
+            HostRef::Name(name) => {
+                self.names.insert(name.to_string());
+            }
+            HostRef::Address(ip) => {
+                self.addresses.insert(ip);
+            }
+        }
+    }
+
+    fn merge(&mut self, other: &Spread) {
+        other.names.iter().for_each(|n| self.add(HostRef::Name(n)));
+        other
+            .addresses
+            .iter()
+            .for_each(|ip| self.add(HostRef::Address(*ip)));
+        self.more += other.more;
+    }
+
+    /// Names and addresses as text, sorted.
+    fn labels(&self) -> Vec<String> {
+        let mut out: Vec<String> = self.names.iter().cloned().collect();
+        out.extend(self.addresses.iter().map(IpAddr::to_string));
+        out.sort();
+        out
     }
 }
 
@@ -496,25 +538,28 @@ impl Observer {
         internal_source: Option<IpAddr>,
     ) {
         let state = &mut self.state;
-        let name = event.host_name.as_deref().filter(|n| !n.is_empty());
-        let address = event.host_ip.or(internal_source);
-        let label: std::borrow::Cow<'_, str> = match (name, address) {
-            (Some(name), _) => normalise_host(name),
-            (None, Some(ip)) => std::borrow::Cow::Owned(ip.to_string()),
+        let name = event
+            .host_name
+            .as_deref()
+            .filter(|n| !n.is_empty())
+            .map(normalise_host);
+        let host = match (&name, event.host_ip.or(internal_source)) {
+            (Some(name), _) => HostRef::Name(name),
+            (None, Some(ip)) => HostRef::Address(model::net::canonical(ip)),
             (None, None) => return,
         };
         match destination {
             DestinationKey::Ip(ip) => {
                 if let Some(spread) = state.spread_by_ip.get_mut(ip) {
-                    spread.add(&label);
+                    spread.add(host);
                 } else if state.spread_by_ip.len() < MAX_SPREAD_DESTINATIONS {
-                    state.spread_by_ip.entry(*ip).or_default().add(&label);
+                    state.spread_by_ip.entry(*ip).or_default().add(host);
                 }
                 if let Some(domain) = event.destination_name() {
-                    state.add_spread_domain(domain, &label);
+                    state.add_spread_domain(domain, host);
                 }
             }
-            DestinationKey::Domain(domain) => state.add_spread_domain(domain, &label),
+            DestinationKey::Domain(domain) => state.add_spread_domain(domain, host),
         }
     }
 
@@ -578,7 +623,7 @@ impl Observations {
         }
     }
 
-    fn add_spread_domain(&mut self, name: &str, host: &str) {
+    fn add_spread_domain(&mut self, name: &str, host: HostRef<'_>) {
         let name = normalise_host(name);
         if let Some(spread) = self.spread_by_domain.get_mut(name.as_ref()) {
             spread.add(host);
@@ -612,14 +657,13 @@ impl Observations {
             self.by_ip.entry(ip).or_default().merge(&facts);
         }
         for (ip, spread) in other.spread_by_ip {
-            let mine = self.spread_by_ip.entry(ip).or_default();
-            spread.hosts.iter().for_each(|h| mine.add(h));
-            mine.more += spread.more;
+            self.spread_by_ip.entry(ip).or_default().merge(&spread);
         }
         for (name, spread) in other.spread_by_domain {
-            let mine = self.spread_by_domain.entry(name).or_default();
-            spread.hosts.iter().for_each(|h| mine.add(h));
-            mine.more += spread.more;
+            self.spread_by_domain
+                .entry(name)
+                .or_default()
+                .merge(&spread);
         }
         for (name, ips) in other.resolved {
             let mine = self.resolved.entry(name).or_default();
@@ -712,9 +756,7 @@ impl Observations {
             DestinationKey::Ip(ip) => self.spread_by_ip.get(ip),
             DestinationKey::Domain(d) => self.spread_by_domain.get(&d.to_ascii_lowercase()),
         };
-        spread.map_or((Vec::new(), 0), |s| {
-            (s.hosts.iter().cloned().collect(), s.more)
-        })
+        spread.map_or((Vec::new(), 0), |s| (s.labels(), s.more))
     }
 
     /// Addresses a domain resolved to in the data (DNS answers, HTTP/TLS records).
@@ -760,8 +802,14 @@ impl Observations {
         window.1 = window.1.max(end);
     }
 
-    /// Records that `host` sent to `destination` (tests, or pre-aggregated input).
+    /// Records that `host` (a name, or an address as text) sent to `destination`
+    /// (tests, or pre-aggregated input).
     pub fn add_spread(&mut self, destination: &DestinationKey, host: &str) {
+        let name = normalise_host(host);
+        let host = match host.parse::<IpAddr>() {
+            Ok(ip) => HostRef::Address(ip),
+            Err(_) => HostRef::Name(&name),
+        };
         match destination {
             DestinationKey::Ip(ip) => self.spread_by_ip.entry(*ip).or_default().add(host),
             DestinationKey::Domain(d) => self.add_spread_domain(d, host),

@@ -153,34 +153,50 @@ pub fn describe(signal: &Signal) -> String {
     text
 }
 
-/// Up to six scalar evidence entries as `key=value`, in key order; long strings are
-/// cut so that a sentence stays readable.
+/// Up to six scalar evidence entries as `key=value`, in key order, looking one level
+/// into objects (Sigma puts the matched fields under `evidence.fields`); long
+/// strings are cut so that a sentence stays readable.
 fn scalar_evidence(signal: &Signal) -> String {
     let mut parts = Vec::new();
     for (key, value) in &signal.evidence {
-        if parts.len() == 6
-            || matches!(
-                key.as_str(),
-                "bytes_out" | "transfers" | "records" | "records_total"
-            )
-        {
+        if matches!(
+            key.as_str(),
+            "bytes_out" | "transfers" | "records" | "records_total" | "allow_listed"
+        ) {
             continue;
         }
-        let text = match value {
-            serde_json::Value::Number(n) => match n.as_f64() {
-                Some(f) if f.fract() != 0.0 => format!("{f:.2}"),
-                _ => n.to_string(),
-            },
-            serde_json::Value::String(s) if s.chars().count() > 80 => {
-                format!("{}…", s.chars().take(80).collect::<String>())
+        match value {
+            serde_json::Value::Object(inner) => {
+                for (inner_key, inner_value) in inner {
+                    if let Some(text) = scalar_text(inner_value) {
+                        parts.push(format!("{inner_key}={text}"));
+                    }
+                }
             }
-            serde_json::Value::String(s) => s.clone(),
-            serde_json::Value::Bool(b) => b.to_string(),
-            _ => continue,
-        };
-        parts.push(format!("{key}={text}"));
+            other => {
+                if let Some(text) = scalar_text(other) {
+                    parts.push(format!("{key}={text}"));
+                }
+            }
+        }
     }
+    parts.truncate(6);
     parts.join(", ")
+}
+
+fn scalar_text(value: &serde_json::Value) -> Option<String> {
+    Some(match value {
+        serde_json::Value::Number(n) => match n.as_f64() {
+            Some(f) if f.fract() != 0.0 => format!("{f:.2}"),
+            _ => n.to_string(),
+        },
+        serde_json::Value::String(s) if s.chars().count() > 80 => {
+            format!("{}…", s.chars().take(80).collect::<String>())
+        }
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Bool(b) => b.to_string(),
+        _ => return None,
+    })
 }
 
 /// Every string inside a signal's evidence (nested too), with the key it sits under,
