@@ -15,7 +15,7 @@ use std::sync::Arc;
 /// Flags of `exfilguard flows`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// pcap or pcapng captures.
+    /// pcap or pcapng captures (.gz and .zst too).
     #[arg(required = true)]
     pub paths: Vec<PathBuf>,
     #[command(flatten)]
@@ -80,14 +80,9 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
     Ok(0)
 }
 
-/// Opens a capture file as a buffered stream.
+/// Opens a capture (decompressing .gz and .zst, recognised by their magic bytes).
 fn open_capture(path: &std::path::Path) -> anyhow::Result<sources::Input> {
-    let file =
-        std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
-    Ok(sources::Input {
-        path: Arc::from(path.display().to_string()),
-        reader: Box::new(std::io::BufReader::with_capacity(1 << 20, file)),
-    })
+    sources::open_input(path).with_context(|| format!("cannot open {}", path.display()))
 }
 
 fn report(path: &std::path::Path, stats: &PcapStats, errors: u64) {
