@@ -2,6 +2,8 @@
 //! a replay of files (`hunt`). Live mode will drive the same [`Pipeline`].
 #![deny(missing_docs)]
 
+pub mod hunt;
 pub mod pipeline;
 
+pub use hunt::{HuntError, HuntOptions, HuntOutcome, Progress, hunt, load_rules};
 pub use pipeline::Pipeline;

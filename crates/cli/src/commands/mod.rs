@@ -5,6 +5,7 @@ pub mod coverage;
 pub mod events;
 pub mod flows;
 pub mod hunt;
+pub mod progress;
 pub mod rules;
 pub mod simulate;
 pub mod validate;

@@ -1,0 +1,270 @@
+//! `hunt`: replay files through every detector, correlate, triage.
+
+use crate::pipeline::Pipeline;
+use correlate::{Observations, Observer};
+use model::{Config, Detector, Incident, Signal, Timestamp};
+use sigma::{LintRow, RuleSetBuilder, SigmaOptions};
+use sinks::{RuleFailure, RunSummary, SkipExample, SkippedRecords};
+use sources::{ReadStats, Replay, ReplayOptions, SourceContext};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// What a hunt needs besides its input paths.
+#[derive(Clone, Debug, Default)]
+pub struct HuntOptions {
+    /// The configuration (defaults when no file was given).
+    pub config: Arc<Config>,
+    /// Extra Sigma rule files or folders (`--rules`, repeatable).
+    pub rule_paths: Vec<PathBuf>,
+    /// Skip the built-in T1020 pack (`--no-builtin-rules`).
+    pub no_builtin_rules: bool,
+    /// pySigma-style processing pipelines (`--pipeline`).
+    pub pipelines: Vec<PathBuf>,
+    /// Parser threads (0: one per core).
+    pub threads: usize,
+    /// Skip the behavioural analytics (Sigma only).
+    pub no_analytics: bool,
+}
+
+/// Everything a hunt found, ready for the sinks.
+#[derive(Debug)]
+pub struct HuntOutcome {
+    /// What was read and skipped.
+    pub stats: ReadStats,
+    /// Rules that compiled.
+    pub rules_loaded: usize,
+    /// Rules that did not, with reasons.
+    pub rules_failed: Vec<LintRow>,
+    /// Names of the detectors that ran.
+    pub detectors: Vec<String>,
+    /// Every signal, in time order, allow-lists and sensitivity applied.
+    pub alerts: Vec<Signal>,
+    /// Incidents, triaged, highest score first.
+    pub incidents: Vec<Incident>,
+    /// Per-host facts seen during the replay.
+    pub observations: Observations,
+    /// Wall time of the run.
+    pub elapsed: Duration,
+}
+
+/// Errors that stop a hunt before it starts (bad configuration).
+#[derive(Debug, thiserror::Error)]
+pub enum HuntError {
+    /// A detector could not be built from the configuration.
+    #[error("{0}")]
+    Config(String),
+}
+
+/// Progress of a running hunt, passed to the caller's callback now and then.
+#[derive(Clone, Copy, Debug)]
+pub struct Progress {
+    /// Events processed so far.
+    pub events: u64,
+    /// Event time reached.
+    pub event_time: Timestamp,
+}
+
+/// How often (in events) the progress callback is called.
+const PROGRESS_EVERY: u64 = 16_384;
+
+/// Loads the rules: the built-in pack unless disabled, then every `--rules` path.
+pub fn load_rules(options: &HuntOptions) -> Result<(sigma::RuleSet, Vec<LintRow>), HuntError> {
+    let sigma_options = SigmaOptions {
+        pipelines: options.pipelines.clone(),
+        placeholders: placeholders(&options.config),
+    };
+    let mut builder =
+        RuleSetBuilder::new(sigma_options).map_err(|e| HuntError::Config(e.to_string()))?;
+    let mut rows = Vec::new();
+    if !options.no_builtin_rules {
+        for rule in rulepack::builtin() {
+            rows.extend(builder.add_yaml(rule.yaml, &format!("builtin:{}", rule.path)));
+        }
+    }
+    for path in &options.rule_paths {
+        rows.extend(builder.add_path(path));
+    }
+    Ok((builder.build(), rows))
+}
+
+/// `[sigma.placeholders]`: name = ["value", ...] for the `expand` modifier.
+fn placeholders(config: &Config) -> BTreeMap<String, Vec<String>> {
+    let mut out = BTreeMap::new();
+    if let Some(toml::Value::Table(table)) = config.sigma.get("placeholders") {
+        for (name, value) in table {
+            let values = match value {
+                toml::Value::Array(items) => items
+                    .iter()
+                    .filter_map(|v| v.as_str().map(str::to_string))
+                    .collect(),
+                toml::Value::String(s) => vec![s.clone()],
+                _ => Vec::new(),
+            };
+            out.insert(name.clone(), values);
+        }
+    }
+    out
+}
+
+/// Builds every detector: Sigma first (its alerts feed the analytics), then the
+/// behavioural analytics.
+fn build_detectors(
+    options: &HuntOptions,
+    rules: &sigma::RuleSet,
+) -> Result<Vec<Box<dyn Detector>>, HuntError> {
+    let mut detectors: Vec<Box<dyn Detector>> = vec![Box::new(rules.detector())];
+    if !options.no_analytics {
+        let analytics: Vec<Box<dyn Detector>> = Vec::new();
+        detectors.extend(analytics);
+    }
+    Ok(detectors)
+}
+
+/// Runs a hunt over `paths`, calling `progress` now and then.
+pub fn hunt(
+    paths: &[PathBuf],
+    options: &HuntOptions,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<HuntOutcome, HuntError> {
+    let started = Instant::now();
+    let (rules, lint) = load_rules(options)?;
+    let rules_failed: Vec<LintRow> = lint.into_iter().filter(|r| !r.is_ok()).collect();
+    let rules_loaded = rules.rules().len();
+    let mut pipeline = Pipeline::new(build_detectors(options, &rules)?);
+    let detectors = pipeline.detector_names();
+
+    let ctx = SourceContext::from_config(options.config.clone());
+    let replay_options = ReplayOptions {
+        threads: options.threads,
+        ..ReplayOptions::default()
+    };
+    let mut replay = Replay::from_discovery(sources::discover(paths), ctx, replay_options);
+    let mut observer = Observer::new(options.config.networks());
+    let mut events = 0u64;
+    for event in replay.by_ref() {
+        observer.observe(&event);
+        pipeline.process(&event);
+        events += 1;
+        if events.is_multiple_of(PROGRESS_EVERY) {
+            progress(Progress {
+                events,
+                event_time: event.timestamp,
+            });
+        }
+    }
+    let stats = replay.stats();
+    let alerts = pipeline.finish();
+
+    let alerts = finalise_alerts(alerts);
+    let observations = observer.finish();
+    let incidents = triage::incidents(&alerts, &observations, &options.config)
+        .map_err(|e| HuntError::Config(e.to_string()))?;
+    Ok(HuntOutcome {
+        stats,
+        rules_loaded,
+        rules_failed,
+        detectors,
+        alerts,
+        incidents,
+        observations,
+        elapsed: started.elapsed(),
+    })
+}
+
+/// Gives every alert its id, sorts by time then id, and drops exact repeats (the
+/// same finding on the same record raised twice).
+fn finalise_alerts(mut alerts: Vec<Signal>) -> Vec<Signal> {
+    for alert in &mut alerts {
+        if alert.id.is_empty() {
+            alert.assign_id();
+        }
+    }
+    alerts.sort_by(|a, b| a.timestamp.cmp(&b.timestamp).then_with(|| a.id.cmp(&b.id)));
+    alerts.dedup_by(|a, b| a.id == b.id);
+    alerts
+}
+
+impl HuntOutcome {
+    /// The plain numbers of the run for the summary renderers.
+    pub fn summary(&self) -> RunSummary {
+        let mut events_by_kind = BTreeMap::new();
+        for ((format, kind), count) in &self.stats.events {
+            *events_by_kind
+                .entry(format!("{format}/{kind}"))
+                .or_insert(0) += count;
+        }
+        let skipped = self
+            .stats
+            .skipped
+            .iter()
+            .map(|(reason, count)| SkippedRecords {
+                reason: reason.clone(),
+                count: *count,
+                examples: self
+                    .stats
+                    .skip_examples
+                    .iter()
+                    .filter(|e| &e.reason == reason)
+                    .take(5)
+                    .map(|e| SkipExample {
+                        file: e.file.to_string(),
+                        offset: e.offset,
+                        detail: e.reason.clone(),
+                    })
+                    .collect(),
+            })
+            .collect();
+        let mut notes = Vec::new();
+        const LISTED_FAILURES: usize = 10;
+        for failure in self.stats.failed_files.iter().take(LISTED_FAILURES) {
+            notes.push(format!(
+                "not read: {}: {}",
+                failure.path.display(),
+                failure.reason
+            ));
+        }
+        if self.stats.failed_files.len() > LISTED_FAILURES {
+            notes.push(format!(
+                "... and {} more files not read (`exfilguard events` lists them all)",
+                self.stats.failed_files.len() - LISTED_FAILURES
+            ));
+        }
+        if self.stats.epoch_clock_suspected() {
+            notes.push(format!(
+                "{} events carry 1970 timestamps (a capture clock that started at 0): their times of day are not real, so off-hours findings on them are unreliable",
+                self.stats.epoch_clock_events
+            ));
+        }
+        if self.stats.late_events > 0 {
+            notes.push(format!(
+                "{} events arrived later than the reorder window and were processed out of order",
+                self.stats.late_events
+            ));
+        }
+        RunSummary {
+            files_by_format: self
+                .stats
+                .files_by_format
+                .iter()
+                .map(|(k, v)| (k.to_string(), *v))
+                .collect(),
+            events_by_kind,
+            time_range: self.stats.first.zip(self.stats.last),
+            hosts: self.stats.hosts.len() as u64,
+            skipped,
+            rules_loaded: self.rules_loaded as u64,
+            rules_failed: self
+                .rules_failed
+                .iter()
+                .map(|row| RuleFailure {
+                    path: row.path.clone(),
+                    reason: row.error.clone().unwrap_or_default(),
+                })
+                .collect(),
+            duration: self.elapsed,
+            notes,
+        }
+    }
+}
