@@ -26,7 +26,7 @@ mod score;
 
 pub use correlation::{CorrelateConfig, EntityKey, IncidentDraft, correlate};
 pub use observe::{
-    BUCKET_SECS, DestinationKey, DestinationTraffic, HostFacts, Observations, Observer, PcapWindow,
-    Telemetry,
+    BUCKET_SECS, DestinationKey, DestinationTraffic, HostFacts, MAX_PERSISTENCE_PER_HOST,
+    Observations, Observer, PcapWindow, PersistenceKind, PersistenceRecord, Telemetry,
 };
 pub use score::incident_score;

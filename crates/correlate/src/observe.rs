@@ -226,6 +226,43 @@ pub struct HostFacts {
     pub users: BTreeMap<String, u64>,
     /// Addresses of the same host (from events carrying both a name and an address).
     pub addresses: BTreeSet<IpAddr>,
+    /// Scheduled tasks and cron jobs created on the host (the latest
+    /// [`MAX_PERSISTENCE_PER_HOST`]), oldest first.
+    pub persistence: VecDeque<PersistenceRecord>,
+}
+
+/// Persistence records kept per host.
+pub const MAX_PERSISTENCE_PER_HOST: usize = 64;
+/// Longest command line kept in a persistence record.
+const MAX_COMMAND_CHARS: usize = 512;
+
+/// How a job was set up.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum PersistenceKind {
+    /// A scheduled task was registered (Security 4698/4702, TaskScheduler 106/140).
+    TaskRegistered,
+    /// `schtasks /create`, `Register-ScheduledTask` or `at` ran.
+    TaskCommand,
+    /// `crontab` ran, or a file under a cron folder was written.
+    Cron,
+}
+
+/// A scheduled task or cron job set up on a host.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct PersistenceRecord {
+    /// When.
+    pub time: Timestamp,
+    /// How.
+    pub kind: PersistenceKind,
+    /// The task name (registrations), the command line (commands, cut to 512
+    /// characters) or the cron file path.
+    pub detail: String,
+    /// Who did it, when the record says.
+    pub user: Option<String>,
+    /// The record behind it.
+    pub file: Option<String>,
+    /// Its offset.
+    pub offset: Option<u64>,
 }
 
 impl HostFacts {
@@ -312,6 +349,18 @@ impl HostFacts {
         }
     }
 
+    /// Keeps a persistence record, in time order, dropping the oldest past the cap.
+    pub fn add_persistence(&mut self, record: PersistenceRecord) {
+        let at = self.persistence.partition_point(|r| r <= &record);
+        if at > 0 && self.persistence[at - 1] == record {
+            return;
+        }
+        self.persistence.insert(at, record);
+        if self.persistence.len() > MAX_PERSISTENCE_PER_HOST {
+            self.persistence.pop_front();
+        }
+    }
+
     fn add_address(&mut self, ip: IpAddr) {
         if self.addresses.len() < MAX_ALIASES_PER_HOST {
             self.addresses.insert(ip);
@@ -355,6 +404,9 @@ impl HostFacts {
         }
         for ip in &other.addresses {
             self.add_address(*ip);
+        }
+        for record in &other.persistence {
+            self.add_persistence(record.clone());
         }
     }
 }
@@ -475,6 +527,9 @@ impl Observer {
             facts.touch(event.timestamp);
             for kind in telemetry_of(event) {
                 facts.telemetry[kind.index()] += 1;
+            }
+            if let Some(record) = persistence_of(event) {
+                facts.add_persistence(record);
             }
             if let Some(user) = event.user_name.as_deref().filter(|u| !u.is_empty()) {
                 facts.add_user(user);
@@ -893,4 +948,65 @@ fn telemetry_of(event: &Event) -> impl Iterator<Item = Telemetry> {
         }
     }
     kinds.into_iter().flatten()
+}
+
+/// A scheduled task or cron job set up by this event, if any. Cheap for the common
+/// case: only scheduled-task events, process starts of `schtasks`, `at`, `crontab` or
+/// PowerShell, and file writes under cron folders are looked at further.
+fn persistence_of(event: &Event) -> Option<PersistenceRecord> {
+    let (kind, detail) = match event.kind {
+        EventKind::ScheduledTask => (
+            PersistenceKind::TaskRegistered,
+            event
+                .message
+                .clone()
+                .unwrap_or_else(|| "unnamed task".to_string()),
+        ),
+        EventKind::ProcessStart => {
+            let process = event.process.as_deref()?;
+            let image = process.name.as_deref().or(process.executable.as_deref())?;
+            let base = image.rsplit(['\\', '/']).next().unwrap_or(image);
+            let command = process.command_line.as_deref()?;
+            let lower = base.to_ascii_lowercase();
+            let kind = match lower.trim_end_matches(".exe") {
+                "schtasks" if contains_ignore_case(command, "/create") => {
+                    PersistenceKind::TaskCommand
+                }
+                "at" => PersistenceKind::TaskCommand,
+                "powershell" | "pwsh"
+                    if contains_ignore_case(command, "register-scheduledtask") =>
+                {
+                    PersistenceKind::TaskCommand
+                }
+                "crontab" if !contains_ignore_case(command, " -l") => PersistenceKind::Cron,
+                _ => return None,
+            };
+            (kind, command.chars().take(MAX_COMMAND_CHARS).collect())
+        }
+        EventKind::File => {
+            let path = event.file_path.as_deref()?;
+            let cron = [
+                "/var/spool/cron",
+                "/etc/cron.d/",
+                "/etc/crontab",
+                "/etc/cron.hourly",
+                "/etc/cron.daily",
+            ]
+            .iter()
+            .any(|p| path.starts_with(p));
+            if !cron {
+                return None;
+            }
+            (PersistenceKind::Cron, path.to_string())
+        }
+        _ => return None,
+    };
+    Some(PersistenceRecord {
+        time: event.timestamp,
+        kind,
+        detail,
+        user: event.user_name.clone(),
+        file: event.origin.as_ref().map(|o| o.file.to_string()),
+        offset: event.origin.as_ref().map(|o| o.offset),
+    })
 }

@@ -211,3 +211,45 @@ fn saas_signals_without_host_are_keyed_by_user_and_order_does_not_matter() {
             .any(|d| d.entity == EntityKey::User("bob@corp.example".into()))
     );
 }
+
+#[test]
+fn observer_keeps_scheduled_tasks_and_cron_jobs() {
+    let mut observer = Observer::new(Networks::default());
+    let mut registered = Event {
+        timestamp: Timestamp::from_secs(T0),
+        kind: EventKind::ScheduledTask,
+        host_name: Some("ws3".into()),
+        user_name: Some("carla".into()),
+        message: Some("\\Microsoft\\Windows\\EdgeUpdate\\Core".into()),
+        ..Default::default()
+    };
+    observer.observe(&registered);
+    registered.timestamp = Timestamp::from_secs(T0 - 10);
+    registered.kind = EventKind::ProcessStart;
+    let p = registered.process_mut();
+    p.executable = Some("C:\\Windows\\System32\\SCHTASKS.EXE".into());
+    p.command_line = Some("schtasks /Create /tn Core /tr run.cmd".into());
+    observer.observe(&registered);
+    let mut listing = registered.clone();
+    listing.process_mut().command_line = Some("schtasks /query".into());
+    observer.observe(&listing);
+    let mut cron = Event {
+        timestamp: Timestamp::from_secs(T0 + 5),
+        kind: EventKind::File,
+        host_name: Some("lnx1".into()),
+        file_path: Some("/var/spool/cron/crontabs/root".into()),
+        ..Default::default()
+    };
+    observer.observe(&cron);
+    cron.file_path = Some("/tmp/x".into());
+    observer.observe(&cron);
+    let obs = observer.finish();
+    let tasks = obs.host(Some("ws3"), None).unwrap().persistence;
+    assert_eq!(tasks.len(), 2);
+    assert_eq!(tasks[0].kind, correlate::PersistenceKind::TaskCommand);
+    assert_eq!(tasks[1].detail, "\\Microsoft\\Windows\\EdgeUpdate\\Core");
+    assert_eq!(tasks[1].user.as_deref(), Some("carla"));
+    let cron = obs.host(Some("lnx1"), None).unwrap().persistence;
+    assert_eq!(cron.len(), 1);
+    assert_eq!(cron[0].kind, correlate::PersistenceKind::Cron);
+}
