@@ -1,0 +1,2 @@
+//! Fixture writers shared by the integration tests.
+pub mod evtx_writer;
