@@ -223,7 +223,13 @@ fn build_draft(
         let only = addresses.next().copied();
         addresses.next().is_none().then_some(only).flatten()
     });
-    let user_name = most_common(signals.iter().filter_map(|s| s.user_name.clone()));
+    let user_name = most_common(
+        signals
+            .iter()
+            .filter_map(|s| s.user_name.clone())
+            .filter(|u| !is_service_account(u)),
+    )
+    .or_else(|| most_common(signals.iter().filter_map(|s| s.user_name.clone())));
     let stage = signals.iter().map(|s| s.stage).max().unwrap_or_default();
     let mut detectors: Vec<String> = signals.iter().map(|s| s.detector.clone()).collect();
     detectors.sort();
@@ -262,6 +268,23 @@ fn build_draft(
         stage,
         score,
     }
+}
+
+/// Accounts that are not a person (lower case).
+const SERVICE_ACCOUNTS: &[&str] = &[
+    "system",
+    "nt authority\\system",
+    "local service",
+    "network service",
+    "root",
+    "daemon",
+    "nobody",
+];
+
+/// Whether a user name is a service or machine account (`SYSTEM`, `root`,
+/// `HOST$`...): an incident names a person behind the activity when one exists.
+pub fn is_service_account(user: &str) -> bool {
+    SERVICE_ACCOUNTS.contains(&user.trim().to_ascii_lowercase().as_str()) || user.ends_with('$')
 }
 
 /// The value seen most often; ties go to the smallest, so the result is stable.

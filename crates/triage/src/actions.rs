@@ -169,11 +169,15 @@ fn packet_capture_action(case: &Case<'_>) -> String {
 }
 
 fn user_questions(case: &Case<'_>) -> String {
-    let who = case
-        .draft
-        .user_name
-        .clone()
-        .unwrap_or_else(|| format!("the owner of {}", case.short_subject()));
+    let creator = case
+        .recent_persistence()
+        .iter()
+        .filter_map(|r| r.user.clone())
+        .find(|u| !evidence::is_service_account(u));
+    let who = match case.draft.user_name.clone() {
+        Some(user) if !evidence::is_service_account(&user) => user,
+        _ => creator.unwrap_or_else(|| format!("the owner of {}", case.short_subject())),
+    };
     let tools = evidence::tools_named(case.signals());
     let mut questions = Vec::new();
     if !tools.is_empty() {
@@ -247,6 +251,29 @@ pub fn containment(case: &Case<'_>, decision: Decision) -> Vec<String> {
                     shell_quote(&entry),
                 )
             }
+        });
+    }
+    let named: Vec<String> = evidence::persistence_named(case.signals())
+        .into_iter()
+        .filter_map(|p| match p {
+            Persistence::ScheduledTask(name) => Some(name),
+            Persistence::Cron { .. } => None,
+        })
+        .collect();
+    for record in case.recent_persistence() {
+        steps.push(match evidence::task_name_of(record) {
+            Some(name) if named.contains(&name) => continue,
+            Some(name) => format!(
+                "Review, then remove the scheduled task set up on {} ({}): `schtasks /Delete /TN \"{}\" /F`",
+                case.short_subject(),
+                evidence::describe_persistence(record),
+                name.replace('"', "")
+            ),
+            None => format!(
+                "Review the job set up on {} ({}) and remove it if it runs the transfer: `crontab -l` for each user, `ls -l /etc/cron.d /var/spool/cron`.",
+                case.short_subject(),
+                evidence::describe_persistence(record)
+            ),
         });
     }
     let tools = evidence::tools_named(case.signals());

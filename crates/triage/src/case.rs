@@ -3,11 +3,66 @@
 
 use crate::Playbook;
 use crate::evidence::{self, format_bytes};
-use correlate::{DestinationKey, HostFacts, IncidentDraft, Observations, Telemetry};
+use correlate::{
+    BUCKET_SECS, DestinationKey, HostFacts, IncidentDraft, Observations, PersistenceRecord,
+    Telemetry,
+};
 use ipnet::IpNet;
 use model::config::AllowEntry;
 use model::{IncidentDestination, Signal};
 use std::net::IpAddr;
+
+/// Buckets of history outside the incident window needed before calling a burst.
+pub const MIN_HISTORY_BUCKETS: usize = 12;
+/// A 5-minute bucket this many times the host's median is a burst...
+pub const BURST_FACTOR: u64 = 10;
+/// ...when it also tops the host's 99th percentile and this many bytes.
+pub const MIN_BURST_BYTES: u64 = 1_000_000;
+/// How far before the first finding a scheduled task or cron job counts as "recent".
+pub const PERSISTENCE_LOOKBACK_SECS: i64 = 24 * 3600;
+
+/// The host's outbound bytes in the incident window against its other 5-minute
+/// buckets (from the observed flows, whether or not a volume analytic ran).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OutboundProfile {
+    /// Largest 5-minute bucket inside the window.
+    pub peak_bytes: u64,
+    /// Its start.
+    pub peak_start: model::Timestamp,
+    /// Bytes out inside the window.
+    pub window_bytes: u64,
+    /// Median of the host's buckets outside the window.
+    pub median_outside: u64,
+    /// 99th percentile of those buckets.
+    pub p99_outside: u64,
+    /// How many buckets outside the window there are.
+    pub buckets_outside: usize,
+}
+
+impl OutboundProfile {
+    /// Whether the window holds a burst: enough history, and a bucket above the
+    /// host's 99th percentile, [`BURST_FACTOR`] times its median and
+    /// [`MIN_BURST_BYTES`].
+    pub fn is_burst(&self) -> bool {
+        self.buckets_outside >= MIN_HISTORY_BUCKETS
+            && self.peak_bytes >= MIN_BURST_BYTES
+            && self.peak_bytes > self.p99_outside
+            && self.peak_bytes > self.median_outside.saturating_mul(BURST_FACTOR)
+    }
+
+    /// The numbers in words.
+    pub fn describe(&self) -> String {
+        format!(
+            "largest 5-minute bucket {} from {}, against the host's median of {} and 99th percentile of {} over {} other 5-minute buckets; {} out in the incident window",
+            format_bytes(self.peak_bytes),
+            evidence::short_time(self.peak_start),
+            format_bytes(self.median_outside),
+            format_bytes(self.p99_outside),
+            self.buckets_outside,
+            format_bytes(self.window_bytes)
+        )
+    }
+}
 
 /// How far a destination can be trusted.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -135,6 +190,92 @@ impl<'a> Case<'a> {
                 self.draft.last_seen.plus_secs(3600),
             )
         })
+    }
+
+    /// The window's outbound bytes against the host's other buckets; `None` without
+    /// flow byte counts for the host.
+    pub fn outbound_profile(&self) -> Option<OutboundProfile> {
+        let facts = self
+            .facts
+            .as_ref()
+            .filter(|f| f.has(Telemetry::FlowBytes))?;
+        let from = self.draft.first_seen.plus_secs(-3600).secs();
+        let to = self.draft.last_seen.plus_secs(3600).secs();
+        let mut outside = Vec::new();
+        let (mut peak_bytes, mut peak_start, mut window_bytes) =
+            (0u64, self.draft.first_seen, 0u64);
+        for (start, bytes) in &facts.outbound_buckets {
+            if *start + BUCKET_SECS > from && *start <= to {
+                window_bytes = window_bytes.saturating_add(*bytes);
+                if *bytes > peak_bytes {
+                    peak_bytes = *bytes;
+                    peak_start = model::Timestamp::from_secs(*start);
+                }
+            } else {
+                outside.push(*bytes);
+            }
+        }
+        outside.sort_unstable();
+        let pick = |q: f64| -> u64 {
+            if outside.is_empty() {
+                0
+            } else {
+                outside[((outside.len() - 1) as f64 * q).round() as usize]
+            }
+        };
+        Some(OutboundProfile {
+            peak_bytes,
+            peak_start,
+            window_bytes,
+            median_outside: pick(0.5),
+            p99_outside: pick(0.99),
+            buckets_outside: outside.len(),
+        })
+    }
+
+    /// The host's largest outbound destinations inside the incident window (±1 h)
+    /// from the observed flows: `(label, bytes, transfers)`, most bytes first.
+    pub fn top_outbound(&self, limit: usize) -> Vec<(String, u64, u64)> {
+        let Some(facts) = &self.facts else {
+            return Vec::new();
+        };
+        let from = self.draft.first_seen.plus_secs(-3600);
+        let to = self.draft.last_seen.plus_secs(3600);
+        let mut rows: Vec<(String, u64, u64)> = facts
+            .destinations
+            .iter()
+            .filter_map(|(key, traffic)| {
+                let (bytes, transfers) = traffic.between(from, to);
+                (transfers > 0).then(|| {
+                    let label = match key {
+                        DestinationKey::Ip(ip) => match self.observations.domains_of(*ip).first() {
+                            Some(name) => format!("{name} ({ip})"),
+                            None => ip.to_string(),
+                        },
+                        DestinationKey::Domain(d) => d.clone(),
+                    };
+                    (label, bytes, transfers)
+                })
+            })
+            .collect();
+        rows.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        rows.truncate(limit);
+        rows
+    }
+
+    /// Scheduled tasks and cron jobs set up on the host from a day before the first
+    /// finding to the last one.
+    pub fn recent_persistence(&self) -> Vec<&PersistenceRecord> {
+        let from = self.draft.first_seen.plus_secs(-PERSISTENCE_LOOKBACK_SECS);
+        self.facts
+            .as_ref()
+            .map(|f| {
+                f.persistence
+                    .iter()
+                    .filter(|r| r.time >= from && r.time <= self.draft.last_seen)
+                    .collect()
+            })
+            .unwrap_or_default()
     }
 
     /// For a destination: the bytes sent to it on previous days (UTC), when the

@@ -1,6 +1,6 @@
 //! The escalation decision, as the playbook states it.
 
-use crate::case::{Case, DestinationView, Trust};
+use crate::case::{Case, DestinationView, MIN_HISTORY_BUCKETS, Trust};
 use crate::evidence::{self, format_bytes};
 use crate::questions::quote;
 use correlate::Telemetry;
@@ -58,6 +58,21 @@ fn volume_reasons(case: &Case<'_>) -> Vec<String> {
         reasons.push(format!(
             "Outbound volume exceeded normal without a legitimate business reason on record (no allow-list entry covers it): {}.",
             quote(&unexplained)
+        ));
+    }
+    let all_trusted = !case.destinations.is_empty()
+        && case
+            .destinations
+            .iter()
+            .all(|v| matches!(v.trust, Trust::AllowListed(_)));
+    if unexplained.is_empty()
+        && !all_trusted
+        && !case.signals().iter().any(evidence::is_volume)
+        && let Some(profile) = case.outbound_profile().filter(|p| p.is_burst())
+    {
+        reasons.push(format!(
+            "Outbound volume exceeded normal without a legitimate business reason on record: flow records show a burst, {}.",
+            profile.describe()
         ));
     }
     for view in case
@@ -195,6 +210,9 @@ fn rule_outs(case: &Case<'_>) -> Vec<String> {
     if reasons.is_empty()
         && case.draft.stage <= Stage::Staging
         && case.destinations.is_empty()
+        && case
+            .outbound_profile()
+            .is_some_and(|p| p.buckets_outside >= MIN_HISTORY_BUCKETS && !p.is_burst())
         && let Some(bytes) = case.observed_outbound()
     {
         reasons.push(format!(

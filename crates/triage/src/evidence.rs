@@ -249,6 +249,34 @@ fn contains_word(haystack: &str, needle: &str) -> bool {
     })
 }
 
+pub use correlate::is_service_account;
+
+/// A job set up on the host, in words with its record.
+pub fn describe_persistence(record: &correlate::PersistenceRecord) -> String {
+    let what = match record.kind {
+        correlate::PersistenceKind::TaskRegistered => "scheduled task registered",
+        correlate::PersistenceKind::TaskCommand => "task command",
+        correlate::PersistenceKind::Cron => "cron change",
+    };
+    let mut text = format!("{} {what}: {}", short_time(record.time), record.detail);
+    if let Some(user) = &record.user {
+        text.push_str(&format!(" by {user}"));
+    }
+    if let (Some(file), Some(offset)) = (&record.file, record.offset) {
+        text.push_str(&format!(" ({file}@{offset})"));
+    }
+    text
+}
+
+/// The task name a persistence record refers to, when it is a Windows task.
+pub fn task_name_of(record: &correlate::PersistenceRecord) -> Option<String> {
+    match record.kind {
+        correlate::PersistenceKind::TaskRegistered => Some(record.detail.clone()),
+        correlate::PersistenceKind::TaskCommand => task_from_command(&record.detail),
+        correlate::PersistenceKind::Cron => None,
+    }
+}
+
 /// A scheduled task or cron entry named in a signal's evidence.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Persistence {

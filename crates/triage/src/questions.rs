@@ -1,6 +1,6 @@
 //! The five playbook questions, answered from the signals and the observations.
 
-use crate::case::{Case, Trust};
+use crate::case::{Case, MIN_HISTORY_BUCKETS, Trust};
 use crate::evidence::{self, describe, format_bytes};
 use correlate::{EntityKey, Telemetry};
 use model::incident::QUESTIONS;
@@ -8,16 +8,6 @@ use model::{Answer, AnswerValue, Signal};
 
 /// Most signal sentences quoted in one answer.
 const MAX_QUOTED: usize = 3;
-/// Accounts that are not a person: their activity has no user behaviour to compare.
-const SERVICE_ACCOUNTS: &[&str] = &[
-    "system",
-    "nt authority\\system",
-    "local service",
-    "network service",
-    "root",
-    "daemon",
-    "nobody",
-];
 /// Before this year a capture's clock was not set (starts at the epoch).
 const MIN_PLAUSIBLE_YEAR_SECS: i64 = 946_684_800; // 2000-01-01
 
@@ -96,23 +86,42 @@ fn volume(case: &Case<'_>) -> (AnswerValue, String) {
             ),
         );
     }
-    match case.observed_outbound() {
-        Some(bytes) => (
-            AnswerValue::No,
-            format!(
-                "Flow telemetry covers {} ({} flow records with byte counts); the volume analytic found no increase over the baseline. Outbound in the incident window: {}.",
-                case.subject,
-                case.facts
-                    .as_ref()
-                    .map_or(0, |f| f.telemetry_count(Telemetry::FlowBytes)),
-                format_bytes(bytes)
-            ),
-        ),
+    let flow_records = case
+        .facts
+        .as_ref()
+        .map_or(0, |f| f.telemetry_count(Telemetry::FlowBytes));
+    match case.outbound_profile() {
         None => (
             AnswerValue::Unknown,
             format!(
                 "{}: outbound volume cannot be measured against a baseline.",
                 capitalise(&case.missing(Telemetry::FlowBytes))
+            ),
+        ),
+        Some(profile) if profile.buckets_outside < MIN_HISTORY_BUCKETS => (
+            AnswerValue::Unknown,
+            format!(
+                "Too little history to call the volume normal or not: {} ({} flow records with byte counts for {}).",
+                profile.describe(),
+                flow_records,
+                case.subject
+            ),
+        ),
+        Some(profile) if profile.is_burst() => (
+            AnswerValue::Yes,
+            format!(
+                "Flow records show a burst: {} ({}x the median).",
+                profile.describe(),
+                profile.peak_bytes / profile.median_outside.max(1)
+            ),
+        ),
+        Some(profile) => (
+            AnswerValue::No,
+            format!(
+                "Flow records show no burst: {} ({} flow records with byte counts for {}).",
+                profile.describe(),
+                flow_records,
+                case.subject
             ),
         ),
     }
@@ -125,7 +134,23 @@ fn destination(case: &Case<'_>) -> (AnswerValue, String) {
             || case.has(Telemetry::FlowBytes)
             || case.has(Telemetry::ProxyHttp)
         {
-            "The signals name no destination; network telemetry exists for the host but no finding tied a transfer to one.".to_string()
+            {
+                let top = case.top_outbound(3);
+                if top.is_empty() {
+                    "The signals name no destination, and the flow records show no outbound traffic from the host in the incident window.".to_string()
+                } else {
+                    let rows: Vec<String> = top
+                        .iter()
+                        .map(|(label, bytes, n)| {
+                            format!("{label} ({} in {n} transfer(s))", format_bytes(*bytes))
+                        })
+                        .collect();
+                    format!(
+                        "The signals name no destination; the host's largest outbound destinations in the incident window per the flow records are {}: check them.",
+                        rows.join(", ")
+                    )
+                }
+            }
         } else {
             format!(
                 "The signals name no destination, and there is {}.",
@@ -236,11 +261,15 @@ fn off_hours(case: &Case<'_>) -> (AnswerValue, String) {
             ),
         );
     }
-    let times: Vec<String> = outside
-        .iter()
-        .take(MAX_QUOTED)
-        .map(|s| calendar.local_label(s.timestamp))
-        .collect();
+    let mut times: Vec<String> = Vec::new();
+    for signal in &outside {
+        let label = calendar.local_label(signal.timestamp);
+        if !times.contains(&label) {
+            times.push(label);
+        }
+    }
+    let more_times = times.len() > MAX_QUOTED;
+    times.truncate(MAX_QUOTED);
     (
         AnswerValue::Yes,
         format!(
@@ -249,11 +278,7 @@ fn off_hours(case: &Case<'_>) -> (AnswerValue, String) {
             transfers.len(),
             calendar.describe(),
             times.join(", "),
-            if outside.len() > MAX_QUOTED {
-                ", ..."
-            } else {
-                ""
-            }
+            if more_times { ", ..." } else { "" }
         ),
     )
 }
@@ -289,6 +314,7 @@ fn automation(case: &Case<'_>) -> (AnswerValue, String) {
             ),
         );
     }
+    let jobs = case.recent_persistence();
     let cadence_note = if cadence.is_empty() {
         String::new()
     } else {
@@ -297,6 +323,26 @@ fn automation(case: &Case<'_>) -> (AnswerValue, String) {
             quote(&cadence)
         )
     };
+    if !jobs.is_empty() {
+        let described: Vec<String> = jobs
+            .iter()
+            .take(MAX_QUOTED)
+            .map(|r| evidence::describe_persistence(r))
+            .collect();
+        return (
+            AnswerValue::Yes,
+            format!(
+                "Scheduled jobs were set up on {} within a day before or during the activity: {}{}.{cadence_note}",
+                case.subject,
+                described.join("; "),
+                if jobs.len() > MAX_QUOTED {
+                    format!("; and {} more", jobs.len() - MAX_QUOTED)
+                } else {
+                    String::new()
+                }
+            ),
+        );
+    }
     if case.has(Telemetry::ProcessExecution) || case.has(Telemetry::ScriptContent) {
         let facts = case.facts.as_ref();
         let count = |k| facts.map_or(0, |f| f.telemetry_count(k));
@@ -345,7 +391,26 @@ fn user_behaviour(case: &Case<'_>) -> (AnswerValue, String) {
             ),
         );
     };
-    if SERVICE_ACCOUNTS.contains(&user.to_ascii_lowercase().as_str()) {
+    if evidence::is_service_account(user) {
+        let creators: Vec<String> = case
+            .recent_persistence()
+            .iter()
+            .filter_map(|r| r.user.clone())
+            .filter(|u| !evidence::is_service_account(u))
+            .collect();
+        if let Some(creator) = creators.first() {
+            return (
+                AnswerValue::Unknown,
+                format!(
+                    "The activity ran as the service account {user}, so there is no person's behaviour to compare directly; the job behind it was set up by {creator} ({}): compare that with {creator}'s usual work.",
+                    case.recent_persistence()
+                        .iter()
+                        .map(|r| evidence::describe_persistence(r))
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                ),
+            );
+        }
         return (
             AnswerValue::Unknown,
             format!(

@@ -228,6 +228,15 @@ pub fn exfiltration_case() -> (Vec<Signal>, Observations, Config) {
     facts.add_telemetry(Telemetry::Dns, 9000);
     facts.add_user_events("alice", 5300);
     facts.add_user_events("SYSTEM", 100);
+    // Five days of ordinary web traffic: the history the burst is measured against.
+    for i in 0..240 {
+        facts.add_transfer(
+            DestinationKey::Ip(ip("142.250.0.10")),
+            Timestamp::from_secs(NIGHT - 5 * 86_400 + i * 1800),
+            50_000 + (i as u64 % 7) * 1000,
+            Some(443),
+        );
+    }
     for i in 0..7 {
         facts.add_transfer(
             DestinationKey::Ip(ip(DROP_IP)),

@@ -161,6 +161,9 @@ fn staging_without_a_transfer_is_benign_only_when_flows_watched_the_host() {
     let (signals, observations, config) = testkit::exfiltration_case();
     let mut archive = signals[0].clone();
     archive.score = 30;
+    // Two days before the exfiltration night: ordinary traffic only.
+    archive.timestamp = archive.timestamp.plus_secs(-2 * 86_400);
+    archive.assign_id();
     let watched =
         triage::incidents(std::slice::from_ref(&archive), &observations, &config).unwrap();
     assert_eq!(
@@ -181,5 +184,74 @@ fn staging_without_a_transfer_is_benign_only_when_flows_watched_the_host() {
             .any(|r| r.contains("no flow telemetry with byte counts")),
         "{:#?}",
         unwatched[0].triage.reasons
+    );
+}
+
+#[test]
+fn a_burst_in_the_flows_answers_question_one_without_a_volume_analytic() {
+    let (signals, observations, config) = testkit::exfiltration_case();
+    let without_volume: Vec<_> = signals
+        .into_iter()
+        .filter(|s| s.detector == "sigma")
+        .collect();
+    let incidents = triage::incidents(&without_volume, &observations, &config).unwrap();
+    let incident = &incidents[0];
+    let q1 = &incident.triage.answers[0];
+    assert_eq!(q1.answer, AnswerValue::Yes, "{}", q1.evidence);
+    assert!(
+        q1.evidence.contains("Flow records show a burst"),
+        "{}",
+        q1.evidence
+    );
+    assert!(
+        incident
+            .triage
+            .reasons
+            .iter()
+            .any(|r| r.contains("flow records show a burst")),
+        "{:#?}",
+        incident.triage.reasons
+    );
+    // The sigma alerts name no destination: the answer points at the flows' top destinations.
+    let q2 = &incident.triage.answers[1];
+    assert_eq!(q2.answer, AnswerValue::Unknown);
+    assert!(q2.evidence.contains(DROP_DOMAIN), "{}", q2.evidence);
+}
+
+#[test]
+fn recent_scheduled_task_answers_question_four_and_is_removed() {
+    let (signals, mut observations, config) = testkit::flows_only_case();
+    let facts = observations.host_facts_mut(None, Some("10.1.9.9".parse().unwrap()));
+    facts.add_telemetry(correlate::Telemetry::ScheduledTasks, 1);
+    facts.add_persistence(correlate::PersistenceRecord {
+        time: signals[0].timestamp.plus_secs(-3600 * 9),
+        kind: correlate::PersistenceKind::TaskRegistered,
+        detail: "\\Microsoft\\Windows\\EdgeUpdate\\Core".into(),
+        user: Some("carla".into()),
+        file: Some("security.evtx".into()),
+        offset: Some(208),
+    });
+    let incidents = triage::incidents(&signals, &observations, &config).unwrap();
+    let incident = &incidents[0];
+    let q4 = &incident.triage.answers[3];
+    assert_eq!(q4.answer, AnswerValue::Yes, "{}", q4.evidence);
+    assert!(
+        q4.evidence.contains("EdgeUpdate") && q4.evidence.contains("carla"),
+        "{}",
+        q4.evidence
+    );
+    let containment = incident.triage.containment.join("\n");
+    assert!(
+        containment.contains("schtasks /Delete /TN \"\\Microsoft\\Windows\\EdgeUpdate\\Core\" /F"),
+        "{containment}"
+    );
+    assert!(
+        incident
+            .triage
+            .t2_actions
+            .iter()
+            .any(|a| a.starts_with("Ask carla")),
+        "{:#?}",
+        incident.triage.t2_actions
     );
 }
