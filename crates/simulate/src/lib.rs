@@ -14,7 +14,9 @@
 //!   allow-list for its sanctioned backup, update and sync services).
 //!
 //! [`score::score`] compares a detection run's alerts and incidents with the labels
-//! (what `exfilguard validate` prints).
+//! (what `exfilguard validate` prints), and [`coverage`] reports which telemetry a
+//! set of logs holds and which blind spots remain (`exfilguard coverage`): the two
+//! halves of a detection validation exercise.
 //!
 //! The organisation ([`org`]) does ordinary work every day ([`benign`]), including
 //! benign look-alikes of exfiltration; [`scenario`] injects the exfiltration on the
@@ -25,6 +27,7 @@
 
 pub mod benign;
 pub mod build;
+pub mod coverage;
 pub mod endpoint;
 pub mod ipfix;
 pub mod labels;
