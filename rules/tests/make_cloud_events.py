@@ -295,6 +295,19 @@ CASES = {
             m365("Set-Mailbox", [("Identity", "jdoe"), ("LitigationHoldEnabled", "True")]),
         ],
     },
+    "corr_m365_shared_external_forwarding": {
+        # One sequence each, in time order.
+        "pos": [
+            m365("New-InboxRule", [("Mailbox", "jdoe@corp.example"), ("ForwardTo", "drop@freemail.example")]),
+            m365("Set-Mailbox", [("Identity", "asmith"), ("ForwardingSmtpAddress", "smtp:drop@freemail.example")], UserId="asmith@corp.example", CreationTime="2026-01-06T09:30:00"),
+        ],
+        "neg": [
+            m365("New-InboxRule", [("Mailbox", "jdoe@corp.example"), ("ForwardTo", "jd.private@freemail.example")]),
+            m365("New-InboxRule", [("Mailbox", "jdoe@corp.example"), ("ForwardTo", "drop@freemail.example")], CreationTime="2026-01-05T03:00:00"),
+            m365("Set-Mailbox", [("Identity", "asmith"), ("ForwardingSmtpAddress", "smtp:as.home@othermail.example")], UserId="asmith@corp.example", CreationTime="2026-01-06T09:30:00"),
+            m365("Set-Mailbox", [("Identity", "bking"), ("ForwardingSmtpAddress", "smtp:drop@freemail.example")], UserId="bking@corp.example", CreationTime="2026-01-20T09:30:00"),
+        ],
+    },
     "m365_transport_rule_redirect_bcc": {
         "pos": [
             m365("New-TransportRule", [("Name", "Compliance copy"), ("SentToScope", "InOrganization"), ("BlindCopyTo", "collector@freemail.example")], UserId="admin@corp.example"),

@@ -6,7 +6,8 @@
 //!   `ForwardTo`, `RedirectTo`, `RedirectMessageTo`, `BlindCopyTo`...), and those
 //!   outside the organisation. A domain is the organisation's when it equals or is a
 //!   subdomain of a configured `[organisation] domains` entry, the acting user's own
-//!   domain, or the tenant name (`OrganizationName`).
+//!   domain, or the tenant name (`OrganizationName`); `eg.external_recipient` is the
+//!   first of them as a single value, for correlations grouped by recipient.
 //! * `eg.public_policy`, `eg.external_accounts`: whether a resource policy set by an
 //!   AWS call allows everyone (`Principal: "*"` in an `Allow` statement without a
 //!   `Condition`), and the AWS accounts other than the recipient account that the
@@ -54,6 +55,10 @@ pub fn add_mail_facts(record: &Map<String, Json>, org_domains: &[String], native
         .collect();
     let all = recipients.iter().map(|a| Value::from(a.as_str())).collect();
     native.push("eg.forwarding_recipients", Value::List(all));
+    if let Some(Value::Str(first)) = external.first() {
+        // A scalar for correlations that group by the recipient.
+        native.push("eg.external_recipient", Value::Str(first.clone()));
+    }
     if !external.is_empty() {
         native.push("eg.external_recipients", Value::List(external));
     }
@@ -236,6 +241,10 @@ mod tests {
                 "a@example.com".into(),
                 "evil@simpsons2.com".into()
             ]))
+        );
+        assert_eq!(
+            native.get_by_name("eg.external_recipient"),
+            Some(&Value::from("a@example.com"))
         );
         let internal = json!({"UserId": "a@corp.example",
             "Parameters": [{"Name": "RedirectTo", "Value": "b@mail.corp.example"}]});
