@@ -464,3 +464,28 @@ fn malformed_json_records_are_reported_and_skipped() {
     assert_eq!(reasons[1].1, "not a json object");
     assert_eq!(&*errors[0].file, "sample");
 }
+
+#[test]
+fn google_workspace_drive_activity() {
+    let text = r#"[{"kind":"admin#reports#activity","id":{"time":"2026-01-05T02:00:00.000Z","uniqueQualifier":"-1","applicationName":"drive","customerId":"C03az79cb"},"actor":{"callerType":"USER","email":"liz@corp.example"},"ipAddress":"203.0.113.5","events":[{"type":"access","name":"download","parameters":[{"name":"doc_title","value":"Q4 board deck"},{"name":"doc_type","value":"presentation"},{"name":"primary_event","boolValue":true}]}]}]"#;
+    let (format, events, errors) = read(text);
+    assert_eq!(format, CloudFormat::GoogleWorkspace);
+    assert!(errors.is_empty());
+    let event = &events[0];
+    assert_eq!(
+        event.logsource,
+        LogSource::new(
+            Some("google_workspace"),
+            None,
+            Some("google_workspace.drive")
+        )
+    );
+    assert_eq!(event.action.as_deref(), Some("download"));
+    assert_eq!(event.user_name.as_deref(), Some("liz@corp.example"));
+    assert_eq!(event.file_path.as_deref(), Some("Q4 board deck"));
+    assert_eq!(event.network.as_ref().unwrap().source_ip, ip("203.0.113.5"));
+    assert_eq!(
+        native(event, "events.parameters.doc_type"),
+        Some(&Value::List(vec![Value::from("presentation")]))
+    );
+}

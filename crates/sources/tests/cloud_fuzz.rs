@@ -6,7 +6,7 @@ use sources::cloud::{CloudFormat, open, sniff};
 use sources::{Input, SourceContext};
 use std::io::Cursor;
 
-const ALL: [CloudFormat; 12] = [
+const ALL: [CloudFormat; 13] = [
     CloudFormat::CloudTrail,
     CloudFormat::M365Audit,
     CloudFormat::EntraAudit,
@@ -14,6 +14,7 @@ const ALL: [CloudFormat; 12] = [
     CloudFormat::GitHubAudit,
     CloudFormat::OktaSystemLog,
     CloudFormat::GcpAudit,
+    CloudFormat::GoogleWorkspace,
     CloudFormat::PurviewCsv,
     CloudFormat::GitHubCsv,
     CloudFormat::VpcFlowLog,

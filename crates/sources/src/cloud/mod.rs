@@ -1,7 +1,8 @@
 //! Cloud and SaaS audit log readers: AWS CloudTrail, VPC Flow Logs and S3 server
 //! access logs, Microsoft 365 unified audit (Management Activity API JSON and the
 //! Purview CSV export), Entra ID audit and sign-in logs, GitHub audit logs (JSON,
-//! JSON Lines and CSV), Okta System Log, Google Cloud audit logs, and OpenSSH
+//! JSON Lines and CSV), Okta System Log, Google Cloud audit logs, Google Workspace
+//! activity records, and OpenSSH
 //! `sftp-server` transfer logs.
 //!
 //! The crate's sniffer calls [`sniff`] with the first bytes of a (decompressed)
@@ -60,6 +61,8 @@ pub enum CloudFormat {
     OktaSystemLog,
     /// Google Cloud audit log entries as JSON.
     GcpAudit,
+    /// Google Workspace activity records (Admin SDK Reports API) as JSON.
+    GoogleWorkspace,
     /// The Microsoft Purview audit search CSV export (an `AuditData` JSON column).
     PurviewCsv,
     /// The GitHub audit log CSV export.
@@ -83,6 +86,7 @@ impl CloudFormat {
             CloudFormat::GitHubAudit => "github-audit",
             CloudFormat::OktaSystemLog => "okta-system-log",
             CloudFormat::GcpAudit => "gcp-audit",
+            CloudFormat::GoogleWorkspace => "google-workspace",
             CloudFormat::PurviewCsv => "m365-purview-csv",
             CloudFormat::GitHubCsv => "github-audit-csv",
             CloudFormat::VpcFlowLog => "aws-vpc-flow",
@@ -102,6 +106,7 @@ impl CloudFormat {
                 | CloudFormat::GitHubAudit
                 | CloudFormat::OktaSystemLog
                 | CloudFormat::GcpAudit
+                | CloudFormat::GoogleWorkspace
         )
     }
 }
@@ -173,6 +178,7 @@ enum Shape {
     GitHub,
     Okta,
     Gcp,
+    GoogleWorkspace,
 }
 
 impl Shape {
@@ -185,6 +191,7 @@ impl Shape {
             Shape::GitHub => CloudFormat::GitHubAudit,
             Shape::Okta => CloudFormat::OktaSystemLog,
             Shape::Gcp => CloudFormat::GcpAudit,
+            Shape::GoogleWorkspace => CloudFormat::GoogleWorkspace,
         }
     }
 }
@@ -204,6 +211,8 @@ fn classify(record: &Map<String, Json>) -> Option<Shape> {
         Some(Shape::Okta)
     } else if saas::is_gcp_audit(record) {
         Some(Shape::Gcp)
+    } else if saas::is_google_workspace(record) {
+        Some(Shape::GoogleWorkspace)
     } else {
         None
     }
@@ -223,6 +232,7 @@ fn map_record(
         Some(Shape::GitHub) => saas::github_event(record, origin),
         Some(Shape::Okta) => saas::okta_event(record, origin),
         Some(Shape::Gcp) => saas::gcp_event(record, origin),
+        Some(Shape::GoogleWorkspace) => saas::google_workspace_event(record, origin),
         None => generic_event(record, origin),
     }
 }

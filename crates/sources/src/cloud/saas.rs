@@ -1,5 +1,5 @@
-//! SaaS audit records: GitHub organisation/enterprise audit log, Okta System Log and
-//! Google Cloud audit logs.
+//! SaaS audit records: GitHub organisation/enterprise audit log, Okta System Log,
+//! Google Cloud audit logs and Google Workspace activity records (Reports API).
 //!
 //! GitHub writes `@timestamp` and `created_at` in epoch milliseconds in the API and
 //! streaming shapes and as ISO 8601 text in some exports; `created_at` is sometimes
@@ -136,4 +136,57 @@ pub fn gcp_event(record: &Map<String, Json>, origin: Origin) -> Result<Event, &'
         event.file_path = Some(resource);
     }
     Ok(event)
+}
+
+/// Whether `record` is a Google Workspace activity (Admin SDK Reports API).
+pub fn is_google_workspace(record: &Map<String, Json>) -> bool {
+    get_path(record, "id.applicationName").is_some()
+        && get_path(record, "id.time").is_some()
+        && record.get("events").is_some_and(Json::is_array)
+}
+
+/// Maps a Google Workspace activity. The action is the first event's `name`
+/// (`download`, `change_user_access`, `email_forwarding_out_of_domain`...), the file
+/// its `doc_title` parameter; the logsource service is `google_workspace.<application>`.
+pub fn google_workspace_event(
+    record: &Map<String, Json>,
+    origin: Origin,
+) -> Result<Event, &'static str> {
+    let timestamp = get_path(record, "id.time")
+        .and_then(json_time)
+        .ok_or("bad id.time")?;
+    let application = text(record, "id.applicationName").unwrap_or_default();
+    let service = format!("google_workspace.{application}");
+    let logsource = LogSource::new(Some("google_workspace"), None, Some(&service));
+    let mut event = new_cloud_event(timestamp, logsource, origin, flatten(record));
+    event.dataset = Some(service);
+    let first = record
+        .get("events")
+        .and_then(Json::as_array)
+        .and_then(|events| events.first())
+        .and_then(Json::as_object);
+    event.action = first.and_then(|e| text(e, "name"));
+    event.file_path = first.and_then(|e| parameter(e, "doc_title"));
+    event.user_name = text(record, "actor.email");
+    {
+        let cloud = event.cloud_mut();
+        cloud.provider = Some("google_workspace".into());
+        cloud.account_id = text(record, "id.customerId");
+        cloud.service = Some(application);
+    }
+    if let Some(ip) = text(record, "ipAddress").as_deref().and_then(parse_ip) {
+        event.network_mut().source_ip = Some(ip);
+    }
+    Ok(event)
+}
+
+/// The `value` of the parameter called `name` of a Reports API event.
+fn parameter(event: &Map<String, Json>, name: &str) -> Option<String> {
+    event
+        .get("parameters")?
+        .as_array()?
+        .iter()
+        .filter_map(Json::as_object)
+        .find(|p| p.get("name").and_then(Json::as_str) == Some(name))
+        .and_then(|p| text(p, "value"))
 }
