@@ -5,7 +5,7 @@
 //!
 //! | metric | from | bucket |
 //! |---|---|---|
-//! | `files_downloaded` | M365 `FileDownloaded`, S3 `GetObject` (CloudTrail and access logs), GCS `storage.objects.get` | hour |
+//! | `files_downloaded` | M365 `FileDownloaded`, Google Drive `download`, S3 `GetObject` (CloudTrail and access logs), GCS `storage.objects.get` | hour |
 //! | `folders_touched` | distinct folders of those downloads | hour |
 //! | `files_synced` | M365 `FileSyncDownloadedFull` (a sync client pulling a library) | hour |
 //! | `repos_cloned` | distinct repositories of GitHub `git.clone` | day |
@@ -415,7 +415,8 @@ fn contributions(event: &Event) -> Vec<(Metric, f64, Option<String>)> {
     match (event.kind, provider, action) {
         (EventKind::Cloud, "m365", "FileDownloaded")
         | (EventKind::Cloud, "aws", "GetObject" | "REST.GET.OBJECT")
-        | (EventKind::Cloud, "gcp", "storage.objects.get") => {
+        | (EventKind::Cloud, "gcp", "storage.objects.get")
+        | (EventKind::Cloud, "google_workspace", "download") => {
             out.push((Metric::FilesDownloaded, 1.0, None));
             if let Some(folder) = folder_of(event) {
                 out.push((Metric::FoldersTouched, 0.0, Some(folder)));
