@@ -20,12 +20,15 @@
 //! `{"Records":[...]}` files, the offset of the record's own opening brace).
 //!
 //! A record that cannot be read is returned as a [`RecordError`] with its offset and
-//! a short reason, and reading goes on.
+//! a short reason, and reading goes on. Newest-first exports (GitHub, Management
+//! Activity API pages, Purview CSV) are handed out oldest first, so the replay's
+//! bounded reorder window holds.
 
 mod aws;
 mod derive;
 mod flatten;
 mod microsoft;
+mod order;
 mod saas;
 mod sftp;
 mod split;
@@ -153,11 +156,11 @@ pub fn open(
     ctx: &SourceContext,
 ) -> Result<Box<dyn Source>, OpenError> {
     if format.is_json() {
-        return Ok(Box::new(JsonRecords::new(input, ctx)));
+        return Ok(order::oldest_first(Box::new(JsonRecords::new(input, ctx))));
     }
     match format {
         CloudFormat::PurviewCsv => tables::open_purview(input, ctx),
-        CloudFormat::GitHubCsv => tables::open_github(input),
+        CloudFormat::GitHubCsv => tables::open_github(input).map(order::oldest_first),
         CloudFormat::VpcFlowLog => Ok(text::open_vpc_flow(input, ctx)),
         CloudFormat::S3AccessLog => Ok(text::open_s3_access(input)),
         CloudFormat::SftpServerLog => Ok(sftp::open(input)),
