@@ -301,7 +301,7 @@ fn most_common<T: Ord>(values: impl Iterator<Item = T>) -> Option<T> {
 /// transfers: the largest figure any signal reports, or what the observed flows
 /// from this host to it add up to inside the incident window (±1 h), whichever is
 /// larger (several detectors often describe the same transfer, so signals' figures
-/// are not summed).
+/// are not summed); at least one transfer per signal naming the destination.
 fn aggregate_destinations(
     signals: &[Signal],
     observations: &Observations,
@@ -311,13 +311,17 @@ fn aggregate_destinations(
 ) -> Vec<IncidentDestination> {
     let mut out: Vec<IncidentDestination> = Vec::new();
     let mut ports: Vec<BTreeMap<u16, usize>> = Vec::new();
+    // Signals naming each destination: a floor for its transfer count (each Sigma
+    // connection or DNS-query alert is one transfer).
+    let mut mentions: Vec<u64> = Vec::new();
     for signal in signals {
         let ip = signal.destination_ip.map(model::net::canonical);
         let domain = signal
             .destination_domain
             .as_deref()
             .map(|d| d.trim_end_matches('.').to_ascii_lowercase())
-            .filter(|d| !d.is_empty());
+            .filter(|d| !d.is_empty())
+            .or_else(|| queried_domain(signal));
         if ip.is_none() && domain.is_none() {
             continue;
         }
@@ -328,6 +332,7 @@ fn aggregate_destinations(
         let index = found.unwrap_or_else(|| {
             out.push(IncidentDestination::default());
             ports.push(BTreeMap::new());
+            mentions.push(0u64);
             out.len() - 1
         });
         let dest = &mut out[index];
@@ -337,6 +342,7 @@ fn aggregate_destinations(
         }
         dest.bytes_out = dest.bytes_out.max(signal.bytes_out.unwrap_or(0));
         dest.transfers = dest.transfers.max(signal.transfers.unwrap_or(0));
+        mentions[index] += 1;
         if let Some(port) = signal.destination_port {
             *ports[index].entry(port).or_default() += 1;
         }
@@ -344,8 +350,9 @@ fn aggregate_destinations(
     let facts = observations.host(host_name, host_ip);
     let from = window.0.plus_secs(-TRAFFIC_SLACK_SECS);
     let to = window.1.plus_secs(TRAFFIC_SLACK_SECS);
-    for (dest, port_counts) in out.iter_mut().zip(ports) {
+    for ((dest, port_counts), mentioned) in out.iter_mut().zip(ports).zip(mentions) {
         dest.port = most_common_port(&port_counts);
+        dest.transfers = dest.transfers.max(mentioned);
         let Some(facts) = &facts else { continue };
         let mut keys: Vec<DestinationKey> = Vec::new();
         if let Some(ip) = dest.ip {
@@ -382,6 +389,44 @@ fn aggregate_destinations(
             .then_with(|| a.ip.cmp(&b.ip))
     });
     out
+}
+
+/// Evidence keys under which a DNS finding names the queried name (Sysmon 22, ECS,
+/// Zeek), looked up at the top level and under `fields`.
+const QUERY_KEYS: [&str; 4] = ["QueryName", "dns.question.name", "query", "question_name"];
+
+/// For DNS findings that name no destination: the registered domain of the queried
+/// name, so that a tunnel's thousands of subdomains become one destination.
+fn queried_domain(signal: &Signal) -> Option<String> {
+    let lookup = |map: &serde_json::Map<String, serde_json::Value>| {
+        QUERY_KEYS
+            .iter()
+            .find_map(|k| map.get(*k).and_then(|v| v.as_str()).map(str::to_string))
+    };
+    let name = lookup(&signal.evidence).or_else(|| {
+        signal
+            .evidence
+            .get("fields")
+            .and_then(|v| v.as_object())
+            .and_then(lookup)
+    })?;
+    registered_domain(&name)
+}
+
+/// `a.b.tunnel.example.com` -> `example.com`; keeps three labels under two-letter
+/// country zones with a short second level (`x.co.uk` -> `x.co.uk`). A heuristic
+/// without the public suffix list: good enough to group a tunnel's names.
+pub fn registered_domain(name: &str) -> Option<String> {
+    let name = name.trim().trim_end_matches('.').to_ascii_lowercase();
+    if name.is_empty() || name.parse::<IpAddr>().is_ok() {
+        return None;
+    }
+    let labels: Vec<&str> = name.split('.').filter(|l| !l.is_empty()).collect();
+    let keep = match labels.as_slice() {
+        [.., second, tld] if tld.len() == 2 && second.len() <= 3 && labels.len() >= 3 => 3,
+        _ => 2,
+    };
+    Some(labels[labels.len().saturating_sub(keep)..].join("."))
 }
 
 fn most_common_port(counts: &BTreeMap<u16, usize>) -> Option<u16> {

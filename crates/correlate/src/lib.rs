@@ -24,7 +24,9 @@ mod correlation;
 mod observe;
 mod score;
 
-pub use correlation::{CorrelateConfig, EntityKey, IncidentDraft, correlate, is_service_account};
+pub use correlation::{
+    CorrelateConfig, EntityKey, IncidentDraft, correlate, is_service_account, registered_domain,
+};
 pub use observe::{
     BUCKET_SECS, DestinationKey, DestinationTraffic, HostFacts, MAX_PERSISTENCE_PER_HOST,
     Observations, Observer, PcapWindow, PersistenceKind, PersistenceRecord, Telemetry,

@@ -253,3 +253,38 @@ fn observer_keeps_scheduled_tasks_and_cron_jobs() {
     assert_eq!(cron.len(), 1);
     assert_eq!(cron[0].kind, correlate::PersistenceKind::Cron);
 }
+
+#[test]
+fn dns_findings_group_under_the_registered_domain() {
+    assert_eq!(
+        correlate::registered_domain("4a6f.b2.t.evil.example.com.").as_deref(),
+        Some("example.com")
+    );
+    assert_eq!(
+        correlate::registered_domain("x.files.co.uk").as_deref(),
+        Some("files.co.uk")
+    );
+    assert_eq!(correlate::registered_domain("10.0.0.1"), None);
+    let signals: Vec<Signal> = (0..50)
+        .map(|i| {
+            let mut s = signal("sigma", T0 + i, Some("ws9"), Stage::Exfiltration);
+            s.evidence =
+                serde_json::json!({"fields": {"QueryName": format!("{i:04x}aa.t.tunnel.example")}})
+                    .as_object()
+                    .cloned()
+                    .unwrap();
+            s.assign_id();
+            s
+        })
+        .collect();
+    let drafts = correlate(
+        &signals,
+        &Observer::new(Networks::default()).finish(),
+        &Config::default(),
+    );
+    assert_eq!(drafts[0].destinations.len(), 1);
+    assert_eq!(
+        drafts[0].destinations[0].domain.as_deref(),
+        Some("tunnel.example")
+    );
+}

@@ -260,21 +260,30 @@ pub fn containment(case: &Case<'_>, decision: Decision) -> Vec<String> {
             Persistence::Cron { .. } => None,
         })
         .collect();
+    let mut seen_tasks = named;
+    let mut cron_changes = Vec::new();
     for record in case.recent_persistence() {
-        steps.push(match evidence::task_name_of(record) {
-            Some(name) if named.contains(&name) => continue,
-            Some(name) => format!(
-                "Review, then remove the scheduled task set up on {} ({}): `schtasks /Delete /TN \"{}\" /F`",
-                case.short_subject(),
-                evidence::describe_persistence(record),
-                name.replace('"', "")
-            ),
-            None => format!(
-                "Review the job set up on {} ({}) and remove it if it runs the transfer: `crontab -l` for each user, `ls -l /etc/cron.d /var/spool/cron`.",
-                case.short_subject(),
-                evidence::describe_persistence(record)
-            ),
-        });
+        match evidence::task_name_of(record) {
+            Some(name) if seen_tasks.contains(&name) => {}
+            Some(name) => {
+                steps.push(format!(
+                    "Review, then remove the scheduled task \"{name}\" on {} (set up {}{}): `schtasks /Delete /TN \"{}\" /F`",
+                    case.short_subject(),
+                    short_time(record.time),
+                    record.user.as_deref().map(|u| format!(" by {u}")).unwrap_or_default(),
+                    name.replace('"', "")
+                ));
+                seen_tasks.push(name);
+            }
+            None => cron_changes.push(evidence::describe_persistence(record)),
+        }
+    }
+    if !cron_changes.is_empty() {
+        steps.push(format!(
+            "Review the cron changes on {} ({}) and remove the entry that runs the transfer: `crontab -l -u USER` for each user, `ls -l /etc/cron.d /var/spool/cron/crontabs`.",
+            case.short_subject(),
+            cron_changes.join("; ")
+        ));
     }
     let tools = evidence::tools_named(case.signals());
     if tools.iter().any(|t| t == "rclone") {

@@ -18,12 +18,15 @@ pub const MIN_HISTORY_BUCKETS: usize = 12;
 pub const BURST_FACTOR: u64 = 10;
 /// ...when it also tops the host's 99th percentile and this many bytes.
 pub const MIN_BURST_BYTES: u64 = 1_000_000;
+/// A window sending this much, at ten times the host's usual daily rate, is a
+/// sustained increase even without a burst.
+pub const MIN_SUSTAINED_BYTES: u64 = 100_000_000;
 /// How far before the first finding a scheduled task or cron job counts as "recent".
 pub const PERSISTENCE_LOOKBACK_SECS: i64 = 24 * 3600;
 
 /// The host's outbound bytes in the incident window against its other 5-minute
 /// buckets (from the observed flows, whether or not a volume analytic ran).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct OutboundProfile {
     /// Largest 5-minute bucket inside the window.
     pub peak_bytes: u64,
@@ -37,6 +40,12 @@ pub struct OutboundProfile {
     pub p99_outside: u64,
     /// How many buckets outside the window there are.
     pub buckets_outside: usize,
+    /// Bytes out outside the window.
+    pub outside_bytes: u64,
+    /// Days of the host's observed time outside the window.
+    pub outside_days: f64,
+    /// Days the window spans (at least one hour).
+    pub window_days: f64,
 }
 
 impl OutboundProfile {
@@ -48,6 +57,36 @@ impl OutboundProfile {
             && self.peak_bytes >= MIN_BURST_BYTES
             && self.peak_bytes > self.p99_outside
             && self.peak_bytes > self.median_outside.saturating_mul(BURST_FACTOR)
+    }
+
+    /// Whether the window's daily rate is [`BURST_FACTOR`] times the rest of the
+    /// host's observed days and at least [`MIN_SUSTAINED_BYTES`]: low-and-slow
+    /// transfers that no 5-minute bucket shows.
+    pub fn is_sustained_increase(&self) -> bool {
+        self.outside_days >= 1.0
+            && self.window_bytes >= MIN_SUSTAINED_BYTES
+            && self.window_per_day() > self.outside_per_day() * BURST_FACTOR as f64
+    }
+
+    /// Bytes out per day inside the window.
+    pub fn window_per_day(&self) -> f64 {
+        self.window_bytes as f64 / self.window_days.max(1.0 / 24.0)
+    }
+
+    /// Bytes out per day on the host's other observed days.
+    pub fn outside_per_day(&self) -> f64 {
+        self.outside_bytes as f64 / self.outside_days.max(1.0)
+    }
+
+    /// The daily comparison in words.
+    pub fn describe_daily(&self) -> String {
+        format!(
+            "{} out in the incident window ({} per day) against {} per day over the host's other {:.1} observed day(s)",
+            format_bytes(self.window_bytes),
+            format_bytes(self.window_per_day() as u64),
+            format_bytes(self.outside_per_day() as u64),
+            self.outside_days
+        )
     }
 
     /// The numbers in words.
@@ -215,6 +254,14 @@ impl<'a> Case<'a> {
                 outside.push(*bytes);
             }
         }
+        let outside_bytes = outside.iter().fold(0u64, |a, b| a.saturating_add(*b));
+        let day = 86_400.0;
+        let window_days = ((to - from) as f64 / day).max(1.0 / 24.0);
+        let observed_days = match (facts.first_seen, facts.last_seen) {
+            (Some(a), Some(b)) => (b.0 - a.0) as f64 / 1e6 / day,
+            _ => 0.0,
+        };
+        let outside_days = (observed_days - window_days).max(0.0);
         outside.sort_unstable();
         let pick = |q: f64| -> u64 {
             if outside.is_empty() {
@@ -230,6 +277,9 @@ impl<'a> Case<'a> {
             median_outside: pick(0.5),
             p99_outside: pick(0.99),
             buckets_outside: outside.len(),
+            outside_bytes,
+            outside_days,
+            window_days,
         })
     }
 

@@ -68,11 +68,17 @@ fn volume_reasons(case: &Case<'_>) -> Vec<String> {
     if unexplained.is_empty()
         && !all_trusted
         && !case.signals().iter().any(evidence::is_volume)
-        && let Some(profile) = case.outbound_profile().filter(|p| p.is_burst())
+        && let Some(profile) = case
+            .outbound_profile()
+            .filter(|p| p.is_burst() || p.is_sustained_increase())
     {
+        let numbers = if profile.is_burst() {
+            format!("a burst, {}", profile.describe())
+        } else {
+            format!("a sustained increase, {}", profile.describe_daily())
+        };
         reasons.push(format!(
-            "Outbound volume exceeded normal without a legitimate business reason on record: flow records show a burst, {}.",
-            profile.describe()
+            "Outbound volume exceeded normal without a legitimate business reason on record: flow records show {numbers}."
         ));
     }
     for view in case
@@ -107,17 +113,28 @@ fn destination_reasons(case: &Case<'_>) -> Vec<String> {
                 view.label
             )),
             Trust::New(_) => Some(format!(
-                "Destination {} is new: no prior communication history ({} out).",
+                "Destination {} is new: no prior communication history ({}).",
                 view.label,
-                format_bytes(view.destination.bytes_out)
+                volume_note(view)
             )),
             Trust::Unrecognised => Some(format!(
-                "Destination {} is unrecognised: no allow-list entry names it ({} out).",
+                "Destination {} is unrecognised: no allow-list entry names it ({}).",
                 view.label,
-                format_bytes(view.destination.bytes_out)
+                volume_note(view)
             )),
         })
         .collect()
+}
+
+/// `2.4 GB out`, or `600 transfer(s), no byte count` when nothing measured bytes
+/// (DNS queries, endpoint connection events).
+fn volume_note(view: &DestinationView<'_>) -> String {
+    let d = view.destination;
+    if d.bytes_out == 0 && d.transfers > 0 {
+        format!("{} transfer(s), no byte count", d.transfers)
+    } else {
+        format!("{} out", format_bytes(d.bytes_out))
+    }
 }
 
 fn off_hours_reason(case: &Case<'_>) -> Option<String> {
@@ -210,9 +227,9 @@ fn rule_outs(case: &Case<'_>) -> Vec<String> {
     if reasons.is_empty()
         && case.draft.stage <= Stage::Staging
         && case.destinations.is_empty()
-        && case
-            .outbound_profile()
-            .is_some_and(|p| p.buckets_outside >= MIN_HISTORY_BUCKETS && !p.is_burst())
+        && case.outbound_profile().is_some_and(|p| {
+            p.buckets_outside >= MIN_HISTORY_BUCKETS && !p.is_burst() && !p.is_sustained_increase()
+        })
         && let Some(bytes) = case.observed_outbound()
     {
         reasons.push(format!(

@@ -98,6 +98,13 @@ fn volume(case: &Case<'_>) -> (AnswerValue, String) {
                 capitalise(&case.missing(Telemetry::FlowBytes))
             ),
         ),
+        Some(profile) if profile.is_sustained_increase() && !profile.is_burst() => (
+            AnswerValue::Yes,
+            format!(
+                "Flow records show a sustained increase: {}.",
+                profile.describe_daily()
+            ),
+        ),
         Some(profile) if profile.buckets_outside < MIN_HISTORY_BUCKETS => (
             AnswerValue::Unknown,
             format!(
