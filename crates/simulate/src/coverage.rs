@@ -192,6 +192,7 @@ struct HostFacts {
 struct SensorBytes {
     total: u64,
     encrypted_by_destination: HashMap<IpAddr, u64>,
+    by_source: HashMap<IpAddr, u64>,
 }
 
 /// Accumulates coverage facts from events.
@@ -318,9 +319,7 @@ impl CoverageBuilder {
                 .entry(dst)
                 .or_default() += bytes;
         }
-        if let Some(facts) = self.by_ip.get_mut(&src) {
-            facts.outbound_bytes += bytes;
-        }
+        *sensor_bytes.by_source.entry(src).or_default() += bytes;
         let via_proxy = self.proxies.iter().any(|p| p.contains(&src));
         if !via_proxy && WEB_PORTS.contains(&port) {
             *self.direct_web.entry(src).or_default() += bytes;
@@ -328,7 +327,8 @@ impl CoverageBuilder {
     }
 
     /// The report.
-    pub fn finish(self) -> CoverageReport {
+    pub fn finish(mut self) -> CoverageReport {
+        self.assign_host_bytes();
         let hosts = self.merge_hosts();
         let overall: Vec<KindCount> = ALL_TELEMETRY
             .iter()
@@ -390,6 +390,18 @@ impl CoverageBuilder {
         };
         report.collect_next = advice(&report, &present);
         report
+    }
+
+    /// Per-host outbound bytes from the sensor that saw the most.
+    fn assign_host_bytes(&mut self) {
+        let Some(sensor) = self.sensors.values().max_by_key(|s| s.total) else {
+            return;
+        };
+        for (ip, bytes) in &sensor.by_source {
+            if let Some(facts) = self.by_ip.get_mut(ip) {
+                facts.outbound_bytes = *bytes;
+            }
+        }
     }
 
     /// Bytes of the sensor that saw the most outbound bytes (so Zeek and IPFIX of the

@@ -7,8 +7,9 @@
 //! * `zeek/{conn,dns,http,ssl}.log`: Zeek TSV logs of every host's traffic;
 //! * `endpoint/{windows,linux}.jsonl`: Sysmon 1/3/11/22, Security 4698 and
 //!   PowerShell 4104 events in the `evtx` crate's JSON shape, from managed hosts;
-//! * `flows/border.ipfix`: IPFIX from the border router, when asked for (see
-//!   [`OutputFormat`]);
+//! * `flows/border.ipfix`: IPFIX from the border router, and
+//!   `pcap/<host>-<scenario>.pcap`: a capture around each exfiltration's first
+//!   transfer, when asked for (see [`OutputFormat`]);
 //! * `labels.json` ([`Labels`]): hosts, scenarios and the expected verdicts;
 //! * `exfilguard.toml`: the organisation's config (internal ranges, calendar and the
 //!   allow-list for its sanctioned backup, update and sync services).
@@ -33,6 +34,7 @@ pub mod ipfix;
 pub mod labels;
 pub mod org;
 pub mod output;
+pub mod pcap;
 pub mod record;
 pub mod rng;
 pub mod scenario;
@@ -82,6 +84,8 @@ pub enum OutputFormat {
     Jsonl,
     /// IPFIX flow export from the border router.
     Ipfix,
+    /// A packet capture of each exfiltration host around its first transfer.
+    Pcap,
 }
 
 impl FromStr for OutputFormat {
@@ -92,8 +96,9 @@ impl FromStr for OutputFormat {
             "zeek" => Ok(OutputFormat::Zeek),
             "jsonl" | "json" | "endpoint" => Ok(OutputFormat::Jsonl),
             "ipfix" => Ok(OutputFormat::Ipfix),
+            "pcap" => Ok(OutputFormat::Pcap),
             other => Err(SimError::Options(format!(
-                "unknown format {other:?}: choose from zeek, jsonl, ipfix"
+                "unknown format {other:?}: choose from zeek, jsonl, ipfix, pcap"
             ))),
         }
     }
@@ -116,6 +121,9 @@ pub struct Options {
     pub formats: Vec<OutputFormat>,
     /// Gzip the Zeek logs and endpoint JSONL (`.gz`), as archived logs usually are.
     pub gzip: bool,
+    /// Minutes each packet capture covers from 30 s before its scenario's first
+    /// transfer (pcap format).
+    pub pcap_minutes: u32,
 }
 
 impl Default for Options {
@@ -133,6 +141,7 @@ impl Default for Options {
                 .collect(),
             formats: vec![OutputFormat::Zeek, OutputFormat::Jsonl],
             gzip: false,
+            pcap_minutes: 10,
         }
     }
 }
@@ -246,6 +255,9 @@ pub fn run(options: &Options, out: &Path) -> Result<Summary, SimError> {
     let mut tallies: Vec<Tally> = targets.iter().map(|(_, t)| Tally::new(t)).collect();
 
     let mut writers = Writers::create(options, out)?;
+    if options.formats.contains(&OutputFormat::Pcap) {
+        writers.captures = captures(options, &hosts, &targets, &scenario_records);
+    }
     let mut total = 0u64;
     let mut next_injected = 0usize;
     for day in 0..options.days {
@@ -280,7 +292,7 @@ pub fn run(options: &Options, out: &Path) -> Result<Summary, SimError> {
         total += batch.len() as u64;
         writers.write(&hosts, &batch, out)?;
     }
-    let mut files = writers.finish(out)?;
+    let mut files = writers.finish(out, &hosts, options.seed)?;
 
     let labels = make_labels(options, &hosts, &targets, &tallies);
     let labels_path = out.join(LABELS_FILE);
@@ -312,6 +324,29 @@ struct Writers {
     zeek: Option<zeek::ZeekWriter>,
     endpoint: Option<endpoint::EndpointWriter>,
     ipfix: Option<ipfix::IpfixExport>,
+    captures: Vec<pcap::Capture>,
+}
+
+/// One capture per exfiltration scenario, from its first transfer.
+fn captures(
+    options: &Options,
+    hosts: &[org::Host],
+    targets: &[(&'static scenario::ScenarioInfo, Target)],
+    scenario_records: &[Record],
+) -> Vec<pcap::Capture> {
+    let mut out = Vec::new();
+    for (info, target) in targets.iter().filter(|(info, _)| !info.benign) {
+        let mut tally = Tally::new(target);
+        for record in scenario_records {
+            tally.observe(record);
+        }
+        if let (Some(first), Some(&host)) = (tally.first, target.hosts.first()) {
+            let short = hosts[host].name.split('.').next().unwrap_or("host");
+            let name = format!("{short}-{}.pcap", info.name);
+            out.push(pcap::Capture::new(name, host, first, options.pcap_minutes));
+        }
+    }
+    out
 }
 
 fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> SimError + use<> {
@@ -348,6 +383,7 @@ impl Writers {
                 true => Some(ipfix::IpfixExport::create(&flows_dir).map_err(io_error(&flows_dir))?),
                 false => None,
             },
+            captures: Vec::new(),
         })
     }
 
@@ -363,10 +399,13 @@ impl Writers {
             w.write(hosts, batch)
                 .map_err(io_error(&out.join("flows")))?;
         }
+        for capture in &mut self.captures {
+            capture.collect(batch);
+        }
         Ok(())
     }
 
-    fn finish(self, out: &Path) -> Result<Vec<PathBuf>, SimError> {
+    fn finish(self, out: &Path, hosts: &[org::Host], seed: u64) -> Result<Vec<PathBuf>, SimError> {
         let mut files = Vec::new();
         if let Some(w) = self.zeek {
             files.extend(w.finish().map_err(io_error(&out.join("zeek")))?);
@@ -376,6 +415,14 @@ impl Writers {
         }
         if let Some(w) = self.ipfix {
             files.push(w.finish().map_err(io_error(&out.join("flows")))?);
+        }
+        let pcap_dir = out.join("pcap");
+        for capture in &self.captures {
+            files.push(
+                capture
+                    .write(&pcap_dir, hosts, seed)
+                    .map_err(io_error(&pcap_dir.join(&capture.file_name)))?,
+            );
         }
         Ok(files)
     }

@@ -28,25 +28,83 @@ fn coverage_of_a_simulated_folder_matches_what_was_written() {
     }
     let report = builder.finish();
     let labels = &summary.labels;
-    assert_eq!(report.hosts.len(), labels.hosts.len(), "{:#?}", report.hosts.iter().map(|h| h.label()).collect::<Vec<_>>());
-    let unmanaged: Vec<String> = labels.hosts.iter().filter(|h| !h.managed).map(|h| h.ip.to_string()).collect();
+    assert_eq!(
+        report.hosts.len(),
+        labels.hosts.len(),
+        "{:#?}",
+        report.hosts.iter().map(|h| h.label()).collect::<Vec<_>>()
+    );
+    let unmanaged: Vec<String> = labels
+        .hosts
+        .iter()
+        .filter(|h| !h.managed)
+        .map(|h| h.ip.to_string())
+        .collect();
     assert_eq!(report.unmanaged_hosts, unmanaged);
     for host in labels.hosts.iter().filter(|h| h.managed) {
-        let row = report.hosts.iter().find(|r| r.name.as_deref() == Some(host.name.as_str())).unwrap();
-        assert!(row.endpoint_telemetry && row.network_telemetry, "{}", host.name);
-        assert!(row.ips.contains(&host.ip), "{} is tied to its address", host.name);
+        let row = report
+            .hosts
+            .iter()
+            .find(|r| r.name.as_deref() == Some(host.name.as_str()))
+            .unwrap();
+        assert!(
+            row.endpoint_telemetry && row.network_telemetry,
+            "{}",
+            host.name
+        );
+        assert!(
+            row.ips.contains(&host.ip),
+            "{} is tied to its address",
+            host.name
+        );
         assert!(row.has(Telemetry::ProcessExecution));
     }
-    for kind in [Telemetry::ProcessExecution, Telemetry::ScriptContent, Telemetry::FileEvents, Telemetry::ScheduledTasks, Telemetry::NetworkFlows, Telemetry::Dns, Telemetry::ProxyHttp, Telemetry::TlsNames] {
-        assert!(report.overall.iter().any(|k| k.kind == kind && k.events > 0), "{kind:?} missing");
+    for kind in [
+        Telemetry::ProcessExecution,
+        Telemetry::ScriptContent,
+        Telemetry::FileEvents,
+        Telemetry::ScheduledTasks,
+        Telemetry::NetworkFlows,
+        Telemetry::Dns,
+        Telemetry::ProxyHttp,
+        Telemetry::TlsNames,
+    ] {
+        assert!(
+            report
+                .overall
+                .iter()
+                .any(|k| k.kind == kind && k.events > 0),
+            "{kind:?} missing"
+        );
     }
-    let endpoint_events: u64 = report.overall.iter().filter(|k| k.kind.is_endpoint()).map(|k| k.events).sum();
+    let endpoint_events: u64 = report
+        .overall
+        .iter()
+        .filter(|k| k.kind.is_endpoint())
+        .map(|k| k.events)
+        .sum();
     assert!(endpoint_events <= windows_lines + 1_000 && endpoint_events > 0);
-    let cron = labels.scenarios.iter().find(|s| s.name == "linux-cron-curl").unwrap();
-    assert_eq!(report.encrypted_invisible_bytes, cron.bytes_out, "only the curl uploads to a bare IP go unnamed");
+    let cron = labels
+        .scenarios
+        .iter()
+        .find(|s| s.name == "linux-cron-curl")
+        .unwrap();
+    assert_eq!(
+        report.encrypted_invisible_bytes, cron.bytes_out,
+        "only the curl uploads to a bare IP go unnamed"
+    );
     assert!(report.encrypted_invisible_share > 0.0 && report.encrypted_invisible_share < 0.5);
-    let blind: Vec<&str> = report.blind_detectors.iter().map(|d| d.detector.as_str()).collect();
+    let blind: Vec<&str> = report
+        .blind_detectors
+        .iter()
+        .map(|d| d.detector.as_str())
+        .collect();
     assert_eq!(blind, vec!["saas"]);
     assert!(!report.proxies_configured);
-    assert!(report.collect_next.iter().any(|l| l.contains("No proxies are configured")));
+    assert!(
+        report
+            .collect_next
+            .iter()
+            .any(|l| l.contains("No proxies are configured"))
+    );
 }
