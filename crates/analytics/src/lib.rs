@@ -1,1 +1,91 @@
-//! analytics: see DESIGN.md's layout table.
+//! Behavioural analytics: the detectors that catch automated exfiltration by how
+//! data leaves (too much, too regular, somewhere new, at night, after an archive,
+//! from a scheduled job, hidden in DNS), not by a signature.
+//!
+//! * [`build_detectors`] turns a [`model::Config`] into the enabled detectors, each a
+//!   [`model::Detector`] the engine feeds in event-time order.
+//! * [`rescore`] applies allow-lists and source sensitivity to signals already
+//!   raised, so changing an allow-list re-scores without re-reading the logs.
+//! * Thresholds live in `[detectors.<name>]` ([`config::DetectorsConfig`]); the
+//!   calendar in `[calendar]` ([`calendar::Calendar`]).
+//!
+//! State is keyed by 64-bit hashes of hosts and destinations and bounded per
+//! detector (cold entries are evicted and counted in [`Stats`]), so memory stays
+//! flat in the input size.
+#![deny(missing_docs)]
+
+pub mod calendar;
+pub mod config;
+pub mod detectors;
+pub mod flow;
+pub mod keys;
+pub mod state;
+pub mod stats;
+
+pub use calendar::Calendar;
+pub use config::DetectorsConfig;
+pub use state::Stats;
+
+use model::{Config, Detector};
+
+/// An analytics configuration error: the key and what is wrong with it.
+#[derive(Debug, thiserror::Error)]
+pub enum AnalyticsError {
+    /// A config key has a bad value.
+    #[error("config key {key}: {message}")]
+    Config {
+        /// The dotted key (`calendar.timezone`, `detectors`).
+        key: String,
+        /// What is wrong and what was expected.
+        message: String,
+    },
+    /// An intel feed could not be read or parsed.
+    #[error("intel feed {path}: {message}")]
+    Feed {
+        /// The feed path.
+        path: String,
+        /// What is wrong, with the line where known.
+        message: String,
+    },
+}
+
+/// Builds every enabled behavioural detector from the configuration.
+pub fn build_detectors(config: &Config) -> Result<Vec<Box<dyn Detector>>, AnalyticsError> {
+    build_detectors_with_stats(config).map(|(detectors, _)| detectors)
+}
+
+/// As [`build_detectors`], plus the [`Stats`] the detectors update (evictions,
+/// transfers with an unset clock, pairs tracked) for the run summary.
+pub fn build_detectors_with_stats(
+    config: &Config,
+) -> Result<(Vec<Box<dyn Detector>>, Stats), AnalyticsError> {
+    use detectors::*;
+    let typed = DetectorsConfig::from_table(&config.detectors)?;
+    let calendar = Calendar::from_config(&config.calendar)?;
+    let networks = config.networks();
+    let stats = Stats::default();
+    let mut out: Vec<Box<dyn Detector>> = Vec::new();
+    if typed.volume.enabled {
+        out.push(Box::new(volume::VolumeDetector::new(
+            typed.volume.clone(),
+            calendar.clone(),
+            networks.clone(),
+            stats.clone(),
+        )));
+    }
+    if typed.cadence.enabled {
+        out.push(Box::new(cadence::CadenceDetector::new(
+            typed.cadence.clone(),
+            networks.clone(),
+            stats.clone(),
+        )));
+    }
+    if typed.novelty.enabled {
+        out.push(Box::new(novelty::NoveltyDetector::new(
+            typed.novelty.clone(),
+            networks.clone(),
+            stats.clone(),
+        )));
+    }
+    Ok((out, stats))
+}

@@ -1,0 +1,273 @@
+//! `[detectors.<name>]`: the typed thresholds of every analytic, with defaults that
+//! work on a first run. Unknown detector names and unknown keys are errors that
+//! name the key, so a typo never silently falls back to a default.
+
+use crate::AnalyticsError;
+use serde::Deserialize;
+
+macro_rules! section {
+    ($(#[$meta:meta])* $name:ident { $($(#[$fmeta:meta])* $field:ident : $ty:ty = $default:expr),* $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Clone, Debug, Deserialize, PartialEq)]
+        #[serde(default, deny_unknown_fields)]
+        pub struct $name {
+            $($(#[$fmeta])* pub $field: $ty,)*
+        }
+        impl Default for $name {
+            fn default() -> Self {
+                $name { $($field: $default,)* }
+            }
+        }
+    };
+}
+
+section! {
+    /// `[detectors.volume]`: outbound bytes per host and user against a baseline.
+    VolumeConfig {
+        /// Run this detector.
+        enabled: bool = true,
+        /// An hour below this many bytes out is never flagged.
+        min_bytes_hour: u64 = 20_000_000,
+        /// A 5-minute bucket needs at least this many bytes to be a burst.
+        burst_min_bytes: u64 = 100_000_000,
+        /// A 5-minute burst is also this many times the host's normal 5 minutes.
+        burst_ratio: f64 = 10.0,
+        /// Robust z: bytes above median + k * 1.4826 * MAD.
+        mad_factor: f64 = 6.0,
+        /// And at least this many times the baseline median.
+        ratio: f64 = 4.0,
+        /// Weeks of the same hour-of-week needed before that baseline is used.
+        hour_of_week_weeks: usize = 3,
+        /// Days of the same hour-of-day needed before that baseline is used.
+        hour_of_day_days: usize = 3,
+        /// Hours of history needed for the EWMA baseline; below, the peer group.
+        ewma_min_hours: u32 = 12,
+        /// EWMA weight of the newest hour.
+        ewma_alpha: f64 = 0.1,
+        /// Consecutive flagged hours that make a sustained transfer.
+        sustained_hours: u32 = 3,
+        /// Days from the first event during which scores are capped (baselines learn).
+        learning_days: u32 = 3,
+        /// Also keep baselines per user (not only per host).
+        per_user: bool = true,
+        /// Most hosts plus users tracked; the coldest are evicted beyond it.
+        max_entities: usize = 200_000,
+    }
+}
+
+section! {
+    /// `[detectors.cadence]`: regular transfers per (host, destination).
+    CadenceConfig {
+        /// Run this detector.
+        enabled: bool = true,
+        /// Connections needed before a pair is scored.
+        min_connections: u32 = 6,
+        /// Intervals shorter than this (seconds) are one session, not a beat.
+        min_interval_s: u32 = 10,
+        /// Beat displacement tolerated by the period test (0.3 = +-30 %).
+        jitter: f64 = 0.3,
+        /// Regularity score (0..1) needed to raise a signal.
+        min_regularity: f64 = 0.7,
+        /// Pairs first seen longer ago than this are the host's routine (not raised).
+        established_days: u32 = 3,
+        /// A pair is raised again at most once per this many hours.
+        realert_hours: u32 = 24,
+        /// Most (host, destination) pairs tracked; the coldest are evicted beyond it.
+        max_pairs: usize = 2_000_000,
+    }
+}
+
+section! {
+    /// `[detectors.novelty]`: destinations never seen before.
+    NoveltyConfig {
+        /// Run this detector.
+        enabled: bool = true,
+        /// Days from the first event during which everything is learned, not raised.
+        learning_days: u32 = 3,
+        /// Bytes out to a new destination (within `window_hours`) before it is raised.
+        min_bytes: u64 = 1_000_000,
+        /// Hours after first contact during which bytes to a new destination add up.
+        window_hours: u32 = 24,
+        /// A destination used by at most this many hosts is rare.
+        rare_hosts: u32 = 2,
+        /// Most destinations remembered; the coldest are evicted beyond it.
+        max_destinations: usize = 5_000_000,
+    }
+}
+
+section! {
+    /// `[detectors.port]`: transfer protocols to the internet, protocols on odd ports.
+    PortConfig {
+        /// Run this detector.
+        enabled: bool = true,
+        /// Bytes out in one connection before it is raised.
+        min_bytes: u64 = 1_000_000,
+        /// A (host, destination, port) is raised again at most once per this many hours.
+        realert_hours: u32 = 24,
+    }
+}
+
+section! {
+    /// `[detectors.offhours]`: transfers outside the business calendar.
+    OffhoursConfig {
+        /// Run this detector.
+        enabled: bool = true,
+        /// Bytes out by a host within one off-hours hour before it is raised.
+        min_bytes: u64 = 10_000_000,
+        /// Days on which the host already sent this much at this hour that make it routine.
+        habitual_days: u32 = 3,
+    }
+}
+
+section! {
+    /// `[detectors.staging]`: archives made shortly before data leaves.
+    StagingConfig {
+        /// Run this detector.
+        enabled: bool = true,
+        /// Minutes after an archive during which outbound bytes count.
+        window_minutes: u32 = 120,
+        /// Bytes out within the window that make it a staged transfer.
+        min_bytes_out: u64 = 10_000_000,
+        /// A written archive file at least this large is staging by itself.
+        large_archive_bytes: u64 = 50_000_000,
+    }
+}
+
+section! {
+    /// `[detectors.automation]`: scheduled tasks, scripts and transfer tools near a transfer.
+    AutomationConfig {
+        /// Run this detector.
+        enabled: bool = true,
+        /// Minutes after the automation during which outbound bytes count.
+        window_minutes: u32 = 60,
+        /// Bytes out within the window that tie the automation to a transfer.
+        min_bytes_out: u64 = 1_000_000,
+    }
+}
+
+section! {
+    /// `[detectors.dns_tunnel]`: data hidden in DNS queries.
+    DnsTunnelConfig {
+        /// Run this detector.
+        enabled: bool = true,
+        /// Unique subdomains per (host, registered domain) per hour to consider it.
+        min_unique_subdomains: u32 = 50,
+        /// Mean Shannon entropy (bits/char) of the subdomain part that is suspicious.
+        min_entropy: f64 = 3.3,
+        /// Mean length of the longest label that is suspicious.
+        min_label_length: f64 = 24.0,
+        /// Share of TXT/NULL/CNAME queries that is suspicious.
+        record_type_share: f64 = 0.5,
+        /// Share of NXDOMAIN answers that is suspicious.
+        nxdomain_share: f64 = 0.5,
+        /// Most (host, domain) pairs tracked per hour.
+        max_pairs: usize = 100_000,
+    }
+}
+
+section! {
+    /// `[detectors.asymmetry]`: sessions that send far more than they receive.
+    AsymmetryConfig {
+        /// Run this detector.
+        enabled: bool = true,
+        /// Bytes out in one session before it is considered.
+        min_bytes_out: u64 = 10_000_000,
+        /// Bytes out divided by bytes in that makes it upload-heavy.
+        min_ratio: f64 = 10.0,
+        /// A (host, destination) is raised again at most once per this many hours.
+        realert_hours: u32 = 1,
+    }
+}
+
+section! {
+    /// `[detectors.intel]`: destinations listed in the `[intel] feeds`.
+    IntelDetectorConfig {
+        /// Run this detector.
+        enabled: bool = true,
+        /// A (host, indicator) is raised again at most once per this many hours.
+        realert_hours: u32 = 1,
+    }
+}
+
+section! {
+    /// `[detectors.scoring]`: how allow-lists and sensitivity change scores.
+    ScoringConfig {
+        /// Score multiplier for signals an `[[allow]]` entry matches.
+        allowed_multiplier: f64 = 0.3,
+        /// Score multiplier for signals from `high` sensitivity hosts or users.
+        high_multiplier: f64 = 1.3,
+        /// Score multiplier for signals from `low` sensitivity hosts or users.
+        low_multiplier: f64 = 0.8,
+    }
+}
+
+/// All `[detectors.*]` sections.
+#[derive(Clone, Debug, Default, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct DetectorsConfig {
+    /// `[detectors.volume]`.
+    pub volume: VolumeConfig,
+    /// `[detectors.cadence]`.
+    pub cadence: CadenceConfig,
+    /// `[detectors.novelty]`.
+    pub novelty: NoveltyConfig,
+    /// `[detectors.port]`.
+    pub port: PortConfig,
+    /// `[detectors.offhours]`.
+    pub offhours: OffhoursConfig,
+    /// `[detectors.staging]`.
+    pub staging: StagingConfig,
+    /// `[detectors.automation]`.
+    pub automation: AutomationConfig,
+    /// `[detectors.dns_tunnel]`.
+    pub dns_tunnel: DnsTunnelConfig,
+    /// `[detectors.asymmetry]`.
+    pub asymmetry: AsymmetryConfig,
+    /// `[detectors.intel]`.
+    pub intel: IntelDetectorConfig,
+    /// `[detectors.scoring]`.
+    pub scoring: ScoringConfig,
+    /// `[detectors.saas]`, typed by the saas analytic itself.
+    pub saas: Option<toml::Table>,
+}
+
+impl DetectorsConfig {
+    /// Types the raw `[detectors]` table of [`model::Config`].
+    pub fn from_table(table: &toml::Table) -> Result<Self, AnalyticsError> {
+        toml::Value::Table(table.clone())
+            .try_into()
+            .map_err(|e: toml::de::Error| AnalyticsError::Config {
+                key: "detectors".into(),
+                message: e.message().trim().replace('\n', " "),
+            })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_table_gives_defaults() {
+        let config = DetectorsConfig::from_table(&toml::Table::new()).unwrap();
+        assert_eq!(config, DetectorsConfig::default());
+        assert_eq!(config.cadence.min_connections, 6);
+    }
+
+    #[test]
+    fn keys_override_and_typos_are_errors() {
+        let table: toml::Table = toml::from_str("[volume]\nmin_bytes_hour = 5\n").unwrap();
+        let config = DetectorsConfig::from_table(&table).unwrap();
+        assert_eq!(config.volume.min_bytes_hour, 5);
+        let typo: toml::Table = toml::from_str("[volume]\nmin_byte_hour = 5\n").unwrap();
+        let err = DetectorsConfig::from_table(&typo).unwrap_err().to_string();
+        assert!(err.contains("min_byte_hour"), "{err}");
+        let unknown: toml::Table = toml::from_str("[volumes]\n").unwrap();
+        let err = DetectorsConfig::from_table(&unknown)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("volumes"), "{err}");
+        let wrong_type: toml::Table = toml::from_str("[cadence]\njitter = \"x\"\n").unwrap();
+        assert!(DetectorsConfig::from_table(&wrong_type).is_err());
+    }
+}

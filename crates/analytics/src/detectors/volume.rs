@@ -1,0 +1,540 @@
+//! `volume`: outbound bytes per host (and per user) per hour and per 5 minutes,
+//! against a robust baseline.
+//!
+//! Each entity keeps a ring of its last four weeks of hourly byte counts (672
+//! `f32`, allocated on its first transfer). When an hour closes, its bytes are
+//! compared with, in order of preference:
+//! 1. the same hour-of-week in earlier weeks (median and MAD), once there are
+//!    `hour_of_week_weeks` of them;
+//! 2. the same hour-of-day on earlier days, once there are `hour_of_day_days`;
+//! 3. an EWMA of every hour, once `ewma_min_hours` were seen;
+//! 4. the peer group: every host's active hours at the same hour of day.
+//!
+//! The hour is flagged when it exceeds `max(median + k * 1.4826 * MAD,
+//! ratio * median, min_bytes_hour)`. Consecutive flagged hours become a
+//! sustained transfer; a 5-minute bucket far above the normal 5 minutes is a burst.
+
+use crate::calendar::Calendar;
+use crate::config::VolumeConfig;
+use crate::flow::{Transfer, human_bytes, new_signal};
+use crate::keys::{U64Map, name_key};
+use crate::state::{Stats, evict_coldest};
+use crate::stats::{Ewma, MAD_TO_SIGMA, median_mad};
+use model::detector::Interests;
+use model::{Detector, Event, EventKind, Networks, Origin, Signal, Stage, Timestamp};
+use serde_json::json;
+use std::collections::VecDeque;
+use std::net::IpAddr;
+
+const HOUR: i64 = 3600;
+const FIVE_MIN: i64 = 300;
+const RING_HOURS: usize = 24 * 28;
+const SERIES_POINTS: usize = 12;
+const PEER_SAMPLES: usize = 256;
+const ORIGINS_PER_HOUR: usize = 10;
+
+/// How a baseline was obtained (said in the evidence).
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Method {
+    HourOfWeek,
+    HourOfDay,
+    Ewma,
+    PeerGroup,
+    None,
+}
+
+impl Method {
+    fn as_str(self) -> &'static str {
+        match self {
+            Method::HourOfWeek => "hour_of_week",
+            Method::HourOfDay => "hour_of_day",
+            Method::Ewma => "ewma",
+            Method::PeerGroup => "peer_group",
+            Method::None => "none",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Baseline {
+    median: f64,
+    spread: f64,
+    samples: usize,
+    method: Method,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct SeriesPoint {
+    hour_start: i64,
+    bytes: f32,
+    baseline: f32,
+    upper: f32,
+}
+
+/// The largest transfer of the open hour, named on the signal.
+#[derive(Clone, Debug, Default)]
+struct TopDestination {
+    ip: Option<IpAddr>,
+    domain: Option<String>,
+    port: Option<u16>,
+    bytes: u64,
+}
+
+#[derive(Debug)]
+struct Entity {
+    host_name: Option<Box<str>>,
+    host_ip: Option<IpAddr>,
+    user: Option<Box<str>>,
+    /// Start (seconds) of the open hour; `i64::MIN` when none is open.
+    hour_start: i64,
+    hour_bytes: u64,
+    hour_transfers: u64,
+    five_start: i64,
+    five_bytes: u64,
+    five_alerted: bool,
+    /// Hour index (start / 3600) of the newest closed hour.
+    newest_hour: i64,
+    first_hour: i64,
+    ring: Box<[f32]>,
+    ewma: Ewma,
+    flagged_run: u32,
+    last_median: f64,
+    series: VecDeque<SeriesPoint>,
+    top: TopDestination,
+    origins: Vec<Origin>,
+    last_seen: i64,
+}
+
+impl Entity {
+    fn new(hour_index: i64) -> Self {
+        Entity {
+            host_name: None,
+            host_ip: None,
+            user: None,
+            hour_start: i64::MIN,
+            hour_bytes: 0,
+            hour_transfers: 0,
+            five_start: i64::MIN,
+            five_bytes: 0,
+            five_alerted: false,
+            newest_hour: hour_index - 1,
+            first_hour: hour_index,
+            ring: vec![0.0; RING_HOURS].into_boxed_slice(),
+            ewma: Ewma::default(),
+            flagged_run: 0,
+            last_median: 0.0,
+            series: VecDeque::with_capacity(SERIES_POINTS),
+            top: TopDestination::default(),
+            origins: Vec::new(),
+            last_seen: 0,
+        }
+    }
+
+    /// Bytes of an earlier closed hour, when the ring still holds it.
+    fn hour_value(&self, hour: i64) -> Option<f64> {
+        if hour < self.first_hour
+            || hour > self.newest_hour
+            || self.newest_hour - hour >= RING_HOURS as i64
+        {
+            return None;
+        }
+        Some(self.ring[hour.rem_euclid(RING_HOURS as i64) as usize] as f64)
+    }
+
+    fn record_hour(&mut self, hour: i64, bytes: f64, alpha: f64) {
+        // Hours with no transfer between the last closed hour and this one are zeros.
+        let gap = (hour - self.newest_hour - 1).clamp(0, RING_HOURS as i64);
+        for k in 0..gap {
+            let h = hour - gap + k;
+            self.ring[h.rem_euclid(RING_HOURS as i64) as usize] = 0.0;
+            self.ewma.update(0.0, alpha);
+        }
+        self.ring[hour.rem_euclid(RING_HOURS as i64) as usize] = bytes as f32;
+        self.ewma.update(bytes, alpha);
+        self.newest_hour = self.newest_hour.max(hour);
+    }
+}
+
+/// The `volume` detector.
+pub struct VolumeDetector {
+    config: VolumeConfig,
+    calendar: Calendar,
+    networks: Networks,
+    stats: Stats,
+    entities: U64Map<Entity>,
+    peers: Vec<VecDeque<f32>>,
+    first_event: Option<i64>,
+    closed_through_hour: i64,
+}
+
+impl VolumeDetector {
+    /// Builds the detector.
+    pub fn new(config: VolumeConfig, calendar: Calendar, networks: Networks, stats: Stats) -> Self {
+        VolumeDetector {
+            config,
+            calendar,
+            networks,
+            stats,
+            entities: U64Map::default(),
+            peers: vec![VecDeque::with_capacity(PEER_SAMPLES); 24],
+            first_event: None,
+            closed_through_hour: i64::MIN,
+        }
+    }
+
+    /// Entities (hosts and users) tracked now.
+    pub fn tracked(&self) -> usize {
+        self.entities.len()
+    }
+
+    fn add(&mut self, key: u64, transfer: &Transfer<'_>, is_user: bool, out: &mut Vec<Signal>) {
+        let ts = transfer.ts.secs();
+        let hour_start = ts.div_euclid(HOUR) * HOUR;
+        let mut closed = None;
+        let entity = self
+            .entities
+            .entry(key)
+            .or_insert_with(|| Entity::new(hour_start / HOUR));
+        if entity.host_name.is_none() {
+            entity.host_name = transfer.host_name.map(Into::into);
+        }
+        if is_user {
+            entity.user = transfer.user.map(Into::into);
+        }
+        entity.host_ip = entity.host_ip.or(transfer.host_ip);
+        entity.last_seen = entity.last_seen.max(ts);
+        if entity.hour_start != i64::MIN && hour_start > entity.hour_start {
+            closed = Some(key);
+        }
+        if let Some(key) = closed {
+            self.close_hour(key, out);
+        }
+        let Some(entity) = self.entities.get_mut(&key) else {
+            return;
+        };
+        if entity.hour_start == i64::MIN || hour_start > entity.hour_start {
+            entity.hour_start = hour_start;
+        }
+        entity.hour_bytes += transfer.bytes_out;
+        entity.hour_transfers += 1;
+        if transfer.bytes_out > entity.top.bytes {
+            entity.top = TopDestination {
+                ip: transfer.dest_ip,
+                domain: transfer.dest_name.map(str::to_ascii_lowercase),
+                port: transfer.port,
+                bytes: transfer.bytes_out,
+            };
+        }
+        if entity.origins.len() < ORIGINS_PER_HOUR
+            && transfer.bytes_out >= 1_000_000
+            && let Some(origin) = &transfer.event.origin
+        {
+            entity.origins.push(origin.clone());
+        }
+        let five = ts.div_euclid(FIVE_MIN) * FIVE_MIN;
+        if five > entity.five_start {
+            entity.five_start = five;
+            entity.five_bytes = 0;
+            entity.five_alerted = false;
+        }
+        entity.five_bytes += transfer.bytes_out;
+        let normal_five = (entity.last_median / 12.0).max(1_000_000.0);
+        if !entity.five_alerted
+            && entity.five_bytes >= self.config.burst_min_bytes
+            && entity.five_bytes as f64 >= self.config.burst_ratio * normal_five
+        {
+            entity.five_alerted = true;
+            let signal = self.burst_signal(key, transfer, normal_five);
+            out.push(signal);
+        }
+    }
+
+    fn learning(&self, ts: i64) -> bool {
+        self.first_event
+            .is_some_and(|first| ts - first < self.config.learning_days as i64 * 86_400)
+    }
+
+    fn burst_signal(&self, key: u64, transfer: &Transfer<'_>, normal_five: f64) -> Signal {
+        let entity = &self.entities[&key];
+        let ratio = entity.five_bytes as f64 / normal_five;
+        let mut signal = new_signal(
+            "volume",
+            "exfilguard.volume.burst",
+            &format!(
+                "Outbound burst: {} in 5 minutes ({:.0} times normal)",
+                human_bytes(entity.five_bytes as f64),
+                ratio
+            ),
+            transfer.ts,
+            Stage::Exfiltration,
+            &["T1020", "T1030"],
+        );
+        transfer.describe(&mut signal);
+        if entity.user.is_some() {
+            signal.user_name = entity.user.as_deref().map(str::to_string);
+        }
+        let mut score = 55.0 + 8.0 * ratio.log2().min(5.0);
+        if self.learning(transfer.ts.secs()) {
+            score = score.min(45.0);
+            signal.evidence.insert("learning".into(), true.into());
+        }
+        signal.set_score(score.round().clamp(0.0, 100.0) as u8);
+        signal.bytes_out = Some(entity.five_bytes);
+        signal.evidence.insert("bucket_s".into(), FIVE_MIN.into());
+        signal
+            .evidence
+            .insert("observed_bytes".into(), entity.five_bytes.into());
+        signal
+            .evidence
+            .insert("baseline_bytes".into(), json!(normal_five.round()));
+        signal
+            .evidence
+            .insert("ratio".into(), json!((ratio * 10.0).round() / 10.0));
+        signal.evidence.insert(
+            "times_normal".into(),
+            format!("{ratio:.1} times normal").into(),
+        );
+        signal.add_record(transfer.event.origin.as_ref());
+        signal.assign_id();
+        signal
+    }
+
+    fn baseline(&self, entity: &Entity, hour: i64, hour_start: i64) -> Baseline {
+        let collect = |step: i64, max: i64| -> Vec<f64> {
+            (1..=max)
+                .filter_map(|k| entity.hour_value(hour - k * step))
+                .collect()
+        };
+        let week = collect(168, 3);
+        if week.len() >= self.config.hour_of_week_weeks.max(1) {
+            return robust(&week, Method::HourOfWeek);
+        }
+        let day = collect(24, 7);
+        if day.len() >= self.config.hour_of_day_days.max(1) {
+            return robust(&day, Method::HourOfDay);
+        }
+        if entity.ewma.count >= self.config.ewma_min_hours {
+            return Baseline {
+                median: entity.ewma.mean,
+                spread: entity.ewma.deviation * 1.2533,
+                samples: entity.ewma.count as usize,
+                method: Method::Ewma,
+            };
+        }
+        let hod = self.calendar.hour_of_day(Timestamp::from_secs(hour_start));
+        let peers: Vec<f64> = self.peers[hod].iter().map(|v| *v as f64).collect();
+        if peers.len() >= 5 {
+            return robust(&peers, Method::PeerGroup);
+        }
+        Baseline {
+            median: 0.0,
+            spread: 0.0,
+            samples: 0,
+            method: Method::None,
+        }
+    }
+
+    fn close_hour(&mut self, key: u64, out: &mut Vec<Signal>) {
+        let Some(entity) = self.entities.get(&key) else {
+            return;
+        };
+        if entity.hour_start == i64::MIN {
+            return;
+        }
+        let hour_start = entity.hour_start;
+        let hour = hour_start / HOUR;
+        let bytes = entity.hour_bytes as f64;
+        let base = self.baseline(entity, hour, hour_start);
+        let upper = (base.median + self.config.mad_factor * base.spread)
+            .max(self.config.ratio * base.median)
+            .max(self.config.min_bytes_hour as f64);
+        let flagged = bytes > upper;
+        let signal = flagged.then(|| self.hour_signal(entity, bytes, &base, upper));
+        let hod = self.calendar.hour_of_day(Timestamp::from_secs(hour_start));
+        if bytes > 0.0 && entity.user.is_none() {
+            let peers = &mut self.peers[hod];
+            if peers.len() == PEER_SAMPLES {
+                peers.pop_front();
+            }
+            peers.push_back(bytes as f32);
+        }
+        let alpha = self.config.ewma_alpha;
+        let Some(entity) = self.entities.get_mut(&key) else {
+            return;
+        };
+        entity.record_hour(hour, bytes, alpha);
+        entity.last_median = base.median;
+        if entity.series.len() == SERIES_POINTS {
+            entity.series.pop_front();
+        }
+        entity.series.push_back(SeriesPoint {
+            hour_start,
+            bytes: bytes as f32,
+            baseline: base.median as f32,
+            upper: upper as f32,
+        });
+        entity.flagged_run = if flagged { entity.flagged_run + 1 } else { 0 };
+        let run = entity.flagged_run;
+        entity.hour_start = i64::MIN;
+        entity.hour_bytes = 0;
+        entity.hour_transfers = 0;
+        entity.top = TopDestination::default();
+        let origins = std::mem::take(&mut entity.origins);
+        if let Some(mut signal) = signal {
+            let series: Vec<serde_json::Value> = entity
+                .series
+                .iter()
+                .map(|p| {
+                    json!({
+                        "t": Timestamp::from_secs(p.hour_start).to_rfc3339(),
+                        "bytes": p.bytes.round() as u64,
+                        "baseline": p.baseline.round() as u64,
+                        "upper": p.upper.round() as u64,
+                    })
+                })
+                .collect();
+            signal.evidence.insert("series".into(), series.into());
+            if run >= self.config.sustained_hours {
+                signal.rule_id = "exfilguard.volume.sustained".into();
+                signal.rule_name =
+                    format!("Sustained outbound transfer: {run} hours in a row above baseline");
+                signal.evidence.insert("hours_in_a_row".into(), run.into());
+                signal.set_score(signal.score.saturating_add(10));
+            }
+            for origin in &origins {
+                signal.add_record(Some(origin));
+            }
+            signal.assign_id();
+            out.push(signal);
+        }
+    }
+
+    fn hour_signal(&self, entity: &Entity, bytes: f64, base: &Baseline, upper: f64) -> Signal {
+        let ts = Timestamp::from_secs(entity.hour_start);
+        let ratio = bytes / base.median.max(1.0);
+        let name = if base.median >= 1.0 {
+            format!(
+                "Outbound volume {} in one hour, {:.1} times normal",
+                human_bytes(bytes),
+                ratio
+            )
+        } else {
+            format!(
+                "Outbound volume {} in one hour, where this entity usually sends nothing",
+                human_bytes(bytes)
+            )
+        };
+        let mut signal = new_signal(
+            "volume",
+            "exfilguard.volume.hour",
+            &name,
+            ts,
+            Stage::Exfiltration,
+            &["T1020", "T1030"],
+        );
+        signal.host_name = entity.host_name.as_deref().map(str::to_string);
+        signal.host_ip = entity.host_ip;
+        signal.user_name = entity.user.as_deref().map(str::to_string);
+        signal.destination_ip = entity.top.ip;
+        signal.destination_domain = entity.top.domain.clone();
+        signal.destination_port = entity.top.port;
+        signal.bytes_out = Some(bytes as u64);
+        signal.transfers = Some(entity.hour_transfers);
+        let mut score = 35.0 + 8.0 * (bytes / upper).log2().max(0.0);
+        score = score.min(75.0);
+        if bytes >= 1e9 {
+            score += 10.0;
+        }
+        let learning = self.learning(entity.hour_start);
+        if learning {
+            score = score.min(45.0);
+        }
+        signal.set_score(score.round().clamp(0.0, 100.0) as u8);
+        let e = &mut signal.evidence;
+        e.insert("bucket_s".into(), HOUR.into());
+        e.insert("observed_bytes".into(), (bytes as u64).into());
+        e.insert("baseline_bytes".into(), json!(base.median.round()));
+        e.insert("baseline_spread_bytes".into(), json!(base.spread.round()));
+        e.insert("upper_bytes".into(), json!(upper.round()));
+        e.insert("baseline_method".into(), base.method.as_str().into());
+        e.insert("baseline_samples".into(), base.samples.into());
+        if base.median >= 1.0 {
+            e.insert("ratio".into(), json!((ratio * 10.0).round() / 10.0));
+            e.insert(
+                "times_normal".into(),
+                format!("{ratio:.1} times normal").into(),
+            );
+        }
+        e.insert("top_destination_bytes".into(), entity.top.bytes.into());
+        if learning {
+            e.insert("learning".into(), true.into());
+        }
+        signal
+    }
+
+    fn close_all_before(&mut self, watermark_s: i64, out: &mut Vec<Signal>) {
+        let hour = watermark_s.div_euclid(HOUR);
+        if hour <= self.closed_through_hour {
+            return;
+        }
+        self.closed_through_hour = hour;
+        let mut due: Vec<u64> = self
+            .entities
+            .iter()
+            .filter(|(_, e)| e.hour_start != i64::MIN && e.hour_start + HOUR <= watermark_s)
+            .map(|(k, _)| *k)
+            .collect();
+        due.sort_unstable();
+        for key in due {
+            self.close_hour(key, out);
+        }
+        if self.entities.len() > self.config.max_entities {
+            let evicted = evict_coldest(&mut self.entities, 0.1, |e| e.last_seen);
+            self.stats.add_evictions(evicted);
+        }
+    }
+}
+
+fn robust(values: &[f64], method: Method) -> Baseline {
+    let (median, mad) = median_mad(values).unwrap_or((0.0, 0.0));
+    Baseline {
+        median,
+        spread: mad * MAD_TO_SIGMA,
+        samples: values.len(),
+        method,
+    }
+}
+
+impl Detector for VolumeDetector {
+    fn name(&self) -> &str {
+        "volume"
+    }
+
+    fn interests(&self) -> Interests {
+        Interests::of(&[EventKind::Network, EventKind::Http])
+    }
+
+    fn observe(&mut self, event: &Event, out: &mut Vec<Signal>) {
+        let Some(transfer) = Transfer::from_event(event, &self.networks) else {
+            return;
+        };
+        if transfer.bytes_out == 0 {
+            return;
+        }
+        self.first_event.get_or_insert(transfer.ts.secs());
+        self.add(transfer.host_key, &transfer, false, out);
+        if self.config.per_user
+            && let Some(user) = transfer.user
+        {
+            self.add(name_key(user) ^ 0x7573_6572, &transfer, true, out);
+        }
+    }
+
+    fn advance(&mut self, watermark: Timestamp, out: &mut Vec<Signal>) {
+        self.close_all_before(watermark.secs(), out);
+    }
+
+    fn finish(&mut self, out: &mut Vec<Signal>) {
+        self.close_all_before(i64::MAX / 2, out);
+    }
+}
