@@ -704,7 +704,9 @@ impl Observations {
         }
     }
 
-    fn merge(&mut self, other: Observations) {
+    /// Adds the facts of another run part (another shard, or pre-aggregated
+    /// observations) into these.
+    pub fn merge(&mut self, other: Observations) {
         for (name, facts) in other.by_name {
             self.by_name.entry(name).or_default().merge(&facts);
         }

@@ -3,7 +3,8 @@
 use crate::svg;
 use crate::text::{format_bytes, html_escape, short_time};
 use crate::{Collected, Record, RunSummary, Sink, SinkError, alert_order, incident_order};
-use model::{AnswerValue, Decision, Incident, Signal};
+use correlate::{BUCKET_SECS, Observations};
+use model::{AnswerValue, Decision, Incident, Signal, Timestamp};
 use std::fmt::Write;
 use std::path::PathBuf;
 
@@ -33,29 +34,39 @@ code{font:12.5px/1.4 ui-monospace,"DejaVu Sans Mono",monospace;background:#f2f4f
 /// time against the baseline band (from volume signals' `evidence.series`), the
 /// interval histogram of cadence findings (`evidence.intervals_s`), the alerts and
 /// the actions.
-pub struct HtmlReportSink {
+pub struct HtmlReportSink<'a> {
     path: PathBuf,
     collected: Collected,
+    observations: Option<&'a Observations>,
 }
 
-impl HtmlReportSink {
+impl<'a> HtmlReportSink<'a> {
     /// A report written to `path` when the run finishes.
     pub fn new(path: impl Into<PathBuf>) -> Self {
         HtmlReportSink {
             path: path.into(),
             collected: Collected::default(),
+            observations: None,
         }
+    }
+
+    /// Draws, for incidents without a volume series in their signals, the host's
+    /// observed outbound bytes per 5 minutes against its own band (median to 99th
+    /// percentile of its other buckets).
+    pub fn with_observations(mut self, observations: &'a Observations) -> Self {
+        self.observations = Some(observations);
+        self
     }
 }
 
-impl Sink for HtmlReportSink {
+impl Sink for HtmlReportSink<'_> {
     fn write(&mut self, record: Record<'_>) -> Result<(), SinkError> {
         self.collected.add(record);
         Ok(())
     }
 
     fn finish(&mut self, summary: Option<&RunSummary>) -> Result<(), SinkError> {
-        let html = render_report(&self.collected, summary);
+        let html = render_report(&self.collected, summary, self.observations);
         std::fs::write(&self.path, html)
             .map_err(|e| SinkError::io(self.path.display().to_string(), e))
     }
@@ -91,7 +102,11 @@ fn decision_badge(decision: Decision) -> &'static str {
     }
 }
 
-pub(crate) fn render_report(collected: &Collected, summary: Option<&RunSummary>) -> String {
+pub(crate) fn render_report(
+    collected: &Collected,
+    summary: Option<&RunSummary>,
+    observations: Option<&Observations>,
+) -> String {
     let incidents = incident_order(&collected.incidents);
     let alerts = alert_order(&collected.alerts);
     let mut html = String::new();
@@ -112,7 +127,13 @@ pub(crate) fn render_report(collected: &Collected, summary: Option<&RunSummary>)
     );
     overview(&mut html, &incidents, &alerts, summary);
     for (n, incident) in incidents.iter().enumerate() {
-        incident_section(&mut html, incident, n + 1, &collected.alerts_of(incident));
+        incident_section(
+            &mut html,
+            incident,
+            n + 1,
+            &collected.alerts_of(incident),
+            observations,
+        );
     }
     if let Some(summary) = summary {
         run_section(&mut html, summary);
@@ -185,7 +206,13 @@ fn overview(
     html.push_str("</table></section>");
 }
 
-fn incident_section(html: &mut String, incident: &Incident, n: usize, signals: &[&Signal]) {
+fn incident_section(
+    html: &mut String,
+    incident: &Incident,
+    n: usize,
+    signals: &[&Signal],
+    observations: Option<&Observations>,
+) {
     let _ = write!(
         html,
         r#"<section class="card" id="{}"><h2>Incident {n} {} <small>score {} · stage {}</small></h2>"#,
@@ -215,7 +242,7 @@ fn incident_section(html: &mut String, incident: &Incident, n: usize, signals: &
     answers(html, incident);
     html.push_str("<h3>Timeline</h3>");
     html.push_str(&svg::timeline(signals));
-    charts(html, signals);
+    charts(html, incident, signals, observations);
     alert_table(html, signals);
     list(
         html,
@@ -278,7 +305,12 @@ fn answers(html: &mut String, incident: &Incident) {
     html.push_str("</table>");
 }
 
-fn charts(html: &mut String, signals: &[&Signal]) {
+fn charts(
+    html: &mut String,
+    incident: &Incident,
+    signals: &[&Signal],
+    observations: Option<&Observations>,
+) {
     let mut points: Vec<svg::VolumePoint> = signals
         .iter()
         .filter(|s| s.detector == "volume")
@@ -287,10 +319,13 @@ fn charts(html: &mut String, signals: &[&Signal]) {
     points.sort_by_key(|p| p.t);
     points.dedup_by_key(|p| p.t);
     html.push_str("<h3>Outbound bytes over time against the baseline band</h3>");
-    if points.is_empty() {
-        html.push_str("<p class=\"meta\">No volume series in this incident's signals (no volume finding, or flow telemetry without byte counts).</p>");
-    } else {
+    if !points.is_empty() {
         html.push_str(&svg::volume_chart(&points));
+    } else if let Some(observed) = observations.and_then(|o| observed_series(o, incident)) {
+        html.push_str("<p class=\"meta\">From the flow records (no volume finding carried a series): the host's outbound bytes per 5 minutes; band: its median to 99th-percentile 5-minute volume outside the incident window.</p>");
+        html.push_str(&svg::volume_chart(&observed));
+    } else {
+        html.push_str("<p class=\"meta\">No volume series: no volume finding, and no flow records with byte counts for this host.</p>");
     }
     for signal in signals.iter().filter(|s| s.detector == "cadence") {
         let values = svg::intervals(signal);
@@ -307,6 +342,64 @@ fn charts(html: &mut String, signals: &[&Signal]) {
         );
         html.push_str(&svg::interval_histogram(&values));
     }
+}
+
+/// Hours of context drawn around an incident from the observed flows.
+const OBSERVED_CONTEXT_SECS: i64 = 6 * 3600;
+
+/// The host's observed 5-minute outbound buckets around the incident, every bucket
+/// present (zeros filled), against its own median..p99 band from the buckets outside
+/// the incident window (±1 h).
+fn observed_series(
+    observations: &Observations,
+    incident: &Incident,
+) -> Option<Vec<svg::VolumePoint>> {
+    let facts = observations.host(incident.host_name.as_deref(), incident.host_ip)?;
+    if facts.outbound_buckets.is_empty() {
+        return None;
+    }
+    let window = (
+        incident.first_seen.plus_secs(-3600).secs(),
+        incident.last_seen.plus_secs(3600).secs(),
+    );
+    let mut outside: Vec<u64> = facts
+        .outbound_buckets
+        .iter()
+        .filter(|(start, _)| *start + BUCKET_SECS <= window.0 || *start > window.1)
+        .map(|(_, b)| *b)
+        .collect();
+    outside.sort_unstable();
+    let pick = |q: f64| {
+        outside
+            .get(((outside.len().max(1) - 1) as f64 * q).round() as usize)
+            .copied()
+    };
+    let (baseline, upper) = (pick(0.5).map(|v| v as f64), pick(0.99).map(|v| v as f64));
+    let from = (incident.first_seen.plus_secs(-OBSERVED_CONTEXT_SECS).secs())
+        .div_euclid(BUCKET_SECS)
+        * BUCKET_SECS;
+    let to = incident.last_seen.plus_secs(OBSERVED_CONTEXT_SECS).secs();
+    let by_start: std::collections::BTreeMap<i64, u64> = facts
+        .outbound_buckets
+        .iter()
+        .filter(|(start, _)| *start >= from && *start <= to)
+        .copied()
+        .collect();
+    if by_start.is_empty() {
+        return None;
+    }
+    let points = (0..)
+        .map(|i| from + i * BUCKET_SECS)
+        .take_while(|start| *start <= to)
+        .take(4000)
+        .map(|start| svg::VolumePoint {
+            t: Timestamp::from_secs(start),
+            bytes: by_start.get(&start).copied().unwrap_or(0) as f64,
+            baseline,
+            upper,
+        })
+        .collect();
+    Some(points)
 }
 
 fn alert_table(html: &mut String, signals: &[&Signal]) {

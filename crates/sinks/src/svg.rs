@@ -242,8 +242,13 @@ pub fn volume_chart(points: &[VolumePoint]) -> String {
         r##"<polyline points="{}" fill="none" stroke="#1f2937" stroke-width="2"/>"##,
         line.join(" ")
     );
+    // Dense series: only the buckets above the band get a dot.
+    let dense = points.len() > 60;
     for p in points {
         let above = p.upper.is_some_and(|u| p.bytes > u);
+        if dense && !above {
+            continue;
+        }
         let _ = write!(
             out,
             r##"<circle cx="{:.1}" cy="{:.1}" r="{}" fill="{}"><title>{} {}</title></circle>"##,

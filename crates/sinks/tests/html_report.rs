@@ -5,15 +5,17 @@
 //! `EXFILGUARD_REQUIRE_BROWSER=1` is set (CI), where a missing browser fails it.
 //! `EXFILGUARD_CHROMIUM` names the browser binary when it is not `chromium` on PATH.
 
+use correlate::Observations;
 use model::{Incident, Signal};
 use sinks::{HtmlReportSink, RunSummary, SkipExample, SkippedRecords, write_run};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-fn run() -> (Vec<Incident>, Vec<Signal>) {
+fn run() -> (Vec<Incident>, Vec<Signal>, Observations) {
     let mut incidents = Vec::new();
     let mut alerts = Vec::new();
+    let mut all = Observations::default();
     for (signals, observations, config) in [
         triage::testkit::exfiltration_case(),
         triage::testkit::backup_case(),
@@ -21,8 +23,9 @@ fn run() -> (Vec<Incident>, Vec<Signal>) {
     ] {
         incidents.extend(triage::incidents(&signals, &observations, &config).unwrap());
         alerts.extend(signals);
+        all.merge(observations);
     }
-    (incidents, alerts)
+    (incidents, alerts, all)
 }
 
 fn summary() -> RunSummary {
@@ -52,8 +55,8 @@ fn summary() -> RunSummary {
 fn write_report(dir: &Path) -> PathBuf {
     std::fs::create_dir_all(dir).unwrap();
     let path = dir.join("report.html");
-    let (incidents, alerts) = run();
-    let mut sink = HtmlReportSink::new(&path);
+    let (incidents, alerts, observations) = run();
+    let mut sink = HtmlReportSink::new(&path).with_observations(&observations);
     write_run(&mut sink, &incidents, &alerts, Some(&summary())).unwrap();
     path
 }
@@ -81,6 +84,7 @@ fn report_is_self_contained_and_has_every_part() {
         "<polygon",
         "schtasks /Delete /TN",
         "malformed line",
+        "From the flow records",
     ] {
         assert!(html.contains(part), "missing {part:?}");
     }
