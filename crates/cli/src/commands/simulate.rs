@@ -30,12 +30,16 @@ pub struct Args {
     #[arg(long, default_value = "2026-11-02", value_name = "DATE")]
     pub start: chrono::NaiveDate,
     /// Output formats, comma-separated: zeek (TSV logs), jsonl (endpoint events in
-    /// the evtx JSON shape), ipfix (border-router flow export).
+    /// the evtx JSON shape), ipfix (border-router flow export), pcap (a capture of
+    /// each exfiltration host around its first transfer).
     #[arg(long, default_value = "zeek,jsonl", value_delimiter = ',')]
     pub formats: Vec<String>,
     /// Gzip the Zeek logs and endpoint JSONL (`.gz`), as archived logs usually are.
     #[arg(long)]
     pub gzip: bool,
+    /// Minutes each packet capture covers, from 30 s before the first transfer.
+    #[arg(long, default_value_t = 10)]
+    pub pcap_minutes: u32,
 }
 
 /// Runs the command: writes the folder and prints what was written.
@@ -53,6 +57,7 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
         scenarios: simulate::Options::parse_scenarios(&args.scenario)?,
         formats,
         gzip: args.gzip,
+        pcap_minutes: args.pcap_minutes,
     };
     let summary = simulate::run(&options, &args.out)
         .with_context(|| format!("cannot simulate into {}", args.out.display()))?;

@@ -254,6 +254,79 @@ fn write_csv(out: &mut dyn Write, result: &Score) -> anyhow::Result<()> {
 mod tests {
     use super::*;
 
+    /// `simulate` then the `validate` pipeline on the default scenario set (12 hosts,
+    /// two days, every scenario), scored against the labels it wrote.
+    fn simulate_and_score() -> Score {
+        let dir = std::env::temp_dir().join(format!("exfilguard-validate-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        simulate::run(&simulate::Options::default(), &dir).unwrap();
+        let labels = Labels::load(&dir).unwrap();
+        let config = Arc::new(model::Config::load(&dir.join("exfilguard.toml")).unwrap());
+        let options = HuntOptions {
+            config,
+            rule_paths: Vec::new(),
+            no_builtin_rules: false,
+            pipelines: Vec::new(),
+            threads: 1,
+            no_analytics: false,
+        };
+        let inputs = log_files(&dir, &dir.join(LABELS_FILE)).unwrap();
+        assert!(
+            inputs
+                .iter()
+                .all(|p| !p.ends_with(LABELS_FILE) && !p.ends_with("exfilguard.toml"))
+        );
+        let outcome = engine::hunt(&inputs, &options, &mut |_| {}).unwrap();
+        let _ = std::fs::remove_dir_all(&dir);
+        assert_eq!(
+            outcome.stats.total_skipped(),
+            0,
+            "simulated logs read without a skipped record"
+        );
+        score(&labels, &outcome.alerts, &outcome.incidents)
+    }
+
+    #[test]
+    fn simulated_default_set_runs_end_to_end_without_false_escalations() {
+        let result = simulate_and_score();
+        let mut jsonl = Vec::new();
+        write_jsonl(&mut jsonl, &result).unwrap();
+        let rows: Vec<serde_json::Value> = String::from_utf8(jsonl)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(rows.len(), result.results.len() + 1);
+        assert_eq!(rows[0]["scenario"], "rclone-overnight");
+        assert!(rows.last().unwrap()["summary"]["pass"].is_boolean());
+        assert_eq!(result.summary.exfil_scenarios, 7);
+        assert_eq!(result.summary.false_escalations, 0, "{:#?}", result.results);
+        assert_eq!(
+            result.summary.unexplained_escalations, 0,
+            "{:#?}",
+            result.summary
+        );
+        assert!(result.summary.detected > 0, "{:#?}", result.results);
+    }
+
+    /// The acceptance bar of issue 8: every exfiltration scenario escalated. Run
+    /// with `cargo test -p exfilguard -- --ignored`; it stays ignored until the
+    /// behavioural analytics are wired into `engine::hunt` (offhours-burst and
+    /// sync-hijack carry no endpoint evidence a Sigma rule can see). See
+    /// docs/BENCHMARKS.md, "Validation".
+    #[test]
+    #[ignore = "needs the behavioural analytics in engine::hunt; see docs/BENCHMARKS.md Validation"]
+    fn simulated_default_set_passes() {
+        let result = simulate_and_score();
+        assert_eq!(
+            result.summary.missed,
+            Vec::<String>::new(),
+            "{:#?}",
+            result.results
+        );
+        assert!(result.summary.pass, "{:#?}", result.summary);
+    }
+
     #[test]
     fn durations_read_at_a_glance() {
         assert_eq!(short_duration(0), "0s");
