@@ -493,29 +493,48 @@ pub(crate) fn sniff(head: &[u8]) -> Option<(Layout, Option<RecordShape>)> {
                 first.as_ref().and_then(Json::as_object).map(record_shape),
             ))
         }
-        b'{' => {
-            let line_end = memchr::memchr(b'\n', text);
-            let first_line = &text[..line_end.unwrap_or(text.len())];
-            match serde_json::from_slice::<Json>(first_line) {
-                Ok(Json::Object(obj))
-                    if line_end.is_some() || text.len() < crate::input::HEAD_BYTES =>
-                {
-                    Some((Layout::Lines, Some(record_shape(&obj))))
-                }
-                _ => {
-                    let first = serde_json::Deserializer::from_slice(text)
-                        .into_iter::<Json>()
-                        .next()
-                        .and_then(Result::ok);
-                    Some((
-                        Layout::Document,
-                        first.as_ref().and_then(Json::as_object).map(record_shape),
-                    ))
-                }
+        b'{' => match sniff_lines(text) {
+            Some(shape) => Some((Layout::Lines, Some(shape))),
+            None => {
+                let first = serde_json::Deserializer::from_slice(text)
+                    .into_iter::<Json>()
+                    .next()
+                    .and_then(Result::ok);
+                Some((
+                    Layout::Document,
+                    first.as_ref().and_then(Json::as_object).map(record_shape),
+                ))
             }
-        }
-        _ => None,
+        },
+        _ => sniff_lines(text).map(|shape| (Layout::Lines, Some(shape))),
     }
+}
+
+/// JSON Lines when at least half of the first (up to 20) complete non-empty lines
+/// are JSON objects, so that garbage lines, even at the top, do not hide a JSONL
+/// file; returns the first object's shape.
+fn sniff_lines(text: &[u8]) -> Option<RecordShape> {
+    let complete = match memchr::memrchr(b'\n', text) {
+        Some(end) if text.len() >= crate::input::HEAD_BYTES => &text[..end],
+        _ => text,
+    };
+    let (mut sampled, mut objects, mut first) = (0, 0, None);
+    for line in complete.split(|b| *b == b'\n').map(<[u8]>::trim_ascii) {
+        if line.is_empty() {
+            continue;
+        }
+        sampled += 1;
+        if let Ok(Json::Object(obj)) = serde_json::from_slice::<Json>(line) {
+            objects += 1;
+            first.get_or_insert_with(|| record_shape(&obj));
+        }
+        if sampled == 20 {
+            break;
+        }
+    }
+    (objects > 0 && objects * 2 >= sampled)
+        .then_some(first)
+        .flatten()
 }
 
 fn first_array_element(text: &[u8]) -> Option<Json> {
@@ -754,6 +773,16 @@ mod tests {
         assert_eq!(errors.len(), 2);
         assert_eq!(errors[0].offset as usize, good.len() + 1);
         assert_eq!(errors[1].reason, "json record is not an object");
+    }
+
+    #[test]
+    fn jsonl_starting_with_garbage_is_still_jsonl() {
+        let good = r#"{"@timestamp":"2026-01-01T00:00:00Z","message":"a"}"#;
+        let text = format!("garbage first\n{good}\n{good}\n");
+        let results = read(&text);
+        assert_eq!(results.len(), 3);
+        assert_eq!(results[0].as_ref().unwrap_err().offset, 0);
+        assert!(sniff(b"just some text\nand more\n{\"a\":1}\n").is_none());
     }
 
     #[test]

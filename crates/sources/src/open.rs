@@ -1,7 +1,7 @@
 //! Sniffing a format from content and opening the matching reader.
 
 use crate::evtx::EvtxSource;
-use crate::format::{Format, ZeekEncoding};
+use crate::format::{Format, JsonShape, ZeekEncoding};
 use crate::input::{Compression, Peeked, peek_path, peek_reader};
 use crate::json::{self, JsonSource, RecordShape};
 use crate::zeek::{self, ZeekTsvSource};
@@ -30,7 +30,12 @@ pub fn sniff(head: &[u8]) -> Option<Format> {
         return Some(Format::Net(format));
     }
     let (_, shape) = json::sniff(head)?;
-    Some(json_format(shape?))
+    match shape {
+        Some(shape) => Some(json_format(shape)),
+        // The first record is longer than the head: the reader will tell.
+        None if head.len() >= crate::input::HEAD_BYTES => Some(Format::Json(JsonShape::Generic)),
+        None => None,
+    }
 }
 
 fn json_format(shape: RecordShape) -> Format {
@@ -47,6 +52,9 @@ fn unsupported_detail(head: &[u8]) -> String {
     }
     let binary =
         head.contains(&0) || std::str::from_utf8(head).is_err_and(|e| e.error_len().is_some());
+    if head.starts_with(&[0xff, 0xfe]) || head.starts_with(&[0xfe, 0xff]) {
+        return "UTF-16 text: convert it to UTF-8 (e.g. iconv -f UTF-16 -t UTF-8)".into();
+    }
     if binary {
         return "binary data".into();
     }

@@ -21,6 +21,7 @@ use crate::windows::{orient, parse_ip};
 use crate::{Input, RecordError};
 use model::{Event, EventKind, LogSource, Networks, Origin, Sym, Timestamp, Value};
 use std::io::BufRead;
+use std::sync::Arc;
 
 /// Where a Zeek field goes in the typed event.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -172,7 +173,14 @@ fn parse_ts(text: &str) -> Option<Timestamp> {
 }
 
 /// Sets kind, logsource, dataset and the derived fields once all values are in.
-fn finish(event: &mut Event, log: ZeekLog, path_name: &str, networks: &Networks) {
+/// The logsource and dataset of a log (`zeek`, `conn`, `zeek.conn`).
+fn labels(log: ZeekLog, path_name: &str) -> (LogSource, Arc<str>) {
+    let service = log.service().unwrap_or(path_name);
+    let logsource = LogSource::new(Some("zeek"), None, (!service.is_empty()).then_some(service));
+    (logsource, Arc::from(format!("zeek.{service}")))
+}
+
+fn finish(event: &mut Event, log: ZeekLog, labels: &(LogSource, Arc<str>), networks: &Networks) {
     event.kind = match log {
         ZeekLog::Conn => EventKind::Network,
         ZeekLog::Dns => EventKind::Dns,
@@ -181,9 +189,8 @@ fn finish(event: &mut Event, log: ZeekLog, path_name: &str, networks: &Networks)
         ZeekLog::Files => EventKind::File,
         ZeekLog::Other => EventKind::Other,
     };
-    let service = log.service().unwrap_or(path_name);
-    event.logsource = LogSource::new(Some("zeek"), None, (!service.is_empty()).then_some(service));
-    event.dataset = Some(format!("zeek.{service}"));
+    event.logsource = labels.0;
+    event.dataset = Some(labels.1.to_string());
     match log {
         ZeekLog::Http => {
             let http = event.http_mut();
@@ -228,6 +235,8 @@ struct Header {
     types: Vec<String>,
     /// Per column: symbol, slot, native value kind.
     plan: Vec<Column>,
+    /// Logsource and dataset of the records of this block.
+    labels: (LogSource, Arc<str>),
 }
 
 #[derive(Clone, Debug)]
@@ -258,6 +267,7 @@ impl Default for Header {
             fields: Vec::new(),
             types: Vec::new(),
             plan: Vec::new(),
+            labels: (LogSource::default(), Arc::from("")),
         }
     }
 }
@@ -270,6 +280,7 @@ impl Header {
             ZeekLog::from_path_name(&self.path)
         };
         let log = self.log;
+        self.labels = labels(log, &self.path);
         self.plan = self
             .fields
             .iter()
@@ -295,7 +306,7 @@ fn column_kind(zeek_type: &str) -> ColumnKind {
 
 /// Decodes `\xHH` escapes (Zeek escapes separators and non-printable bytes).
 fn unescape(text: &str) -> std::borrow::Cow<'_, str> {
-    if !text.contains("\\x") {
+    if memchr::memchr(b'\\', text.as_bytes()).is_none() {
         return std::borrow::Cow::Borrowed(text);
     }
     let bytes = text.as_bytes();
@@ -438,6 +449,10 @@ impl ZeekTsvSource {
             [byte] => memchr::memchr_iter(*byte, line.as_bytes()).count() + 1,
             _ => line.matches(sep).count() + 1,
         };
+        let fields: Box<dyn Iterator<Item = &str>> = match header.separator.as_slice() {
+            [byte] if byte.is_ascii() => Box::new(line.split(char::from(*byte))),
+            _ => Box::new(line.split(sep)),
+        };
         if columns != header.plan.len() {
             return Err(RecordError::new(
                 file,
@@ -446,7 +461,7 @@ impl ZeekTsvSource {
             ));
         }
         let mut have_ts = false;
-        for ((raw, column), name) in line.split(sep).zip(&header.plan).zip(&header.fields) {
+        for ((raw, column), name) in fields.zip(&header.plan).zip(&header.fields) {
             if !self.column(&mut event, column, raw) {
                 return Err(RecordError::new(
                     file,
@@ -459,7 +474,7 @@ impl ZeekTsvSource {
         if !have_ts {
             return Err(RecordError::new(file, offset, "missing timestamp"));
         }
-        finish(&mut event, header.log, &header.path, &self.networks);
+        finish(&mut event, header.log, &header.labels, &self.networks);
         event.origin = Some(Origin {
             file: file.clone(),
             offset,
@@ -650,7 +665,7 @@ pub(crate) fn event_from_json(
     if !have_ts {
         return Err("missing timestamp".into());
     }
-    finish(&mut event, log, path_name, networks);
+    finish(&mut event, log, &labels(log, path_name), networks);
     Ok(event)
 }
 
@@ -658,7 +673,6 @@ pub(crate) fn event_from_json(
 mod tests {
     use super::*;
     use std::io::Cursor;
-    use std::sync::Arc;
 
     fn tsv(text: &str) -> Vec<Result<Event, RecordError>> {
         let input = Input {
