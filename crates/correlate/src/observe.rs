@@ -1,7 +1,8 @@
 //! The observer: bounded per-host facts gathered from every event.
 
+use ahash::AHashMap;
 use model::{Event, EventKind, Networks, Timestamp};
-use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::net::IpAddr;
 use std::sync::Arc;
 
@@ -132,45 +133,94 @@ impl std::fmt::Display for DestinationKey {
     }
 }
 
+/// Distinct ports counted per (host, destination).
+const MAX_PORTS_PER_DESTINATION: usize = 16;
+
+/// One hour of traffic to a destination.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct HourSlot {
+    /// Hour index: epoch seconds / 3600.
+    hour: i64,
+    bytes: u64,
+    transfers: u64,
+}
+
 /// Outbound traffic from one host to one destination, per hour of event time.
+///
+/// Kept as small sorted vectors: events arrive nearly in time order, so the common
+/// update touches the last slot, and a pair costs two small allocations.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DestinationTraffic {
-    /// Hour index (epoch seconds / 3600) to (bytes out, transfers).
-    pub hours: BTreeMap<i64, (u64, u64)>,
-    /// Ports seen, with transfer counts.
-    pub ports: BTreeMap<u16, u64>,
+    hours: Vec<HourSlot>,
+    ports: Vec<(u16, u64)>,
 }
 
 impl DestinationTraffic {
     fn add(&mut self, time: Timestamp, bytes: u64, port: Option<u16>) {
-        let hour = time.secs().div_euclid(HOUR_SECS);
-        if self.hours.len() >= MAX_HOURS_PER_DESTINATION
-            && !self.hours.contains_key(&hour)
-            && let Some(first) = self.hours.keys().next().copied()
-        {
-            if hour < first {
+        self.add_hour(time.secs().div_euclid(HOUR_SECS), bytes, 1);
+        if let Some(port) = port {
+            self.add_port(port, 1);
+        }
+    }
+
+    fn add_hour(&mut self, hour: i64, bytes: u64, transfers: u64) {
+        let hours = &mut self.hours;
+        let at = match hours.last_mut() {
+            Some(last) if last.hour == hour => {
+                last.bytes = last.bytes.saturating_add(bytes);
+                last.transfers += transfers;
                 return;
             }
-            self.hours.remove(&first);
+            Some(last) if last.hour < hour => hours.len(),
+            None => 0,
+            Some(_) => match hours.binary_search_by_key(&hour, |s| s.hour) {
+                Ok(i) => {
+                    hours[i].bytes = hours[i].bytes.saturating_add(bytes);
+                    hours[i].transfers += transfers;
+                    return;
+                }
+                Err(i) => i,
+            },
+        };
+        if hours.len() >= MAX_HOURS_PER_DESTINATION {
+            if at == 0 {
+                return;
+            }
+            hours.remove(0);
+            hours.insert(
+                at - 1,
+                HourSlot {
+                    hour,
+                    bytes,
+                    transfers,
+                },
+            );
+        } else {
+            hours.insert(
+                at,
+                HourSlot {
+                    hour,
+                    bytes,
+                    transfers,
+                },
+            );
         }
-        let slot = self.hours.entry(hour).or_default();
-        slot.0 = slot.0.saturating_add(bytes);
-        slot.1 += 1;
-        if let Some(port) = port
-            && (self.ports.len() < 64 || self.ports.contains_key(&port))
-        {
-            *self.ports.entry(port).or_default() += 1;
+    }
+
+    fn add_port(&mut self, port: u16, n: u64) {
+        if let Some(slot) = self.ports.iter_mut().find(|(p, _)| *p == port) {
+            slot.1 += n;
+        } else if self.ports.len() < MAX_PORTS_PER_DESTINATION {
+            self.ports.push((port, n));
         }
     }
 
     fn merge(&mut self, other: &DestinationTraffic) {
-        for (hour, (bytes, transfers)) in &other.hours {
-            let slot = self.hours.entry(*hour).or_default();
-            slot.0 = slot.0.saturating_add(*bytes);
-            slot.1 += transfers;
+        for slot in &other.hours {
+            self.add_hour(slot.hour, slot.bytes, slot.transfers);
         }
         for (port, n) in &other.ports {
-            *self.ports.entry(*port).or_default() += n;
+            self.add_port(*port, *n);
         }
     }
 
@@ -178,10 +228,12 @@ impl DestinationTraffic {
     pub fn between(&self, from: Timestamp, to: Timestamp) -> (u64, u64) {
         let first = from.secs().div_euclid(HOUR_SECS);
         let last = to.secs().div_euclid(HOUR_SECS);
-        self.hours
-            .range(first..=last)
-            .fold((0, 0), |(b, t), (_, (bytes, n))| {
-                (b.saturating_add(*bytes), t + n)
+        let start = self.hours.partition_point(|s| s.hour < first);
+        self.hours[start..]
+            .iter()
+            .take_while(|s| s.hour <= last)
+            .fold((0, 0), |(b, t), s| {
+                (b.saturating_add(s.bytes), t + s.transfers)
             })
     }
 
@@ -190,17 +242,28 @@ impl DestinationTraffic {
     pub fn daily_bytes_before(&self, before: Timestamp) -> BTreeMap<i64, u64> {
         let limit = before.secs().div_euclid(HOUR_SECS);
         let mut days = BTreeMap::new();
-        for (hour, (bytes, _)) in self.hours.range(..limit) {
-            *days.entry(hour.div_euclid(24)).or_insert(0u64) += bytes;
+        for slot in self.hours.iter().take_while(|s| s.hour < limit) {
+            *days.entry(slot.hour.div_euclid(24)).or_insert(0u64) += slot.bytes;
         }
         days
     }
 
-    /// The most used port.
+    /// Hours with traffic, as (hour start, bytes out, transfers), oldest first.
+    pub fn hours(&self) -> impl Iterator<Item = (Timestamp, u64, u64)> + '_ {
+        self.hours.iter().map(|s| {
+            (
+                Timestamp::from_secs(s.hour * HOUR_SECS),
+                s.bytes,
+                s.transfers,
+            )
+        })
+    }
+
+    /// The most used port (the lowest on a tie).
     pub fn main_port(&self) -> Option<u16> {
         self.ports
             .iter()
-            .max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0)))
+            .max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(&a.0)))
             .map(|(p, _)| *p)
     }
 }
@@ -219,7 +282,7 @@ pub struct HostFacts {
     /// Outbound bytes that arrived older than the oldest kept bucket.
     pub dropped_late_bytes: u64,
     /// Outbound traffic per destination.
-    pub destinations: BTreeMap<DestinationKey, DestinationTraffic>,
+    pub destinations: AHashMap<DestinationKey, DestinationTraffic>,
     /// Destinations not tracked because the per-host cap was reached.
     pub dropped_destinations: u64,
     /// Users seen on the host, with event counts.
@@ -497,12 +560,12 @@ pub struct Observer {
 /// The frozen facts of a run: what the triage reads.
 #[derive(Clone, Debug, Default)]
 pub struct Observations {
-    by_name: HashMap<String, HostFacts>,
-    by_ip: HashMap<IpAddr, HostFacts>,
-    spread_by_ip: HashMap<IpAddr, Spread>,
-    spread_by_domain: HashMap<String, Spread>,
-    resolved: HashMap<String, BTreeSet<IpAddr>>,
-    pcap: HashMap<Arc<str>, (Timestamp, Timestamp)>,
+    by_name: AHashMap<String, HostFacts>,
+    by_ip: AHashMap<IpAddr, HostFacts>,
+    spread_by_ip: AHashMap<IpAddr, Spread>,
+    spread_by_domain: AHashMap<String, Spread>,
+    resolved: AHashMap<String, BTreeSet<IpAddr>>,
+    pcap: AHashMap<Arc<str>, (Timestamp, Timestamp)>,
     events: u64,
 }
 
