@@ -9,7 +9,7 @@
 //!   in the pack masks it), except the building blocks that a `generate: false`
 //!   correlation keeps silent; those must stay silent.
 
-use model::{Detector, Event, Signal};
+use model::{Detector, Event, Signal, Stage};
 use rulepack::{BuiltinRule, builtin};
 use sigma::{RuleSet, RuleSetBuilder, SigmaOptions};
 use sources::SourceContext;
@@ -83,6 +83,14 @@ fn read_events(path: &Path) -> Vec<Event> {
 
 /// Runs `events` in order through a fresh detector of `set`; the rule ids raised.
 fn fired(set: &RuleSet, events: &[Event]) -> BTreeSet<String> {
+    signals(set, events)
+        .into_iter()
+        .map(|s| s.rule_id)
+        .collect()
+}
+
+/// Runs `events` in order through a fresh detector of `set`; the signals raised.
+fn signals(set: &RuleSet, events: &[Event]) -> Vec<Signal> {
     let mut detector = set.detector();
     let mut out: Vec<Signal> = Vec::new();
     for event in events {
@@ -90,7 +98,7 @@ fn fired(set: &RuleSet, events: &[Event]) -> BTreeSet<String> {
         detector.advance(event.timestamp, &mut out);
     }
     detector.finish(&mut out);
-    out.into_iter().map(|s| s.rule_id).collect()
+    out
 }
 
 /// The positive or negative events of a rule, one sequence per file.
@@ -183,6 +191,65 @@ fn in_the_full_pack_positives_still_fire_and_building_blocks_stay_silent() {
                     rule.path
                 ));
             }
+        }
+    }
+    assert!(failures.is_empty(), "{failures:#?}");
+}
+
+/// Endpoint rules that prepare data (archives, staging folders): the staging stage.
+const STAGING_RULES: &[&str] = &[
+    "proc_archive_utility_create",
+    "proc_archiver_password_or_split",
+    "ps_compress_archive_staging",
+    "file_archive_in_staging_folder",
+    "file_split_archive_volume",
+    "lnx_archive_utility_create",
+    "lnx_archive_encrypt_or_split",
+];
+
+/// Endpoint rules that set up repeated execution without moving data themselves.
+const AUTOMATION_RULES: &[&str] = &[
+    "proc_schtasks_create_transfer_action",
+    "proc_at_job_transfer",
+    "ps_register_scheduled_task_transfer",
+    "lnx_cron_entry_with_transfer_tool",
+    "lnx_systemd_run_timer_transfer",
+];
+
+/// The tags decide the chain stage of an alert; this pins the stage of every endpoint
+/// and correlation rule so that a tag edit cannot silently move a rule to another stage
+/// (a scheduled-task rule claiming that data already left, for example).
+#[test]
+fn each_endpoint_rule_reports_its_chain_stage() {
+    let mut failures = Vec::new();
+    for rule in builtin()
+        .iter()
+        .filter(|r| !r.path.starts_with("rules/cloud/"))
+    {
+        let name = stem(rule.path);
+        let expected = if STAGING_RULES.contains(&name) {
+            Stage::Staging
+        } else if AUTOMATION_RULES.contains(&name) {
+            Stage::Automation
+        } else {
+            Stage::Exfiltration
+        };
+        let id = top_level(rule.yaml, "id");
+        let set = load(&with_references(rule));
+        let mut seen = 0;
+        for case in cases(rule, "pos") {
+            for signal in signals(&set, &case).iter().filter(|s| s.rule_id == id) {
+                seen += 1;
+                if signal.stage != expected {
+                    failures.push(format!(
+                        "{}: {:?}, expected {expected:?}",
+                        rule.path, signal.stage
+                    ));
+                }
+            }
+        }
+        if seen == 0 {
+            failures.push(format!("{}: no alert to read the stage from", rule.path));
         }
     }
     assert!(failures.is_empty(), "{failures:#?}");
