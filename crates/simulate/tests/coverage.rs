@@ -108,3 +108,71 @@ fn coverage_of_a_simulated_folder_matches_what_was_written() {
             .any(|l| l.contains("No proxies are configured"))
     );
 }
+
+/// On the public samples (when present): every event the readers produce is
+/// counted under the telemetry kind of its event kind, and nothing else.
+#[test]
+fn coverage_counts_match_the_readers_on_the_public_samples() {
+    let data = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data");
+    if !data.is_dir() {
+        println!("skipped: {} is absent", data.display());
+        return;
+    }
+    let mut builder = CoverageBuilder::new(Networks::default(), vec![]);
+    let mut by_kind: std::collections::HashMap<model::EventKind, u64> = Default::default();
+    let mut flows_with_bytes = 0u64;
+    let mut named_tls = 0u64;
+    for path in
+        sources::discover(&[data.join("netflow"), data.join("evtx"), data.join("proxy")]).files
+    {
+        let Ok((format, source)) = open_path(&path, &SourceContext::default()) else {
+            continue;
+        };
+        for event in source.flatten() {
+            *by_kind.entry(event.kind).or_default() += 1;
+            let net = event.network.as_deref();
+            if event.kind == model::EventKind::Network
+                && net.is_some_and(|n| n.source_bytes.is_some() || n.destination_bytes.is_some())
+            {
+                flows_with_bytes += 1;
+            }
+            if event.kind == model::EventKind::Tls
+                && event
+                    .tls_server_name
+                    .as_deref()
+                    .is_some_and(|s| !s.is_empty())
+            {
+                named_tls += 1;
+            }
+            builder.observe(format.name(), &event);
+        }
+    }
+    let report = builder.finish();
+    let count = |kind: Telemetry| {
+        report
+            .overall
+            .iter()
+            .find(|k| k.kind == kind)
+            .unwrap()
+            .events
+    };
+    let read = |kind: model::EventKind| by_kind.get(&kind).copied().unwrap_or(0);
+    assert_eq!(
+        count(Telemetry::ProcessExecution),
+        read(model::EventKind::ProcessStart)
+    );
+    assert_eq!(
+        count(Telemetry::ScriptContent),
+        read(model::EventKind::Script)
+    );
+    assert_eq!(count(Telemetry::FileEvents), read(model::EventKind::File));
+    assert_eq!(
+        count(Telemetry::ScheduledTasks),
+        read(model::EventKind::ScheduledTask)
+    );
+    assert_eq!(count(Telemetry::Dns), read(model::EventKind::Dns));
+    assert_eq!(count(Telemetry::TlsNames), named_tls);
+    assert!(count(Telemetry::NetworkFlows) >= flows_with_bytes);
+    assert!(count(Telemetry::ProcessExecution) > 0 && count(Telemetry::NetworkFlows) > 0);
+    assert_eq!(report.events, by_kind.values().sum::<u64>());
+}

@@ -88,35 +88,84 @@ fn captures_rebuild_into_flows_with_server_names_and_dns() {
     let dir = tempfile::tempdir().unwrap();
     let options = Options {
         formats: vec![OutputFormat::Pcap],
-        scenarios: Options::parse_scenarios("https-low-and-slow,dns-tunnel,rclone-overnight").unwrap(),
+        scenarios: Options::parse_scenarios("https-low-and-slow,dns-tunnel,rclone-overnight")
+            .unwrap(),
         pcap_minutes: 40,
         ..Options::default()
     };
     let summary = run(&options, dir.path()).unwrap();
-    let captures: Vec<_> = summary.files.iter().filter(|(p, _)| p.extension().is_some_and(|e| e == "pcap")).collect();
+    let captures: Vec<_> = summary
+        .files
+        .iter()
+        .filter(|(p, _)| p.extension().is_some_and(|e| e == "pcap"))
+        .collect();
     assert_eq!(captures.len(), 3, "{:?}", summary.files);
     for (path, size) in &captures {
-        assert!(*size <= simulate::pcap::CAPTURE_PAYLOAD_LIMIT * 2, "{} is {size} bytes", path.display());
+        assert!(
+            *size <= simulate::pcap::CAPTURE_PAYLOAD_LIMIT * 2,
+            "{} is {size} bytes",
+            path.display()
+        );
         let name = path.file_name().unwrap().to_string_lossy().to_string();
         let (format, events, errors) = read_all(path);
         assert_eq!(errors, 0, "{name} ({format})");
-        let label = summary.labels.scenarios.iter().find(|s| name.ends_with(&format!("-{}.pcap", s.name))).unwrap();
+        let label = summary
+            .labels
+            .scenarios
+            .iter()
+            .find(|s| name.ends_with(&format!("-{}.pcap", s.name)))
+            .unwrap();
         let dest = &label.destinations[0];
         if name.contains("low-and-slow") {
-            let posts: Vec<_> = events.iter().filter(|e| e.kind == EventKind::Network && e.network.as_deref().and_then(|n| n.destination_ip) == dest.ip).collect();
-            assert!(posts.len() >= 2, "{name}: {} flows to the destination", posts.len());
+            let posts: Vec<_> = events
+                .iter()
+                .filter(|e| {
+                    e.kind == EventKind::Network
+                        && e.network.as_deref().and_then(|n| n.destination_ip) == dest.ip
+                })
+                .collect();
+            assert!(
+                posts.len() >= 2,
+                "{name}: {} flows to the destination",
+                posts.len()
+            );
             for post in posts {
                 let out = post.network.as_deref().unwrap().source_bytes.unwrap();
-                assert!((180_000..=220_000).contains(&out), "{name}: a post of {out} bytes");
+                assert!(
+                    (180_000..=220_000).contains(&out),
+                    "{name}: a post of {out} bytes"
+                );
             }
-            assert!(events.iter().any(|e| e.tls_server_name.as_deref() == dest.domain.as_deref()), "{name}: SNI");
+            assert!(
+                events
+                    .iter()
+                    .any(|e| e.tls_server_name.as_deref() == dest.domain.as_deref()),
+                "{name}: SNI"
+            );
         }
         if name.contains("dns-tunnel") {
-            let queries = events.iter().filter(|e| e.kind == EventKind::Dns && e.dns.as_deref().and_then(|d| d.question_name.as_deref()).is_some_and(|q| q.ends_with("cdn-metrics.example"))).count();
-            assert!(queries >= 300, "{name}: {queries} tunnel queries in 40 minutes");
+            let queries = events
+                .iter()
+                .filter(|e| {
+                    e.kind == EventKind::Dns
+                        && e.dns
+                            .as_deref()
+                            .and_then(|d| d.question_name.as_deref())
+                            .is_some_and(|q| q.ends_with("cdn-metrics.example"))
+                })
+                .count();
+            assert!(
+                queries >= 300,
+                "{name}: {queries} tunnel queries in 40 minutes"
+            );
         }
         if name.contains("rclone") {
-            assert!(events.iter().any(|e| e.tls_server_name.as_deref() == Some("g.api.cloudvault.example")), "{name}: SNI");
+            assert!(
+                events
+                    .iter()
+                    .any(|e| e.tls_server_name.as_deref() == Some("g.api.cloudvault.example")),
+                "{name}: SNI"
+            );
         }
     }
 }
