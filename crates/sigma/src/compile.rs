@@ -250,28 +250,58 @@ impl Node {
         }
     }
 
-    /// Literals one of which every matching event contains (ASCII, lower-cased);
-    /// `None` when the node can match without any literal.
-    pub fn required_literals(&self) -> Option<Vec<String>> {
-        match self {
+    /// Literal groups every matching event satisfies: from each group, at least one
+    /// literal occurs in the event (ASCII, lower-cased). `None` when the node can
+    /// match without any literal. At most [`MAX_GROUPS`] groups, the most selective.
+    pub fn required_groups(&self) -> Option<Vec<Vec<String>>> {
+        let groups = match self {
             Node::And(parts) => {
-                parts
+                let groups: Vec<Vec<String>> = parts
                     .iter()
-                    .filter_map(Node::required_literals)
-                    .max_by_key(|set| {
-                        set.iter().map(String::len).min().unwrap_or(0) * 4 / (set.len() + 3)
-                    })
+                    .filter_map(Node::required_groups)
+                    .flatten()
+                    .collect();
+                (!groups.is_empty()).then_some(groups)?
             }
             Node::Or(parts) => {
-                let mut all = Vec::new();
+                let mut union = Vec::new();
                 for p in parts.iter() {
-                    all.extend(p.required_literals()?);
+                    let best = p
+                        .required_groups()?
+                        .into_iter()
+                        .max_by_key(|g| selectivity(g))?;
+                    union.extend(best);
                 }
-                Some(all)
+                union.sort();
+                union.dedup();
+                vec![union]
             }
-            Node::Field(item) if !item.negate => literals_of(&item.patterns, item.all),
-            Node::Keyword(item) => literals_of(&item.patterns, item.all),
-            _ => None,
+            Node::Field(item) if !item.negate => literal_groups(&item.patterns, item.all)?,
+            Node::Keyword(item) => literal_groups(&item.patterns, item.all)?,
+            _ => return None,
+        };
+        let mut groups = groups;
+        if groups.len() > MAX_GROUPS {
+            groups.sort_by_key(|g| std::cmp::Reverse(selectivity(g)));
+            groups.truncate(MAX_GROUPS);
+        }
+        Some(groups)
+    }
+
+    /// The fields whose values the prefilter must scan for this node (every field
+    /// item outside a `not`), and whether a keyword item needs every value.
+    pub fn collect_scan(&self, fields: &mut Vec<Box<[FieldRef]>>, keywords: &mut bool) {
+        match self {
+            Node::And(parts) | Node::Or(parts) => {
+                parts.iter().for_each(|p| p.collect_scan(fields, keywords));
+            }
+            Node::Field(item) => {
+                if !fields.contains(&item.fields) {
+                    fields.push(item.fields.clone());
+                }
+            }
+            Node::Keyword(_) => *keywords = true,
+            Node::Not(_) | Node::Const(_) => {}
         }
     }
 
@@ -295,15 +325,35 @@ fn is_event_id(item: &FieldItem) -> bool {
     &*item.name == "EventID"
 }
 
-fn literals_of(patterns: &[Pattern], all: bool) -> Option<Vec<String>> {
+/// Most literal groups kept per rule (the matcher tracks them in a byte mask).
+pub(crate) const MAX_GROUPS: usize = 8;
+
+/// How selective a literal group is: longer shortest literal and fewer
+/// alternatives are better.
+fn selectivity(group: &[String]) -> usize {
+    let shortest = group.iter().map(String::len).min().unwrap_or(0).min(16);
+    shortest * 64 / (group.len() + 3)
+}
+
+fn literal_groups(patterns: &[Pattern], all: bool) -> Option<Vec<Vec<String>>> {
     if all {
-        return patterns
+        let groups: Vec<Vec<String>> = patterns
             .iter()
             .filter_map(pattern::required_literal)
-            .max_by_key(String::len)
-            .map(|l| vec![l]);
+            .map(|l| vec![l])
+            .collect();
+        return (!groups.is_empty()).then_some(groups);
     }
-    patterns.iter().map(pattern::required_literal).collect()
+    let mut group = Vec::new();
+    for p in patterns {
+        match p {
+            Pattern::Regex(re) => group.extend(pattern::regex_literals(re.as_str())?),
+            other => group.push(pattern::required_literal(other)?),
+        }
+    }
+    group.sort();
+    group.dedup();
+    Some(vec![group])
 }
 
 impl FieldItem {
@@ -327,79 +377,74 @@ impl FieldItem {
         event: &Event,
         buf: &mut EvalBuffers,
     ) -> bool {
+        let Some(value) = value else {
+            let absent = |p: &Pattern| matches!(p, Pattern::Null | Pattern::Exists(false));
+            return if self.all {
+                self.patterns.iter().all(absent)
+            } else {
+                self.patterns.iter().any(absent)
+            };
+        };
+        let EvalBuffers { text, lower, other } = buf;
+        let raw = match value {
+            ValueRef::Str(s) => Some(s),
+            v => v.write_text(text).then_some(text.as_str()),
+        };
+        // Lower-cased at most once per value, whatever the number of patterns.
+        let mut lowered = Lowered::new(lower);
+        let mut test = |p: &Pattern| test_pattern(p, value, raw, &mut lowered, event, other);
         if self.all {
-            self.patterns
-                .iter()
-                .all(|p| test_pattern(p, value, event, buf))
+            self.patterns.iter().all(&mut test)
         } else {
-            self.patterns
-                .iter()
-                .any(|p| test_pattern(p, value, event, buf))
+            self.patterns.iter().any(&mut test)
         }
     }
 }
 
 fn test_pattern(
     pattern: &Pattern,
-    value: Option<ValueRef<'_>>,
+    value: ValueRef<'_>,
+    raw: Option<&str>,
+    lowered: &mut Lowered<'_>,
     event: &Event,
-    buf: &mut EvalBuffers,
+    other_text: &mut String,
 ) -> bool {
-    let Some(value) = value else {
-        return matches!(pattern, Pattern::Null | Pattern::Exists(false));
-    };
     match pattern {
         Pattern::Null => value.is_null(),
         Pattern::Exists(want) => *want != value.is_null(),
         Pattern::Never => false,
         Pattern::Str(p) => {
-            if let (Some(n), ValueRef::Int(i)) = (p.number, value) {
-                return n == i;
+            match (p.number, value) {
+                (Some(n), ValueRef::Int(i)) => return n == i,
+                (Some(n), ValueRef::UInt(u)) => return i64::try_from(u).is_ok_and(|u| u == n),
+                _ => {}
             }
-            if let (Some(n), ValueRef::UInt(u)) = (p.number, value) {
-                return i64::try_from(u).is_ok_and(|u| u == n);
-            }
-            let EvalBuffers { text, lower, .. } = buf;
-            let raw = match value {
-                ValueRef::Str(s) => s,
-                other => {
-                    if !other.write_text(text) {
-                        return false;
-                    }
-                    text.as_str()
-                }
-            };
-            p.matches(raw, &mut Lowered::new(lower))
+            raw.is_some_and(|raw| p.matches(raw, lowered))
         }
-        Pattern::Regex(re) => match value {
-            ValueRef::Str(s) => re.is_match(s),
-            other => other.write_text(&mut buf.text) && re.is_match(&buf.text),
-        },
+        Pattern::Regex(re) => raw.is_some_and(|raw| re.is_match(raw)),
         Pattern::FieldRef {
             fields,
             kind,
             cased,
         } => {
-            let Some(other) = fields.iter().find_map(|f| event.get(*f)) else {
+            let (Some(raw), Some(other)) = (raw, fields.iter().find_map(|f| event.get(*f))) else {
                 return false;
             };
-            let EvalBuffers {
-                text,
-                other: other_text,
-                ..
-            } = buf;
-            if !value.write_text(text) || !other.write_text(other_text) {
+            if !other.write_text(other_text) {
                 return false;
             }
-            if !cased {
-                text.make_ascii_lowercase();
+            let text = if *cased {
+                raw
+            } else {
                 other_text.make_ascii_lowercase();
-            }
+                lowered.get(raw)
+            };
+            let other = other_text.as_str();
             match kind {
-                pattern::FieldRefKind::Exact => text == other_text,
-                pattern::FieldRefKind::Prefix => text.starts_with(other_text.as_str()),
-                pattern::FieldRefKind::Suffix => text.ends_with(other_text.as_str()),
-                pattern::FieldRefKind::Contains => text.contains(other_text.as_str()),
+                pattern::FieldRefKind::Exact => text == other,
+                pattern::FieldRefKind::Prefix => text.starts_with(other),
+                pattern::FieldRefKind::Suffix => text.ends_with(other),
+                pattern::FieldRefKind::Contains => text.contains(other),
             }
         }
         typed => match_typed(typed, value),
@@ -409,32 +454,39 @@ fn test_pattern(
 impl KeywordItem {
     fn eval(&self, event: &Event, buf: &mut EvalBuffers) -> bool {
         if self.all {
-            self.patterns.iter().all(|p| keyword_hit(p, event, buf))
+            self.patterns
+                .iter()
+                .all(|p| any_text(event, buf, std::slice::from_ref(p)))
         } else {
-            self.patterns.iter().any(|p| keyword_hit(p, event, buf))
+            any_text(event, buf, &self.patterns)
         }
     }
 }
 
-fn keyword_hit(pattern: &Pattern, event: &Event, buf: &mut EvalBuffers) -> bool {
-    let test = |s: &str, buf: &mut EvalBuffers| match pattern {
-        Pattern::Str(p) => p.matches(s, &mut Lowered::new(&mut buf.lower)),
-        Pattern::Regex(re) => re.is_match(s),
-        _ => false,
+/// Whether any pattern matches any string value of the event (native record and
+/// message), lower-casing each value at most once.
+fn any_text(event: &Event, buf: &mut EvalBuffers, patterns: &[Pattern]) -> bool {
+    let mut test = |s: &str| {
+        let mut lowered = Lowered::new(&mut buf.lower);
+        patterns.iter().any(|p| match p {
+            Pattern::Str(p) => p.matches(s, &mut lowered),
+            Pattern::Regex(re) => re.is_match(s),
+            _ => false,
+        })
     };
     for (_, value) in event.native.iter() {
         let hit = match value {
-            Value::Str(s) => test(s, buf),
+            Value::Str(s) => test(s),
             Value::List(items) => items
                 .iter()
-                .any(|item| matches!(item, Value::Str(s) if test(s, buf))),
+                .any(|item| matches!(item, Value::Str(s) if test(s))),
             _ => false,
         };
         if hit {
             return true;
         }
     }
-    event.message.as_deref().is_some_and(|m| test(m, buf))
+    event.message.as_deref().is_some_and(test)
 }
 
 /// Builds a field item for tests and pipelines' `add_condition`.

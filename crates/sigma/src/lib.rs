@@ -35,7 +35,7 @@ mod ruleset;
 mod yaml;
 
 pub use detector::SigmaDetector;
-pub use matcher::{MatchScratch, Matcher};
+pub use matcher::{MatchScratch, Matcher, MatcherStats};
 pub use pipeline::Pipeline;
 pub use rule::{LogsourceSpec, RuleError, RuleKind};
 pub use ruleset::{LintRow, RuleInfo, RuleSet, RuleSetBuilder, SigmaError, SigmaOptions};

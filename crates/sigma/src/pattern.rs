@@ -593,7 +593,8 @@ impl<'b> Lowered<'b> {
         Lowered { buf, ready: false }
     }
 
-    fn get(&mut self, raw: &str) -> &str {
+    /// The lower-cased `raw` (computed on first use).
+    pub fn get(&mut self, raw: &str) -> &str {
         if !self.ready {
             self.buf.clear();
             if raw.is_ascii() {
@@ -721,8 +722,10 @@ pub(crate) fn match_typed(pattern: &Pattern, value: ValueRef<'_>) -> bool {
 /// The longest case-insensitive ASCII literal every match of this pattern contains,
 /// for the prefilter; `None` when there is no usable one.
 pub(crate) fn required_literal(pattern: &Pattern) -> Option<String> {
-    let Pattern::Str(p) = pattern else {
-        return None;
+    let p = match pattern {
+        Pattern::Str(p) => p,
+        Pattern::Regex(re) => return regex_literals(re.as_str()).filter(|l| l.len() == 1)?.pop(),
+        _ => return None,
     };
     let best = match &p.op {
         StrOp::Glob(tokens) => {
@@ -751,6 +754,35 @@ pub(crate) fn required_literal(pattern: &Pattern) -> Option<String> {
             .bytes()
             .any(|b| !(b.is_ascii_digit() || b == b'-' || b == b'+' || b == b'.'));
     useful.then(|| best.to_ascii_lowercase())
+}
+
+/// The literals one of which starts every match of a regex (lower-cased, each
+/// cut to its longest ASCII run), when that set is finite and each is usable.
+pub(crate) fn regex_literals(source: &str) -> Option<Vec<String>> {
+    use regex_syntax::hir::literal::{ExtractKind, Extractor};
+    let hir = regex_syntax::ParserBuilder::new()
+        .build()
+        .parse(source)
+        .ok()?;
+    let mut extractor = Extractor::new();
+    extractor.kind(ExtractKind::Prefix).limit_total(64);
+    let seq = extractor.extract(&hir);
+    let mut out = Vec::new();
+    for literal in seq.literals()? {
+        let text = String::from_utf8_lossy(literal.as_bytes());
+        let run = longest_ascii_run(&text).to_ascii_lowercase();
+        let useful = run.len() >= 3
+            && run
+                .bytes()
+                .any(|b| !(b.is_ascii_digit() || b == b'-' || b == b'+' || b == b'.'));
+        if !useful {
+            return None;
+        }
+        out.push(run);
+    }
+    out.sort();
+    out.dedup();
+    (!out.is_empty()).then_some(out)
 }
 
 fn longest_ascii_run(text: &str) -> String {
@@ -884,6 +916,16 @@ mod tests {
     #[test]
     fn unknown_modifier_is_an_error() {
         assert!(Modifiers::parse(&["bogus".to_string()]).is_err());
+    }
+
+    #[test]
+    fn regex_prefilter_literals() {
+        assert_eq!(
+            regex_literals(r"(?:curl|wget)\.exe\s+-T").unwrap(),
+            vec!["curl.exe", "wget.exe"]
+        );
+        assert_eq!(regex_literals(r"\w+\.exe"), None);
+        assert_eq!(regex_literals(r"ab"), None);
     }
 
     #[test]

@@ -73,6 +73,16 @@ fn regression_cases(dir: &Path) -> Vec<(String, PathBuf)> {
     cases
 }
 
+/// Reads every event of a file with the `sources` readers.
+fn read_events(file: &Path) -> Result<Vec<model::Event>, String> {
+    let ctx = SourceContext {
+        threads: 1,
+        ..Default::default()
+    };
+    let (_, source) = sources::open_path(file, &ctx).map_err(|e| e.to_string())?;
+    source.map(|r| r.map_err(|e| e.to_string())).collect()
+}
+
 fn fire(set: &RuleSet, file: &Path) -> Result<Vec<Signal>, String> {
     let ctx = SourceContext {
         threads: 1,
@@ -176,4 +186,35 @@ fn sigmahq_rules_lint_and_regression_samples_fire() {
             rate * 100.0
         );
     }
+}
+
+/// The prefilter and routing cache never change the answer: on every regression
+/// event, the matcher's hits equal an exhaustive evaluation of every rule.
+#[test]
+fn prefilter_gives_the_same_answer_as_exhaustive_matching() {
+    let Some(dir) = data_dir() else {
+        println!("skipped: SigmaHQ data not found (set EXFILGUARD_SIGMAHQ)");
+        return;
+    };
+    let (set, _) = load_all(&dir);
+    let matcher = set.matcher();
+    let mut scratch = matcher.scratch();
+    let (mut events, mut hits_total) = (0, 0);
+    for (_, folder) in regression_cases(&dir) {
+        for ext in ["json", "evtx"] {
+            let Some(file) = sample(&folder, ext) else {
+                continue;
+            };
+            for event in read_events(&file).unwrap_or_default() {
+                let (mut fast, mut slow) = (Vec::new(), Vec::new());
+                matcher.match_event(&event, &mut scratch, &mut fast);
+                matcher.match_event_exhaustive(&event, &mut slow);
+                assert_eq!(fast, slow, "{}", file.display());
+                events += 1;
+                hits_total += fast.len();
+            }
+        }
+    }
+    println!("same answer on {events} events ({hits_total} hits)");
+    assert!(events > 300);
 }

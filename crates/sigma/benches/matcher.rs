@@ -1,0 +1,126 @@
+//! Matching alone: every SigmaHQ rule loaded, the EVTX sample corpus already
+//! parsed into events, one thread. Needs the shared sample data
+//! (`../shared/data`, or `EXFILGUARD_SHARED_DATA`); prints a line and does
+//! nothing without it.
+//!
+//! `cargo bench -p sigma --bench matcher`
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use model::{Detector, Event};
+use sigma::{RuleSet, RuleSetBuilder, SigmaOptions};
+use sources::SourceContext;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+fn shared_data() -> Option<PathBuf> {
+    let dir = std::env::var_os("EXFILGUARD_SHARED_DATA")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data"));
+    dir.join("sigmahq").is_dir().then_some(dir)
+}
+
+fn load_rules(dir: &Path) -> RuleSet {
+    let started = Instant::now();
+    let mut builder = RuleSetBuilder::new(SigmaOptions::default()).expect("no pipelines");
+    let mut rows = 0;
+    for tree in [
+        "rules",
+        "rules-emerging-threats",
+        "rules-threat-hunting",
+        "rules-dfir",
+        "rules-compliance",
+    ] {
+        rows += builder.add_path(&dir.join("sigmahq").join(tree)).len();
+    }
+    let set = builder.build();
+    eprintln!(
+        "loaded {rows} rule documents ({} detection rules in the matcher) in {:.2?}",
+        set.matcher().len(),
+        started.elapsed()
+    );
+    set
+}
+
+fn load_events(dir: &Path) -> Vec<Event> {
+    let started = Instant::now();
+    let mut files = Vec::new();
+    let mut stack = vec![dir.join("evtx")];
+    while let Some(folder) = stack.pop() {
+        for entry in std::fs::read_dir(&folder).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path
+                .extension()
+                .is_some_and(|e| e.eq_ignore_ascii_case("evtx"))
+            {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    let ctx = SourceContext::default();
+    let mut events = Vec::new();
+    for file in &files {
+        if let Ok((_, source)) = sources::open_path(file, &ctx) {
+            events.extend(source.flatten());
+        }
+    }
+    eprintln!(
+        "read {} events from {} EVTX files in {:.2?}",
+        events.len(),
+        files.len(),
+        started.elapsed()
+    );
+    events
+}
+
+fn bench(c: &mut Criterion) {
+    let Some(dir) = shared_data() else {
+        eprintln!("skipped: shared sample data not found (set EXFILGUARD_SHARED_DATA)");
+        return;
+    };
+    let set = load_rules(&dir);
+    let events = load_events(&dir);
+    let matcher = set.matcher();
+    eprintln!("{:?}", matcher.stats());
+    let mut scratch = matcher.scratch();
+    let mut hits = Vec::new();
+    let mut total_hits = 0;
+    for event in &events {
+        hits.clear();
+        matcher.match_event(event, &mut scratch, &mut hits);
+        total_hits += hits.len();
+    }
+    eprintln!("{total_hits} rule matches over the corpus");
+
+    let mut group = c.benchmark_group("sigmahq_evtx_corpus");
+    group.throughput(Throughput::Elements(events.len() as u64));
+    group.sample_size(20);
+    group.bench_function("match_only", |b| {
+        b.iter(|| {
+            let mut n = 0;
+            for event in &events {
+                hits.clear();
+                matcher.match_event(event, &mut scratch, &mut hits);
+                n += hits.len();
+            }
+            n
+        })
+    });
+    group.bench_function("detector_with_signals", |b| {
+        b.iter(|| {
+            let mut detector = set.detector();
+            let mut out = Vec::new();
+            for event in &events {
+                detector.observe(event, &mut out);
+            }
+            detector.finish(&mut out);
+            out.len()
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
