@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Compares the TCP flows `exfilguard flows` rebuilds with tshark's conversation
-# statistics (`tshark -q -z conv,tcp`) on every capture given (default: the public
+# Compares the TCP and UDP flows `exfilguard flows` rebuilds with tshark's
+# conversation statistics (`tshark -q -z conv,tcp`, `conv,udp`) on every capture given (default: the public
 # captures in ../shared/data/pcap): frames and bytes each way per address/port
 # pair, after summing connections that reuse the same pair.
 #
@@ -24,19 +24,21 @@ tmp="$(mktemp -d)"; trap 'rm -rf "$tmp"' EXIT
 status=0
 for cap in "$@"; do
   "$exe" flows --format jsonl "$cap" > "$tmp/ours.jsonl" 2>/dev/null
-  tshark -q -z conv,tcp -r "$cap" 2>/dev/null > "$tmp/conv.txt"
-  tshark -r "$cap" -Y tcp -T fields -e ip.src -e ipv6.src -e tcp.srcport -e ip.dst -e ipv6.dst -e tcp.dstport -e frame.len \
-    2>/dev/null > "$tmp/frames.tsv"
-  python3 - "$cap" "$tmp/ours.jsonl" "$tmp/conv.txt" "$tmp/frames.tsv" <<'PY' || status=1
+for proto in tcp udp; do
+  tshark -q -z conv,$proto -r "$cap" 2>/dev/null > "$tmp/conv.txt"
+  # Non-first IP fragments carry no ports: neither side counts them.
+  tshark -r "$cap" -Y "$proto && !icmp && !icmpv6 && !(ip.frag_offset > 0)" -T fields -e ip.src -e ipv6.src -e $proto.srcport \
+    -e ip.dst -e ipv6.dst -e $proto.dstport -e frame.len 2>/dev/null > "$tmp/frames.tsv"
+  python3 - "$cap" "$tmp/ours.jsonl" "$tmp/conv.txt" "$tmp/frames.tsv" "$proto" <<'PY' || status=1
 import json, re, sys
 from collections import defaultdict
-cap, ours_path, conv_path, frames_path = sys.argv[1:]
+cap, ours_path, conv_path, frames_path, proto = sys.argv[1:]
 def ep(ip, port): return f"{ip}:{port}"
 # ours[(a, b)] = [frames a->b, bytes a->b, frames b->a, bytes b->a] with a < b
 ours = defaultdict(lambda: [0, 0, 0, 0])
 for line in open(ours_path):
     f = json.loads(line)
-    if f.get("network.transport") != "tcp": continue
+    if f.get("network.transport") != proto: continue
     s, d = ep(f["source.ip"], f["source.port"]), ep(f["destination.ip"], f["destination.port"])
     row = [f.get("source.packets", 0), f.get("source.frame_bytes", 0), f.get("destination.packets", 0), f.get("destination.frame_bytes", 0)]
     if s > d: s, d, row = d, s, row[2:] + row[:2]
@@ -69,8 +71,9 @@ for key in sorted(set(ours) | set(theirs) | set(conv)):
         bad += 1
         print(f"  MISMATCH {key}: ours frames/bytes {o} tshark fields {t} conv frames {c}")
 n = len(set(ours) | set(theirs) | set(conv))
-print(f"{cap}: {n} TCP pairs, {n - bad} within 1% of tshark, {bad} not")
+if n: print(f"{cap}: {n} {proto.upper()} pairs, {n - bad} within 1% of tshark, {bad} not")
 sys.exit(1 if bad else 0)
 PY
+done
 done
 exit $status

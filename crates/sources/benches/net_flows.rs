@@ -88,6 +88,25 @@ fn bench(c: &mut Criterion) {
             assert_eq!(count as u64, records);
         })
     });
+    // Two exports read side by side, as the replay reads files in parallel.
+    group.throughput(Throughput::Elements(2 * records));
+    group.bench_function("ipfix_two_files_two_threads", |b| {
+        b.iter(|| {
+            std::thread::scope(|scope| {
+                let workers: Vec<_> = (0..2)
+                    .map(|_| {
+                        scope.spawn(|| {
+                            NetflowFileSource::open(input(&export), &ctx)
+                                .filter(|e| e.is_ok())
+                                .count()
+                        })
+                    })
+                    .collect();
+                let total: usize = workers.into_iter().map(|w| w.join().unwrap()).sum();
+                assert_eq!(total as u64, 2 * records);
+            })
+        })
+    });
     group.finish();
 
     let pcap = capture(2_000);

@@ -64,7 +64,7 @@ pub struct NetflowStats {
 pub struct NetflowDecoder {
     path: Arc<str>,
     networks: Networks,
-    templates: HashMap<TemplateKey, Template>,
+    templates: HashMap<TemplateKey, Arc<Template>>,
     sampling: HashMap<(Option<IpAddr>, u32), u64>,
     stats: NetflowStats,
 }
@@ -408,10 +408,10 @@ impl NetflowDecoder {
             }
             self.templates.insert(
                 (header.exporter, header.domain, template_id),
-                Template {
+                Arc::new(Template {
                     fields,
                     is_options: options,
-                },
+                }),
             );
             self.stats.templates += 1;
             pos = p;
@@ -428,7 +428,7 @@ impl NetflowDecoder {
         out: &mut VecDeque<Result<Event, RecordError>>,
     ) {
         let key = (header.exporter, header.domain, template_id);
-        let Some(template) = self.templates.get(&key).cloned() else {
+        let Some(template) = self.templates.get(&key).map(Arc::clone) else {
             self.stats.sets_without_template += 1;
             let err = self.error(
                 set_offset,
@@ -448,10 +448,11 @@ impl NetflowDecoder {
         if min_len == 0 {
             return;
         }
+        let mut values: FieldValues<'_, '_> = Vec::with_capacity(template.fields.len());
         let mut pos = 0;
         while pos + min_len <= body.len() {
             let record_offset = set_offset + 4 + pos as u64;
-            let Some((values, next)) = split_record(&template, body, pos) else {
+            let Some(next) = split_record(&template, body, pos, &mut values) else {
                 let err = self.error(
                     record_offset,
                     format!("record of template {template_id} cut short"),
@@ -503,8 +504,9 @@ fn split_record<'t, 'b>(
     template: &'t Template,
     body: &'b [u8],
     mut pos: usize,
-) -> Option<(FieldValues<'t, 'b>, usize)> {
-    let mut values = Vec::with_capacity(template.fields.len());
+    values: &mut FieldValues<'t, 'b>,
+) -> Option<usize> {
+    values.clear();
     for field in &template.fields {
         let len = if field.len == VARIABLE {
             let first = *body.get(pos)? as usize;
@@ -522,7 +524,7 @@ fn split_record<'t, 'b>(
         values.push((field, body.get(pos..pos + len)?));
         pos += len;
     }
-    Some((values, pos))
+    Some(pos)
 }
 
 /// The typed facts of one flow record, before orientation.
@@ -544,6 +546,41 @@ struct FlowFacts {
     end_ms: Option<i64>,
     native: Vec<(&'static str, Value)>,
     native_syms: Vec<(Sym, Value)>,
+}
+
+/// Native names written for every record, interned once per process.
+const STATIC_NAMES: [&str; 12] = [
+    "netflow.record_direction",
+    "netflow.exporter",
+    "netflow.domain",
+    "netflow.sampling_interval",
+    "netflow.version",
+    "netflow.next_hop",
+    "netflow.input_snmp",
+    "netflow.output_snmp",
+    "netflow.tcp_flags",
+    "netflow.tos",
+    "netflow.src_as",
+    "netflow.dst_as",
+];
+
+/// Pushes a native field whose name is one of [`STATIC_NAMES`] without interning
+/// it again per record.
+fn push_static(native: &mut model::Native, name: &'static str, value: Value) {
+    static SYMS: std::sync::OnceLock<Vec<(&'static str, Option<Sym>)>> = std::sync::OnceLock::new();
+    let syms = SYMS.get_or_init(|| STATIC_NAMES.iter().map(|n| (*n, Sym::intern(n))).collect());
+    match syms.iter().find(|(n, _)| *n == name) {
+        Some((_, Some(sym))) => native.push_sym(*sym, value),
+        Some((_, None)) => {}
+        None => native.push(name, value),
+    }
+}
+
+/// An exporter's time value (`value * multiply / divide`) in milliseconds, kept in
+/// range whatever the record says.
+fn millis(value: u64, multiply: u64, divide: u64) -> i64 {
+    let ms = (value / divide).saturating_mul(multiply);
+    i64::try_from(ms).unwrap_or(i64::MAX / 1000)
 }
 
 fn ip_of(bytes: &[u8]) -> Option<IpAddr> {
@@ -576,14 +613,14 @@ fn flow_facts(header: &Header, values: &[(&TemplateField, &[u8])]) -> FlowFacts 
             (true, 232) => flow.responder_octets = number,
             (true, 298) => flow.initiator_packets = number,
             (true, 299) => flow.responder_packets = number,
-            (true, 150) => flow.start_ms = number.map(|s| s as i64 * 1000),
-            (true, 151) => flow.end_ms = number.map(|s| s as i64 * 1000),
-            (true, 152) => flow.start_ms = number.map(|ms| ms as i64),
-            (true, 153) => flow.end_ms = number.map(|ms| ms as i64),
-            (true, 154) => flow.start_ms = number.map(|us| (us / 1000) as i64),
-            (true, 155) => flow.end_ms = number.map(|us| (us / 1000) as i64),
-            (true, 156) => flow.start_ms = number.map(|ns| (ns / 1_000_000) as i64),
-            (true, 157) => flow.end_ms = number.map(|ns| (ns / 1_000_000) as i64),
+            (true, 150) => flow.start_ms = number.map(|s| millis(s, 1000, 1)),
+            (true, 151) => flow.end_ms = number.map(|s| millis(s, 1000, 1)),
+            (true, 152) => flow.start_ms = number.map(|ms| millis(ms, 1, 1)),
+            (true, 153) => flow.end_ms = number.map(|ms| millis(ms, 1, 1)),
+            (true, 154) => flow.start_ms = number.map(|us| millis(us, 1, 1000)),
+            (true, 155) => flow.end_ms = number.map(|us| millis(us, 1, 1000)),
+            (true, 156) => flow.start_ms = number.map(|ns| millis(ns, 1, 1_000_000)),
+            (true, 157) => flow.end_ms = number.map(|ns| millis(ns, 1, 1_000_000)),
             // RFC 5103 reverse elements (YAF and other biflow exporters).
             (false, 1 | 85) if field.enterprise == REVERSE_PEN => flow.responder_octets = number,
             (false, 2 | 86) if field.enterprise == REVERSE_PEN => flow.responder_packets = number,
@@ -600,7 +637,11 @@ fn flow_facts(header: &Header, values: &[(&TemplateField, &[u8])]) -> FlowFacts 
             }
             _ => {}
         }
-        if let Some(sym) = field.sym {
+        // Elements with a typed home (addresses, ports, protocol, counters) are
+        // not repeated in the native record.
+        let has_typed_home =
+            typed && matches!(field.id, 1 | 2 | 4 | 7 | 8 | 11 | 12 | 27 | 28 | 85 | 86);
+        if let Some(sym) = field.sym.filter(|_| !has_typed_home) {
             flow.native_syms.push((sym, native_value(field, bytes)));
         }
     }
@@ -611,13 +652,13 @@ fn flow_facts(header: &Header, values: &[(&TemplateField, &[u8])]) -> FlowFacts 
     if flow.start_ms.is_none() {
         // v9 FIRST/LAST_SWITCHED are milliseconds of system uptime.
         let base = match system_init_ms {
-            Some(init) => Some(init as i64),
+            Some(init) => Some(millis(init, 1, 1)),
             None if header.version == 9 => Some(header.export_ms - header.uptime_ms),
             None => None,
         };
         if let (Some(base), Some(start)) = (base, relative_start) {
-            flow.start_ms = Some(base + start as i64);
-            flow.end_ms = relative_end.map(|end| base + end as i64);
+            flow.start_ms = Some(base.saturating_add(millis(start, 1, 1)));
+            flow.end_ms = relative_end.map(|end| base.saturating_add(millis(end, 1, 1)));
         }
     }
     flow
@@ -791,10 +832,11 @@ fn flow_event(
     net.destination_packets = dst_packets;
     net.transport = Some(super::pcap::transport_name(flow.protocol));
     if let Some(end) = flow.end_ms {
-        net.duration_s = Some(((end - start_ms).max(0)) as f64 / 1000.0);
+        net.duration_s = Some(end.saturating_sub(start_ms).max(0) as f64 / 1000.0);
     }
     let native = &mut event.native;
-    native.push(
+    push_static(
+        native,
         "netflow.record_direction",
         Value::from(if record_src_is_source {
             "source_to_destination"
@@ -803,11 +845,15 @@ fn flow_event(
         }),
     );
     if let Some(exporter) = header.exporter {
-        native.push("netflow.exporter", Value::from(exporter.to_string()));
+        push_static(
+            native,
+            "netflow.exporter",
+            Value::from(exporter.to_string()),
+        );
     }
-    native.push("netflow.domain", Value::Int(header.domain as i64));
+    push_static(native, "netflow.domain", Value::Int(header.domain as i64));
     for (name, value) in flow.native {
-        native.push(name, value);
+        push_static(native, name, value);
     }
     for (sym, value) in flow.native_syms {
         native.push_sym(sym, value);
@@ -1004,10 +1050,11 @@ impl Iterator for NetflowPcapSource {
 /// Whether a capture's first bytes hold NetFlow/IPFIX export datagrams (the first
 /// UDP packet in `head` carries a plausible export header).
 pub fn sniff_capture(head: &[u8]) -> bool {
-    let Ok(mut frames) = super::pcap::FrameReader::open(crate::Input {
+    let input = crate::Input {
         path: Arc::from("sniff"),
         reader: Box::new(std::io::Cursor::new(head.to_vec())),
-    }) else {
+    };
+    let Ok(mut frames) = super::pcap::FrameReader::with_buffer(input, head.len().max(4096)) else {
         return false;
     };
     let mut verdict = None;
@@ -1123,6 +1170,47 @@ mod tests {
         );
         assert_eq!(decoder.stats().options_records, 1);
         assert_eq!(decoder.stats().templates, 2);
+    }
+
+    /// Found by the pcap_reader fuzz target: a millisecond start time near u64::MAX
+    /// overflowed the duration.
+    #[test]
+    fn huge_times_do_not_overflow() {
+        let field = |id| TemplateField {
+            id,
+            enterprise: 0,
+            len: 8,
+            sym: None,
+        };
+        let (start, end, src) = (
+            field(152),
+            field(153),
+            TemplateField {
+                id: 8,
+                enterprise: 0,
+                len: 4,
+                sym: None,
+            },
+        );
+        let header = Header {
+            exporter: None,
+            domain: 0,
+            version: 10,
+            export_ms: 0,
+            uptime_ms: 0,
+        };
+        let max = u64::MAX.to_be_bytes();
+        let zero = 0u64.to_be_bytes();
+        for (a, b) in [(&max, &zero), (&zero, &max), (&max, &max)] {
+            let values = vec![
+                (&start, &a[..]),
+                (&end, &b[..]),
+                (&src, &[10u8, 0, 0, 1][..]),
+            ];
+            let facts = flow_facts(&header, &values);
+            let event = flow_event(&header, facts, 0, &Arc::from("t"), &Networks::default());
+            assert!(event.network.unwrap().duration_s.unwrap() >= 0.0);
+        }
     }
 
     #[test]

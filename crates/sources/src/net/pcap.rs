@@ -16,7 +16,9 @@ use pcap_parser::{PcapBlockOwned, PcapError};
 use std::collections::VecDeque;
 use std::sync::Arc;
 
-const BUFFER_BYTES: usize = 4 << 20;
+/// Read buffer: holds the largest block a capture may have (snap lengths reach
+/// 256 KiB) several times over.
+const BUFFER_BYTES: usize = 1 << 20;
 
 /// Counters of one capture, for the run summary.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -62,8 +64,13 @@ pub(crate) enum Step {
 impl FrameReader {
     /// Opens a capture; fails when the header is not pcap or pcapng.
     pub(crate) fn open(input: Input) -> Result<Self, OpenError> {
+        Self::with_buffer(input, BUFFER_BYTES)
+    }
+
+    /// Opens a capture with a read buffer of `capacity` bytes (small for sniffing).
+    pub(crate) fn with_buffer(input: Input, capacity: usize) -> Result<Self, OpenError> {
         let path = input.path.clone();
-        let reader = pcap_parser::create_reader(BUFFER_BYTES, input.reader).map_err(|err| {
+        let reader = pcap_parser::create_reader(capacity, input.reader).map_err(|err| {
             OpenError::Invalid {
                 path: path.to_string(),
                 detail: format!("not a readable pcap/pcapng capture ({err})"),
@@ -294,7 +301,8 @@ fn frame_of<'a>(
         PcapBlockOwned::NG(Block::EnhancedPacket(epb)) => {
             let iface = interfaces.get(epb.if_id as usize)?;
             let units = ((epb.ts_high as u64) << 32) | epb.ts_low as u64;
-            let micros = (units as u128 * 1_000_000 / iface.resolution as u128) as i64;
+            let micros = i64::try_from(units as u128 * 1_000_000 / iface.resolution as u128)
+                .unwrap_or(i64::MAX);
             let caplen = (epb.caplen as usize).min(epb.data.len());
             Some(Frame {
                 ts: Some(Timestamp(
@@ -374,7 +382,7 @@ pub fn flow_event(flow: &Flow, networks: &Networks, path: &Arc<str>) -> Event {
     net.transport = Some(transport_name(flow.protocol));
     net.protocol = flow.detected.map(str::to_string);
     net.state = Some(flow.conn_state().to_string());
-    net.duration_s = Some((flow.last_ts.0 - flow.first_ts.0) as f64 / 1e6);
+    net.duration_s = Some(flow.last_ts.0.saturating_sub(flow.first_ts.0) as f64 / 1e6);
     net.destination_domain = flow
         .tls_sni
         .clone()

@@ -223,6 +223,7 @@ mod tests {
             Timestamp::parse("2024-02-29T00:00:00Z")
         );
         assert_eq!(civil_time(2026, 2, 29, Clock::default()), None);
+        assert_eq!(civil_time(i64::MAX, 1, 1, Clock::default()), None);
         assert_eq!(month_number("Nov"), Some(11));
     }
 
@@ -263,7 +264,12 @@ pub fn civil_time(year: i64, month: u32, day: u32, clock: Clock) -> Option<Times
         2 => 28,
         _ => return None,
     };
-    if day == 0 || day > days_in_month || clock.hour > 23 || clock.minute > 59 || clock.second > 60
+    if !(1..=9999).contains(&year)
+        || day == 0
+        || day > days_in_month
+        || clock.hour > 23
+        || clock.minute > 59
+        || clock.second > 60
     {
         return None;
     }
