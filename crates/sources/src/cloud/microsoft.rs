@@ -18,6 +18,7 @@ use super::flatten::{embedded_json, first_text, flatten, get, outcome, parse_ip,
 use super::{json_time, new_cloud_event};
 use model::{Event, LogSource, Origin};
 use serde_json::{Map, Value as Json};
+use std::borrow::Cow;
 
 /// Whether `record` is a unified audit (M365) record.
 pub fn is_m365(record: &Map<String, Json>) -> bool {
@@ -54,15 +55,21 @@ pub fn entra_log(record: &Map<String, Json>) -> Option<EntraLog> {
     None
 }
 
-/// Expands members that a table export stored as JSON text.
-fn expand_embedded(record: &Map<String, Json>) -> Map<String, Json> {
-    let mut expanded = record.clone();
-    for value in expanded.values_mut() {
-        if let Some(parsed) = embedded_json(value) {
-            *value = parsed;
-        }
+/// Expands members that a table export stored as JSON text; borrows the record
+/// unchanged when there are none (the common case: API and Purview exports).
+fn expand_embedded(record: &Map<String, Json>) -> Cow<'_, Map<String, Json>> {
+    let embedded: Vec<(&String, Json)> = record
+        .iter()
+        .filter_map(|(key, value)| embedded_json(value).map(|parsed| (key, parsed)))
+        .collect();
+    if embedded.is_empty() {
+        return Cow::Borrowed(record);
     }
-    expanded
+    let mut expanded = record.clone();
+    for (key, parsed) in embedded {
+        expanded.insert(key.clone(), parsed);
+    }
+    Cow::Owned(expanded)
 }
 
 /// Maps a unified audit record; `org_domains` decide which mail recipients are
@@ -72,7 +79,8 @@ pub fn m365_event(
     origin: Origin,
     org_domains: &[String],
 ) -> Result<Event, &'static str> {
-    let record = &expand_embedded(record);
+    let expanded = expand_embedded(record);
+    let record = expanded.as_ref();
     let timestamp = ["CreationTime", "TimeGenerated"]
         .iter()
         .find_map(|k| get(record, k).and_then(json_time))
@@ -135,7 +143,8 @@ pub fn entra_event(
     record: &Map<String, Json>,
     origin: Origin,
 ) -> Result<Event, &'static str> {
-    let record = &expand_embedded(record);
+    let expanded = expand_embedded(record);
+    let record = expanded.as_ref();
     // Azure Monitor exports put the Graph-shaped record under `properties`.
     let inner = get(record, "properties")
         .and_then(Json::as_object)

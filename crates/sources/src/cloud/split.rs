@@ -103,13 +103,19 @@ impl<R: BufRead> JsonSplitter<R> {
             }
             let mut used = chunk.len();
             let mut outcome = None;
-            for (i, &byte) in chunk.iter().enumerate() {
-                let at = st.pos + i as u64;
-                if let Some(step) = st.step(byte, at) {
+            let mut i = 0;
+            while i < chunk.len() {
+                let skipped = st.skip_string_body(&chunk[i..]);
+                if skipped > 0 {
+                    i += skipped;
+                    continue;
+                }
+                if let Some(step) = st.step(chunk[i], st.pos + i as u64) {
                     used = i + 1;
                     outcome = Some(step);
                     break;
                 }
+                i += 1;
             }
             self.reader.consume(used);
             st.pos += used as u64;
@@ -127,6 +133,26 @@ impl<R: BufRead> JsonSplitter<R> {
 }
 
 impl State {
+    /// Inside a string, the bytes up to the next quote, backslash or newline carry
+    /// no structure: they are copied in one go. Returns how many were taken.
+    fn skip_string_body(&mut self, bytes: &[u8]) -> usize {
+        if !self.in_string || self.escape || self.skipping_line {
+            return 0;
+        }
+        let n = memchr::memchr3(b'"', b'\\', b'\n', bytes).unwrap_or(bytes.len());
+        if let Some(capture) = self.capture.as_mut()
+            && !capture.oversized
+        {
+            if self.buf.len() + n > MAX_RECORD_BYTES {
+                capture.oversized = true;
+                self.buf.clear();
+            } else {
+                self.buf.extend_from_slice(&bytes[..n]);
+            }
+        }
+        n
+    }
+
     /// Advances the state machine by one byte.
     fn step(&mut self, byte: u8, at: u64) -> Option<Step> {
         if self.skipping_line {
