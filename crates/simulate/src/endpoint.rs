@@ -5,7 +5,8 @@
 //! * Sysmon 1 process creation, 3 network connection (for connections whose process
 //!   is known), 11 file create, 22 DNS query;
 //! * Security 4698 scheduled task created;
-//! * PowerShell 4104 script block.
+//! * PowerShell 4104 script block;
+//! * for Linux hosts, the cron syslog lines (`CRON[pid]: (root) CMD (...)`).
 //!
 //! Unmanaged hosts produce nothing here: that is what makes them unmanaged.
 
@@ -17,10 +18,12 @@ use serde_json::{Value, json};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
-/// Writes endpoint JSONL for Windows (`windows.jsonl`) and Linux (`linux.jsonl`).
+/// Writes endpoint JSONL for Windows (`windows.jsonl`) and Linux (`linux.jsonl`),
+/// and the Linux hosts' cron syslog lines (`linux-syslog.log`, RFC 5424).
 pub struct EndpointWriter {
     windows: Output,
     linux: Output,
+    syslog: Output,
     record_id: u64,
     files: Vec<PathBuf>,
 }
@@ -31,11 +34,13 @@ impl EndpointWriter {
         std::fs::create_dir_all(dir)?;
         let (windows, windows_path) = Output::create(dir, "windows.jsonl", gzip)?;
         let (linux, linux_path) = Output::create(dir, "linux.jsonl", gzip)?;
+        let (syslog, syslog_path) = Output::create(dir, "linux-syslog.log", gzip)?;
         Ok(EndpointWriter {
             windows,
             linux,
+            syslog,
             record_id: 0,
-            files: vec![windows_path, linux_path],
+            files: vec![windows_path, linux_path, syslog_path],
         })
     }
 
@@ -55,7 +60,12 @@ impl EndpointWriter {
                     Some(event) => event,
                     None => continue,
                 },
-                Record::Endpoint(e) => endpoint_event(host, e.ts, &e.kind),
+                Record::Endpoint(e) => {
+                    if !host.is_windows() {
+                        write_cron_syslog(&mut self.syslog, host, e.ts, &e.kind)?;
+                    }
+                    endpoint_event(host, e.ts, &e.kind)
+                }
             };
             self.record_id += 1;
             let line = wrap(host, record.ts(), self.record_id, event);
@@ -74,8 +84,52 @@ impl EndpointWriter {
     pub fn finish(self) -> io::Result<Vec<PathBuf>> {
         self.windows.finish()?;
         self.linux.finish()?;
+        self.syslog.finish()?;
         Ok(self.files)
     }
+}
+
+/// The syslog line cron (or crontab) writes for a Linux process start, when it is
+/// one: `CRON[pid]: (root) CMD (command)` for jobs cron runs, `crontab[pid]: (root)
+/// REPLACE (root)` when a crontab is installed. Facility cron, severity info.
+fn write_cron_syslog(
+    out: &mut Output,
+    host: &Host,
+    ts: Timestamp,
+    kind: &EndpointKind,
+) -> io::Result<()> {
+    let EndpointKind::Process {
+        image,
+        command_line,
+        parent_image,
+        user,
+        pid,
+        ..
+    } = kind
+    else {
+        return Ok(());
+    };
+    let short = host.name.split('.').next().unwrap_or(&host.name);
+    let stamp = ts
+        .to_datetime()
+        .map(|d| d.format("%Y-%m-%dT%H:%M:%S%.6f+00:00").to_string())
+        .unwrap_or_default();
+    if parent_image == "/usr/sbin/cron" {
+        let command = command_line
+            .strip_prefix("/bin/sh -c ")
+            .unwrap_or(command_line);
+        writeln!(
+            out,
+            "<78>1 {stamp} {short} CRON {} - - ({user}) CMD ({command})",
+            pid.saturating_sub(1)
+        )?;
+    } else if image == "/usr/bin/crontab" {
+        writeln!(
+            out,
+            "<78>1 {stamp} {short} crontab {pid} - - ({user}) REPLACE ({user})"
+        )?;
+    }
+    Ok(())
 }
 
 /// What goes inside `System` and `EventData` for one event.
