@@ -127,7 +127,15 @@ fn write_table(
     let short = [
         "proc", "script", "file", "task", "flows", "dns", "http", "tls",
     ];
-    write!(out, "{:<28} {:<16}", "host", "address")?;
+    let width = r
+        .hosts
+        .iter()
+        .take(max_hosts)
+        .map(|h| h.name.as_deref().map_or(19, str::len))
+        .max()
+        .unwrap_or(4)
+        .clamp(19, 48);
+    write!(out, "{:<width$} {:<16}", "host", "address")?;
     for s in short {
         write!(out, " {s:>6}")?;
     }
@@ -136,7 +144,7 @@ fn write_table(
         let ips: Vec<String> = host.ips.iter().map(|ip| ip.to_string()).collect();
         write!(
             out,
-            "{:<28} {:<16}",
+            "{:<width$} {:<16}",
             host.name.as_deref().unwrap_or("(no endpoint agent)"),
             ips.join(",")
         )?;
