@@ -385,22 +385,28 @@ impl HostFacts {
         }
     }
 
+    /// Adds a transfer; true when this host had not sent to `key` before (or the
+    /// per-host cap hides it), so that the caller updates the lateral-spread sets
+    /// only on first contact.
     fn add_destination(
         &mut self,
         key: &DestinationKey,
         time: Timestamp,
         bytes: u64,
         port: Option<u16>,
-    ) {
+    ) -> bool {
         if let Some(traffic) = self.destinations.get_mut(key) {
             traffic.add(time, bytes, port);
+            false
         } else if self.destinations.len() < MAX_DESTINATIONS_PER_HOST {
             self.destinations
                 .entry(key.clone())
                 .or_default()
                 .add(time, bytes, port);
+            true
         } else {
             self.dropped_destinations += 1;
+            true
         }
     }
 
@@ -586,6 +592,7 @@ impl Observer {
         let source_ip = network.and_then(|n| n.source_ip);
         let internal_source = source_ip.filter(|ip| self.networks.is_internal(*ip));
         let destination = self.outbound_destination(event, source_ip);
+        let mut first_contact = true;
         if let Some(facts) = self.state.host_entry(event, internal_source) {
             facts.touch(event.timestamp);
             for kind in telemetry_of(event) {
@@ -604,10 +611,14 @@ impl Observer {
                     .unwrap_or(0);
                 let port = network.and_then(|n| n.destination_port);
                 facts.add_outbound(event.timestamp, bytes);
-                facts.add_destination(destination, event.timestamp, bytes, port);
+                first_contact = facts.add_destination(destination, event.timestamp, bytes, port);
             }
         }
-        if let Some(destination) = &destination {
+        // A known (host, destination) pair is already in the spread sets, unless the
+        // record now names the destination (HTTP, TLS) where earlier ones did not.
+        if let Some(destination) = &destination
+            && (first_contact || event.destination_name().is_some())
+        {
             self.record_spread(destination, event, internal_source);
         }
         self.observe_names(event);
@@ -958,7 +969,7 @@ impl HostFacts {
     ) {
         self.touch(time);
         self.add_outbound(time, bytes);
-        self.add_destination(&destination, time, bytes, port);
+        let _first_contact = self.add_destination(&destination, time, bytes, port);
     }
 
     /// Records a user seen on the host (tests, or pre-aggregated input).
