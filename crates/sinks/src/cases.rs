@@ -46,6 +46,9 @@ impl Sink for CaseFilesSink {
     }
 }
 
+/// Timeline rows per case file; a ticket stays readable.
+const MAX_TIMELINE_ROWS: usize = 500;
+
 /// Keeps ids safe as file names.
 fn file_name(id: &str) -> String {
     id.chars()
@@ -149,7 +152,7 @@ pub fn case_file(incident: &Incident, signals: &[&Signal]) -> String {
         md,
         "\n## Timeline (UTC)\n\n| time | detector | stage | rule | destination | score | records |\n|---|---|---|---|---|---:|---|"
     );
-    for s in signals {
+    for s in signals.iter().take(MAX_TIMELINE_ROWS) {
         let records: Vec<String> = s
             .records
             .iter()
@@ -170,6 +173,13 @@ pub fn case_file(incident: &Incident, signals: &[&Signal]) -> String {
             cell(&triage::evidence::destination_label(s).unwrap_or_else(|| "-".into())),
             s.score,
             cell(&records.join(" "))
+        );
+    }
+    if signals.len() > MAX_TIMELINE_ROWS {
+        let _ = writeln!(
+            md,
+            "\n{} more alert(s) not listed; their ids are in the incident's `alerts`.",
+            signals.len() - MAX_TIMELINE_ROWS
         );
     }
     for (title, items, checklist) in [

@@ -402,9 +402,12 @@ fn observed_series(
     Some(points)
 }
 
+/// Alerts listed per incident in the report; the rest are counted.
+const MAX_ALERT_ROWS: usize = 200;
+
 fn alert_table(html: &mut String, signals: &[&Signal]) {
     html.push_str("<h3>Alerts</h3><table><tr><th>time (UTC)</th><th>detector</th><th>stage</th><th>rule</th><th>destination</th><th class=\"num\">score</th><th>evidence records</th></tr>");
-    for s in signals {
+    for s in signals.iter().take(MAX_ALERT_ROWS) {
         let records: Vec<String> = s
             .records
             .iter()
@@ -431,6 +434,13 @@ fn alert_table(html: &mut String, signals: &[&Signal]) {
             html_escape(&triage::evidence::destination_label(s).unwrap_or_else(|| "-".into())),
             s.score,
             html_escape(&records.join(" "))
+        );
+    }
+    if signals.len() > MAX_ALERT_ROWS {
+        let _ = write!(
+            html,
+            "<tr><td colspan=\"7\">... and {} more alert(s): see the JSONL output or the case file</td></tr>",
+            signals.len() - MAX_ALERT_ROWS
         );
     }
     html.push_str("</table>");
