@@ -67,7 +67,7 @@ section! {
         /// Beat displacement tolerated by the period test (0.3 = +-30 %).
         jitter: f64 = 0.3,
         /// Regularity score (0..1) needed to raise a signal.
-        min_regularity: f64 = 0.7,
+        min_regularity: f64 = 0.8,
         /// Pairs first seen longer ago than this are the host's routine (not raised).
         established_days: u32 = 3,
         /// A pair is raised again at most once per this many hours.
@@ -104,6 +104,8 @@ section! {
         min_bytes: u64 = 1_000_000,
         /// A (host, destination, port) is raised again at most once per this many hours.
         realert_hours: u32 = 24,
+        /// Earlier days with the same (host, destination, port) that make it routine.
+        routine_days: u32 = 3,
     }
 }
 
@@ -176,6 +178,8 @@ section! {
         min_ratio: f64 = 10.0,
         /// A (host, destination) is raised again at most once per this many hours.
         realert_hours: u32 = 1,
+        /// Earlier days with upload-heavy sessions to the pair that make it routine.
+        routine_days: u32 = 3,
     }
 }
 

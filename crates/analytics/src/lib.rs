@@ -18,12 +18,16 @@ pub mod calendar;
 pub mod config;
 pub mod detectors;
 pub mod flow;
+pub mod intel;
 pub mod keys;
+pub mod rescore;
+pub mod routine;
 pub mod state;
 pub mod stats;
 
 pub use calendar::Calendar;
 pub use config::DetectorsConfig;
+pub use rescore::{Rescorer, rescore};
 pub use state::Stats;
 
 use model::{Config, Detector};
@@ -63,6 +67,8 @@ pub fn build_detectors_with_stats(
     let typed = DetectorsConfig::from_table(&config.detectors)?;
     let calendar = Calendar::from_config(&config.calendar)?;
     let networks = config.networks();
+    Rescorer::new(config)?;
+    let intel = intel::IntelSet::load(config)?;
     let stats = Stats::default();
     let mut out: Vec<Box<dyn Detector>> = Vec::new();
     if typed.volume.enabled {
@@ -85,6 +91,51 @@ pub fn build_detectors_with_stats(
             typed.novelty.clone(),
             networks.clone(),
             stats.clone(),
+        )));
+    }
+    if typed.port.enabled {
+        out.push(Box::new(port::PortDetector::new(
+            typed.port.clone(),
+            networks.clone(),
+        )));
+    }
+    if typed.offhours.enabled {
+        out.push(Box::new(offhours::OffhoursDetector::new(
+            typed.offhours.clone(),
+            calendar.clone(),
+            networks.clone(),
+            stats.clone(),
+        )));
+    }
+    if typed.staging.enabled {
+        out.push(Box::new(staging::StagingDetector::new(
+            typed.staging.clone(),
+            networks.clone(),
+        )));
+    }
+    if typed.automation.enabled {
+        out.push(Box::new(automation::AutomationDetector::new(
+            typed.automation.clone(),
+            networks.clone(),
+        )));
+    }
+    if typed.dns_tunnel.enabled {
+        out.push(Box::new(dns_tunnel::DnsTunnelDetector::new(
+            typed.dns_tunnel.clone(),
+            config.organisation.domains.clone(),
+        )));
+    }
+    if typed.asymmetry.enabled {
+        out.push(Box::new(asymmetry::AsymmetryDetector::new(
+            typed.asymmetry.clone(),
+            networks.clone(),
+        )));
+    }
+    if typed.intel.enabled && !intel.is_empty() {
+        out.push(Box::new(crate::intel::IntelDetector::new(
+            typed.intel.clone(),
+            networks.clone(),
+            intel,
         )));
     }
     Ok((out, stats))

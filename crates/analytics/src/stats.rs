@@ -134,22 +134,26 @@ pub fn period_test(intervals: &[f64], jitter: f64) -> Option<Period> {
     if period <= 0.0 {
         return None;
     }
-    let mut fits = 0usize;
+    let mut singles = 0usize;
     let mut gaps = 0usize;
     for v in &sorted {
         let k = (v / period).round().clamp(1.0, 4.0);
         let err = (v - k * period).abs() / period;
         // Jitter of each beat adds up over a gap only once (start and end beats).
         if err <= jitter.max(0.05) && (v / period) < 4.5 {
-            fits += 1;
             if k > 1.0 {
                 gaps += 1;
+            } else {
+                singles += 1;
             }
         }
     }
+    // A missed beat is explained, but random intervals fall near some multiple
+    // easily, so it counts half.
+    let fit = (singles as f64 + 0.5 * gaps as f64) / sorted.len() as f64;
     Some(Period {
         period_s: period,
-        fit: fits as f64 / sorted.len() as f64,
+        fit,
         gaps,
     })
 }
@@ -186,7 +190,7 @@ mod tests {
         ];
         let p = period_test(&intervals, 0.3).unwrap();
         assert!((p.period_s - 1800.0).abs() < 250.0, "{p:?}");
-        assert!(p.fit >= 0.9, "{p:?}");
+        assert!(p.fit >= 0.85, "{p:?}");
         assert!(p.gaps >= 2);
         // Random intervals do not fit well.
         let random = [

@@ -273,7 +273,10 @@ impl VolumeDetector {
         if entity.user.is_some() {
             signal.user_name = entity.user.as_deref().map(str::to_string);
         }
-        let mut score = 55.0 + 8.0 * ratio.log2().min(5.0);
+        let mut score = (35.0 + 6.0 * ratio.log2().max(0.0)).min(65.0);
+        if entity.five_bytes >= 1_000_000_000 {
+            score += 10.0;
+        }
         if self.learning(transfer.ts.secs()) {
             score = score.min(45.0);
             signal.evidence.insert("learning".into(), true.into());
@@ -293,6 +296,16 @@ impl VolumeDetector {
         signal.evidence.insert(
             "times_normal".into(),
             format!("{ratio:.1} times normal").into(),
+        );
+        let open_hour = SeriesPoint {
+            hour_start: entity.hour_start,
+            bytes: entity.hour_bytes as f32,
+            baseline: entity.last_median as f32,
+            upper: entity.series.back().map(|p| p.upper).unwrap_or(0.0),
+        };
+        signal.evidence.insert(
+            "series".into(),
+            series_json(entity.series.iter().chain(std::iter::once(&open_hour))),
         );
         signal.add_record(transfer.event.origin.as_ref());
         signal.assign_id();
@@ -381,19 +394,9 @@ impl VolumeDetector {
         entity.top = TopDestination::default();
         let origins = std::mem::take(&mut entity.origins);
         if let Some(mut signal) = signal {
-            let series: Vec<serde_json::Value> = entity
-                .series
-                .iter()
-                .map(|p| {
-                    json!({
-                        "t": Timestamp::from_secs(p.hour_start).to_rfc3339(),
-                        "bytes": p.bytes.round() as u64,
-                        "baseline": p.baseline.round() as u64,
-                        "upper": p.upper.round() as u64,
-                    })
-                })
-                .collect();
-            signal.evidence.insert("series".into(), series.into());
+            signal
+                .evidence
+                .insert("series".into(), series_json(entity.series.iter()));
             if run >= self.config.sustained_hours {
                 signal.rule_id = "exfilguard.volume.sustained".into();
                 signal.rule_name =
@@ -493,6 +496,21 @@ impl VolumeDetector {
             self.stats.add_evictions(evicted);
         }
     }
+}
+
+/// The `evidence.series` contract of the HTML report: hourly points around the finding.
+fn series_json<'a>(points: impl Iterator<Item = &'a SeriesPoint>) -> serde_json::Value {
+    points
+        .map(|p| {
+            json!({
+                "t": Timestamp::from_secs(p.hour_start).to_rfc3339(),
+                "bytes": p.bytes.round() as u64,
+                "baseline": p.baseline.round() as u64,
+                "upper": p.upper.round() as u64,
+            })
+        })
+        .collect::<Vec<_>>()
+        .into()
 }
 
 fn robust(values: &[f64], method: Method) -> Baseline {

@@ -1,0 +1,108 @@
+//! `asymmetry`: sessions that send far more than they receive (uploads), from flow
+//! and proxy logs. One signal per (host, destination) per `realert_hours`; a pair
+//! that had upload-heavy sessions on `routine_days` earlier days is routine (a
+//! nightly backup) and is not raised.
+
+use crate::config::AsymmetryConfig;
+use crate::flow::{Transfer, human_bytes, new_signal};
+use crate::keys::pair_key;
+use crate::routine::Routine;
+use model::detector::Interests;
+use model::{Detector, Event, EventKind, Networks, Signal, Stage};
+use serde_json::json;
+
+const MAX_PAIRS: usize = 200_000;
+
+/// Techniques for a transfer by its port: web services or an alternative protocol.
+pub fn transfer_techniques(port: Option<u16>) -> &'static [&'static str] {
+    match port {
+        Some(80 | 443 | 8080 | 8443) => &["T1020", "T1567"],
+        _ => &["T1020", "T1048"],
+    }
+}
+
+/// The `asymmetry` detector.
+pub struct AsymmetryDetector {
+    config: AsymmetryConfig,
+    networks: Networks,
+    routine: Routine,
+}
+
+impl AsymmetryDetector {
+    /// Builds the detector.
+    pub fn new(config: AsymmetryConfig, networks: Networks) -> Self {
+        AsymmetryDetector {
+            config,
+            networks,
+            routine: Routine::new(MAX_PAIRS),
+        }
+    }
+}
+
+impl Detector for AsymmetryDetector {
+    fn name(&self) -> &str {
+        "asymmetry"
+    }
+
+    fn interests(&self) -> Interests {
+        Interests::of(&[EventKind::Network, EventKind::Http])
+    }
+
+    fn observe(&mut self, event: &Event, out: &mut Vec<Signal>) {
+        let Some(t) = Transfer::from_event(event, &self.networks) else {
+            return;
+        };
+        if t.bytes_out < self.config.min_bytes_out {
+            return;
+        }
+        let ratio = t.bytes_out as f64 / t.bytes_in.max(1) as f64;
+        if ratio < self.config.min_ratio {
+            return;
+        }
+        let key = pair_key(t.host_key, t.dest_key);
+        let now = t.ts.secs();
+        let days_before = self.routine.observe(key, now);
+        if days_before as u32 >= self.config.routine_days
+            || !self
+                .routine
+                .should_alert(key, now, self.config.realert_hours as i64 * 3600)
+        {
+            return;
+        }
+        let mut signal = new_signal(
+            "asymmetry",
+            "exfilguard.asymmetry.upload",
+            &format!(
+                "Upload-heavy session: {} out, {} in",
+                human_bytes(t.bytes_out as f64),
+                human_bytes(t.bytes_in as f64)
+            ),
+            t.ts,
+            Stage::Exfiltration,
+            transfer_techniques(t.port),
+        );
+        t.describe(&mut signal);
+        let score = 40.0
+            + 2.5 * (ratio / self.config.min_ratio).log2().min(4.0)
+            + 2.5
+                * (t.bytes_out as f64 / self.config.min_bytes_out as f64)
+                    .log2()
+                    .min(4.0);
+        signal.set_score(score.round().clamp(0.0, 100.0) as u8);
+        signal.bytes_out = Some(t.bytes_out);
+        signal.transfers = Some(1);
+        signal.evidence.insert("bytes_in".into(), t.bytes_in.into());
+        signal
+            .evidence
+            .insert("out_in_ratio".into(), json!((ratio * 10.0).round() / 10.0));
+        if let Some(d) = t.event.network.as_deref().and_then(|n| n.duration_s) {
+            signal.evidence.insert("duration_s".into(), json!(d));
+        }
+        signal
+            .evidence
+            .insert("earlier_days_with_uploads".into(), days_before.into());
+        signal.add_record(event.origin.as_ref());
+        signal.assign_id();
+        out.push(signal);
+    }
+}

@@ -1,0 +1,373 @@
+//! `automation`: scheduled tasks, cron jobs, scripts and transfer tools on a host
+//! near a transfer from it.
+//!
+//! Marks come from scheduled-task events (4698, cron), `schtasks /create`,
+//! `crontab`, `at`, transfer tools (rclone, curl, wget, scp, bitsadmin, ...)
+//! started by a script interpreter or with upload arguments, PowerShell upload
+//! APIs in script blocks, and Sigma alerts whose stage is automation. A transfer of
+//! `min_bytes_out` within `window_minutes` after a mark raises a signal. A network
+//! connection whose process is a transfer tool (Sysmon 3, Security 5156) links the
+//! process to the flow directly.
+
+use super::marks::{Mark, MarkBook, base_name, clip};
+use crate::config::AutomationConfig;
+use crate::flow::{Transfer, human_bytes, new_signal};
+use crate::keys::{U64Map, name_key, pair_key};
+use model::{Detector, Event, EventKind, Networks, Signal, Stage, Timestamp};
+use serde_json::json;
+
+const TRANSFER_TOOLS: [&str; 22] = [
+    "rclone",
+    "rclone.exe",
+    "curl",
+    "curl.exe",
+    "wget",
+    "wget.exe",
+    "scp",
+    "scp.exe",
+    "sftp",
+    "sftp.exe",
+    "pscp.exe",
+    "psftp.exe",
+    "winscp.exe",
+    "bitsadmin.exe",
+    "ftp",
+    "ftp.exe",
+    "megacmd.exe",
+    "mega-put",
+    "azcopy",
+    "azcopy.exe",
+    "gsutil",
+    "restic",
+];
+
+const INTERPRETERS: [&str; 14] = [
+    "powershell.exe",
+    "pwsh.exe",
+    "pwsh",
+    "cmd.exe",
+    "wscript.exe",
+    "cscript.exe",
+    "mshta.exe",
+    "python",
+    "python3",
+    "python.exe",
+    "bash",
+    "sh",
+    "taskeng.exe",
+    "cron",
+];
+
+const UPLOAD_MARKERS: [&str; 12] = [
+    "-method put",
+    "-method post",
+    "-infile",
+    "uploadfile",
+    "uploaddata",
+    "uploadstring",
+    "--upload-file",
+    "--data-binary @",
+    "-t ",
+    "--post-file",
+    "/upload",
+    " copy ",
+];
+
+const TASK_MAKERS: [&str; 4] = ["schtasks", "crontab", "at.exe", "register-scheduledtask"];
+
+/// What a process start says about automation, if anything.
+fn process_mark(event: &Event) -> Option<(String, String, &'static [&'static str])> {
+    let p = event.process.as_deref()?;
+    let image = p
+        .executable
+        .as_deref()
+        .or(p.name.as_deref())
+        .map(base_name)?;
+    let cmd = p.command_line.as_deref().unwrap_or("");
+    let lower = cmd.to_ascii_lowercase();
+    if TASK_MAKERS
+        .iter()
+        .any(|t| image.starts_with(t) || lower.contains(t))
+        && (lower.contains("/create")
+            || lower.contains("crontab")
+            || lower.contains("register-scheduledtask")
+            || image == "at.exe")
+    {
+        return Some((
+            format!("{image} set up a scheduled job"),
+            clip(cmd, 300),
+            &["T1053"],
+        ));
+    }
+    let parent = p
+        .parent_executable
+        .as_deref()
+        .map(base_name)
+        .unwrap_or_default();
+    if TRANSFER_TOOLS.contains(&image.as_str()) {
+        let scripted = INTERPRETERS.contains(&parent.as_str());
+        let uploads = UPLOAD_MARKERS.iter().any(|m| lower.contains(m));
+        if scripted || uploads {
+            let by = if scripted {
+                format!(" by {parent}")
+            } else {
+                String::new()
+            };
+            return Some((
+                format!("transfer tool {image} started{by}"),
+                clip(cmd, 300),
+                &["T1059", "T1105"],
+            ));
+        }
+    }
+    if INTERPRETERS.contains(&image.as_str())
+        && (lower.contains("invoke-webrequest")
+            || lower.contains("invoke-restmethod")
+            || lower.contains("net.webclient"))
+        && UPLOAD_MARKERS.iter().any(|m| lower.contains(m))
+    {
+        return Some((
+            format!("{image} ran an upload command"),
+            clip(cmd, 300),
+            &["T1059.001"],
+        ));
+    }
+    None
+}
+
+/// The `automation` detector.
+pub struct AutomationDetector {
+    config: AutomationConfig,
+    networks: Networks,
+    book: MarkBook,
+    linked: U64Map<i64>,
+}
+
+impl AutomationDetector {
+    /// Builds the detector.
+    pub fn new(config: AutomationConfig, networks: Networks) -> Self {
+        AutomationDetector {
+            config,
+            networks,
+            book: MarkBook::default(),
+            linked: U64Map::default(),
+        }
+    }
+
+    fn mark(&mut self, event: &Event, what: String, detail: String, techniques: &[&str]) {
+        let mark = Mark {
+            ts: event.timestamp.secs(),
+            what,
+            detail,
+            techniques: techniques.iter().map(|t| t.to_string()).collect(),
+            origin: event.origin.clone(),
+            host_name: event.host_name.clone(),
+            user_name: event.user_name.clone(),
+            bytes_after: 0,
+            transfers_after: 0,
+            reported: false,
+        };
+        self.book.add(event, &self.networks, mark);
+    }
+
+    /// A transfer tool's own connection (Sysmon 3 / 5156): the process is the flow.
+    fn linked_connection(&mut self, t: &Transfer<'_>, out: &mut Vec<Signal>) {
+        let Some(p) = t.event.process.as_deref() else {
+            return;
+        };
+        let Some(image) = p.executable.as_deref().or(p.name.as_deref()).map(base_name) else {
+            return;
+        };
+        if !TRANSFER_TOOLS.contains(&image.as_str()) {
+            return;
+        }
+        let key = pair_key(pair_key(t.host_key, t.dest_key), name_key(&image));
+        let now = t.ts.secs();
+        if self.linked.get(&key).is_some_and(|last| now - last < 3600) {
+            return;
+        }
+        if self.linked.len() > 100_000 {
+            self.linked.clear();
+        }
+        self.linked.insert(key, now);
+        let mut signal = new_signal(
+            "automation",
+            "exfilguard.automation.tool_connection",
+            &format!(
+                "Transfer tool {image} connected out to {}",
+                t.dest_name
+                    .map(str::to_string)
+                    .or(t.dest_ip.map(|i| i.to_string()))
+                    .unwrap_or_default()
+            ),
+            t.ts,
+            Stage::Automation,
+            &["T1020", "T1105", "T1059"],
+        );
+        t.describe(&mut signal);
+        signal.set_score(if t.bytes_out >= self.config.min_bytes_out {
+            65
+        } else {
+            50
+        });
+        if t.bytes_out > 0 {
+            signal.bytes_out = Some(t.bytes_out);
+        }
+        signal.transfers = Some(1);
+        signal.evidence.insert(
+            "linked_process".into(),
+            p.executable.clone().unwrap_or(image).into(),
+        );
+        if let Some(pid) = p.pid {
+            signal.evidence.insert("process_pid".into(), pid.into());
+        }
+        signal.add_record(t.event.origin.as_ref());
+        signal.assign_id();
+        out.push(signal);
+    }
+}
+
+fn automated_transfer_signal(mark: &Mark, t: &Transfer<'_>, window_min: u32) -> Signal {
+    let minutes = (t.ts.secs() - mark.ts) / 60;
+    let mut signal = new_signal(
+        "automation",
+        "exfilguard.automation.job_then_transfer",
+        &format!(
+            "{} out within {minutes} min after {}",
+            human_bytes(mark.bytes_after as f64),
+            mark.what
+        ),
+        t.ts,
+        Stage::Automation,
+        &["T1020"],
+    );
+    t.describe(&mut signal);
+    if signal.host_name.is_none() {
+        signal.host_name = mark.host_name.clone();
+    }
+    if signal.user_name.is_none() {
+        signal.user_name = mark.user_name.clone();
+    }
+    for tech in &mark.techniques {
+        if !signal.techniques.contains(tech) {
+            signal.techniques.push(tech.clone());
+        }
+    }
+    signal.set_score(if mark.bytes_after >= 100_000_000 {
+        70
+    } else {
+        60
+    });
+    signal.bytes_out = Some(mark.bytes_after);
+    signal.transfers = Some(mark.transfers_after);
+    let e = &mut signal.evidence;
+    e.insert("automation".into(), mark.what.clone().into());
+    e.insert("automation_detail".into(), mark.detail.clone().into());
+    e.insert(
+        "automation_time".into(),
+        Timestamp::from_secs(mark.ts).to_rfc3339().into(),
+    );
+    e.insert("minutes_between".into(), json!(minutes));
+    e.insert("window_minutes".into(), window_min.into());
+    signal.add_record(mark.origin.as_ref());
+    signal.add_record(t.event.origin.as_ref());
+    signal.assign_id();
+    signal
+}
+
+impl Detector for AutomationDetector {
+    fn name(&self) -> &str {
+        "automation"
+    }
+
+    fn observe(&mut self, event: &Event, out: &mut Vec<Signal>) {
+        self.book.learn(event, &self.networks);
+        match event.kind {
+            EventKind::ProcessStart => {
+                if let Some((what, detail, techniques)) = process_mark(event) {
+                    self.mark(event, what, detail, techniques);
+                }
+            }
+            EventKind::ScheduledTask => {
+                let detail = event
+                    .process
+                    .as_deref()
+                    .and_then(|p| p.command_line.clone())
+                    .or_else(|| event.message.clone())
+                    .unwrap_or_default();
+                self.mark(
+                    event,
+                    "a scheduled task or cron job was created".into(),
+                    clip(&detail, 300),
+                    &["T1053"],
+                );
+            }
+            EventKind::Script => {
+                let text = event.script_text.as_deref().unwrap_or("");
+                let lower = text.to_ascii_lowercase();
+                if (lower.contains("invoke-webrequest")
+                    || lower.contains("invoke-restmethod")
+                    || lower.contains("webclient"))
+                    && UPLOAD_MARKERS.iter().any(|m| lower.contains(m))
+                {
+                    self.mark(
+                        event,
+                        "a script used an upload API".into(),
+                        clip(text, 300),
+                        &["T1059.001"],
+                    );
+                }
+            }
+            EventKind::Network | EventKind::Http => {
+                let Some(t) = Transfer::from_event(event, &self.networks) else {
+                    return;
+                };
+                self.linked_connection(&t, out);
+                if t.bytes_out > 0 {
+                    let window = self.config.window_minutes;
+                    self.book.on_transfer(
+                        &t,
+                        window as i64 * 60,
+                        self.config.min_bytes_out,
+                        |mark| automated_transfer_signal(mark, &t, window),
+                        out,
+                    );
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn observe_signal(&mut self, signal: &Signal, _out: &mut Vec<Signal>) {
+        if signal.detector != "sigma" || signal.stage != Stage::Automation {
+            return;
+        }
+        let mut event = Event {
+            timestamp: signal.timestamp,
+            host_name: signal.host_name.clone(),
+            host_ip: signal.host_ip,
+            user_name: signal.user_name.clone(),
+            ..Event::default()
+        };
+        if let Some(r) = signal.records.first() {
+            event.origin = Some(model::Origin {
+                file: r.file.as_str().into(),
+                offset: r.offset,
+            });
+        }
+        let techniques: Vec<&str> = signal.techniques.iter().map(String::as_str).collect();
+        self.mark(
+            &event,
+            format!("Sigma: {}", signal.rule_name),
+            signal.rule_id.clone(),
+            &techniques,
+        );
+    }
+
+    fn advance(&mut self, watermark: Timestamp, _out: &mut Vec<Signal>) {
+        if watermark != Timestamp::MAX && watermark.secs() % 600 < 60 {
+            self.book
+                .expire(watermark.secs() - self.config.window_minutes as i64 * 60);
+        }
+    }
+}

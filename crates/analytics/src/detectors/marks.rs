@@ -1,0 +1,156 @@
+//! Per-host marks (an archive made, a task scheduled, a transfer tool started) that
+//! wait for an outbound transfer from the same host within a window; shared by
+//! `staging` and `automation`.
+//!
+//! Endpoint events name the host, flow records only carry its address, so the book
+//! learns name/address pairs from events that carry both and files each mark under
+//! every key of the host.
+
+use crate::flow::Transfer;
+use crate::keys::{U64Map, ip_key, name_key};
+use model::{Event, EventKind, Networks, Origin, Signal};
+use std::net::IpAddr;
+
+/// Marks kept per host (the newest win).
+const MARKS_PER_HOST: usize = 8;
+/// Hosts remembered.
+const MAX_HOSTS: usize = 100_000;
+
+/// Something on a host that makes a following transfer suspicious.
+#[derive(Clone, Debug)]
+pub struct Mark {
+    /// When it happened (seconds).
+    pub ts: i64,
+    /// What happened, for the rule name (`7z.exe created an archive`).
+    pub what: String,
+    /// The command line, file path or rule that showed it.
+    pub detail: String,
+    /// ATT&CK ids it evidences.
+    pub techniques: Vec<String>,
+    /// The record behind it.
+    pub origin: Option<Origin>,
+    /// The host as the endpoint named it.
+    pub host_name: Option<String>,
+    /// The user the endpoint named.
+    pub user_name: Option<String>,
+    /// Bytes the host sent out after it, within the window.
+    pub bytes_after: u64,
+    /// Transfers after it.
+    pub transfers_after: u64,
+    /// Whether it was reported already.
+    pub reported: bool,
+}
+
+/// The marks of every host.
+#[derive(Debug, Default)]
+pub struct MarkBook {
+    marks: U64Map<Vec<Mark>>,
+    ip_to_name: U64Map<u64>,
+}
+
+/// The host keys of an endpoint event (name and address).
+pub fn host_keys(event: &Event, networks: &Networks) -> (Option<u64>, Option<u64>) {
+    let name = event
+        .host_name
+        .as_deref()
+        .filter(|n| !n.is_empty())
+        .map(name_key);
+    let ip: Option<IpAddr> = event.host_ip.or_else(|| {
+        event
+            .network
+            .as_deref()
+            .and_then(|n| n.source_ip)
+            .filter(|ip| event.kind == EventKind::Network && networks.is_internal(*ip))
+    });
+    (name, ip.map(ip_key))
+}
+
+impl MarkBook {
+    /// Learns a host's name/address pair from any event that carries both.
+    pub fn learn(&mut self, event: &Event, networks: &Networks) {
+        if let (Some(name), Some(ip)) = host_keys(event, networks)
+            && self.ip_to_name.len() < MAX_HOSTS
+        {
+            self.ip_to_name.insert(ip, name);
+        }
+    }
+
+    /// Files a mark for the host of `event`.
+    pub fn add(&mut self, event: &Event, networks: &Networks, mark: Mark) {
+        let (name, ip) = host_keys(event, networks);
+        let key = name.or(ip);
+        let Some(key) = key else { return };
+        if self.marks.len() >= MAX_HOSTS && !self.marks.contains_key(&key) {
+            let horizon = mark.ts - 86_400;
+            self.marks.retain(|_, v| v.iter().any(|m| m.ts >= horizon));
+        }
+        let list = self.marks.entry(key).or_default();
+        if list.len() >= MARKS_PER_HOST {
+            list.remove(0);
+        }
+        list.push(mark);
+    }
+
+    /// Adds a transfer to the marks of its host inside `window_s`; calls `report` for
+    /// each mark whose bytes after it reached `min_bytes` (once per mark).
+    pub fn on_transfer(
+        &mut self,
+        t: &Transfer<'_>,
+        window_s: i64,
+        min_bytes: u64,
+        mut report: impl FnMut(&Mark) -> Signal,
+        out: &mut Vec<Signal>,
+    ) {
+        let mut keys = [Some(t.host_key), t.host_name.map(name_key), None];
+        keys[2] = self.ip_to_name.get(&t.host_key).copied();
+        let now = t.ts.secs();
+        for (i, key) in keys.iter().enumerate() {
+            let Some(key) = key else { continue };
+            if keys[..i].contains(&Some(*key)) {
+                continue;
+            }
+            let Some(list) = self.marks.get_mut(key) else {
+                continue;
+            };
+            for mark in list.iter_mut() {
+                let age = now - mark.ts;
+                if mark.reported || !(0..=window_s).contains(&age) {
+                    continue;
+                }
+                mark.bytes_after = mark.bytes_after.saturating_add(t.bytes_out);
+                mark.transfers_after += 1;
+                if mark.bytes_after >= min_bytes {
+                    mark.reported = true;
+                    out.push(report(mark));
+                }
+            }
+        }
+    }
+
+    /// Drops marks older than `horizon` seconds.
+    pub fn expire(&mut self, horizon: i64) {
+        self.marks.retain(|_, list| {
+            list.retain(|m| m.ts >= horizon);
+            !list.is_empty()
+        });
+    }
+}
+
+/// The lower-case base name of a path (`C:\x\7z.exe` -> `7z.exe`).
+pub fn base_name(path: &str) -> String {
+    path.rsplit(['\\', '/'])
+        .next()
+        .unwrap_or(path)
+        .to_ascii_lowercase()
+}
+
+/// Cuts `text` to at most `max` characters for evidence.
+pub fn clip(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        text.to_string()
+    } else {
+        let mut s: String = text.chars().take(max).collect();
+        s.push('…');
+        s
+    }
+}

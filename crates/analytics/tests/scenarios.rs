@@ -1,0 +1,323 @@
+//! Labelled scenarios from the issue, on generated traffic (tests/support).
+
+mod support;
+
+use model::{Config, EventKind, Stage};
+use support::*;
+
+#[test]
+fn periodic_uploads_with_up_to_30_percent_jitter_are_found() {
+    for (i, jitter) in [0.0, 0.1, 0.2, 0.3].into_iter().enumerate() {
+        let mut rng = Rng::new(7 + i as u64);
+        let mut t = Traffic::new();
+        t.background(&mut rng, 8, 5);
+        let mut ts = START + 3 * DAY + 20 * HOUR;
+        for _ in 0..14 {
+            let size = 5_000_000 + rng.range(0, 100_000) as u64;
+            t.conn(ts, "10.0.1.66", "203.0.113.50", 443, size, 4_000, None);
+            let shift = (rng.unit() * 2.0 - 1.0) * jitter;
+            ts += (3600.0 * (1.0 + shift)) as i64;
+        }
+        let signals = t.run(&Config::default());
+        let cadence: Vec<_> = about(&signals, "203.0.113.50")
+            .into_iter()
+            .filter(|s| s.detector == "cadence")
+            .collect();
+        assert!(
+            !cadence.is_empty(),
+            "jitter {jitter}: no cadence signal\n{}",
+            listing(&about(&signals, "203.0.113.50"))
+        );
+        let best = cadence.iter().map(|s| s.score).max().unwrap();
+        assert!(best >= 50, "jitter {jitter}: score {best}");
+        let intervals = cadence[0].evidence["intervals_s"].as_array().unwrap();
+        assert!(intervals.len() >= 5);
+        assert_eq!(cadence[0].stage, Stage::Exfiltration);
+        assert!(cadence[0].techniques.contains(&"T1020".to_string()));
+        // Background browsing is not a beacon.
+        let noise: Vec<_> = signals
+            .iter()
+            .filter(|s| s.detector == "cadence" && s.destination_ip != cadence[0].destination_ip)
+            .collect();
+        assert!(
+            noise.is_empty(),
+            "jitter {jitter}: background flagged\n{}",
+            listing(&noise)
+        );
+    }
+}
+
+#[test]
+fn nightly_backup_is_not_flagged_after_the_learning_window() {
+    let mut rng = Rng::new(11);
+    let mut t = Traffic::new();
+    t.background(&mut rng, 6, 10);
+    for day in 0..10 {
+        let ts = START + day * DAY + 2 * HOUR + rng.range(0, 600);
+        for chunk in 0..4 {
+            t.conn(
+                ts + chunk * 120,
+                "10.0.1.20",
+                "198.51.100.20",
+                443,
+                500_000_000,
+                200_000,
+                Some("vault.backup.example.net"),
+            );
+        }
+    }
+    let signals = t.run(&Config::default());
+    let backup = about(&signals, "198.51.100.20");
+    let after_learning: Vec<_> = backup
+        .iter()
+        .copied()
+        .filter(|s| s.timestamp.secs() >= START + 4 * DAY && s.score >= 40)
+        .collect();
+    assert!(
+        after_learning.is_empty(),
+        "backup flagged after learning:\n{}",
+        listing(&after_learning)
+    );
+    // Allow-listed, the learning-time signals stay but say why and score low.
+    let config = Config::from_toml(
+        "[[allow]]\ndestination = \"backup.example.net\"\nreason = \"nightly offsite backup\"\n",
+        std::path::Path::new("x.toml"),
+    )
+    .unwrap();
+    let mut all: Vec<_> = backup.into_iter().cloned().collect();
+    analytics::rescore(&mut all, &config);
+    assert!(
+        all.iter()
+            .all(|s| s.allowed.as_deref() == Some("nightly offsite backup") && s.score < 40)
+    );
+}
+
+#[test]
+fn one_off_large_upload_to_a_known_destination_in_business_hours_is_not_high() {
+    let mut rng = Rng::new(5);
+    let mut t = Traffic::new();
+    t.background(&mut rng, 6, 9);
+    // 10.0.1.12 is a background host that knows site3 for a week; Tuesday 11:00 it uploads 300 MB.
+    let ts = START + 8 * DAY + 11 * HOUR;
+    t.conn(
+        ts,
+        "10.0.1.12",
+        "93.184.200.13",
+        443,
+        300_000_000,
+        400_000,
+        Some("site3.example.com"),
+    );
+    let signals = t.run(&Config::default());
+    let mine: Vec<_> = signals
+        .iter()
+        .filter(|s| {
+            s.host_ip == Some("10.0.1.12".parse().unwrap()) && s.timestamp.secs() >= ts - HOUR
+        })
+        .collect();
+    assert!(
+        mine.iter().all(|s| s.score < 70),
+        "escalated:\n{}",
+        listing(&mine)
+    );
+    assert!(
+        mine.iter()
+            .all(|s| !matches!(s.detector.as_str(), "novelty" | "offhours" | "cadence")),
+        "{}",
+        listing(&mine)
+    );
+    // Volume still reports it with its numbers.
+    let volume: Vec<_> = mine.iter().filter(|s| s.detector == "volume").collect();
+    assert!(!volume.is_empty(), "volume silent");
+    assert!(
+        volume[0].evidence["series"]
+            .as_array()
+            .is_some_and(|s| !s.is_empty())
+    );
+}
+
+fn base32ish(rng: &mut Rng, len: usize) -> String {
+    const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz234567";
+    (0..len)
+        .map(|_| ALPHABET[(rng.next() % 32) as usize] as char)
+        .collect()
+}
+
+#[test]
+fn dns_tunnel_is_found_and_normal_dns_is_not() {
+    let mut rng = Rng::new(3);
+    let mut t = Traffic::new();
+    let base = START + 2 * DAY + 9 * HOUR;
+    for i in 0..400 {
+        let ts = base + i * 9;
+        let label = base32ish(&mut rng, 48);
+        t.dns(
+            ts,
+            "10.0.1.40",
+            &format!("{label}.{}.t.exfil-dns.example", i),
+            "TXT",
+            "NOERROR",
+        );
+        let normal = [
+            "www.google.com",
+            "outlook.office365.com",
+            "cdn.site1.example.com",
+            "api.github.com",
+        ];
+        t.dns(
+            ts + 3,
+            "10.0.1.41",
+            normal[(i % 4) as usize],
+            "A",
+            "NOERROR",
+        );
+    }
+    let signals = t.run(&Config::default());
+    let tunnels: Vec<_> = signals
+        .iter()
+        .filter(|s| s.detector == "dns_tunnel")
+        .collect();
+    assert_eq!(tunnels.len(), 1, "{}", listing(&tunnels));
+    let s = tunnels[0];
+    assert_eq!(s.destination_domain.as_deref(), Some("exfil-dns.example"));
+    assert!(s.score >= 60);
+    assert!(s.evidence["mean_entropy"].as_f64().unwrap() > 3.3);
+    assert!(s.techniques.contains(&"T1071.004".to_string()));
+}
+
+#[test]
+fn low_and_slow_uploads_to_a_new_domain_are_found() {
+    let mut rng = Rng::new(9);
+    let mut t = Traffic::new();
+    t.background(&mut rng, 6, 7);
+    let mut ts = START + 4 * DAY + 9 * HOUR;
+    for _ in 0..12 {
+        t.conn(
+            ts,
+            "10.0.1.50",
+            "203.0.113.77",
+            443,
+            200_000,
+            1_500,
+            Some("upload.newsite.example"),
+        );
+        ts += 1800 + rng.range(-180, 180);
+    }
+    let signals = t.run(&Config::default());
+    let found = about(&signals, "203.0.113.77");
+    let detectors: Vec<&str> = found.iter().map(|s| s.detector.as_str()).collect();
+    assert!(detectors.contains(&"novelty"), "{}", listing(&found));
+    assert!(detectors.contains(&"cadence"), "{}", listing(&found));
+    let novelty = found.iter().find(|s| s.detector == "novelty").unwrap();
+    assert_eq!(novelty.evidence["new_to_organisation"], true);
+    assert_eq!(novelty.evidence["registered_domain"], "newsite.example");
+}
+
+#[test]
+fn archive_then_upload_is_staging_and_scheduled_job_then_upload_is_automation() {
+    let mut t = Traffic::new();
+    let ts = START + 2 * DAY + 23 * HOUR;
+    // The endpoint names the host and its address; the flow only has the address.
+    t.process(
+        ts,
+        "ws-fin-07",
+        "10.0.1.70",
+        r"C:\Program Files\7-Zip\7z.exe",
+        r"7z.exe a -p secret C:\Users\Public\q4.7z C:\Finance",
+        r"C:\Windows\System32\cmd.exe",
+    );
+    t.process(
+        ts + 60,
+        "ws-fin-07",
+        "10.0.1.70",
+        r"C:\Windows\System32\schtasks.exe",
+        r"schtasks /create /tn upd /tr C:\u.ps1 /sc hourly",
+        r"C:\Windows\System32\cmd.exe",
+    );
+    t.conn(
+        ts + 600,
+        "10.0.1.70",
+        "203.0.113.90",
+        443,
+        40_000_000,
+        10_000,
+        None,
+    );
+    let signals = t.run(&Config::default());
+    let staging: Vec<_> = signals.iter().filter(|s| s.detector == "staging").collect();
+    assert_eq!(staging.len(), 1, "{}", listing(&staging));
+    assert_eq!(staging[0].stage, Stage::Staging);
+    assert_eq!(staging[0].host_ip, Some("10.0.1.70".parse().unwrap()));
+    assert_eq!(
+        staging[0].records.len(),
+        2,
+        "archive record and flow record"
+    );
+    let automation: Vec<_> = signals
+        .iter()
+        .filter(|s| s.detector == "automation")
+        .collect();
+    assert_eq!(automation.len(), 1, "{}", listing(&automation));
+    assert!(automation[0].techniques.contains(&"T1053".to_string()));
+    // 23:00 on a Wednesday, UTC calendar: off-hours too.
+    assert!(signals.iter().any(|s| s.detector == "offhours"));
+}
+
+#[test]
+fn unset_clocks_are_not_off_hours() {
+    let mut t = Traffic::new();
+    for i in 0..20 {
+        t.conn(
+            100 + i * 400,
+            "10.0.1.80",
+            "203.0.113.3",
+            443,
+            30_000_000,
+            1_000,
+            None,
+        );
+    }
+    let signals = t.run(&Config::default());
+    assert!(signals.iter().all(|s| s.detector != "offhours"));
+}
+
+#[test]
+fn sigma_staging_alerts_feed_the_staging_detector() {
+    let mut detectors = analytics::build_detectors(&Config::default()).unwrap();
+    let staging = detectors
+        .iter_mut()
+        .find(|d| d.name() == "staging")
+        .unwrap();
+    let mut sigma = model::Signal {
+        detector: "sigma".into(),
+        rule_name: "Compress data with rar".into(),
+        rule_id: "rule-1".into(),
+        stage: Stage::Staging,
+        host_ip: Some("10.0.1.90".parse().unwrap()),
+        timestamp: model::Timestamp::from_secs(START + DAY),
+        techniques: vec!["T1560.001".into()],
+        ..model::Signal::default()
+    };
+    sigma.set_score(50);
+    let mut out = Vec::new();
+    staging.observe_signal(&sigma, &mut out);
+    let mut t = Traffic::new();
+    t.conn(
+        START + DAY + 300,
+        "10.0.1.90",
+        "203.0.113.91",
+        443,
+        30_000_000,
+        1_000,
+        None,
+    );
+    assert_eq!(t.events[0].kind, EventKind::Network);
+    staging.observe(&t.events[0], &mut out);
+    assert_eq!(out.len(), 1);
+    assert!(
+        out[0].rule_name.contains("Compress data with rar"),
+        "{}",
+        out[0].rule_name
+    );
+    assert!(out[0].techniques.contains(&"T1560.001".to_string()));
+}
