@@ -116,7 +116,8 @@ fn build_detectors(
 ) -> Result<Vec<Box<dyn Detector>>, HuntError> {
     let mut detectors: Vec<Box<dyn Detector>> = vec![Box::new(rules.detector())];
     if !options.no_analytics {
-        let analytics: Vec<Box<dyn Detector>> = Vec::new();
+        let analytics = analytics::build_detectors(&options.config)
+            .map_err(|e| HuntError::Config(e.to_string()))?;
         detectors.extend(analytics);
     }
     Ok(detectors)
@@ -155,7 +156,8 @@ pub fn hunt(
         }
     }
     let stats = replay.stats();
-    let alerts = pipeline.finish();
+    let mut alerts = pipeline.finish();
+    analytics::rescore(&mut alerts, &options.config);
 
     let alerts = finalise_alerts(alerts);
     let observations = observer.finish();
