@@ -1,2 +1,88 @@
-//! Placeholder replaced by the throughput bench.
-fn main() {}
+//! Throughput of every behavioural detector together over synthetic Zeek conn
+//! events (events built up front; the bench measures the detectors only).
+//!
+//! `cargo bench -p analytics --bench detectors`
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use model::{Config, Event, EventKind, Origin, Timestamp};
+use std::hint::black_box;
+use std::net::{IpAddr, Ipv4Addr};
+use std::sync::Arc;
+
+/// `n` conn records from 2,000 hosts to 5,000 destinations over about a day.
+fn conn_events(n: usize) -> Vec<Event> {
+    let file: Arc<str> = "bench/conn.log".into();
+    let mut state = 0x2545_f491_4f6c_dd1du64;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let start = 1_793_577_600i64;
+    (0..n)
+        .map(|i| {
+            let r = next();
+            let host = (r % 2_000) as u32;
+            let dest = ((r >> 16) % 5_000) as u32;
+            let mut e = Event {
+                timestamp: Timestamp(start * 1_000_000 + i as i64 * 86_400_000_000 / n as i64),
+                kind: EventKind::Network,
+                dataset: Some("zeek.conn".into()),
+                origin: Some(Origin {
+                    file: file.clone(),
+                    offset: i as u64 * 120,
+                }),
+                ..Event::default()
+            };
+            let net = e.network_mut();
+            net.source_ip = Some(IpAddr::V4(Ipv4Addr::from(0x0a00_0000 | host)));
+            net.destination_ip = Some(IpAddr::V4(Ipv4Addr::from(0x5db8_0000 | dest)));
+            net.source_port = Some(40_000 + (r >> 40) as u16 % 20_000);
+            net.destination_port = Some(if r & 7 == 0 { 80 } else { 443 });
+            net.source_bytes = Some((r >> 24) % 40_000);
+            net.destination_bytes = Some((r >> 32) % 400_000);
+            net.transport = Some("tcp".into());
+            net.protocol = Some("ssl".into());
+            e
+        })
+        .collect()
+}
+
+fn run_all(events: &[Event]) -> usize {
+    let mut detectors = analytics::build_detectors(&Config::default()).expect("defaults");
+    let mut out = Vec::new();
+    let mut next_advance = i64::MIN;
+    for event in events {
+        let ts = event.timestamp.secs();
+        if ts >= next_advance {
+            for d in detectors.iter_mut() {
+                d.advance(event.timestamp, &mut out);
+            }
+            next_advance = ts + 60;
+        }
+        for d in detectors.iter_mut() {
+            if d.interests().contains(event.kind) {
+                d.observe(event, &mut out);
+            }
+        }
+    }
+    for d in detectors.iter_mut() {
+        d.finish(&mut out);
+    }
+    out.len()
+}
+
+fn bench(c: &mut Criterion) {
+    let events = conn_events(500_000);
+    let mut group = c.benchmark_group("analytics");
+    group.sample_size(10);
+    group.throughput(Throughput::Elements(events.len() as u64));
+    group.bench_function("all_detectors_zeek_conn", |b| {
+        b.iter(|| black_box(run_all(black_box(&events))))
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

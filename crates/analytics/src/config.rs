@@ -194,6 +194,20 @@ section! {
 }
 
 section! {
+    /// `[detectors.saas]`: per-user cloud and SaaS activity (see [`crate::saas`]).
+    SaasSection {
+        /// Run this detector.
+        enabled: bool = true,
+        /// Earlier active buckets a user needs before their own baseline is used.
+        min_history: usize = 5,
+        /// MADs above the median that count as a burst.
+        mad_factor: f64 = 5.0,
+        /// A burst is also at least this many times the median.
+        median_ratio: f64 = 3.0,
+    }
+}
+
+section! {
     /// `[detectors.scoring]`: how allow-lists and sensitivity change scores.
     ScoringConfig {
         /// Score multiplier for signals an `[[allow]]` entry matches.
@@ -231,8 +245,8 @@ pub struct DetectorsConfig {
     pub intel: IntelDetectorConfig,
     /// `[detectors.scoring]`.
     pub scoring: ScoringConfig,
-    /// `[detectors.saas]`, typed by the saas analytic itself.
-    pub saas: Option<toml::Table>,
+    /// `[detectors.saas]`.
+    pub saas: SaasSection,
 }
 
 impl DetectorsConfig {

@@ -22,6 +22,7 @@ pub mod intel;
 pub mod keys;
 pub mod rescore;
 pub mod routine;
+pub mod saas;
 pub mod state;
 pub mod stats;
 
@@ -130,6 +131,13 @@ pub fn build_detectors_with_stats(
             typed.asymmetry.clone(),
             networks.clone(),
         )));
+    }
+    if typed.saas.enabled {
+        out.push(Box::new(saas::SaasDetector::new(saas::SaasConfig {
+            min_history: typed.saas.min_history,
+            mad_factor: typed.saas.mad_factor,
+            median_ratio: typed.saas.median_ratio,
+        })));
     }
     if typed.intel.enabled && !intel.is_empty() {
         out.push(Box::new(crate::intel::IntelDetector::new(

@@ -321,3 +321,34 @@ fn sigma_staging_alerts_feed_the_staging_detector() {
     );
     assert!(out[0].techniques.contains(&"T1560.001".to_string()));
 }
+
+#[test]
+fn cold_pairs_are_evicted_and_counted() {
+    let config = Config::from_toml(
+        "[detectors.cadence]\nmax_pairs = 100\n",
+        std::path::Path::new("x.toml"),
+    )
+    .unwrap();
+    let (mut detectors, stats) = analytics::build_detectors_with_stats(&config).unwrap();
+    let mut t = Traffic::new();
+    for i in 0..1000 {
+        t.conn(
+            START + i * 10,
+            "10.0.1.5",
+            &format!("198.18.{}.{}", i / 250, i % 250),
+            443,
+            100,
+            100,
+            None,
+        );
+    }
+    let mut out = Vec::new();
+    for e in &t.events {
+        for d in detectors.iter_mut() {
+            d.advance(e.timestamp, &mut out);
+            d.observe(e, &mut out);
+        }
+    }
+    assert!(stats.evictions() > 0);
+    assert!(stats.tracked_pairs() <= 111, "{}", stats.tracked_pairs());
+}
