@@ -374,7 +374,7 @@ fn aggregate_destinations(
             if let Some(traffic) = facts.destinations.get(key) {
                 let (b, t) = traffic.between(from, to);
                 bytes = bytes.saturating_add(b);
-                transfers += t;
+                transfers = transfers.saturating_add(t);
                 observed_port = observed_port.or(traffic.main_port());
             }
         }

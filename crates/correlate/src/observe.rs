@@ -233,7 +233,7 @@ impl DestinationTraffic {
             .iter()
             .take_while(|s| s.hour <= last)
             .fold((0, 0), |(b, t), s| {
-                (b.saturating_add(s.bytes), t + s.transfers)
+                (b.saturating_add(s.bytes), t.saturating_add(s.transfers))
             })
     }
 

@@ -187,7 +187,10 @@ fn overview(
                     .unwrap_or_default()
             })
             .collect();
-        let bytes: u64 = i.destinations.iter().map(|d| d.bytes_out).sum();
+        let bytes = i
+            .destinations
+            .iter()
+            .fold(0u64, |acc, d| acc.saturating_add(d.bytes_out));
         let _ = write!(
             html,
             "<tr><td><a href=\"#{}\">{}</a></td><td>{}</td><td class=\"num\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"num\">{}</td><td>{}</td></tr>",

@@ -136,8 +136,9 @@ impl Scale {
 }
 
 fn x_of(t: Timestamp, from: Timestamp, to: Timestamp) -> f64 {
-    let span = (to.0 - from.0).max(1) as f64;
-    LEFT + (t.0 - from.0) as f64 / span * (WIDTH - LEFT - RIGHT)
+    // In floating point: event times may sit at the ends of the i64 range.
+    let span = (to.0 as f64 - from.0 as f64).max(1.0);
+    LEFT + ((t.0 as f64 - from.0 as f64) / span).clamp(0.0, 1.0) * (WIDTH - LEFT - RIGHT)
 }
 
 fn frame(out: &mut String, label: &str) {
@@ -171,7 +172,9 @@ pub fn volume_chart(points: &[VolumePoint]) -> String {
         return out;
     }
     let from = points[0].t;
-    let to = points[points.len() - 1].t.max(Timestamp(from.0 + 1));
+    let to = points[points.len() - 1]
+        .t
+        .max(Timestamp(from.0.saturating_add(1)));
     let scale = Scale::new(
         points
             .iter()
@@ -262,7 +265,7 @@ pub fn volume_chart(points: &[VolumePoint]) -> String {
     }
     for (t, anchor) in [
         (from, "start"),
-        (Timestamp(from.0 + (to.0 - from.0) / 2), "middle"),
+        (Timestamp(from.0 / 2 + to.0 / 2), "middle"),
         (to, "end"),
     ] {
         let _ = write!(
@@ -393,8 +396,11 @@ pub fn timeline(signals: &[&Signal]) -> String {
     ) else {
         return out;
     };
-    let pad = ((last.0 - first.0) / 20).max(60_000_000);
-    let (from, to) = (Timestamp(first.0 - pad), Timestamp(last.0 + pad));
+    let pad = ((last.0 as f64 - first.0 as f64) / 20.0).max(60e6) as i64;
+    let (from, to) = (
+        Timestamp(first.0.saturating_sub(pad)),
+        Timestamp(last.0.saturating_add(pad)),
+    );
     let height = 170.0;
     let _ = write!(
         out,

@@ -15,8 +15,7 @@ pub fn l1_steps(case: &Case<'_>) -> Vec<String> {
     let total: u64 = case
         .destinations
         .iter()
-        .map(|v| v.destination.bytes_out)
-        .sum();
+        .fold(0u64, |acc, v| acc.saturating_add(v.destination.bytes_out));
     if case.destinations.is_empty() {
         steps.push(
             "Documented outbound connection anomalies: the signals name no destination."

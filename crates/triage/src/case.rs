@@ -244,7 +244,7 @@ impl<'a> Case<'a> {
         let (mut peak_bytes, mut peak_start, mut window_bytes) =
             (0u64, self.draft.first_seen, 0u64);
         for (start, bytes) in &facts.outbound_buckets {
-            if *start + BUCKET_SECS > from && *start <= to {
+            if start.saturating_add(BUCKET_SECS) > from && *start <= to {
                 window_bytes = window_bytes.saturating_add(*bytes);
                 if *bytes > peak_bytes {
                     peak_bytes = *bytes;
@@ -256,9 +256,9 @@ impl<'a> Case<'a> {
         }
         let outside_bytes = outside.iter().fold(0u64, |a, b| a.saturating_add(*b));
         let day = 86_400.0;
-        let window_days = ((to - from) as f64 / day).max(1.0 / 24.0);
+        let window_days = ((to as f64 - from as f64) / day).max(1.0 / 24.0);
         let observed_days = match (facts.first_seen, facts.last_seen) {
-            (Some(a), Some(b)) => (b.0 - a.0) as f64 / 1e6 / day,
+            (Some(a), Some(b)) => (b.0 as f64 - a.0 as f64) / 1e6 / day,
             _ => 0.0,
         };
         let outside_days = (observed_days - window_days).max(0.0);
