@@ -573,6 +573,10 @@ pub struct Observations {
     resolved: AHashMap<String, BTreeSet<IpAddr>>,
     pcap: AHashMap<Arc<str>, (Timestamp, Timestamp)>,
     events: u64,
+    /// Host names per address, built on the first query and dropped on every
+    /// change (so that looking a signal's address up costs a hash lookup, not a
+    /// scan of all hosts).
+    names_by_address: std::sync::OnceLock<AHashMap<IpAddr, Vec<String>>>,
 }
 
 impl Observer {
@@ -721,7 +725,8 @@ impl Observer {
     }
 
     /// Freezes the facts for the triage.
-    pub fn finish(self) -> Observations {
+    pub fn finish(mut self) -> Observations {
+        self.state.names_by_address = std::sync::OnceLock::new();
         self.state
     }
 }
@@ -781,6 +786,7 @@ impl Observations {
     /// Adds the facts of another run part (another shard, or pre-aggregated
     /// observations) into these.
     pub fn merge(&mut self, other: Observations) {
+        self.names_by_address = std::sync::OnceLock::new();
         for (name, facts) in other.by_name {
             self.by_name.entry(name).or_default().merge(&facts);
         }
@@ -820,6 +826,7 @@ impl Observations {
     /// Records facts for a host directly (for tests and for callers that already
     /// aggregated their telemetry).
     pub fn host_facts_mut(&mut self, name: Option<&str>, ip: Option<IpAddr>) -> &mut HostFacts {
+        self.names_by_address = std::sync::OnceLock::new();
         match (name, ip) {
             (Some(name), _) => self
                 .by_name
@@ -844,12 +851,7 @@ impl Observations {
             .collect();
         let mut ips: Vec<IpAddr> = ip.into_iter().collect();
         if let Some(ip) = ip {
-            names.extend(
-                self.by_name
-                    .iter()
-                    .filter(|(_, f)| f.addresses.contains(&ip))
-                    .map(|(n, _)| n.clone()),
-            );
+            names.extend(self.names_at(ip).iter().cloned());
         }
         while let Some(n) = names.pop() {
             if !seen_names.insert(n.clone()) {
@@ -872,12 +874,25 @@ impl Observations {
 
     /// The single host name tied to an address, when exactly one is.
     pub fn name_of(&self, ip: IpAddr) -> Option<&str> {
-        let mut names = self
-            .by_name
-            .iter()
-            .filter(|(_, f)| f.addresses.contains(&ip));
-        let (first, _) = names.next()?;
-        names.next().is_none().then_some(first.as_str())
+        match self.names_at(ip) {
+            [only] => Some(only.as_str()),
+            _ => None,
+        }
+    }
+
+    /// Host names tied to an address, sorted.
+    fn names_at(&self, ip: IpAddr) -> &[String] {
+        let index = self.names_by_address.get_or_init(|| {
+            let mut index: AHashMap<IpAddr, Vec<String>> = AHashMap::new();
+            for (name, facts) in &self.by_name {
+                for address in &facts.addresses {
+                    index.entry(*address).or_default().push(name.clone());
+                }
+            }
+            index.values_mut().for_each(|names| names.sort());
+            index
+        });
+        index.get(&ip).map(Vec::as_slice).unwrap_or(&[])
     }
 
     /// Hosts (names or addresses) seen sending to an external address or domain,
