@@ -489,3 +489,24 @@ fn google_workspace_drive_activity() {
         Some(&Value::List(vec![Value::from("presentation")]))
     );
 }
+
+/// Through the crate's own entry point: a gzip'd CloudTrail delivery file (as S3
+/// stores them) is sniffed as CloudTrail before the generic JSON reader sees it, and
+/// offsets count decompressed bytes.
+#[test]
+fn gzipped_trail_through_open_bytes() {
+    use std::io::Write;
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(TRAIL.as_bytes()).unwrap();
+    let bytes = gz.finish().unwrap();
+    let (format, source) =
+        sources::open_bytes("trail.json.gz", bytes, &SourceContext::default()).unwrap();
+    assert_eq!(format, sources::Format::Cloud(CloudFormat::CloudTrail));
+    let events: Vec<Event> = source.collect::<Result<_, _>>().unwrap();
+    assert_eq!(events.len(), 2);
+    let offsets: Vec<u64> = events
+        .iter()
+        .map(|e| e.origin.as_ref().unwrap().offset)
+        .collect();
+    assert!(offsets.contains(&(TRAIL.find("{\"eventVersion").unwrap() as u64)));
+}
