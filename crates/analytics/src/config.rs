@@ -92,6 +92,9 @@ section! {
         rare_hosts: u32 = 2,
         /// Most destinations remembered; the coldest are evicted beyond it.
         max_destinations: usize = 5_000_000,
+        /// SQLite file that keeps first-seen destinations between runs (relative to
+        /// the config file); empty keeps them for one run only.
+        state: String = String::new(),
     }
 }
 

@@ -88,11 +88,22 @@ pub fn build_detectors_with_stats(
         )));
     }
     if typed.novelty.enabled {
-        out.push(Box::new(novelty::NoveltyDetector::new(
-            typed.novelty.clone(),
-            networks.clone(),
-            stats.clone(),
-        )));
+        let mut detector =
+            novelty::NoveltyDetector::new(typed.novelty.clone(), networks.clone(), stats.clone());
+        if !typed.novelty.state.is_empty() {
+            let path = config.resolve_path(std::path::Path::new(&typed.novelty.state));
+            let store = store::Store::open(&path).map_err(|e| AnalyticsError::Config {
+                key: "detectors.novelty.state".into(),
+                message: e.to_string(),
+            })?;
+            detector
+                .attach_store(store)
+                .map_err(|e| AnalyticsError::Config {
+                    key: "detectors.novelty.state".into(),
+                    message: e.to_string(),
+                })?;
+        }
+        out.push(Box::new(detector));
     }
     if typed.port.enabled {
         out.push(Box::new(port::PortDetector::new(

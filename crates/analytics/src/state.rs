@@ -1,8 +1,8 @@
 //! Counters shared by the detectors and the engine: evictions of cold state and
 //! events the calendar could not judge, so a run summary can report them.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 /// Run counters of the analytics (cheap to clone; all clones share the numbers).
 #[derive(Clone, Debug, Default)]
@@ -15,6 +15,7 @@ struct Counters {
     evictions: AtomicU64,
     clock_unset: AtomicU64,
     tracked_pairs: AtomicU64,
+    warnings: Mutex<Vec<String>>,
 }
 
 impl Stats {
@@ -41,6 +42,22 @@ impl Stats {
     /// Sets the number of (host, destination) pairs the cadence detector tracks.
     pub fn set_tracked_pairs(&self, n: u64) {
         self.inner.tracked_pairs.store(n, Ordering::Relaxed);
+    }
+
+    /// Records a problem that did not stop the run (state database not written).
+    pub fn warn(&self, message: String) {
+        if let Ok(mut w) = self.inner.warnings.lock() {
+            w.push(message);
+        }
+    }
+
+    /// Problems that did not stop the run, for the summary.
+    pub fn warnings(&self) -> Vec<String> {
+        self.inner
+            .warnings
+            .lock()
+            .map(|w| w.clone())
+            .unwrap_or_default()
     }
 
     /// (host, destination) pairs tracked at the last count.

@@ -352,3 +352,47 @@ fn cold_pairs_are_evicted_and_counted() {
     assert!(stats.evictions() > 0);
     assert!(stats.tracked_pairs() <= 111, "{}", stats.tracked_pairs());
 }
+
+#[test]
+fn novelty_history_spans_runs_through_the_state_file() {
+    let dir = std::env::temp_dir().join(format!("exfilguard-novelty-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let _ = std::fs::remove_file(dir.join("state.sqlite"));
+    let config = Config::from_toml(
+        "[detectors.novelty]\nstate = \"state.sqlite\"\n",
+        &dir.join("exfilguard.toml"),
+    )
+    .unwrap();
+    // Run 1: a week of background; learns the sites.
+    let mut rng = Rng::new(21);
+    let mut t = Traffic::new();
+    t.background(&mut rng, 4, 7);
+    t.run(&config);
+    // Run 2, a week later: a known site is not new, a new one is, and there is no
+    // second learning period.
+    let mut t = Traffic::new();
+    let ts = START + 14 * DAY + 10 * HOUR;
+    t.conn(
+        ts,
+        "10.0.1.10",
+        "93.184.200.11",
+        443,
+        5_000_000,
+        1_000,
+        Some("site1.example.com"),
+    );
+    t.conn(
+        ts + 60,
+        "10.0.1.10",
+        "203.0.113.200",
+        443,
+        5_000_000,
+        1_000,
+        Some("fresh.example.org"),
+    );
+    let signals = t.run(&config);
+    let novelty: Vec<_> = signals.iter().filter(|s| s.detector == "novelty").collect();
+    assert_eq!(novelty.len(), 1, "{}", listing(&novelty));
+    assert_eq!(novelty[0].evidence["registered_domain"], "example.org");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -7,6 +7,10 @@
 //! `window_hours`; once `min_bytes` went to it, a signal says so (low-and-slow
 //! uploads add up). Memory: one 8-byte key per (host, destination) pair seen and
 //! 32 bytes per destination.
+//!
+//! With `state` set, the first-seen sets and the start of the data are loaded from
+//! and saved to a SQLite file (the `store` crate), so history spans runs: a second
+//! run does not learn again and knows what the first run saw.
 
 use crate::config::NoveltyConfig;
 use crate::flow::{Transfer, human_bytes, new_signal};
@@ -42,7 +46,13 @@ pub struct NoveltyDetector {
     pending: U64Map<Pending>,
     first_event: Option<i64>,
     last_sweep_hour: i64,
+    store: Option<store::Store>,
+    last_ts: i64,
 }
+
+const SCOPE_DESTINATIONS: &str = "novelty.destinations";
+const SCOPE_PAIRS: &str = "novelty.pairs";
+const FACT_FIRST_EVENT: &str = "novelty.first_event";
 
 impl NoveltyDetector {
     /// Builds the detector.
@@ -56,7 +66,62 @@ impl NoveltyDetector {
             pending: U64Map::default(),
             first_event: None,
             last_sweep_hour: i64::MIN,
+            store: None,
+            last_ts: i64::MIN,
         }
+    }
+
+    /// Loads the history kept in `store` and saves to it at the end of input.
+    pub fn attach_store(&mut self, store: store::Store) -> Result<(), store::StoreError> {
+        for row in store.load_seen(SCOPE_DESTINATIONS)? {
+            self.destinations.insert(
+                row.key,
+                Destination {
+                    first_seen: row.first_seen,
+                    last_seen: row.last_seen,
+                    hosts: row.count,
+                },
+            );
+        }
+        for row in store.load_seen(SCOPE_PAIRS)? {
+            self.pairs.insert(row.key);
+        }
+        self.first_event = store.fact(FACT_FIRST_EVENT)?;
+        self.store = Some(store);
+        Ok(())
+    }
+
+    fn save(&mut self) -> Result<(), store::StoreError> {
+        let Some(store) = self.store.as_mut() else {
+            return Ok(());
+        };
+        let destinations: Vec<store::Seen> = self
+            .destinations
+            .iter()
+            .map(|(key, d)| store::Seen {
+                key: *key,
+                first_seen: d.first_seen,
+                last_seen: d.last_seen,
+                count: d.hosts,
+            })
+            .collect();
+        store.save_seen(SCOPE_DESTINATIONS, &destinations)?;
+        let last = self.last_ts;
+        let pairs: Vec<store::Seen> = self
+            .pairs
+            .iter()
+            .map(|key| store::Seen {
+                key: *key,
+                first_seen: last,
+                last_seen: last,
+                count: 0,
+            })
+            .collect();
+        store.save_seen(SCOPE_PAIRS, &pairs)?;
+        if let Some(first) = self.first_event {
+            store.set_fact(FACT_FIRST_EVENT, first)?;
+        }
+        Ok(())
     }
 
     fn learning(&self, ts: i64) -> bool {
@@ -67,6 +132,7 @@ impl NoveltyDetector {
     fn update(&mut self, t: &Transfer<'_>, out: &mut Vec<Signal>) {
         let ts = t.ts.secs();
         self.first_event.get_or_insert(ts);
+        self.last_ts = self.last_ts.max(ts);
         let learning = self.learning(ts);
         let pair = pair_key(t.host_key, t.registered_key);
         let mut new_to_org = false;
@@ -206,6 +272,12 @@ impl Detector for NoveltyDetector {
     fn advance(&mut self, watermark: Timestamp, _out: &mut Vec<Signal>) {
         if watermark != Timestamp::MAX {
             self.sweep(watermark.secs());
+        }
+    }
+
+    fn finish(&mut self, _out: &mut Vec<Signal>) {
+        if let Err(e) = self.save() {
+            self.stats.warn(format!("novelty history not saved: {e}"));
         }
     }
 }
