@@ -15,9 +15,10 @@
 //!   their data goes, and an endpoint finding on one of their many hosts says nothing
 //!   about them.
 //!
-//! Escalated incidents that match no exfiltration scenario are counted as
+//! Escalated incidents that match no scenario at all are counted as
 //! `unexplained_escalations`: in a fully labelled folder they are false positives on
-//! the benign background.
+//! the benign background (escalations of a benign look-alike are counted once, as
+//! `false_escalations`).
 
 use crate::labels::{LabelDestination, Labels, ScenarioLabel};
 use model::{Decision, Incident, Signal, Timestamp};
@@ -81,7 +82,7 @@ pub struct ScoreSummary {
     pub detection_recall: f64,
     /// Benign look-alikes that were escalated.
     pub false_escalations: usize,
-    /// Escalated incidents that match no exfiltration scenario.
+    /// Escalated incidents that match no scenario (false positives on the background).
     pub unexplained_escalations: usize,
     /// Median seconds from first exfiltration event to first alert, over detected
     /// exfiltration scenarios.
