@@ -308,6 +308,17 @@ CASES = {
             m365("Set-Mailbox", [("Identity", "bking"), ("ForwardingSmtpAddress", "smtp:drop@freemail.example")], UserId="bking@corp.example", CreationTime="2026-01-20T09:30:00"),
         ],
     },
+    "m365_mailbox_access_granted": {
+        "pos": [
+            m365("Add-MailboxPermission", [("Identity", "ceo@corp.example"), ("User", "jdoe@corp.example"), ("AccessRights", "FullAccess"), ("InheritanceType", "All")], UserId="admin@corp.example"),
+            m365("Add-RecipientPermission", [("Identity", "cfo@corp.example"), ("Trustee", "jdoe@corp.example"), ("AccessRights", "SendAs")], UserId="admin@corp.example"),
+        ],
+        "neg": [
+            m365("Add-MailboxPermission", [("Identity", "ceo@corp.example"), ("User", "jdoe@corp.example"), ("AccessRights", "ReadPermission")], UserId="admin@corp.example"),
+            m365("Add-MailboxPermission", [("Identity", "ceo@corp.example"), ("User", "jdoe@corp.example"), ("AccessRights", "FullAccess")], UserId="admin@corp.example", ResultStatus="False"),
+            m365("Add-MailboxFolderPermission", [("Identity", "ceo@corp.example:\\Calendar"), ("User", "assistant@corp.example"), ("AccessRights", "LimitedDetails")], UserId="admin@corp.example"),
+        ],
+    },
     "m365_transport_rule_redirect_bcc": {
         "pos": [
             m365("New-TransportRule", [("Name", "Compliance copy"), ("SentToScope", "InOrganization"), ("BlindCopyTo", "collector@freemail.example")], UserId="admin@corp.example"),
