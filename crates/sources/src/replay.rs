@@ -90,25 +90,42 @@ struct Batch {
 /// A merge key: event time, file index, record index within the file.
 type Key = (Timestamp, usize, u64);
 
-struct Pending {
-    key: Key,
-    event: Event,
+/// The reorder window: a heap of keys over events parked in slots, so that heap
+/// operations move 32-byte entries, not whole events.
+#[derive(Default)]
+struct ReorderWindow {
+    heap: BinaryHeap<Reverse<(Key, usize)>>,
+    slots: Vec<Option<Event>>,
+    free: Vec<usize>,
 }
 
-impl PartialEq for Pending {
-    fn eq(&self, other: &Self) -> bool {
-        self.key == other.key
+impl ReorderWindow {
+    fn push(&mut self, key: Key, event: Event) {
+        let slot = match self.free.pop() {
+            Some(slot) => {
+                self.slots[slot] = Some(event);
+                slot
+            }
+            None => {
+                self.slots.push(Some(event));
+                self.slots.len() - 1
+            }
+        };
+        self.heap.push(Reverse((key, slot)));
     }
-}
-impl Eq for Pending {}
-impl PartialOrd for Pending {
-    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
+
+    fn peek_key(&self) -> Option<Key> {
+        self.heap.peek().map(|Reverse((key, _))| *key)
     }
-}
-impl Ord for Pending {
-    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        self.key.cmp(&other.key)
+
+    fn pop(&mut self) -> Option<(Key, Event)> {
+        let Reverse((key, slot)) = self.heap.pop()?;
+        self.free.push(slot);
+        Some((key, self.slots.get_mut(slot)?.take()?))
+    }
+
+    fn len(&self) -> usize {
+        self.heap.len()
     }
 }
 
@@ -132,7 +149,7 @@ pub struct Replay {
     pool: Option<rayon::ThreadPool>,
     sender: Sender<Batch>,
     receiver: Receiver<Batch>,
-    reorder: BinaryHeap<Reverse<Pending>>,
+    reorder: ReorderWindow,
     newest: Option<Timestamp>,
     last_emitted: Option<Timestamp>,
     merge_done: bool,
@@ -195,7 +212,7 @@ impl Replay {
             pool,
             sender,
             receiver,
-            reorder: BinaryHeap::new(),
+            reorder: ReorderWindow::default(),
             newest: None,
             last_emitted: None,
             merge_done: false,
@@ -462,21 +479,21 @@ impl Iterator for Replay {
             .unwrap_or(i64::MAX)
             .saturating_mul(1_000_000);
         loop {
-            if let Some(Reverse(top)) = self.reorder.peek() {
+            if let Some(top) = self.reorder.peek_key() {
                 let ripe = self.merge_done
                     || self.reorder.len() > self.options.max_reorder_events
                     || self
                         .newest
-                        .is_some_and(|newest| top.key.0.0 <= newest.0.saturating_sub(window));
+                        .is_some_and(|newest| top.0.0 <= newest.0.saturating_sub(window));
                 if ripe {
-                    let Reverse(pending) = self.reorder.pop()?;
-                    let ts = pending.key.0;
+                    let (key, event) = self.reorder.pop()?;
+                    let ts = key.0;
                     if self.last_emitted.is_some_and(|last| ts < last) {
                         self.late_events += 1;
                     } else {
                         self.last_emitted = Some(ts);
                     }
-                    return Some(pending.event);
+                    return Some(event);
                 }
             }
             if self.merge_done {
@@ -485,7 +502,7 @@ impl Iterator for Replay {
             match self.next_merged() {
                 Some((key, event)) => {
                     self.newest = Some(self.newest.map_or(key.0, |n| n.max(key.0)));
-                    self.reorder.push(Reverse(Pending { key, event }));
+                    self.reorder.push(key, event);
                 }
                 None => self.merge_done = true,
             }

@@ -4,6 +4,7 @@
 use crate::{Format, RecordError};
 use model::{Event, EventKind, Timestamp};
 use std::collections::{BTreeMap, BTreeSet};
+use std::net::IpAddr;
 use std::path::PathBuf;
 
 /// How many skipped-record examples are kept (the counts stay exact).
@@ -34,8 +35,11 @@ pub struct ReadStats {
     pub first: Option<Timestamp>,
     /// Latest event time.
     pub last: Option<Timestamp>,
-    /// Distinct hosts: `host.name`, else `host.ip`, else the flow's `source.ip`.
+    /// Distinct host names (`host.name`).
     pub hosts: BTreeSet<String>,
+    /// Distinct hosts known only by address: `host.ip`, else a flow's `source.ip`,
+    /// for events without a host name. See [`ReadStats::distinct_hosts`].
+    pub host_ips: BTreeSet<IpAddr>,
     /// Files that could not be opened, in path order.
     pub failed_files: Vec<FileFailure>,
     /// Skipped records per reason.
@@ -90,19 +94,21 @@ impl ReadStats {
         if ts < EPOCH_CLOCK_LIMIT {
             self.epoch_clock_events += 1;
         }
-        let host = event
-            .host_name
-            .clone()
-            .or_else(|| event.host_ip.map(|ip| ip.to_string()))
-            .or_else(|| {
-                event
-                    .network
-                    .as_ref()
-                    .and_then(|n| n.source_ip)
-                    .map(|ip| ip.to_string())
-            });
-        if let Some(host) = host {
-            self.hosts.insert(host);
+        // No allocation per event: names are copied only when new.
+        match event.host_name.as_deref() {
+            Some(name) => {
+                if !self.hosts.contains(name) {
+                    self.hosts.insert(name.to_owned());
+                }
+            }
+            None => {
+                let ip = event
+                    .host_ip
+                    .or_else(|| event.network.as_ref().and_then(|n| n.source_ip));
+                if let Some(ip) = ip {
+                    self.host_ips.insert(ip);
+                }
+            }
         }
     }
 
@@ -131,6 +137,7 @@ impl ReadStats {
             (a, b) => a.or(b),
         };
         self.hosts.extend(other.hosts);
+        self.host_ips.extend(other.host_ips);
         self.failed_files.extend(other.failed_files);
         for (k, v) in other.skipped {
             *self.skipped.entry(k).or_default() += v;
@@ -140,6 +147,11 @@ impl ReadStats {
             .extend(other.skip_examples.into_iter().take(room));
         self.epoch_clock_events += other.epoch_clock_events;
         self.late_events += other.late_events;
+    }
+
+    /// Distinct hosts: host names plus the addresses of events without a name.
+    pub fn distinct_hosts(&self) -> usize {
+        self.hosts.len() + self.host_ips.len()
     }
 
     /// Total events read.
