@@ -58,6 +58,8 @@ TUNE={
 'lnx_dns_lookup_encoded_label':"Filter domains whose host names legitimately carry hashes.",
 'lnx_archive_utility_create':"Building block: raises nothing alone.",
 'lnx_transfer_tool_execution':"Building block: raises nothing alone.",
+'zeek_dns_encoded_long_label':"Add domains whose host names legitimately carry long hashes (`filter_*: {query|endswith: '.vendor.example'}`); keep the hex threshold above 40 so SHA-1-keyed names stay quiet.",
+'zeek_http_large_upload':"Allow-list sanctioned upload destinations by `host`; lower the 10 MiB threshold (`request_body_len|gte`) on networks where large uploads are rare.",
 'corr_win_archive_then_transfer':"Tune the building blocks' filters, or the timespan (1 h) if your adversary model needs longer gaps.",
 'corr_lnx_archive_then_transfer':"Filter hosts whose backup job archives then copies (by excluding its account in the building blocks).",
 'corr_scheduled_transfer_repeated':"Raise `gte` (4) for hosts with hourly jobs, or filter the known job in the base rules.",
@@ -89,6 +91,16 @@ renamed `ftp.exe`, `sftp -o ProxyCommand`, `certutil -encode`): 0 alerts; the tr
 building block matches the `sftp` sample once. Command:
 `EXFILGUARD_SHARED_DATA=DIR cargo test -p rulepack --test evtx_samples -- --nocapture`
 with `DIR/evtx` a link to `sigmahq/regression_data`.
+
+Network rules over the public Zeek logs (command: `exfilguard hunt
+../shared/data/zeek-rita --format jsonl`, then the `sigma` alerts counted by rule; the
+same for `zeek-stratosphere`): zeek-stratosphere (a normal Windows PC for 24 h, Simda,
+Kovter): 0 alerts. zeek-rita (an internet-facing sensor, a proxied network): the first
+run raised 6 medium "Zeek DNS Query With a Long Hex or Base32 Label" alerts, all for one
+video-analytics service whose host names start with a 40-character SHA-1 in hex. The hex
+threshold is now 48 characters (longer than SHA-1 and MD5 hashes; exfiltration tools fill
+labels towards the 63-character limit), such a name is a negative test event, and the
+run gives 0 alerts.
 
 The public samples hold no real upload by a transfer tool (the data set's manifest lists
 rclone, PowerShell upload code, AMSI and scheduled uploads as gaps), so the detection side
@@ -137,6 +149,7 @@ with `exfilguard rules list --builtin`.
   (Sysmon 1, Security 4688), `windows/powershell` (PowerShell 4104 script blocks),
   `windows/file_event` (Sysmon 11), `windows/network_connection` (Sysmon 3),
   `windows/dns_query` (Sysmon 22), `linux/process_creation` (Sysmon for Linux 1),
+  `network/zeek` (Zeek dns.log and http.log from a border sensor),
   `correlation` (Sigma correlation rules) and `cloud` (AWS CloudTrail, Microsoft 365
   and Entra ID audit, GitHub audit log: data exposed or sent out through cloud and SaaS
   settings).

