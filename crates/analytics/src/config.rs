@@ -72,6 +72,12 @@ section! {
         established_days: u32 = 3,
         /// A pair is raised again at most once per this many hours.
         realert_hours: u32 = 24,
+        /// A destination that at least this many hosts contact is an organisation-wide
+        /// service (mail, updates, collaboration): regular polling of it is routine, so
+        /// its cadence score is lowered by `prevalent_penalty` (0 turns this off).
+        prevalent_hosts: u32 = 5,
+        /// Score points taken off a cadence finding to a prevalent destination.
+        prevalent_penalty: f64 = 30.0,
         /// Most (host, destination) pairs tracked; the coldest are evicted beyond it.
         max_pairs: usize = 2_000_000,
     }
@@ -255,12 +261,72 @@ pub struct DetectorsConfig {
 impl DetectorsConfig {
     /// Types the raw `[detectors]` table of [`model::Config`].
     pub fn from_table(table: &toml::Table) -> Result<Self, AnalyticsError> {
-        toml::Value::Table(table.clone())
-            .try_into()
-            .map_err(|e: toml::de::Error| AnalyticsError::Config {
-                key: "detectors".into(),
-                message: e.message().trim().replace('\n', " "),
-            })
+        let config: DetectorsConfig =
+            toml::Value::Table(table.clone())
+                .try_into()
+                .map_err(|e: toml::de::Error| AnalyticsError::Config {
+                    key: "detectors".into(),
+                    message: e.message().trim().replace('\n', " "),
+                })?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Values that parse but make no sense (a share above 1, a negative factor).
+    fn validate(&self) -> Result<(), AnalyticsError> {
+        let checks: [(&str, f64, f64, f64); 12] = [
+            ("volume.ewma_alpha", self.volume.ewma_alpha, 1e-6, 1.0),
+            ("volume.mad_factor", self.volume.mad_factor, 0.0, 1e6),
+            ("volume.ratio", self.volume.ratio, 1.0, 1e6),
+            ("volume.burst_ratio", self.volume.burst_ratio, 1.0, 1e6),
+            ("cadence.jitter", self.cadence.jitter, 0.0, 0.9),
+            (
+                "cadence.min_regularity",
+                self.cadence.min_regularity,
+                0.0,
+                0.99,
+            ),
+            (
+                "dns_tunnel.record_type_share",
+                self.dns_tunnel.record_type_share,
+                0.0,
+                1.0,
+            ),
+            (
+                "dns_tunnel.nxdomain_share",
+                self.dns_tunnel.nxdomain_share,
+                0.0,
+                1.0,
+            ),
+            ("asymmetry.min_ratio", self.asymmetry.min_ratio, 1.0, 1e9),
+            (
+                "scoring.allowed_multiplier",
+                self.scoring.allowed_multiplier,
+                0.0,
+                1.0,
+            ),
+            (
+                "scoring.high_multiplier",
+                self.scoring.high_multiplier,
+                1.0,
+                10.0,
+            ),
+            (
+                "scoring.low_multiplier",
+                self.scoring.low_multiplier,
+                0.0,
+                1.0,
+            ),
+        ];
+        for (key, value, min, max) in checks {
+            if !(min..=max).contains(&value) {
+                return Err(AnalyticsError::Config {
+                    key: format!("detectors.{key}"),
+                    message: format!("{value} is outside {min}..={max}"),
+                });
+            }
+        }
+        Ok(())
     }
 }
 
@@ -290,5 +356,10 @@ mod tests {
         assert!(err.contains("volumes"), "{err}");
         let wrong_type: toml::Table = toml::from_str("[cadence]\njitter = \"x\"\n").unwrap();
         assert!(DetectorsConfig::from_table(&wrong_type).is_err());
+        let out_of_range: toml::Table = toml::from_str("[cadence]\njitter = 1.5\n").unwrap();
+        let err = DetectorsConfig::from_table(&out_of_range)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("detectors.cadence.jitter"), "{err}");
     }
 }

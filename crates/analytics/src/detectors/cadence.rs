@@ -162,6 +162,8 @@ pub struct CadenceDetector {
     networks: Networks,
     stats: Stats,
     pairs: U64Map<PairState>,
+    /// Distinct hosts seen per destination (prevalence), saturating.
+    hosts_per_destination: U64Map<u16>,
     epoch: Option<i64>,
 }
 
@@ -173,6 +175,7 @@ impl CadenceDetector {
             networks,
             stats,
             pairs: U64Map::default(),
+            hosts_per_destination: U64Map::default(),
             epoch: None,
         }
     }
@@ -190,6 +193,13 @@ impl CadenceDetector {
     fn update(&mut self, transfer: &Transfer<'_>, out: &mut Vec<Signal>) {
         let now = self.relative(transfer.ts);
         let key = pair_key(transfer.host_key, transfer.dest_key);
+        if !self.pairs.contains_key(&key) {
+            let hosts = self
+                .hosts_per_destination
+                .entry(transfer.dest_key)
+                .or_insert(0);
+            *hosts = hosts.saturating_add(1);
+        }
         let state = self.pairs.entry(key).or_insert_with(|| PairState {
             first_seen: now,
             last_seen: now,
@@ -256,6 +266,18 @@ impl CadenceDetector {
             // Heartbeats and keep-alives: regular, but carry no data.
             score -= 20.0;
         }
+        let hosts_contacting = self
+            .hosts_per_destination
+            .get(&transfer.dest_key)
+            .copied()
+            .unwrap_or(1);
+        let prevalent = self.config.prevalent_hosts > 0
+            && u32::from(hosts_contacting) >= self.config.prevalent_hosts;
+        if prevalent {
+            // Mail clients, update agents and collaboration apps poll an
+            // organisation-wide service from every host: routine, not a script.
+            score -= self.config.prevalent_penalty;
+        }
         let mut signal = new_signal(
             "cadence",
             "exfilguard.cadence.periodic",
@@ -296,6 +318,16 @@ impl CadenceDetector {
         e.insert("bytes_in".into(), state.bytes_in.into());
         e.insert("mean_bytes_out".into(), json!(mean_out.round()));
         e.insert("upload_heavy".into(), upload_heavy.into());
+        e.insert("hosts_contacting".into(), hosts_contacting.into());
+        if prevalent {
+            e.insert(
+                "prevalent_destination".into(),
+                format!(
+                    "{hosts_contacting} hosts contact this destination: an organisation-wide service, score lowered"
+                )
+                .into(),
+            );
+        }
         let first = Timestamp::from_secs(self.epoch.unwrap_or(0) + state.first_seen as i64);
         e.insert("first_seen".into(), first.to_rfc3339().into());
         signal.add_record(transfer.event.origin.as_ref());

@@ -215,7 +215,7 @@ impl VolumeDetector {
         if entity.hour_start == i64::MIN || hour_start > entity.hour_start {
             entity.hour_start = hour_start;
         }
-        entity.hour_bytes += transfer.bytes_out;
+        entity.hour_bytes = entity.hour_bytes.saturating_add(transfer.bytes_out);
         entity.hour_transfers += 1;
         if transfer.bytes_out > entity.top.bytes {
             entity.top = TopDestination {
@@ -237,7 +237,7 @@ impl VolumeDetector {
             entity.five_bytes = 0;
             entity.five_alerted = false;
         }
-        entity.five_bytes += transfer.bytes_out;
+        entity.five_bytes = entity.five_bytes.saturating_add(transfer.bytes_out);
         let normal_five = (entity.last_median / 12.0).max(1_000_000.0);
         if !entity.five_alerted
             && entity.five_bytes >= self.config.burst_min_bytes
