@@ -168,6 +168,15 @@ pub fn open(
 /// An address and port.
 pub type Endpoint = (IpAddr, u16);
 
+/// Whether a host name is a domain (not an IP literal), for `destination.domain`.
+pub fn is_domain(host: &str) -> bool {
+    !host.is_empty()
+        && host
+            .trim_matches(|c| c == '[' || c == ']')
+            .parse::<IpAddr>()
+            .is_err()
+}
+
 /// A conversation's endpoints put internal-first, with who started it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Oriented {

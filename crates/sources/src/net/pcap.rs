@@ -386,7 +386,8 @@ pub fn flow_event(flow: &Flow, networks: &Networks, path: &Arc<str>) -> Event {
     net.destination_domain = flow
         .tls_sni
         .clone()
-        .or_else(|| flow.http_host.as_deref().map(strip_port));
+        .or_else(|| flow.http_host.as_deref().map(strip_port))
+        .filter(|h| super::is_domain(h));
     if let Some(question) = &flow.dns_question {
         event.dns_mut().question_name = Some(question.clone());
     }
@@ -497,7 +498,7 @@ fn http_event(tx: HttpTransaction, path: &Arc<str>) -> Event {
     http.status_code = tx.status;
     http.user_agent = request.user_agent;
     let net = event.network_mut();
-    net.destination_domain = host;
+    net.destination_domain = host.filter(|h| super::is_domain(h));
     net.protocol = Some("http".into());
     event
 }

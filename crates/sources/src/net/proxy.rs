@@ -100,7 +100,7 @@ impl LineParser for SquidParser {
         http.status_code = (f.status > 0).then_some(f.status);
         http.response_body_bytes = Some(f.bytes);
         let net = event.network_mut();
-        net.destination_domain = host;
+        net.destination_domain = host.filter(|h| super::is_domain(h));
         net.duration_s = Some(f.elapsed_ms as f64 / 1000.0);
         net.protocol = Some(if f.method == "CONNECT" { "tls" } else { "http" }.into());
         event.user_name = value(f.user).map(str::to_string);
@@ -300,7 +300,7 @@ impl W3cParser {
         http.status_code = num("sc-status").map(|s| s as u16);
         http.user_agent = user_agent;
         let net = event.network_mut();
-        net.destination_domain = host;
+        net.destination_domain = host.filter(|h| super::is_domain(h));
         net.duration_s = num("time-taken").map(|ms| ms as f64 / 1000.0);
         net.protocol = Some(
             if scheme == Some("https") || get("cs-method") == Some("CONNECT") {
