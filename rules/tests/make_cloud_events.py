@@ -211,6 +211,24 @@ CASES = {
             rds("ModifyDBSnapshotAttribute", {"dBSnapshotIdentifier": "prod-snap", "attributeName": "restore", "valuesToRemove": [OTHER_ACCOUNT]}),
         ],
     },
+    "aws_rds_snapshot_export": {
+        "pos": [
+            rds("StartExportTask", {"exportTaskIdentifier": "x1", "sourceArn": f"arn:aws:rds:eu-west-1:{ACCOUNT}:snapshot:prod-snap", "s3BucketName": "drop-7731", "iamRoleArn": f"arn:aws:iam::{ACCOUNT}:role/export", "kmsKeyId": "k"}),
+        ],
+        "neg": [
+            rds("StartExportTask", {"exportTaskIdentifier": "x1", "sourceArn": f"arn:aws:rds:eu-west-1:{ACCOUNT}:snapshot:prod-snap", "s3BucketName": "drop-7731"}, error="AccessDenied"),
+            rds("DescribeExportTasks", {"exportTaskIdentifier": "x1"}),
+        ],
+    },
+    "aws_rds_snapshot_copied_cross_region": {
+        "pos": [
+            rds("CopyDBSnapshot", {"sourceDBSnapshotIdentifier": f"arn:aws:rds:us-east-1:{ACCOUNT}:snapshot:prod-snap", "targetDBSnapshotIdentifier": "copy", "sourceRegion": "us-east-1"}),
+        ],
+        "neg": [
+            rds("CopyDBSnapshot", {"sourceDBSnapshotIdentifier": "prod-snap", "targetDBSnapshotIdentifier": "copy"}),
+            rds("CopyDBSnapshot", {"sourceDBSnapshotIdentifier": "prod-snap", "targetDBSnapshotIdentifier": "copy", "sourceRegion": "us-east-1"}, error="AccessDenied"),
+        ],
+    },
     "aws_ebs_snapshot_ami_shared": {
         "pos": [
             ec2("ModifySnapshotAttribute", {"snapshotId": "snap-0a1b", "attributeType": "CREATE_VOLUME_PERMISSION", "createVolumePermission": {"add": {"items": [{"group": "all"}]}}}),

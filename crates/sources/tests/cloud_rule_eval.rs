@@ -79,9 +79,9 @@ fn cloud_rules() -> (RuleSet, BTreeMap<String, String>) {
     (set, ids)
 }
 
-/// The Panther rules whose behaviour is in our seed list, with the file stems of our
-/// rules that cover it.
-const IN_SCOPE: [(&str, &[&str]); 14] = [
+/// The Panther rules whose behaviour our pack covers (the seed list, plus RDS
+/// snapshot export and cross-region copy), with the file stems of our rules.
+const IN_SCOPE: [(&str, &[&str]); 16] = [
     ("AWS.RDS.PublicRestore", &["aws_rds_restore_public"]),
     (
         "AWS.RDS.MasterPasswordUpdated",
@@ -90,6 +90,11 @@ const IN_SCOPE: [(&str, &[&str]); 14] = [
     ("AWS.EC2.Traffic.Mirroring", &["aws_ec2_traffic_mirroring"]),
     ("AWS.RDS.InstanceMadePublic", &["aws_rds_made_public"]),
     ("AWS.RDS.SnapshotShared", &["aws_rds_snapshot_shared"]),
+    ("AWS.RDS.SnapshotExport", &["aws_rds_snapshot_export"]),
+    (
+        "AWS.RDS.SnapshotCopiedCrossRegion",
+        &["aws_rds_snapshot_copied_cross_region"],
+    ),
     (
         "AWS.CloudTrail.SnapshotMadePublic",
         &["aws_ebs_snapshot_ami_shared"],
