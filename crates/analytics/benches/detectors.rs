@@ -73,8 +73,33 @@ fn run_all(events: &[Event]) -> usize {
     out.len()
 }
 
+/// CPU seconds this thread has used (utime + stime from /proc), when readable: the
+/// per-core figure stays meaningful on a machine shared with other builds.
+fn thread_cpu_s() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/thread-self/stat").ok()?;
+    let after_name = &stat[stat.rfind(')')? + 2..];
+    let fields: Vec<&str> = after_name.split(' ').collect();
+    let utime: f64 = fields.get(11)?.parse().ok()?;
+    let stime: f64 = fields.get(12)?.parse().ok()?;
+    Some((utime + stime) / 100.0)
+}
+
 fn bench(c: &mut Criterion) {
     let events = conn_events(500_000);
+    if let Some(before) = thread_cpu_s() {
+        let mut rounds = 0;
+        while rounds < 3 {
+            black_box(run_all(&events));
+            rounds += 1;
+        }
+        if let Some(after) = thread_cpu_s() {
+            let per_s = (rounds * events.len()) as f64 / (after - before).max(0.01);
+            println!(
+                "analytics/all_detectors_zeek_conn: {per_s:.0} events per CPU-second ({rounds} rounds of {} events)",
+                events.len()
+            );
+        }
+    }
     let mut group = c.benchmark_group("analytics");
     group.sample_size(10);
     group.throughput(Throughput::Elements(events.len() as u64));

@@ -195,6 +195,60 @@ impl Calendar {
     }
 }
 
+/// What the calendar says about one UTC minute.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LocalFacts {
+    /// Business, off-hours, weekend, holiday or unknown.
+    pub work: WorkTime,
+    /// Local hour of day.
+    pub hour_of_day: usize,
+    /// Local day number.
+    pub local_day: i64,
+}
+
+/// A calendar with a one-entry cache per UTC minute: events arrive in time order,
+/// so almost every lookup is a hit and the time-zone conversion runs once a minute.
+#[derive(Clone, Debug)]
+pub struct CachedCalendar {
+    calendar: Calendar,
+    minute: i64,
+    facts: LocalFacts,
+}
+
+impl CachedCalendar {
+    /// Wraps a calendar.
+    pub fn new(calendar: Calendar) -> Self {
+        CachedCalendar {
+            calendar,
+            minute: i64::MIN,
+            facts: LocalFacts {
+                work: WorkTime::Unknown,
+                hour_of_day: 0,
+                local_day: 0,
+            },
+        }
+    }
+
+    /// The calendar behind the cache.
+    pub fn calendar(&self) -> &Calendar {
+        &self.calendar
+    }
+
+    /// The facts of `ts` (business hours are whole minutes, so the minute decides).
+    pub fn facts(&mut self, ts: Timestamp) -> LocalFacts {
+        let minute = ts.secs().div_euclid(60);
+        if minute != self.minute {
+            self.minute = minute;
+            self.facts = LocalFacts {
+                work: self.calendar.classify(ts),
+                hour_of_day: self.calendar.hour_of_day(ts),
+                local_day: self.calendar.local_day(ts),
+            };
+        }
+        self.facts
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -252,6 +306,19 @@ mod tests {
             ..CalendarConfig::default()
         };
         assert!(Calendar::from_config(&bad_hours).is_err());
+    }
+
+    #[test]
+    fn cache_gives_the_same_answers() {
+        let cal = berlin();
+        let mut cached = CachedCalendar::new(cal.clone());
+        for secs in (1_795_400_000..1_795_600_000).step_by(7_919) {
+            let ts = Timestamp::from_secs(secs);
+            let f = cached.facts(ts);
+            assert_eq!(f.work, cal.classify(ts));
+            assert_eq!(f.hour_of_day, cal.hour_of_day(ts));
+            assert_eq!(f.local_day, cal.local_day(ts));
+        }
     }
 
     #[test]

@@ -4,7 +4,7 @@
 //! much at the same local hour on `habitual_days` earlier days (a nightly backup)
 //! is following its routine. 1970 clocks are never judged (counted in [`Stats`]).
 
-use crate::calendar::{Calendar, WorkTime};
+use crate::calendar::{CachedCalendar, Calendar, WorkTime};
 use crate::config::OffhoursConfig;
 use crate::flow::{Transfer, human_bytes, new_signal};
 use crate::keys::U64Map;
@@ -29,7 +29,7 @@ struct HostHabit {
 /// The `offhours` detector.
 pub struct OffhoursDetector {
     config: OffhoursConfig,
-    calendar: Calendar,
+    calendar: CachedCalendar,
     networks: Networks,
     stats: Stats,
     hosts: U64Map<HostHabit>,
@@ -45,7 +45,7 @@ impl OffhoursDetector {
     ) -> Self {
         OffhoursDetector {
             config,
-            calendar,
+            calendar: CachedCalendar::new(calendar),
             networks,
             stats,
             hosts: U64Map::default(),
@@ -55,6 +55,7 @@ impl OffhoursDetector {
     fn signal(&self, t: &Transfer<'_>, when: WorkTime, bytes: u64, habit_days: u16) -> Signal {
         let local = self
             .calendar
+            .calendar()
             .local(t.ts)
             .map(|l| l.format("%a %Y-%m-%d %H:%M %Z").to_string())
             .unwrap_or_default();
@@ -84,7 +85,10 @@ impl OffhoursDetector {
         let e = &mut signal.evidence;
         e.insert("calendar".into(), when.as_str().into());
         e.insert("local_time".into(), local.into());
-        e.insert("timezone".into(), self.calendar.timezone().name().into());
+        e.insert(
+            "timezone".into(),
+            self.calendar.calendar().timezone().name().into(),
+        );
         e.insert("bytes_this_hour".into(), bytes.into());
         e.insert("days_host_sent_at_this_hour".into(), habit_days.into());
         signal.add_record(t.event.origin.as_ref());
@@ -109,14 +113,15 @@ impl Detector for OffhoursDetector {
         if t.bytes_out == 0 {
             return;
         }
-        let when = self.calendar.classify(t.ts);
+        let facts = self.calendar.facts(t.ts);
+        let when = facts.work;
         if when == WorkTime::Unknown {
             self.stats.add_clock_unset();
             return;
         }
         let hour_index = t.ts.secs().div_euclid(3600);
-        let hod = self.calendar.hour_of_day(t.ts);
-        let day = self.calendar.local_day(t.ts) as i32;
+        let hod = facts.hour_of_day;
+        let day = facts.local_day as i32;
         let min_bytes = self.config.min_bytes;
         let habitual = self.config.habitual_days;
         let host = self.hosts.entry(t.host_key).or_default();

@@ -165,6 +165,9 @@ pub struct VolumeDetector {
     peers: Vec<VecDeque<f32>>,
     first_event: Option<i64>,
     closed_through_hour: i64,
+    /// Peer baselines per hour of day, valid for one close round (`generation`).
+    peer_cache: [Option<(u64, Baseline)>; 24],
+    generation: u64,
 }
 
 impl VolumeDetector {
@@ -179,6 +182,8 @@ impl VolumeDetector {
             peers: vec![VecDeque::with_capacity(PEER_SAMPLES); 24],
             first_event: None,
             closed_through_hour: i64::MIN,
+            peer_cache: [None; 24],
+            generation: 0,
         }
     }
 
@@ -312,7 +317,29 @@ impl VolumeDetector {
         signal
     }
 
-    fn baseline(&self, entity: &Entity, hour: i64, hour_start: i64) -> Baseline {
+    /// The peer group's baseline at an hour of day, computed once per close round.
+    fn peer_baseline(&mut self, hod: usize) -> Baseline {
+        if let Some((generation, base)) = self.peer_cache[hod]
+            && generation == self.generation
+        {
+            return base;
+        }
+        let peers: Vec<f64> = self.peers[hod].iter().map(|v| *v as f64).collect();
+        let base = if peers.len() >= 5 {
+            robust(&peers, Method::PeerGroup)
+        } else {
+            Baseline {
+                median: 0.0,
+                spread: 0.0,
+                samples: 0,
+                method: Method::None,
+            }
+        };
+        self.peer_cache[hod] = Some((self.generation, base));
+        base
+    }
+
+    fn baseline(&self, entity: &Entity, hour: i64, peer: Baseline) -> Baseline {
         let collect = |step: i64, max: i64| -> Vec<f64> {
             (1..=max)
                 .filter_map(|k| entity.hour_value(hour - k * step))
@@ -334,36 +361,27 @@ impl VolumeDetector {
                 method: Method::Ewma,
             };
         }
-        let hod = self.calendar.hour_of_day(Timestamp::from_secs(hour_start));
-        let peers: Vec<f64> = self.peers[hod].iter().map(|v| *v as f64).collect();
-        if peers.len() >= 5 {
-            return robust(&peers, Method::PeerGroup);
-        }
-        Baseline {
-            median: 0.0,
-            spread: 0.0,
-            samples: 0,
-            method: Method::None,
-        }
+        peer
     }
 
     fn close_hour(&mut self, key: u64, out: &mut Vec<Signal>) {
+        let hour_start = match self.entities.get(&key) {
+            Some(entity) if entity.hour_start != i64::MIN => entity.hour_start,
+            _ => return,
+        };
+        let hod = self.calendar.hour_of_day(Timestamp::from_secs(hour_start));
+        let peer = self.peer_baseline(hod);
         let Some(entity) = self.entities.get(&key) else {
             return;
         };
-        if entity.hour_start == i64::MIN {
-            return;
-        }
-        let hour_start = entity.hour_start;
         let hour = hour_start / HOUR;
         let bytes = entity.hour_bytes as f64;
-        let base = self.baseline(entity, hour, hour_start);
+        let base = self.baseline(entity, hour, peer);
         let upper = (base.median + self.config.mad_factor * base.spread)
             .max(self.config.ratio * base.median)
             .max(self.config.min_bytes_hour as f64);
         let flagged = bytes > upper;
         let signal = flagged.then(|| self.hour_signal(entity, bytes, &base, upper));
-        let hod = self.calendar.hour_of_day(Timestamp::from_secs(hour_start));
         if bytes > 0.0 && entity.user.is_none() {
             let peers = &mut self.peers[hod];
             if peers.len() == PEER_SAMPLES {
@@ -481,6 +499,7 @@ impl VolumeDetector {
             return;
         }
         self.closed_through_hour = hour;
+        self.generation += 1;
         let mut due: Vec<u64> = self
             .entities
             .iter()
