@@ -84,6 +84,10 @@ pub struct ScenarioLabel {
     pub user: Option<String>,
     /// Where the data goes.
     pub destinations: Vec<LabelDestination>,
+    /// First activity of an injected scenario, setup included (a scheduled task or
+    /// crontab created the day before), RFC 3339. Absent for benign look-alikes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_activity: Option<String>,
     /// First transfer (connection start or tunnel query), RFC 3339; absent if none
     /// happened inside the simulated days.
     #[serde(default, skip_serializing_if = "Option::is_none")]

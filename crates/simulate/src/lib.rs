@@ -238,10 +238,14 @@ pub fn run(options: &Options, out: &Path) -> Result<Summary, SimError> {
     };
     let mut injected = build::Recorder::default();
     let mut targets: Vec<(&'static scenario::ScenarioInfo, Target)> = Vec::new();
+    let mut first_activity = std::collections::HashMap::new();
     for name in &options.scenarios {
         let info = scenario::info(name)
             .ok_or_else(|| SimError::Options(format!("unknown scenario {name:?}")))?;
+        let before = injected.records.len();
         if let Some(target) = scenario::generate(name, &ctx, &mut injected) {
+            let first = injected.records[before..].iter().map(Record::ts).min();
+            first_activity.insert(info.name, first);
             targets.push((info, target));
         }
     }
@@ -294,7 +298,7 @@ pub fn run(options: &Options, out: &Path) -> Result<Summary, SimError> {
     }
     let mut files = writers.finish(out, &hosts, options.seed)?;
 
-    let labels = make_labels(options, &hosts, &targets, &tallies);
+    let labels = make_labels(options, &hosts, &targets, &tallies, &first_activity);
     let labels_path = out.join(LABELS_FILE);
     let text = serde_json::to_string_pretty(&labels).map_err(|e| SimError::Io {
         path: labels_path.display().to_string(),
@@ -433,6 +437,7 @@ fn make_labels(
     hosts: &[org::Host],
     targets: &[(&'static scenario::ScenarioInfo, Target)],
     tallies: &[Tally],
+    first_activity: &std::collections::HashMap<&'static str, Option<Timestamp>>,
 ) -> Labels {
     let role = |r: org::Role| {
         serde_json::to_value(r)
@@ -463,6 +468,11 @@ fn make_labels(
                     port: *port,
                 })
                 .collect(),
+            first_activity: first_activity
+                .get(info.name)
+                .copied()
+                .flatten()
+                .map(Timestamp::to_rfc3339),
             first_event: tally.first.map(Timestamp::to_rfc3339),
             last_event: tally.last.map(Timestamp::to_rfc3339),
             bytes_out: tally.bytes_out,

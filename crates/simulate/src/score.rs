@@ -9,8 +9,12 @@
 //!   scenario's hosts (by name, short name or address) **and** either one of its
 //!   destinations is one of the scenario's (address, or domain equal to or under the
 //!   label's domain), or, for exfiltration scenarios only, it names no destination and
-//!   falls in the scenario's window (from 36 hours before the first transfer, which
-//!   covers setup such as a scheduled task the day before, to 6 hours after the last);
+//!   falls in the scenario's window: from 10 minutes before its first activity
+//!   (`first_activity`, which includes setup such as a scheduled task the day
+//!   before; without it, 36 hours before the first transfer) to 6 hours after the
+//!   last transfer;
+//! * a finding that names no host at all (e.g. a network rule on a record without
+//!   addresses) belongs to a scenario by destination alone;
 //! * benign look-alikes are matched by destination only: they are defined by where
 //!   their data goes, and an endpoint finding on one of their many hosts says nothing
 //!   about them.
@@ -26,8 +30,11 @@ use serde::Serialize;
 use std::collections::BTreeSet;
 use std::net::IpAddr;
 
-/// Seconds before the first transfer in which host-only findings still count (setup).
+/// Seconds before the first transfer in which host-only findings still count, when
+/// the labels give no `first_activity`.
 pub const SETUP_WINDOW_S: i64 = 36 * 3600;
+/// Seconds before `first_activity` in which host-only findings still count.
+pub const ACTIVITY_LEAD_S: i64 = 600;
 /// Seconds after the last transfer in which host-only findings still count.
 pub const AFTER_WINDOW_S: i64 = 6 * 3600;
 
@@ -42,9 +49,10 @@ pub struct ScenarioResult {
     pub detected: bool,
     /// At least one matched incident was escalated to Tier 2.
     pub escalated: bool,
-    /// Seconds from the first exfiltration event to the first matching alert;
-    /// negative when an alert came before any data left (e.g. on the setup). `None`
-    /// when not detected or the labels have no first event.
+    /// Seconds from the first exfiltration event to the first matching alert (to
+    /// the first matching incident when no single alert matched); negative when an
+    /// alert came before any data left (e.g. on the setup). `None` when not
+    /// detected or the labels have no first event.
     pub time_to_detect_s: Option<i64>,
     /// Detectors that fired on it (sorted).
     pub detectors: Vec<String>,
@@ -175,9 +183,14 @@ impl<'a> Matcher<'a> {
             .as_deref()
             .and_then(Timestamp::parse)
             .or(first);
-        let window = first
-            .zip(last)
-            .map(|(f, l)| (f.plus_secs(-SETUP_WINDOW_S), l.plus_secs(AFTER_WINDOW_S)));
+        let activity = label.first_activity.as_deref().and_then(Timestamp::parse);
+        let window = first.zip(last).map(|(f, l)| {
+            let start = match activity {
+                Some(a) => a.min(f).plus_secs(-ACTIVITY_LEAD_S),
+                None => f.plus_secs(-SETUP_WINDOW_S),
+            };
+            (start, l.plus_secs(AFTER_WINDOW_S))
+        });
         Matcher {
             label,
             names: label.hosts.iter().map(|h| h.to_ascii_lowercase()).collect(),
@@ -222,10 +235,17 @@ impl<'a> Matcher<'a> {
     }
 
     fn matches_alert(&self, alert: &Signal) -> bool {
+        let has_destination = alert.destination_ip.is_some() || alert.destination_domain.is_some();
+        if alert.host_name.is_none() && alert.host_ip.is_none() {
+            return has_destination
+                && self.destination_matches(
+                    alert.destination_ip,
+                    alert.destination_domain.as_deref(),
+                );
+        }
         if !self.host_matches(alert.host_name.as_deref(), alert.host_ip) {
             return false;
         }
-        let has_destination = alert.destination_ip.is_some() || alert.destination_domain.is_some();
         if has_destination {
             return self
                 .destination_matches(alert.destination_ip, alert.destination_domain.as_deref());
@@ -234,7 +254,8 @@ impl<'a> Matcher<'a> {
     }
 
     fn matches_incident(&self, incident: &Incident) -> bool {
-        if !self.host_matches(incident.host_name.as_deref(), incident.host_ip) {
+        let hostless = incident.host_name.is_none() && incident.host_ip.is_none();
+        if !hostless && !self.host_matches(incident.host_name.as_deref(), incident.host_ip) {
             return false;
         }
         if incident.destinations.is_empty() {
@@ -261,8 +282,8 @@ impl<'a> Matcher<'a> {
         let first_alert = matched_alerts
             .iter()
             .map(|a| a.timestamp)
-            .chain(matched_incidents.iter().map(|i| i.first_seen))
-            .min();
+            .min()
+            .or_else(|| matched_incidents.iter().map(|i| i.first_seen).min());
         let missing = self
             .label
             .expected_detectors
@@ -306,6 +327,7 @@ mod tests {
                 domain: Some(dest.1.into()),
                 port: Some(443),
             }],
+            first_activity: None,
             first_event: Some("2026-11-03T02:10:00Z".into()),
             last_event: Some("2026-11-03T02:50:00Z".into()),
             bytes_out: 1,
@@ -520,6 +542,38 @@ mod tests {
         assert!(score.results[0].escalated);
         assert!(score.results[1].detected);
         assert_eq!(score.results[1].time_to_detect_s, Some(20 * 3600 + 31 * 60));
+    }
+
+    #[test]
+    fn first_activity_bounds_host_only_findings_and_hostless_ones_match_by_destination() {
+        let mut labels = labels();
+        labels.scenarios[0].first_activity = Some("2026-11-02T16:20:00Z".into());
+        let alerts = vec![
+            // Host-only, before the scenario's first activity: another story.
+            alert("sigma", "2026-11-02T09:00:00Z", Some("ws003"), None, None),
+            // Host-only, on the setup: counts, and is the first alert.
+            alert("sigma", "2026-11-02T16:21:00Z", Some("ws003"), None, None),
+            // No host at all, but the scenario's destination.
+            alert(
+                "sigma",
+                "2026-11-03T22:45:00Z",
+                None,
+                None,
+                Some("203.0.113.77"),
+            ),
+        ];
+        let mut hostless = incident("h", "10.10.0.6", Some("203.0.113.77"), Decision::Escalate);
+        hostless.host_ip = None;
+        let score = score(&labels, &alerts, &[hostless]);
+        assert_eq!(
+            score.results[0].time_to_detect_s,
+            Some(-(9 * 3600 + 49 * 60))
+        );
+        assert!(
+            score.results[1].escalated,
+            "hostless incident matched by destination"
+        );
+        assert_eq!(score.summary.unexplained_escalations, 0);
     }
 
     #[test]
