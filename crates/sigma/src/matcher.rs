@@ -66,6 +66,8 @@ pub struct MatchScratch {
     candidates: Vec<u32>,
     buffers: EvalBuffers,
     text: String,
+    /// ASCII-lower-cased copy of the value being scanned.
+    folded: Vec<u8>,
 }
 
 #[derive(Debug)]
@@ -293,6 +295,7 @@ impl Matcher {
             pattern_stamp,
             generation,
             text,
+            folded,
             ..
         } = scratch;
         let filtered = &routes[route].filtered;
@@ -300,7 +303,12 @@ impl Matcher {
         let generation = *generation;
         touched.clear();
         let mut scan = |haystack: &str| {
-            for hit in ac.find_overlapping_iter(haystack) {
+            // Folding the bytes first lets the automaton be case-sensitive, which
+            // is smaller and faster than an ASCII-case-insensitive one.
+            folded.clear();
+            folded.extend_from_slice(haystack.as_bytes());
+            folded.make_ascii_lowercase();
+            for hit in ac.find_overlapping_iter(folded.as_slice()) {
                 let pid = hit.pattern().as_usize();
                 if pattern_stamp[pid] == generation {
                     continue;
@@ -372,14 +380,14 @@ fn scan_value(value: &Value, scan: &mut impl FnMut(&str)) {
     }
 }
 
-/// The prefilter automaton: a contiguous NFA. (A DFA over SigmaHQ's 20,000
+/// The prefilter automaton over lower-cased literals (haystacks are folded the
+/// same way before the scan): a contiguous NFA. (A DFA over SigmaHQ's 20,000
 /// literals takes 200 MB and measured slower: it no longer fits in cache.)
 fn build_prefilter(literals: &[String]) -> Option<AhoCorasick> {
     if literals.is_empty() {
         return None;
     }
     AhoCorasickBuilder::new()
-        .ascii_case_insensitive(true)
         .match_kind(MatchKind::Standard)
         .kind(Some(AhoCorasickKind::ContiguousNFA))
         .build(literals)
