@@ -161,3 +161,36 @@ fn public_squid_sample() {
             .any(|e| e.network.as_ref().unwrap().source_ip == Some("2001:db8::1".parse().unwrap()))
     );
 }
+
+#[test]
+fn public_argus_binetflow() {
+    let base = std::env::var_os("EXFILGUARD_SHARED_DATA")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| {
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data")
+        });
+    let path = base.join("netflow/slips-binetflow/test5-mixed.binetflow");
+    let Ok(text) = std::fs::read_to_string(&path) else {
+        println!("skipped: {} not present", path.display());
+        return;
+    };
+    let (format, events, errors) = read(&text);
+    assert_eq!(format, NetFormat::FirewallCsv);
+    println!(
+        "{} events, {} errors, first errors: {:?}",
+        events.len(),
+        errors.len(),
+        errors.iter().take(3).collect::<Vec<_>>()
+    );
+    assert!(events.len() > 100, "{}", events.len());
+    assert!(
+        errors.len() * 100 <= events.len(),
+        "{} errors",
+        errors.len()
+    );
+    assert!(
+        events
+            .iter()
+            .all(|e| e.network.as_ref().unwrap().source_bytes.is_some())
+    );
+}

@@ -51,10 +51,14 @@ pub enum Column {
     User,
     /// Device or host name.
     Host,
+    /// Bytes both ways (Argus `TotBytes`): the destination's share is the rest.
+    TotalBytes,
+    /// Packets both ways (Argus `TotPkts`).
+    TotalPackets,
 }
 
 /// (config key, field, ready header aliases) for each column.
-const COLUMNS: [(&str, Column, &[&str]); 15] = [
+const COLUMNS: [(&str, Column, &[&str]); 17] = [
     (
         "timestamp",
         Column::Timestamp,
@@ -151,6 +155,7 @@ const COLUMNS: [(&str, Column, &[&str]); 15] = [
             "src_bytes",
             "orig_bytes",
             "sbytes",
+            "srcbytes",
         ],
     ),
     (
@@ -166,6 +171,7 @@ const COLUMNS: [(&str, Column, &[&str]); 15] = [
             "dst_bytes",
             "resp_bytes",
             "dbytes",
+            "dstbytes",
         ],
     ),
     (
@@ -179,6 +185,7 @@ const COLUMNS: [(&str, Column, &[&str]); 15] = [
             "src_pkts",
             "orig_pkts",
             "spkts",
+            "srcpkts",
         ],
     ),
     (
@@ -192,6 +199,7 @@ const COLUMNS: [(&str, Column, &[&str]); 15] = [
             "dst_pkts",
             "resp_pkts",
             "dpkts",
+            "dstpkts",
         ],
     ),
     (
@@ -219,6 +227,16 @@ const COLUMNS: [(&str, Column, &[&str]); 15] = [
         Column::Host,
         &["host", "device", "devname", "hostname", "device_name"],
     ),
+    (
+        "total_bytes",
+        Column::TotalBytes,
+        &["totbytes", "total_bytes", "bytes"],
+    ),
+    (
+        "total_packets",
+        Column::TotalPackets,
+        &["totpkts", "total_packets", "packets"],
+    ),
 ];
 
 fn alias_column(header: &str) -> Option<Column> {
@@ -229,17 +247,20 @@ fn alias_column(header: &str) -> Option<Column> {
         .map(|(_, c, _)| *c)
 }
 
+/// The header's delimiter: the most frequent of `,`, `;` and tab.
+fn guess_delimiter(header: &str) -> char {
+    [',', ';', '\t']
+        .into_iter()
+        .max_by_key(|d| header.matches(*d).count())
+        .unwrap_or(',')
+}
+
 /// Whether the head is a CSV whose header names a source and a destination address.
 pub fn sniff_csv(lines: &[String]) -> bool {
     let Some(header) = lines.first() else {
         return false;
     };
-    let delimiter = if header.matches(';').count() > header.matches(',').count() {
-        ';'
-    } else {
-        ','
-    };
-    let names = split_csv(header, delimiter);
+    let names = split_csv(header, guess_delimiter(header));
     names.len() >= 3
         && names
             .iter()
@@ -303,6 +324,9 @@ impl FirewallCsvConfig {
     }
 }
 
+/// Link-layer "protocols" some flow exporters (Argus) list beside IP flows.
+const NON_IP: [&str; 8] = ["arp", "rarp", "llc", "man", "stp", "lldp", "ipx/spx", "cdp"];
+
 /// A firewall/flow CSV: the first line is the header.
 pub struct FirewallCsvParser {
     config: FirewallCsvConfig,
@@ -323,9 +347,8 @@ impl FirewallCsvParser {
     }
 
     fn learn_header(&mut self, line: &str) {
-        if self.config.delimiter.is_none() && line.matches(';').count() > line.matches(',').count()
-        {
-            self.delimiter = ';';
+        if self.config.delimiter.is_none() {
+            self.delimiter = guess_delimiter(line);
         }
         self.header = split_csv(line, self.delimiter)
             .into_iter()
@@ -364,6 +387,14 @@ impl LineParser for FirewallCsvParser {
                 values.len(),
                 self.header.len()
             ));
+        }
+        if let Some(i) = self
+            .mapping
+            .iter()
+            .position(|c| *c == Some(Column::Transport))
+            && NON_IP.contains(&values[i].trim().to_ascii_lowercase().as_str())
+        {
+            return Parsed::Skip; // ARP, LLC... rows of flow exporters: not IP traffic
         }
         let mut flow = ConnectionFacts::default();
         let mut event = Event {
@@ -407,7 +438,18 @@ struct ConnectionFacts {
     dst_bytes: Option<u64>,
     src_packets: Option<u64>,
     dst_packets: Option<u64>,
+    total_bytes: Option<u64>,
+    total_packets: Option<u64>,
     has_time: bool,
+}
+
+/// A port in decimal or Argus' hexadecimal (`0x0303`).
+fn port(v: &str) -> Result<u16, String> {
+    match v.strip_prefix("0x") {
+        Some(hex) => u16::from_str_radix(hex, 16).ok(),
+        None => v.parse().ok(),
+    }
+    .ok_or_else(|| format!("{v:?} is not a port"))
 }
 
 impl ConnectionFacts {
@@ -422,14 +464,18 @@ impl ConnectionFacts {
         };
         match column {
             Column::Timestamp => {
-                event.timestamp =
-                    Timestamp::parse(v).ok_or_else(|| format!("unreadable time {v:?}"))?;
+                // Argus writes `2018/05/10 10:52:47.283479`.
+                event.timestamp = Timestamp::parse(v)
+                    .or_else(|| Timestamp::parse(&v.replacen('/', "-", 2)))
+                    .ok_or_else(|| format!("unreadable time {v:?}"))?;
                 self.has_time = true;
             }
             Column::SourceIp => self.src = Some(ip()?),
             Column::DestinationIp => self.dst = Some(ip()?),
-            Column::SourcePort => self.src_port = Some(number()? as u16),
-            Column::DestinationPort => self.dst_port = Some(number()? as u16),
+            Column::SourcePort => self.src_port = Some(port(v)?),
+            Column::DestinationPort => self.dst_port = Some(port(v)?),
+            Column::TotalBytes => self.total_bytes = Some(number()?),
+            Column::TotalPackets => self.total_packets = Some(number()?),
             Column::SourceBytes => self.src_bytes = Some(number()?),
             Column::DestinationBytes => self.dst_bytes = Some(number()?),
             Column::SourcePackets => self.src_packets = Some(number()?),
@@ -452,10 +498,25 @@ impl ConnectionFacts {
         Ok(())
     }
 
-    fn finish(self, event: &mut Event, ctx: &SourceContext) {
+    fn finish(mut self, event: &mut Event, ctx: &SourceContext) {
         let (Some(src), Some(dst)) = (self.src, self.dst) else {
             return;
         };
+        if let (None, Some(total), Some(sent)) = (self.dst_bytes, self.total_bytes, self.src_bytes)
+        {
+            self.dst_bytes = Some(total.saturating_sub(sent));
+        }
+        if let (Some(total), None) = (self.total_bytes, self.src_bytes) {
+            event.native.push(
+                "network.bytes",
+                Value::Int(total.min(i64::MAX as u64) as i64),
+            );
+        }
+        if let (None, Some(total), Some(sent)) =
+            (self.dst_packets, self.total_packets, self.src_packets)
+        {
+            self.dst_packets = Some(total.saturating_sub(sent));
+        }
         let initiator: Endpoint = (src, self.src_port.unwrap_or(0));
         let o = orient(&ctx.networks, initiator, (dst, self.dst_port.unwrap_or(0)));
         let net = event.network_mut();
@@ -636,6 +697,35 @@ mod tests {
             ),
             Parsed::Bad(_)
         ));
+    }
+
+    #[test]
+    fn argus_binetflow_tab_separated() {
+        let header = "StartTime\tDur\tProto\tSrcAddr\tSport\tDir\tDstAddr\tDport\tState\tsTos\tdTos\tTotPkts\tTotBytes\tSrcBytes\tSrcPkts\tLabel";
+        assert!(sniff_csv(&[header.to_string()]));
+        let ctx = SourceContext::default();
+        let mut p = FirewallCsvParser::new(FirewallCsvConfig::default());
+        p.parse(header, &ctx);
+        let row = "2018/05/10 10:52:48.101\t1.5\ttcp\t192.168.1.5\t0xc350\t   ->\t198.51.100.2\t443\tFSPA_FSPA\t0\t0\t12\t9000\t7000\t7\tflow=x";
+        let Parsed::Event(e) = p.parse(row, &ctx) else {
+            panic!()
+        };
+        let n = e.network.as_deref().unwrap();
+        assert_eq!(n.source_port, Some(50000));
+        assert_eq!(
+            (n.source_bytes, n.destination_bytes),
+            (Some(7000), Some(2000))
+        );
+        assert_eq!(
+            (n.source_packets, n.destination_packets),
+            (Some(7), Some(5))
+        );
+        assert_eq!(
+            e.timestamp,
+            Timestamp::parse("2018-05-10T10:52:48.101Z").unwrap()
+        );
+        let arp = "2018/05/10 10:52:48\t0\tarp\t00:11:22:33:44:55\t0\t who\t00:11:22:33:44:66\t0\tINT\t\t\t1\t60\t60\t1\t";
+        assert!(matches!(p.parse(arp, &ctx), Parsed::Skip));
     }
 
     #[test]
