@@ -19,12 +19,22 @@ pub struct CorrelateConfig {
     /// A signal more than this many seconds after the previous one of the same
     /// entity starts a new incident (`[triage] incident_gap_hours`, default 24).
     pub gap_secs: i64,
+    /// An incident opens only when one of its signals scores at least this much
+    /// (`[triage] min_signal_score`, default 40 = medium): weak findings alone stay
+    /// alerts, and join an incident when a stronger one opens it. An allow-listed
+    /// signal counts with its score before the allow-list lowered it, so expected
+    /// transfers still show up as benign incidents with their reason.
+    pub min_signal_score: u8,
 }
+
+/// Default of [`CorrelateConfig::min_signal_score`].
+pub const DEFAULT_MIN_SIGNAL_SCORE: u8 = 40;
 
 impl Default for CorrelateConfig {
     fn default() -> Self {
         CorrelateConfig {
             gap_secs: DEFAULT_GAP_HOURS * 3600,
+            min_signal_score: DEFAULT_MIN_SIGNAL_SCORE,
         }
     }
 }
@@ -39,11 +49,17 @@ impl CorrelateConfig {
                 .or_else(|| v.as_float())
                 .filter(|h| h.is_finite() && *h > 0.0)
         });
-        match hours {
-            Some(hours) => CorrelateConfig {
-                gap_secs: (hours * 3600.0).round() as i64,
-            },
-            None => CorrelateConfig::default(),
+        let min_signal_score = config
+            .triage
+            .get("min_signal_score")
+            .and_then(|v| v.as_integer())
+            .map(|v| v.clamp(0, 100) as u8)
+            .unwrap_or(DEFAULT_MIN_SIGNAL_SCORE);
+        CorrelateConfig {
+            gap_secs: hours
+                .map(|hours| (hours * 3600.0).round() as i64)
+                .unwrap_or(DEFAULT_GAP_HOURS * 3600),
+            min_signal_score,
         }
     }
 }
@@ -164,7 +180,13 @@ pub fn correlate(
                     .saturating_sub(group[i - 1].timestamp.0)
                     > settings.gap_secs.saturating_mul(1_000_000);
             if split {
-                drafts.push(build_draft(&entity, &group[start..i], observations));
+                let window = &group[start..i];
+                if window
+                    .iter()
+                    .any(|s| opening_score(s) >= settings.min_signal_score)
+                {
+                    drafts.push(build_draft(&entity, window, observations));
+                }
                 start = i;
             }
         }
@@ -175,6 +197,17 @@ pub fn correlate(
             .then_with(|| a.id.cmp(&b.id))
     });
     drafts
+}
+
+/// The score that decides whether a signal may open an incident: its score before
+/// an allow-list lowered it (`evidence.score_raw`), else its score.
+fn opening_score(signal: &Signal) -> u8 {
+    if signal.allowed.is_some()
+        && let Some(raw) = signal.evidence.get("score_raw").and_then(|v| v.as_u64())
+    {
+        return raw.min(100) as u8;
+    }
+    signal.score
 }
 
 /// Total order on signals: time, id, then the fields that make an id.

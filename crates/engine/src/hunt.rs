@@ -254,7 +254,7 @@ impl HuntOutcome {
                 .collect(),
             events_by_kind,
             time_range: self.stats.first.zip(self.stats.last),
-            hosts: self.stats.hosts.len() as u64,
+            hosts: self.stats.distinct_hosts() as u64,
             skipped,
             rules_loaded: self.rules_loaded as u64,
             rules_failed: self

@@ -158,12 +158,20 @@ fn same_incidents_whatever_the_signal_order() {
 
 #[test]
 fn staging_without_a_transfer_is_benign_only_when_flows_watched_the_host() {
-    let (signals, observations, config) = testkit::exfiltration_case();
+    let (signals, observations, mut config) = testkit::exfiltration_case();
     let mut archive = signals[0].clone();
     archive.score = 30;
     // Two days before the exfiltration night: ordinary traffic only.
     archive.timestamp = archive.timestamp.plus_secs(-2 * 86_400);
     archive.assign_id();
+    // By default a weak finding alone stays an alert and opens no incident...
+    let default_gate =
+        triage::incidents(std::slice::from_ref(&archive), &observations, &config).unwrap();
+    assert!(default_gate.is_empty(), "{default_gate:#?}");
+    // ...and when the user asks for incidents from every finding, it is triaged.
+    config
+        .triage
+        .insert("min_signal_score".into(), toml::Value::Integer(0));
     let watched =
         triage::incidents(std::slice::from_ref(&archive), &observations, &config).unwrap();
     assert_eq!(
