@@ -108,6 +108,8 @@ pub struct Score {
     pub results: Vec<ScenarioResult>,
     /// The totals.
     pub summary: ScoreSummary,
+    /// The escalated incidents that match no scenario: `id host first_seen`.
+    pub unexplained: Vec<String>,
 }
 
 /// Scores `alerts` and `incidents` against `labels`.
@@ -117,17 +119,33 @@ pub fn score(labels: &Labels, alerts: &[Signal], incidents: &[Incident]) -> Scor
         .iter()
         .map(|m| m.result(alerts, incidents))
         .collect();
-    let unexplained = incidents
+    let unexplained: Vec<String> = incidents
         .iter()
         .filter(|i| i.triage.decision == Decision::Escalate)
-        .filter(|i| {
-            !matchers
-                .iter()
-                .any(|m| !m.label.benign && m.matches_incident(i))
-        })
-        .count();
-    let summary = summarise(&results, unexplained);
-    Score { results, summary }
+        .filter(|i| !matchers.iter().any(|m| m.matches_incident(i)))
+        .map(describe_incident)
+        .collect();
+    let summary = summarise(&results, unexplained.len());
+    Score {
+        results,
+        summary,
+        unexplained,
+    }
+}
+
+/// `id host first_seen detectors` of an incident, for the unexplained list.
+fn describe_incident(incident: &Incident) -> String {
+    let host = incident
+        .host_name
+        .clone()
+        .or_else(|| incident.host_ip.map(|ip| ip.to_string()))
+        .unwrap_or_else(|| "(no host)".into());
+    format!(
+        "{} {host} from {} [{}]",
+        incident.id,
+        incident.first_seen.to_rfc3339(),
+        incident.detectors.join(",")
+    )
 }
 
 fn summarise(results: &[ScenarioResult], unexplained: usize) -> ScoreSummary {
