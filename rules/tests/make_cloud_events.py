@@ -50,6 +50,19 @@ def ct(name, source, request=None, response=None, error=None, resources=None):
     return record
 
 
+def instance_call(name, agent):
+    """An S3 call made with an EC2 instance role's session credentials."""
+    record = ct(name, "s3.amazonaws.com", {"Host": "s3.amazonaws.com"})
+    record["userAgent"] = agent
+    record["userIdentity"] = {
+        "type": "AssumedRole",
+        "arn": f"arn:aws:sts::{ACCOUNT}:assumed-role/web-proxy-role/i-0317f6c6b66ae9c40",
+        "accountId": ACCOUNT,
+        "sessionContext": {"sessionIssuer": {"type": "Role", "userName": "web-proxy-role"}},
+    }
+    return record
+
+
 def rds(name, request=None, response=None, error=None):
     return ct(name, "rds.amazonaws.com", request, response, error)
 
@@ -227,6 +240,13 @@ CASES = {
         "neg": [
             rds("CopyDBSnapshot", {"sourceDBSnapshotIdentifier": "prod-snap", "targetDBSnapshotIdentifier": "copy"}),
             rds("CopyDBSnapshot", {"sourceDBSnapshotIdentifier": "prod-snap", "targetDBSnapshotIdentifier": "copy", "sourceRegion": "us-east-1"}, error="AccessDenied"),
+        ],
+    },
+    "aws_instance_role_used_from_workstation": {
+        "pos": [instance_call("ListBuckets", "aws-cli/2.15.0 Python/3.11.6 Darwin/23.1.0 exe/x86_64 prompt/off command/s3.ls")],
+        "neg": [
+            instance_call("ListBuckets", "aws-cli/2.15.0 Python/3.11.6 Linux/6.1.0-1019-aws exe/x86_64.amzn.2023"),
+            ct("ListBuckets", "s3.amazonaws.com", {"Host": "s3.amazonaws.com"}),
         ],
     },
     "aws_ebs_snapshot_ami_shared": {

@@ -279,3 +279,45 @@ fn cloud_rules_against_panther_labels() {
     assert!(precision >= 0.95, "in-scope precision {precision:.2}");
     assert!(recall >= 0.95, "in-scope recall {recall:.2}");
 }
+
+/// The OTRF S3-theft trail: the stolen instance role's calls (from a Mac, with the
+/// role's session credentials) raise the instance-credential rule on all 11 of
+/// them, the two `GetObject` calls included, and nothing else in the trail alerts.
+#[test]
+fn otrf_s3_theft_raises_the_stolen_instance_role() {
+    let Some(dir) = panther_dir() else {
+        println!("shared cloud samples not found; skipping");
+        return;
+    };
+    let path =
+        dir.join("../aws-ec2-proxy-s3-exfil/ec2_proxy_s3_exfiltration_2020-09-14011940.json");
+    let (set, ids) = cloud_rules();
+    let input = Input {
+        path: "otrf".into(),
+        reader: Box::new(std::io::BufReader::new(std::fs::File::open(path).unwrap())),
+    };
+    let format = sources::cloud::CloudFormat::CloudTrail;
+    let mut detector = set.detector();
+    let mut out: Vec<Signal> = Vec::new();
+    let mut get_objects = 0;
+    for event in open(format, input, &SourceContext::default()).unwrap() {
+        let event = event.unwrap();
+        let before = out.len();
+        detector.observe(&event, &mut out);
+        if event.action.as_deref() == Some("GetObject") && out.len() > before {
+            get_objects += 1;
+        }
+    }
+    detector.finish(&mut out);
+    let rule = &ids["aws_instance_role_used_from_workstation"];
+    assert_eq!(
+        out.len(),
+        11,
+        "{:?}",
+        out.iter().map(|s| &s.rule_name).collect::<Vec<_>>()
+    );
+    assert!(out.iter().all(|s| &s.rule_id == rule));
+    assert!(out.iter().all(|s| s.user_name.as_deref()
+        == Some("MordorNginxStack-BankingWAFRole-9S3E0UAE1MM0/i-0317f6c6b66ae9c40")));
+    assert_eq!(get_objects, 2);
+}
