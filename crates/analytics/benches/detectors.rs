@@ -10,7 +10,10 @@ use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
 
 /// `n` conn records from 2,000 hosts to 5,000 destinations over about a day.
-fn conn_events(n: usize) -> Vec<Event> {
+/// `regular_share` of them go to one of the host's 20 usual destinations (as real
+/// hosts mostly do); the rest to any destination, which makes a new pair nearly
+/// every time (the worst case for per-pair state).
+fn conn_events(n: usize, regular_share: f64) -> Vec<Event> {
     let file: Arc<str> = "bench/conn.log".into();
     let mut state = 0x2545_f491_4f6c_dd1du64;
     let mut next = move || {
@@ -24,7 +27,12 @@ fn conn_events(n: usize) -> Vec<Event> {
         .map(|i| {
             let r = next();
             let host = (r % 2_000) as u32;
-            let dest = ((r >> 16) % 5_000) as u32;
+            let regular = ((r >> 48) % 1000) as f64 / 1000.0 < regular_share;
+            let dest = if regular {
+                (host * 7 + ((r >> 16) % 20) as u32) % 5_000
+            } else {
+                ((r >> 16) % 5_000) as u32
+            };
             let mut e = Event {
                 timestamp: Timestamp(start * 1_000_000 + i as i64 * 86_400_000_000 / n as i64),
                 kind: EventKind::Network,
@@ -84,18 +92,16 @@ fn thread_cpu_s() -> Option<f64> {
     Some((utime + stime) / 100.0)
 }
 
-fn bench(c: &mut Criterion) {
-    let events = conn_events(500_000);
+fn measure(c: &mut Criterion, name: &str, events: &[Event]) {
     if let Some(before) = thread_cpu_s() {
-        let mut rounds = 0;
-        while rounds < 3 {
-            black_box(run_all(&events));
-            rounds += 1;
+        let rounds = 3;
+        for _ in 0..rounds {
+            black_box(run_all(events));
         }
         if let Some(after) = thread_cpu_s() {
             let per_s = (rounds * events.len()) as f64 / (after - before).max(0.01);
             println!(
-                "analytics/all_detectors_zeek_conn: {per_s:.0} events per CPU-second ({rounds} rounds of {} events)",
+                "analytics/{name}: {per_s:.0} events per CPU-second ({rounds} rounds of {} events)",
                 events.len()
             );
         }
@@ -103,10 +109,17 @@ fn bench(c: &mut Criterion) {
     let mut group = c.benchmark_group("analytics");
     group.sample_size(10);
     group.throughput(Throughput::Elements(events.len() as u64));
-    group.bench_function("all_detectors_zeek_conn", |b| {
-        b.iter(|| black_box(run_all(black_box(&events))))
-    });
+    group.bench_function(name, |b| b.iter(|| black_box(run_all(black_box(events)))));
     group.finish();
+}
+
+fn bench(c: &mut Criterion) {
+    measure(c, "all_detectors_zeek_conn", &conn_events(500_000, 0.8));
+    measure(
+        c,
+        "all_detectors_distinct_pairs",
+        &conn_events(500_000, 0.0),
+    );
 }
 
 criterion_group!(benches, bench);

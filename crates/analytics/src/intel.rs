@@ -11,7 +11,7 @@
 
 use crate::AnalyticsError;
 use crate::config::IntelDetectorConfig;
-use crate::flow::{Transfer, new_signal};
+use crate::flow::{FastNetworks, Transfer, new_signal};
 use crate::keys::{U64Map, domain_matches, name_key, pair_key};
 use ipnet::IpNet;
 use model::detector::Interests;
@@ -317,7 +317,7 @@ fn stix_values(pattern: &str) -> Vec<String> {
 /// The `intel` detector.
 pub struct IntelDetector {
     config: IntelDetectorConfig,
-    networks: Networks,
+    networks: FastNetworks,
     set: IntelSet,
     seen: U64Map<i64>,
 }
@@ -327,7 +327,7 @@ impl IntelDetector {
     pub fn new(config: IntelDetectorConfig, networks: Networks, set: IntelSet) -> Self {
         IntelDetector {
             config,
-            networks,
+            networks: FastNetworks::new(&networks),
             set,
             seen: U64Map::default(),
         }

@@ -4,7 +4,7 @@
 //! nightly backup) and is not raised.
 
 use crate::config::AsymmetryConfig;
-use crate::flow::{Transfer, human_bytes, new_signal};
+use crate::flow::{FastNetworks, Transfer, human_bytes, new_signal};
 use crate::keys::pair_key;
 use crate::routine::Routine;
 use model::detector::Interests;
@@ -24,7 +24,7 @@ pub fn transfer_techniques(port: Option<u16>) -> &'static [&'static str] {
 /// The `asymmetry` detector.
 pub struct AsymmetryDetector {
     config: AsymmetryConfig,
-    networks: Networks,
+    networks: FastNetworks,
     routine: Routine,
 }
 
@@ -33,7 +33,7 @@ impl AsymmetryDetector {
     pub fn new(config: AsymmetryConfig, networks: Networks) -> Self {
         AsymmetryDetector {
             config,
-            networks,
+            networks: FastNetworks::new(&networks),
             routine: Routine::new(MAX_PAIRS),
         }
     }

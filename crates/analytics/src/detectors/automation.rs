@@ -11,7 +11,7 @@
 
 use super::marks::{Mark, MarkBook, base_name, clip};
 use crate::config::AutomationConfig;
-use crate::flow::{Transfer, human_bytes, new_signal};
+use crate::flow::{FastNetworks, Transfer, human_bytes, new_signal};
 use crate::keys::{U64Map, name_key, pair_key};
 use model::{Detector, Event, EventKind, Networks, Signal, Stage, Timestamp};
 use serde_json::json;
@@ -138,7 +138,7 @@ fn process_mark(event: &Event) -> Option<(String, String, &'static [&'static str
 /// The `automation` detector.
 pub struct AutomationDetector {
     config: AutomationConfig,
-    networks: Networks,
+    networks: FastNetworks,
     book: MarkBook,
     linked: U64Map<i64>,
 }
@@ -148,7 +148,7 @@ impl AutomationDetector {
     pub fn new(config: AutomationConfig, networks: Networks) -> Self {
         AutomationDetector {
             config,
-            networks,
+            networks: FastNetworks::new(&networks),
             book: MarkBook::default(),
             linked: U64Map::default(),
         }
@@ -319,6 +319,9 @@ impl Detector for AutomationDetector {
                 }
             }
             EventKind::Network | EventKind::Http => {
+                if self.book.is_empty() && event.process.is_none() {
+                    return;
+                }
                 let Some(t) = Transfer::from_event(event, &self.networks) else {
                     return;
                 };

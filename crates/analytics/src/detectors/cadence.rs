@@ -10,7 +10,7 @@
 //! host's routine (a nightly backup) and are not raised.
 
 use crate::config::CadenceConfig;
-use crate::flow::{Transfer, human_bytes, new_signal};
+use crate::flow::{FastNetworks, Transfer, human_bytes, new_signal};
 use crate::keys::{U64Map, pair_key};
 use crate::state::{Stats, evict_coldest};
 use crate::stats::{bowley_skew, median, median_mad, period_test};
@@ -159,7 +159,7 @@ pub fn regularity(
 /// The `cadence` detector.
 pub struct CadenceDetector {
     config: CadenceConfig,
-    networks: Networks,
+    networks: FastNetworks,
     stats: Stats,
     pairs: U64Map<PairState>,
     /// Distinct hosts seen per destination (prevalence), saturating.
@@ -172,7 +172,7 @@ impl CadenceDetector {
     pub fn new(config: CadenceConfig, networks: Networks, stats: Stats) -> Self {
         CadenceDetector {
             config,
-            networks,
+            networks: FastNetworks::new(&networks),
             stats,
             pairs: U64Map::default(),
             hosts_per_destination: U64Map::default(),

@@ -6,9 +6,10 @@
 //! learns name/address pairs from events that carry both and files each mark under
 //! every key of the host.
 
+use crate::flow::FastNetworks;
 use crate::flow::Transfer;
 use crate::keys::{U64Map, ip_key, name_key};
-use model::{Event, EventKind, Networks, Origin, Signal};
+use model::{Event, EventKind, Origin, Signal};
 use std::net::IpAddr;
 
 /// Marks kept per host (the newest win).
@@ -49,7 +50,7 @@ pub struct MarkBook {
 }
 
 /// The host keys of an endpoint event (name and address).
-pub fn host_keys(event: &Event, networks: &Networks) -> (Option<u64>, Option<u64>) {
+pub fn host_keys(event: &Event, networks: &FastNetworks) -> (Option<u64>, Option<u64>) {
     let name = event
         .host_name
         .as_deref()
@@ -67,7 +68,7 @@ pub fn host_keys(event: &Event, networks: &Networks) -> (Option<u64>, Option<u64
 
 impl MarkBook {
     /// Learns a host's name/address pair from any event that carries both.
-    pub fn learn(&mut self, event: &Event, networks: &Networks) {
+    pub fn learn(&mut self, event: &Event, networks: &FastNetworks) {
         if let (Some(name), Some(ip)) = host_keys(event, networks)
             && self.ip_to_name.len() < MAX_HOSTS
         {
@@ -76,7 +77,7 @@ impl MarkBook {
     }
 
     /// Files a mark for the host of `event`.
-    pub fn add(&mut self, event: &Event, networks: &Networks, mark: Mark) {
+    pub fn add(&mut self, event: &Event, networks: &FastNetworks, mark: Mark) {
         let (name, ip) = host_keys(event, networks);
         let key = name.or(ip);
         let Some(key) = key else { return };
@@ -125,6 +126,11 @@ impl MarkBook {
                 }
             }
         }
+    }
+
+    /// Whether no host has a mark (then transfers need no look-up).
+    pub fn is_empty(&self) -> bool {
+        self.marks.is_empty()
     }
 
     /// Drops marks older than `horizon` seconds.

@@ -13,7 +13,7 @@
 //! run does not learn again and knows what the first run saw.
 
 use crate::config::NoveltyConfig;
-use crate::flow::{Transfer, human_bytes, new_signal};
+use crate::flow::{FastNetworks, Transfer, human_bytes, new_signal};
 use crate::keys::{U64Map, U64Set, pair_key};
 use crate::state::{Stats, evict_coldest};
 use model::detector::Interests;
@@ -39,7 +39,7 @@ struct Pending {
 /// The `novelty` detector.
 pub struct NoveltyDetector {
     config: NoveltyConfig,
-    networks: Networks,
+    networks: FastNetworks,
     stats: Stats,
     destinations: U64Map<Destination>,
     pairs: U64Set,
@@ -59,7 +59,7 @@ impl NoveltyDetector {
     pub fn new(config: NoveltyConfig, networks: Networks, stats: Stats) -> Self {
         NoveltyDetector {
             config,
-            networks,
+            networks: FastNetworks::new(&networks),
             stats,
             destinations: U64Map::default(),
             pairs: U64Set::default(),

@@ -6,7 +6,7 @@
 
 use crate::calendar::{CachedCalendar, Calendar, WorkTime};
 use crate::config::OffhoursConfig;
-use crate::flow::{Transfer, human_bytes, new_signal};
+use crate::flow::{FastNetworks, Transfer, human_bytes, new_signal};
 use crate::keys::U64Map;
 use crate::state::{Stats, evict_coldest};
 use model::detector::Interests;
@@ -30,7 +30,7 @@ struct HostHabit {
 pub struct OffhoursDetector {
     config: OffhoursConfig,
     calendar: CachedCalendar,
-    networks: Networks,
+    networks: FastNetworks,
     stats: Stats,
     hosts: U64Map<HostHabit>,
 }
@@ -46,7 +46,7 @@ impl OffhoursDetector {
         OffhoursDetector {
             config,
             calendar: CachedCalendar::new(calendar),
-            networks,
+            networks: FastNetworks::new(&networks),
             stats,
             hosts: U64Map::default(),
         }

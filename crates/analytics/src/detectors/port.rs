@@ -4,7 +4,7 @@
 //! seen on `routine_days` earlier days is the host's routine and is not raised.
 
 use crate::config::PortConfig;
-use crate::flow::{Transfer, human_bytes, new_signal};
+use crate::flow::{FastNetworks, Transfer, human_bytes, new_signal};
 use crate::keys::pair_key;
 use crate::routine::Routine;
 use model::detector::Interests;
@@ -46,7 +46,7 @@ const WEB_PORTS: [u16; 4] = [80, 443, 8080, 8443];
 /// The `port` detector.
 pub struct PortDetector {
     config: PortConfig,
-    networks: Networks,
+    networks: FastNetworks,
     routine: Routine,
 }
 
@@ -55,7 +55,7 @@ impl PortDetector {
     pub fn new(config: PortConfig, networks: Networks) -> Self {
         PortDetector {
             config,
-            networks,
+            networks: FastNetworks::new(&networks),
             routine: Routine::new(MAX_SEEN),
         }
     }

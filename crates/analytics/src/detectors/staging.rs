@@ -8,7 +8,7 @@
 
 use super::marks::{Mark, MarkBook, base_name, clip};
 use crate::config::StagingConfig;
-use crate::flow::{Transfer, human_bytes, new_signal};
+use crate::flow::{FastNetworks, Transfer, human_bytes, new_signal};
 use model::{Detector, Event, EventKind, Networks, Signal, Stage, Timestamp};
 use serde_json::json;
 
@@ -72,7 +72,7 @@ fn archiver_mark(event: &Event) -> Option<(String, String)> {
 /// The `staging` detector.
 pub struct StagingDetector {
     config: StagingConfig,
-    networks: Networks,
+    networks: FastNetworks,
     book: MarkBook,
 }
 
@@ -81,7 +81,7 @@ impl StagingDetector {
     pub fn new(config: StagingConfig, networks: Networks) -> Self {
         StagingDetector {
             config,
-            networks,
+            networks: FastNetworks::new(&networks),
             book: MarkBook::default(),
         }
     }
@@ -208,7 +208,7 @@ impl Detector for StagingDetector {
                 let text = clip(event.script_text.as_deref().unwrap_or(""), 300);
                 self.mark(event, "a script compressed files".into(), text, &["T1560"]);
             }
-            EventKind::Network | EventKind::Http => {
+            EventKind::Network | EventKind::Http if !self.book.is_empty() => {
                 if let Some(t) = Transfer::from_event(event, &self.networks)
                     && t.bytes_out > 0
                 {

@@ -16,7 +16,7 @@
 
 use crate::calendar::Calendar;
 use crate::config::VolumeConfig;
-use crate::flow::{Transfer, human_bytes, new_signal};
+use crate::flow::{FastNetworks, Transfer, human_bytes, new_signal};
 use crate::keys::{U64Map, name_key};
 use crate::state::{Stats, evict_coldest};
 use crate::stats::{Ewma, MAD_TO_SIGMA, median_mad};
@@ -159,7 +159,7 @@ impl Entity {
 pub struct VolumeDetector {
     config: VolumeConfig,
     calendar: Calendar,
-    networks: Networks,
+    networks: FastNetworks,
     stats: Stats,
     entities: U64Map<Entity>,
     peers: Vec<VecDeque<f32>>,
@@ -176,7 +176,7 @@ impl VolumeDetector {
         VolumeDetector {
             config,
             calendar,
-            networks,
+            networks: FastNetworks::new(&networks),
             stats,
             entities: U64Map::default(),
             peers: vec![VecDeque::with_capacity(PEER_SAMPLES); 24],
