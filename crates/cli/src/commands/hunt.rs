@@ -3,7 +3,9 @@
 use super::common::{ConfigArgs, Format, OutputArgs, check_paths};
 use super::progress::Spinner;
 use engine::{HuntOptions, HuntOutcome};
-use sinks::{HtmlReportSink, JsonlSink, Sink, TableSink, render_summary};
+use sinks::{
+    CaseFilesSink, HtmlReportSink, JsonlSink, NavigatorSink, Sink, TableSink, render_summary,
+};
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -33,6 +35,12 @@ pub struct Args {
     /// Also write a self-contained HTML report (incidents, timelines, charts).
     #[arg(long, value_name = "FILE.html")]
     pub report: Option<PathBuf>,
+    /// Also write one Markdown case file per incident into this folder (for tickets).
+    #[arg(long, value_name = "DIR")]
+    pub cases: Option<PathBuf>,
+    /// Also write an ATT&CK Navigator layer (format 4.5) of the techniques seen.
+    #[arg(long, value_name = "FILE.json")]
+    pub navigator: Option<PathBuf>,
     /// Parser threads (0: one per core).
     #[arg(long, default_value_t = 0)]
     pub threads: usize,
@@ -85,18 +93,42 @@ fn write_outputs(args: &Args, outcome: &HuntOutcome) -> anyhow::Result<()> {
         );
     }
     if let Some(path) = &args.report {
-        let mut report = HtmlReportSink::new(path);
+        let mut report = HtmlReportSink::new(path).with_observations(&outcome.observations);
         sinks::write_run(
             &mut report,
             &outcome.incidents,
             &outcome.alerts,
             Some(&summary),
         )?;
-        if !args.quiet {
-            eprintln!("report written to {}", path.display());
-        }
+        announce(args, "report", path);
+    }
+    if let Some(dir) = &args.cases {
+        let mut cases = CaseFilesSink::new(dir);
+        sinks::write_run(
+            &mut cases,
+            &outcome.incidents,
+            &outcome.alerts,
+            Some(&summary),
+        )?;
+        announce(args, "case files", dir);
+    }
+    if let Some(path) = &args.navigator {
+        let mut layer = NavigatorSink::new(path);
+        sinks::write_run(
+            &mut layer,
+            &outcome.incidents,
+            &outcome.alerts,
+            Some(&summary),
+        )?;
+        announce(args, "ATT&CK Navigator layer", path);
     }
     Ok(())
+}
+
+fn announce(args: &Args, what: &str, path: &std::path::Path) {
+    if !args.quiet {
+        eprintln!("{what} written to {}", path.display());
+    }
 }
 
 /// 1 when incidents were found (only escalated ones when configured), else 0.
