@@ -103,6 +103,19 @@ fn bench(c: &mut Criterion) {
         total_hits += hits.len();
     }
     eprintln!("{total_hits} rule matches over the corpus");
+    // Same answer as evaluating every routed rule, on the whole corpus.
+    let mut disagreements = 0;
+    for event in &events {
+        let (mut fast, mut slow) = (Vec::new(), Vec::new());
+        matcher.match_event(event, &mut scratch, &mut fast);
+        matcher.match_event_exhaustive(event, &mut slow);
+        disagreements += usize::from(fast != slow);
+    }
+    eprintln!(
+        "prefilter vs exhaustive: {disagreements} disagreements on {} events",
+        events.len()
+    );
+    assert_eq!(disagreements, 0, "the prefilter changed an answer");
     // CPU time of this thread, so that other load on the machine does not
     // count: events per CPU-second is the per-core figure.
     let passes = 5;

@@ -251,12 +251,14 @@ impl Node {
     }
 
     /// Literal groups every matching event satisfies: from each group, at least one
-    /// literal occurs in the event (ASCII, lower-cased). `None` when the node can
-    /// match without any literal. At most [`MAX_GROUPS`] groups, the most selective.
-    pub fn required_groups(&self) -> Option<Vec<Vec<String>>> {
+    /// literal occurs in the event, in the field it is tied to (ASCII,
+    /// lower-cased; keyword literals may be in any value). `None` when the node
+    /// can match without any literal. At most [`MAX_GROUPS`] groups, the most
+    /// selective.
+    pub fn required_groups(&self) -> Option<Vec<Vec<Literal>>> {
         let groups = match self {
             Node::And(parts) => {
-                let groups: Vec<Vec<String>> = parts
+                let groups: Vec<Vec<Literal>> = parts
                     .iter()
                     .filter_map(Node::required_groups)
                     .flatten()
@@ -264,20 +266,24 @@ impl Node {
                 (!groups.is_empty()).then_some(groups)?
             }
             Node::Or(parts) => {
-                let mut union = Vec::new();
+                let mut union: Vec<Literal> = Vec::new();
                 for p in parts.iter() {
                     let best = p
                         .required_groups()?
                         .into_iter()
                         .max_by_key(|g| selectivity(g))?;
-                    union.extend(best);
+                    for literal in best {
+                        if !union.contains(&literal) {
+                            union.push(literal);
+                        }
+                    }
                 }
-                union.sort();
-                union.dedup();
                 vec![union]
             }
-            Node::Field(item) if !item.negate => literal_groups(&item.patterns, item.all)?,
-            Node::Keyword(item) => literal_groups(&item.patterns, item.all)?,
+            Node::Field(item) if !item.negate => {
+                literal_groups(&item.patterns, item.all, Some(&*item.fields))?
+            }
+            Node::Keyword(item) => literal_groups(&item.patterns, item.all, None)?,
             _ => return None,
         };
         let mut groups = groups;
@@ -286,23 +292,6 @@ impl Node {
             groups.truncate(MAX_GROUPS);
         }
         Some(groups)
-    }
-
-    /// The fields whose values the prefilter must scan for this node (every field
-    /// item outside a `not`), and whether a keyword item needs every value.
-    pub fn collect_scan(&self, fields: &mut Vec<Box<[FieldRef]>>, keywords: &mut bool) {
-        match self {
-            Node::And(parts) | Node::Or(parts) => {
-                parts.iter().for_each(|p| p.collect_scan(fields, keywords));
-            }
-            Node::Field(item) => {
-                if !fields.contains(&item.fields) {
-                    fields.push(item.fields.clone());
-                }
-            }
-            Node::Keyword(_) => *keywords = true,
-            Node::Not(_) | Node::Const(_) => {}
-        }
     }
 
     /// The field items in the node, for evidence.
@@ -328,32 +317,41 @@ fn is_event_id(item: &FieldItem) -> bool {
 /// Most literal groups kept per rule (the matcher tracks them in a byte mask).
 pub(crate) const MAX_GROUPS: usize = 8;
 
+/// A prefilter literal and where it must occur: in the value of a field slot
+/// (as rules read it), or anywhere (`None`, keywords).
+pub(crate) type Literal = (Option<Box<[FieldRef]>>, String);
+
 /// How selective a literal group is: longer shortest literal and fewer
 /// alternatives are better.
-fn selectivity(group: &[String]) -> usize {
-    let shortest = group.iter().map(String::len).min().unwrap_or(0).min(16);
+fn selectivity(group: &[Literal]) -> usize {
+    let shortest = group.iter().map(|l| l.1.len()).min().unwrap_or(0).min(16);
     shortest * 64 / (group.len() + 3)
 }
 
-fn literal_groups(patterns: &[Pattern], all: bool) -> Option<Vec<Vec<String>>> {
+fn literal_groups(
+    patterns: &[Pattern],
+    all: bool,
+    slot: Option<&[FieldRef]>,
+) -> Option<Vec<Vec<Literal>>> {
+    let tie = |text: String| (slot.map(Box::from), text);
     if all {
-        let groups: Vec<Vec<String>> = patterns
+        let groups: Vec<Vec<Literal>> = patterns
             .iter()
             .filter_map(pattern::required_literal)
-            .map(|l| vec![l])
+            .map(|l| vec![tie(l)])
             .collect();
         return (!groups.is_empty()).then_some(groups);
     }
-    let mut group = Vec::new();
+    let mut texts = Vec::new();
     for p in patterns {
         match p {
-            Pattern::Regex(re) => group.extend(pattern::regex_literals(re.as_str())?),
-            other => group.push(pattern::required_literal(other)?),
+            Pattern::Regex(re) => texts.extend(pattern::regex_literals(re.as_str())?),
+            other => texts.push(pattern::required_literal(other)?),
         }
     }
-    group.sort();
-    group.dedup();
-    Some(vec![group])
+    texts.sort();
+    texts.dedup();
+    Some(vec![texts.into_iter().map(tie).collect()])
 }
 
 impl FieldItem {

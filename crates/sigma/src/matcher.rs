@@ -25,17 +25,30 @@ pub(crate) struct MatchRule {
 #[derive(Debug)]
 pub struct Matcher {
     rules: Vec<MatchRule>,
-    prefilter: Option<AhoCorasick>,
-    /// Prefilter pattern id -> (rule, literal group) pairs it satisfies.
-    pattern_rules: Vec<Box<[(u32, u8)]>>,
+    /// One prefilter automaton per place literals must occur.
+    slots: Vec<Slot>,
     prefiltered: Vec<bool>,
     /// Per rule: the mask with one bit per literal group (all must be seen).
     full_mask: Vec<u8>,
-    /// Field slots (candidate lists, as rules read them) the prefilter scans.
-    slots: Vec<Box<[FieldRef]>>,
-    /// Per rule: its slots, and whether it has keywords (then every value is scanned).
+    /// Per rule: the slots its literals live in.
     rule_slots: Vec<Box<[u32]>>,
-    rule_scan_all: Vec<bool>,
+    /// Patterns over all slots (size of the per-thread pattern stamps).
+    total_patterns: usize,
+}
+
+/// The (rule, literal group) pairs one prefilter literal satisfies.
+type RuleGroups = Box<[(u32, u8)]>;
+
+/// The literals tied to one field (as rules read it: first present candidate),
+/// or to any value (`fields: None`, keywords), with their automaton.
+#[derive(Debug)]
+struct Slot {
+    fields: Option<Box<[FieldRef]>>,
+    automaton: AhoCorasick,
+    /// Offset of this slot's pattern ids in the per-thread stamps.
+    first_pattern: usize,
+    /// Pattern id -> (rule, literal group) pairs it satisfies.
+    pattern_rules: Box<[RuleGroups]>,
 }
 
 /// Figures about a compiled [`Matcher`].
@@ -77,21 +90,23 @@ struct RouteEntry {
     any_filtered: bool,
     /// Slots the prefilter scans on this route's events.
     slots: Box<[u32]>,
-    /// Whether every value must be scanned (a keyword rule routes here).
-    scan_all: bool,
 }
 
 impl Matcher {
-    /// Builds the matcher and its prefilter automaton.
+    /// Builds the matcher and its prefilter automata.
     pub(crate) fn new(rules: Vec<MatchRule>) -> Matcher {
-        let mut literal_ids: HashMap<String, usize> = HashMap::new();
-        let mut literals: Vec<String> = Vec::new();
-        let mut pattern_rules: Vec<Vec<(u32, u8)>> = Vec::new();
+        /// Literals of one slot while building.
+        #[derive(Default)]
+        struct SlotBuild {
+            ids: HashMap<String, usize>,
+            literals: Vec<String>,
+            pattern_rules: Vec<Vec<(u32, u8)>>,
+        }
+        let mut slot_index: HashMap<Option<Box<[FieldRef]>>, usize> = HashMap::new();
+        let mut builds: Vec<(Option<Box<[FieldRef]>>, SlotBuild)> = Vec::new();
         let mut prefiltered = vec![false; rules.len()];
         let mut full_mask = vec![0u8; rules.len()];
-        let mut slots: Vec<Box<[FieldRef]>> = Vec::new();
         let mut rule_slots = vec![Box::<[u32]>::default(); rules.len()];
-        let mut rule_scan_all = vec![false; rules.len()];
         for (index, rule) in rules.iter().enumerate() {
             let Some(groups) = rule.node.required_groups() else {
                 continue;
@@ -101,51 +116,58 @@ impl Matcher {
             }
             prefiltered[index] = true;
             full_mask[index] = ((1u16 << groups.len()) - 1) as u8;
-            let mut fields = Vec::new();
-            rule.node
-                .collect_scan(&mut fields, &mut rule_scan_all[index]);
-            let mut own = Vec::with_capacity(fields.len());
-            for field in fields {
-                let slot = match slots.iter().position(|s| *s == field) {
-                    Some(slot) => slot,
-                    None => {
-                        slots.push(field);
-                        slots.len() - 1
+            let mut own: Vec<u32> = Vec::new();
+            for (group, literals) in groups.into_iter().enumerate() {
+                for (fields, needle) in literals {
+                    let slot = *slot_index.entry(fields.clone()).or_insert_with(|| {
+                        builds.push((fields, SlotBuild::default()));
+                        builds.len() - 1
+                    });
+                    if !own.contains(&(slot as u32)) {
+                        own.push(slot as u32);
                     }
-                };
-                own.push(slot as u32);
-            }
-            rule_slots[index] = own.into_boxed_slice();
-            for (group, needles) in groups.into_iter().enumerate() {
-                for needle in needles {
-                    let id = *literal_ids.entry(needle.clone()).or_insert_with(|| {
-                        literals.push(needle);
-                        pattern_rules.push(Vec::new());
-                        literals.len() - 1
+                    let build = &mut builds[slot].1;
+                    let id = *build.ids.entry(needle.clone()).or_insert_with(|| {
+                        build.literals.push(needle);
+                        build.pattern_rules.push(Vec::new());
+                        build.literals.len() - 1
                     });
                     let pair = (index as u32, group as u8);
-                    if pattern_rules[id].last() != Some(&pair) {
-                        pattern_rules[id].push(pair);
+                    if !build.pattern_rules[id].contains(&pair) {
+                        build.pattern_rules[id].push(pair);
                     }
                 }
             }
+            rule_slots[index] = own.into_boxed_slice();
         }
-        let prefilter = build_prefilter(&literals);
-        if prefilter.is_none() {
-            prefiltered.iter_mut().for_each(|p| *p = false);
+        let mut slots = Vec::with_capacity(builds.len());
+        let mut total_patterns = 0;
+        for (fields, build) in builds {
+            let Some(automaton) = build_prefilter(&build.literals) else {
+                // Cannot happen for non-empty literal sets; if it did, no rule may
+                // rely on the prefilter.
+                prefiltered.iter_mut().for_each(|p| *p = false);
+                break;
+            };
+            slots.push(Slot {
+                fields,
+                automaton,
+                first_pattern: total_patterns,
+                pattern_rules: build
+                    .pattern_rules
+                    .into_iter()
+                    .map(Vec::into_boxed_slice)
+                    .collect(),
+            });
+            total_patterns += build.literals.len();
         }
         Matcher {
             rules,
-            prefilter,
-            pattern_rules: pattern_rules
-                .into_iter()
-                .map(Vec::into_boxed_slice)
-                .collect(),
+            slots,
             prefiltered,
             full_mask,
-            slots,
             rule_slots,
-            rule_scan_all,
+            total_patterns,
         }
     }
 
@@ -164,8 +186,8 @@ impl Matcher {
         MatcherStats {
             rules: self.rules.len(),
             prefiltered: self.prefiltered.iter().filter(|p| **p).count(),
-            literals: self.pattern_rules.len(),
-            prefilter_bytes: self.prefilter.as_ref().map_or(0, |ac| ac.memory_usage()),
+            literals: self.total_patterns,
+            prefilter_bytes: self.slots.iter().map(|s| s.automaton.memory_usage()).sum(),
         }
     }
 
@@ -174,7 +196,7 @@ impl Matcher {
         MatchScratch {
             rule_stamp: vec![0; self.rules.len()],
             rule_mask: vec![0; self.rules.len()],
-            pattern_stamp: vec![0; self.pattern_rules.len()],
+            pattern_stamp: vec![0; self.total_patterns],
             ..Default::default()
         }
     }
@@ -249,7 +271,6 @@ impl Matcher {
         let mut filtered = vec![0u64; self.rules.len().div_ceil(64)];
         let mut any_filtered = false;
         let mut slots: Vec<u32> = Vec::new();
-        let mut scan_all = false;
         for (index, rule) in self.rules.iter().enumerate() {
             if !rule.route.accepts(logsource, code) {
                 continue;
@@ -263,7 +284,6 @@ impl Matcher {
                 filtered[index / 64] |= 1 << (index % 64);
                 any_filtered = true;
                 slots.extend_from_slice(&self.rule_slots[index]);
-                scan_all |= self.rule_scan_all[index];
             } else {
                 always.push(index as u32);
             }
@@ -275,7 +295,6 @@ impl Matcher {
             filtered: filtered.into_boxed_slice(),
             any_filtered,
             slots: slots.into_boxed_slice(),
-            scan_all,
         }
     }
 
@@ -286,7 +305,6 @@ impl Matcher {
         scratch: &mut MatchScratch,
         candidates: &mut Vec<u32>,
     ) {
-        let Some(ac) = &self.prefilter else { return };
         let MatchScratch {
             routes,
             rule_stamp,
@@ -298,49 +316,50 @@ impl Matcher {
             folded,
             ..
         } = scratch;
-        let filtered = &routes[route].filtered;
-        let routes = &*routes;
+        let entry = &routes[route];
+        let filtered = &entry.filtered;
         let generation = *generation;
         touched.clear();
-        let mut scan = |haystack: &str| {
-            // Folding the bytes first lets the automaton be case-sensitive, which
-            // is smaller and faster than an ASCII-case-insensitive one.
-            folded.clear();
-            folded.extend_from_slice(haystack.as_bytes());
-            folded.make_ascii_lowercase();
-            for hit in ac.find_overlapping_iter(folded.as_slice()) {
-                let pid = hit.pattern().as_usize();
-                if pattern_stamp[pid] == generation {
-                    continue;
-                }
-                pattern_stamp[pid] = generation;
-                for &(rule, group) in self.pattern_rules[pid].iter() {
-                    let r = rule as usize;
-                    if filtered[r / 64] & (1 << (r % 64)) == 0 {
+        for &slot_id in entry.slots.iter() {
+            let slot = &self.slots[slot_id as usize];
+            let mut scan = |haystack: &str| {
+                // Folding the bytes first lets the automaton be case-sensitive,
+                // which is smaller and faster than an ASCII-case-insensitive one.
+                folded.clear();
+                folded.extend_from_slice(haystack.as_bytes());
+                folded.make_ascii_lowercase();
+                for hit in slot.automaton.find_overlapping_iter(folded.as_slice()) {
+                    let pid = hit.pattern().as_usize();
+                    let stamp = &mut pattern_stamp[slot.first_pattern + pid];
+                    if *stamp == generation {
                         continue;
                     }
-                    if rule_stamp[r] != generation {
-                        rule_stamp[r] = generation;
-                        rule_mask[r] = 0;
-                        touched.push(rule);
+                    *stamp = generation;
+                    for &(rule, group) in slot.pattern_rules[pid].iter() {
+                        let r = rule as usize;
+                        if filtered[r / 64] & (1 << (r % 64)) == 0 {
+                            continue;
+                        }
+                        if rule_stamp[r] != generation {
+                            rule_stamp[r] = generation;
+                            rule_mask[r] = 0;
+                            touched.push(rule);
+                        }
+                        rule_mask[r] |= 1 << group;
                     }
-                    rule_mask[r] |= 1 << group;
                 }
-            }
-        };
-        let entry = &routes[route];
-        if entry.scan_all {
-            for (_, value) in event.native.iter() {
-                scan_value(value, &mut scan);
-            }
-            if let Some(message) = &event.message {
-                scan(message);
-            }
-        }
-        // The values the rules read (first present candidate, as evaluation does);
-        // under `scan_all` native values are already covered, typed ones are not.
-        for &slot in entry.slots.iter() {
-            let refs = &self.slots[slot as usize];
+            };
+            let Some(refs) = &slot.fields else {
+                // Keyword literals: any string value of the event.
+                for (_, value) in event.native.iter() {
+                    scan_value(value, &mut scan);
+                }
+                if let Some(message) = &event.message {
+                    scan(message);
+                }
+                continue;
+            };
+            // The value the rules read: the first present candidate, as evaluation does.
             let Some(value) = refs.iter().find_map(|f| event.get(*f)) else {
                 continue;
             };
@@ -380,7 +399,7 @@ fn scan_value(value: &Value, scan: &mut impl FnMut(&str)) {
     }
 }
 
-/// The prefilter automaton over lower-cased literals (haystacks are folded the
+/// A prefilter automaton over lower-cased literals (haystacks are folded the
 /// same way before the scan): a contiguous NFA. (A DFA over SigmaHQ's 20,000
 /// literals takes 200 MB and measured slower: it no longer fits in cache.)
 fn build_prefilter(literals: &[String]) -> Option<AhoCorasick> {
