@@ -2,6 +2,7 @@
 //! standing, computed once and read by the questions, the decision and the actions.
 
 use crate::Playbook;
+use crate::decision::{HISTORY_FACTOR, HISTORY_MIN_DAYS};
 use crate::evidence::{self, format_bytes};
 use correlate::{
     BUCKET_SECS, DestinationKey, HostFacts, IncidentDraft, Observations, PersistenceRecord,
@@ -9,7 +10,7 @@ use correlate::{
 };
 use ipnet::IpNet;
 use model::config::AllowEntry;
-use model::{IncidentDestination, Signal};
+use model::{IncidentDestination, Signal, Timestamp};
 use std::net::IpAddr;
 
 /// Buckets of history outside the incident window needed before calling a burst.
@@ -112,6 +113,9 @@ pub enum Trust {
     Intel(String),
     /// A novelty finding says it is new (the sentence).
     New(String),
+    /// Not allow-listed, but the host sent similar volumes to it on several previous
+    /// days (its own habit, from the flow history; the sentence says how much).
+    Habitual(String),
     /// Not allow-listed and not otherwise known.
     Unrecognised,
 }
@@ -190,14 +194,16 @@ impl<'a> Case<'a> {
                 }
             })
             .collect();
-        Case {
+        let mut case = Case {
             draft,
             observations,
             playbook,
             facts,
             subject,
             destinations,
-        }
+        };
+        case.recognise_habits();
+        case
     }
 
     /// Whether the host has telemetry of `kind`.
@@ -216,8 +222,47 @@ impl<'a> Case<'a> {
     }
 
     /// Signals not covered by an allow-list entry.
-    pub fn unexplained(&self) -> impl Iterator<Item = &'a Signal> {
-        self.draft.signals.iter().filter(|s| s.allowed.is_none())
+    pub fn unexplained(&self) -> impl Iterator<Item = &'a Signal> + '_ {
+        self.draft
+            .signals
+            .iter()
+            .filter(|s| s.allowed.is_none() && !self.is_habitual(s))
+    }
+
+    /// Whether a signal is about a destination this host habitually sends to.
+    fn is_habitual(&self, signal: &Signal) -> bool {
+        self.destinations.iter().any(|v| {
+            matches!(v.trust, Trust::Habitual(_)) && names_destination(signal, v.destination)
+        })
+    }
+
+    /// Marks unrecognised destinations the host sent similar volumes to on at least
+    /// [`HISTORY_MIN_DAYS`] earlier days (and no novelty finding calls new): the
+    /// user's own baseline explains them, as the playbook's "legitimate business
+    /// reason" would.
+    fn recognise_habits(&mut self) {
+        for i in 0..self.destinations.len() {
+            if !matches!(self.destinations[i].trust, Trust::Unrecognised) {
+                continue;
+            }
+            // Every day before the incident's last day counts, so an incident that
+            // spans a week of daily uploads is compared day by day, not as a whole.
+            let last_day =
+                Timestamp::from_secs(self.draft.last_seen.secs().div_euclid(86_400) * 86_400);
+            let Some((days, median)) = self.daily_history(&self.destinations[i], last_day) else {
+                continue;
+            };
+            let span_days = (last_day.secs() - self.draft.first_seen.secs()).div_euclid(86_400) + 1;
+            let bytes = self.destinations[i].destination.bytes_out;
+            let per_day = bytes / span_days.max(1) as u64;
+            if days >= HISTORY_MIN_DAYS && per_day <= median.saturating_mul(HISTORY_FACTOR) {
+                self.destinations[i].trust = Trust::Habitual(format!(
+                    "sent to on {days} earlier day(s), median {} per day, {} per day in this incident",
+                    format_bytes(median),
+                    format_bytes(per_day)
+                ));
+            }
+        }
     }
 
     /// Outbound bytes the observed flows show for the host inside the incident window.
@@ -331,9 +376,13 @@ impl<'a> Case<'a> {
     /// For a destination: the bytes sent to it on previous days (UTC), when the
     /// observations hold any, as (days with traffic, median bytes per day).
     pub fn history(&self, view: &DestinationView<'_>) -> Option<(usize, u64)> {
+        self.daily_history(view, self.draft.first_seen.plus_secs(-6 * 3600))
+    }
+
+    /// Days with traffic to the destination before `before`, and their median bytes.
+    fn daily_history(&self, view: &DestinationView<'_>, before: Timestamp) -> Option<(usize, u64)> {
         let facts = self.facts.as_ref()?;
         let mut days = std::collections::BTreeMap::<i64, u64>::new();
-        let before = self.draft.first_seen.plus_secs(-6 * 3600);
         let mut keys: Vec<DestinationKey> = view
             .addresses
             .iter()

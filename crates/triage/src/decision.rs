@@ -8,9 +8,9 @@ use model::{Decision, Signal, Stage};
 
 /// An allow-listed transfer this many times above its usual daily volume is not
 /// explained by its allow-list entry any more.
-const HISTORY_FACTOR: u64 = 3;
+pub(crate) const HISTORY_FACTOR: u64 = 3;
 /// Days of history needed before "same as previous days" is claimed.
-const HISTORY_MIN_DAYS: usize = 3;
+pub(crate) const HISTORY_MIN_DAYS: usize = 3;
 
 /// Escalate when any playbook criterion holds; otherwise benign with the reasons
 /// that rule malicious exfiltration out. Without such a reason the incident is
@@ -107,7 +107,7 @@ fn destination_reasons(case: &Case<'_>) -> Vec<String> {
     case.destinations
         .iter()
         .filter_map(|view| match &view.trust {
-            Trust::AllowListed(_) => None,
+            Trust::AllowListed(_) | Trust::Habitual(_) => None,
             Trust::Intel(rule) => Some(format!(
                 "Destination {} is listed in threat intel ({rule}).",
                 view.label
@@ -222,6 +222,12 @@ fn rule_outs(case: &Case<'_>) -> Vec<String> {
     for view in &case.destinations {
         if let Some(sentence) = history_sentence(case, view) {
             reasons.push(sentence);
+        }
+        if let Trust::Habitual(habit) = &view.trust {
+            reasons.push(format!(
+                "The host's habit, not on the allow-list: {} was {habit}.",
+                view.label
+            ));
         }
     }
     if reasons.is_empty()

@@ -178,6 +178,7 @@ fn destination(case: &Case<'_>) -> (AnswerValue, String) {
         };
         let standing = match &view.trust {
             Trust::AllowListed(reason) => format!("allow-listed ({reason})"),
+            Trust::Habitual(habit) => format!("known from this host's own history ({habit})"),
             Trust::Intel(rule) => {
                 all_trusted = false;
                 format!("listed in threat intel ({rule})")

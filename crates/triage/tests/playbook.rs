@@ -263,3 +263,32 @@ fn recent_scheduled_task_answers_question_four_and_is_removed() {
         incident.triage.t2_actions
     );
 }
+
+#[test]
+fn a_destination_the_host_uses_every_day_is_known_from_its_history() {
+    let (mut signals, observations, _) = testkit::backup_case();
+    // The same nightly transfers, but nobody allow-listed them.
+    let config = model::Config::default();
+    for s in &mut signals {
+        s.allowed = None;
+        let raw = s.evidence["score_raw"].as_u64().unwrap() as u8;
+        s.set_score(raw);
+    }
+    let incidents = triage::incidents(&signals, &observations, &config).unwrap();
+    let q2 = &incidents[0].triage.answers[1];
+    assert_eq!(q2.answer, AnswerValue::Yes, "{q2:#?}");
+    assert!(q2.evidence.contains("own history"), "{}", q2.evidence);
+    assert!(
+        incidents[0]
+            .triage
+            .reasons
+            .iter()
+            .all(|r| !r.contains("unrecognised")),
+        "{:#?}",
+        incidents[0].triage.reasons
+    );
+    // Without the history the same destination is unrecognised.
+    let blind = correlate::Observer::new(model::Networks::default()).finish();
+    let incidents = triage::incidents(&signals, &blind, &config).unwrap();
+    assert_eq!(incidents[0].triage.answers[1].answer, AnswerValue::No);
+}
