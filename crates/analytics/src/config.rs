@@ -77,7 +77,7 @@ section! {
         /// its cadence score is lowered by `prevalent_penalty` (0 turns this off).
         prevalent_hosts: u32 = 5,
         /// Score points taken off a cadence finding to a prevalent destination.
-        prevalent_penalty: f64 = 30.0,
+        prevalent_penalty: f64 = 40.0,
         /// Most (host, destination) pairs tracked; the coldest are evicted beyond it.
         max_pairs: usize = 2_000_000,
     }
