@@ -113,7 +113,49 @@ fn measure(c: &mut Criterion, name: &str, events: &[Event]) {
     group.finish();
 }
 
+/// Resident memory of the process, bytes (Linux).
+fn rss_bytes() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
+}
+
+/// Memory per tracked (host, destination) pair of the cadence detector: feeds
+/// `pairs` distinct pairs through one reused event and divides the growth of RSS.
+fn cadence_memory_per_pair(pairs: u32) {
+    let config = Config::from_toml(
+        &format!("[detectors.cadence]\nmax_pairs = {}\n", pairs as usize * 2),
+        std::path::Path::new("bench.toml"),
+    )
+    .expect("config");
+    let (detectors, stats) = analytics::build_detectors_with_stats(&config).expect("defaults");
+    let mut cadence = detectors
+        .into_iter()
+        .find(|d| d.name() == "cadence")
+        .expect("cadence on");
+    let mut event = conn_events(1, 0.0).pop().expect("one event");
+    let mut out = Vec::new();
+    let Some(before) = rss_bytes() else { return };
+    for i in 0..pairs {
+        let net = event.network_mut();
+        net.source_ip = Some(IpAddr::V4(Ipv4Addr::from(0x0a00_0000 | (i % 4_096))));
+        net.destination_ip = Some(IpAddr::V4(Ipv4Addr::from(0x5db8_0000 + i / 4_096)));
+        event.timestamp = Timestamp(event.timestamp.0 + 1_000);
+        cadence.observe(&event, &mut out);
+    }
+    cadence.advance(event.timestamp, &mut out);
+    let Some(after) = rss_bytes() else { return };
+    println!(
+        "analytics/cadence_memory: {} pairs tracked, {:.0} bytes per pair (RSS growth)",
+        stats.tracked_pairs(),
+        (after.saturating_sub(before)) as f64 / pairs as f64
+    );
+    drop(cadence);
+}
+
 fn bench(c: &mut Criterion) {
+    cadence_memory_per_pair(2_000_000);
     measure(c, "all_detectors_zeek_conn", &conn_events(500_000, 0.8));
     measure(
         c,
