@@ -2,6 +2,7 @@
 //! exfiltration scenarios and benign look-alikes (see the `simulate` crate).
 
 use anyhow::Context;
+use std::io::Write;
 use std::path::PathBuf;
 
 /// Flags of `exfilguard simulate`.
@@ -62,7 +63,9 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
     let summary = simulate::run(&options, &args.out)
         .with_context(|| format!("cannot simulate into {}", args.out.display()))?;
     let total_bytes: u64 = summary.files.iter().map(|(_, size)| size).sum();
-    println!(
+    let mut out = std::io::stdout().lock();
+    writeln!(
+        out,
         "wrote {} records for {} hosts over {} day(s) to {} ({} files, {})",
         summary.records,
         summary.labels.hosts.len(),
@@ -70,13 +73,14 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
         args.out.display(),
         summary.files.len(),
         human_bytes(total_bytes)
-    );
+    )?;
     for (path, size) in &summary.files {
-        println!("  {:<50} {:>10}", path.display(), human_bytes(*size));
+        writeln!(out, "  {:<50} {:>10}", path.display(), human_bytes(*size))?;
     }
-    println!("scenarios (see labels.json):");
+    writeln!(out, "scenarios (see labels.json):")?;
     for s in &summary.labels.scenarios {
-        println!(
+        writeln!(
+            out,
             "  {:<24} {:<9} {:<28} first {}",
             s.name,
             if s.benign { "benign" } else { "exfil" },
@@ -87,9 +91,9 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
                 .to_string()
                 + if s.hosts.len() > 1 { " +" } else { "" },
             s.first_event.as_deref().unwrap_or("-")
-        );
+        )?;
     }
-    println!("next: exfilguard validate {}", args.out.display());
+    writeln!(out, "next: exfilguard validate {}", args.out.display())?;
     Ok(0)
 }
 
