@@ -396,3 +396,107 @@ fn novelty_history_spans_runs_through_the_state_file() {
     assert_eq!(novelty[0].evidence["registered_domain"], "example.org");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn intel_feeds_are_loaded_offline_and_matched() {
+    let dir = std::env::temp_dir().join(format!("exfilguard-intel-{}", std::process::id()));
+    std::fs::create_dir_all(dir.join("intel")).unwrap();
+    std::fs::write(
+        dir.join("intel/bad.txt"),
+        "# test feed\n203.0.113.66\nrelay.bad.example\n",
+    )
+    .unwrap();
+    let config = Config::from_toml(
+        "[intel]\nfeeds = [\"intel/bad.txt\"]\n",
+        &dir.join("exfilguard.toml"),
+    )
+    .unwrap();
+    let mut t = Traffic::new();
+    t.conn(
+        START + 100,
+        "10.0.1.5",
+        "203.0.113.66",
+        443,
+        3_000_000,
+        1_000,
+        None,
+    );
+    t.dns(
+        START + 200,
+        "10.0.1.6",
+        "x1.relay.bad.example",
+        "A",
+        "NOERROR",
+    );
+    t.conn(
+        START + 300,
+        "10.0.1.7",
+        "203.0.113.67",
+        443,
+        3_000_000,
+        1_000,
+        None,
+    );
+    let signals = t.run(&config);
+    let intel: Vec<_> = signals.iter().filter(|s| s.detector == "intel").collect();
+    assert_eq!(intel.len(), 2, "{}", listing(&intel));
+    assert_eq!(intel[0].score, 90);
+    assert_eq!(intel[1].rule_id, "exfilguard.intel.dns_lookup");
+    // A missing feed is a configuration error naming the file.
+    let missing = Config::from_toml(
+        "[intel]\nfeeds = [\"nope.txt\"]\n",
+        &dir.join("exfilguard.toml"),
+    )
+    .unwrap();
+    let err = analytics::build_detectors(&missing)
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(err.contains("nope.txt"), "{err}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn smb_to_the_internet_is_raised_until_it_is_routine() {
+    let mut t = Traffic::new();
+    for day in 0..6 {
+        t.conn(
+            START + day * DAY + 10 * HOUR,
+            "10.0.1.5",
+            "198.51.100.45",
+            445,
+            5_000_000,
+            10_000,
+            None,
+        );
+    }
+    let signals = t.run(&Config::default());
+    let port: Vec<_> = signals.iter().filter(|s| s.detector == "port").collect();
+    assert_eq!(port.len(), 3, "{}", listing(&port));
+    assert!(port[0].rule_name.contains("SMB"));
+    assert!(port[0].score >= 70);
+}
+
+#[test]
+fn bad_analytics_config_is_an_error_naming_the_key() {
+    let config = Config::from_toml(
+        "[[allow]]\nschedule = \"9-17\"\nhost = \"10.0.0.0/8\"\nreason = \"x\"\n",
+        std::path::Path::new("x.toml"),
+    )
+    .unwrap();
+    let err = analytics::build_detectors(&config)
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(err.contains("allow[0].schedule"), "{err}");
+    let config = Config::from_toml(
+        "[calendar]\ntimezone = \"Berlin\"\n",
+        std::path::Path::new("x.toml"),
+    )
+    .unwrap();
+    let err = analytics::build_detectors(&config)
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(err.contains("calendar.timezone"), "{err}");
+}
