@@ -304,7 +304,8 @@ fn column_kind(zeek_type: &str) -> ColumnKind {
     }
 }
 
-/// Decodes `\xHH` escapes (Zeek escapes separators and non-printable bytes).
+/// Decodes `\xHH` escapes (Zeek escapes separators and non-printable bytes), and
+/// `\t`, which some writers put in `#separator` instead of `\x09`.
 fn unescape(text: &str) -> std::borrow::Cow<'_, str> {
     if memchr::memchr(b'\\', text.as_bytes()).is_none() {
         return std::borrow::Cow::Borrowed(text);
@@ -321,6 +322,11 @@ fn unescape(text: &str) -> std::borrow::Cow<'_, str> {
         {
             out.push(byte);
             i += 4;
+            continue;
+        }
+        if bytes[i] == b'\\' && bytes.get(i + 1) == Some(&b't') {
+            out.push(b'\t');
+            i += 2;
             continue;
         }
         out.push(bytes[i]);
@@ -739,6 +745,19 @@ mod tests {
                 .unwrap_err()
                 .reason
                 .contains("id.orig_p")
+        );
+    }
+
+    #[test]
+    fn separator_written_as_backslash_t_is_a_tab() {
+        // As in a public dnscat2 capture's http.log: `#separator \t`, tabs after it.
+        let text = "#separator \\t\n#set_separator\t,\n#empty_field\t(empty)\n#unset_field\t-\n#path\thttp\n#fields\tts\thost\turi\tmethod\n#types\ttime\tstring\tstring\tstring\n1551355621.0\texample.org\t/x\tGET\n";
+        let results = tsv(text);
+        assert_eq!(results.len(), 1);
+        let event = results.into_iter().next().unwrap().unwrap();
+        assert_eq!(
+            event.http.as_deref().unwrap().method.as_deref(),
+            Some("GET")
         );
     }
 
