@@ -71,10 +71,7 @@ const PROGRESS_EVERY: u64 = 16_384;
 
 /// Loads the rules: the built-in pack unless disabled, then every `--rules` path.
 pub fn load_rules(options: &HuntOptions) -> Result<(sigma::RuleSet, Vec<LintRow>), HuntError> {
-    let sigma_options = SigmaOptions {
-        pipelines: options.pipelines.clone(),
-        placeholders: placeholders(&options.config),
-    };
+    let sigma_options = SigmaOptions::from_config(&options.config, &options.pipelines);
     let mut builder =
         RuleSetBuilder::new(sigma_options).map_err(|e| HuntError::Config(e.to_string()))?;
     let mut rows = Vec::new();
@@ -87,25 +84,6 @@ pub fn load_rules(options: &HuntOptions) -> Result<(sigma::RuleSet, Vec<LintRow>
         rows.extend(builder.add_path(path));
     }
     Ok((builder.build(), rows))
-}
-
-/// `[sigma.placeholders]`: name = ["value", ...] for the `expand` modifier.
-fn placeholders(config: &Config) -> BTreeMap<String, Vec<String>> {
-    let mut out = BTreeMap::new();
-    if let Some(toml::Value::Table(table)) = config.sigma.get("placeholders") {
-        for (name, value) in table {
-            let values = match value {
-                toml::Value::Array(items) => items
-                    .iter()
-                    .filter_map(|v| v.as_str().map(str::to_string))
-                    .collect(),
-                toml::Value::String(s) => vec![s.clone()],
-                _ => Vec::new(),
-            };
-            out.insert(name.clone(), values);
-        }
-    }
-    out
 }
 
 /// Builds every detector: Sigma first (its alerts feed the analytics), then the
@@ -131,7 +109,11 @@ pub fn hunt(
 ) -> Result<HuntOutcome, HuntError> {
     let started = Instant::now();
     let (rules, lint) = load_rules(options)?;
-    let rules_failed: Vec<LintRow> = lint.into_iter().filter(|r| !r.is_ok()).collect();
+    let rules_failed: Vec<LintRow> = lint
+        .into_iter()
+        .chain(rules.problems().iter().cloned())
+        .filter(|r| !r.is_ok())
+        .collect();
     let rules_loaded = rules.rules().len();
     let mut pipeline = Pipeline::new(build_detectors(options, &rules)?);
     let detectors = pipeline.detector_names();
