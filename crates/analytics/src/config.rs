@@ -46,8 +46,8 @@ section! {
         ewma_alpha: f64 = 0.1,
         /// Consecutive flagged hours that make a sustained transfer.
         sustained_hours: u32 = 3,
-        /// Days from the first event during which scores are capped (baselines learn).
-        learning_days: u32 = 3,
+        /// Days from the first event that only learn (no signal): baselines and habits fill.
+        learning_days: u32 = 1,
         /// Also keep baselines per user (not only per host).
         per_user: bool = true,
         /// Most hosts plus users tracked; the coldest are evicted beyond it.
@@ -68,6 +68,9 @@ section! {
         jitter: f64 = 0.3,
         /// Regularity score (0..1) needed to raise a signal.
         min_regularity: f64 = 0.8,
+        /// Mean bytes out per connection below which a regular pair is a heartbeat,
+        /// not a transfer (not raised).
+        min_mean_bytes_out: u64 = 20_000,
         /// Pairs first seen longer ago than this are the host's routine (not raised).
         established_days: u32 = 3,
         /// A pair is raised again at most once per this many hours.
@@ -89,7 +92,7 @@ section! {
         /// Run this detector.
         enabled: bool = true,
         /// Days from the first event during which everything is learned, not raised.
-        learning_days: u32 = 3,
+        learning_days: u32 = 1,
         /// Bytes out to a new destination (within `window_hours`) before it is raised.
         min_bytes: u64 = 1_000_000,
         /// Hours after first contact during which bytes to a new destination add up.
@@ -188,7 +191,9 @@ section! {
         /// A (host, destination) is raised again at most once per this many hours.
         realert_hours: u32 = 1,
         /// Earlier days with upload-heavy sessions to the pair that make it routine.
-        routine_days: u32 = 3,
+        routine_days: u32 = 1,
+        /// Days from the first event that only learn (no signal).
+        learning_days: u32 = 1,
     }
 }
 

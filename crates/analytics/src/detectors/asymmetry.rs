@@ -26,6 +26,7 @@ pub struct AsymmetryDetector {
     config: AsymmetryConfig,
     networks: FastNetworks,
     routine: Routine,
+    first_event: Option<i64>,
 }
 
 impl AsymmetryDetector {
@@ -35,6 +36,7 @@ impl AsymmetryDetector {
             config,
             networks: FastNetworks::new(&networks),
             routine: Routine::new(MAX_PAIRS),
+            first_event: None,
         }
     }
 }
@@ -62,7 +64,9 @@ impl Detector for AsymmetryDetector {
         let key = pair_key(t.host_key, t.dest_key);
         let now = t.ts.secs();
         let days_before = self.routine.observe(key, now);
-        if days_before as u32 >= self.config.routine_days
+        let first = *self.first_event.get_or_insert(now);
+        if now - first < self.config.learning_days as i64 * 86_400
+            || days_before as u32 >= self.config.routine_days
             || !self
                 .routine
                 .should_alert(key, now, self.config.realert_hours as i64 * 3600)

@@ -255,6 +255,10 @@ impl CadenceDetector {
         }
         let upload_heavy = state.bytes_out > state.bytes_in;
         let mean_out = state.bytes_out as f64 / state.connections.max(1) as f64;
+        if mean_out < self.config.min_mean_bytes_out as f64 {
+            // A heartbeat or keep-alive: regular, but it carries no data.
+            return None;
+        }
         let mut score = 45.0
             + 35.0 * (r.score - self.config.min_regularity)
                 / (1.0 - self.config.min_regularity).max(0.05);
@@ -262,10 +266,6 @@ impl CadenceDetector {
             score += 10.0;
         } else {
             score -= 10.0;
-        }
-        if mean_out < 2_000.0 {
-            // Heartbeats and keep-alives: regular, but carry no data.
-            score -= 20.0;
         }
         let hosts_contacting = self
             .hosts_per_destination

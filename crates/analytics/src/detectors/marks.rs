@@ -105,6 +105,7 @@ impl MarkBook {
         let mut keys = [Some(t.host_key), t.host_name.map(name_key), None];
         keys[2] = self.ip_to_name.get(&t.host_key).copied();
         let now = t.ts.secs();
+        let mut reported_here = false;
         for (i, key) in keys.iter().enumerate() {
             let Some(key) = key else { continue };
             if keys[..i].contains(&Some(*key)) {
@@ -122,7 +123,21 @@ impl MarkBook {
                 mark.transfers_after += 1;
                 if mark.bytes_after >= min_bytes {
                     mark.reported = true;
-                    out.push(report(mark));
+                    if !reported_here {
+                        reported_here = true;
+                        out.push(report(mark));
+                    } else if let Some(signal) = out.last_mut() {
+                        // One transfer, one signal: further marks become evidence.
+                        let others = signal
+                            .evidence
+                            .entry("other_marks")
+                            .or_insert_with(|| serde_json::Value::Array(Vec::new()));
+                        if let Some(list) = others.as_array_mut() {
+                            list.push(mark.what.clone().into());
+                        }
+                        signal.add_record(mark.origin.as_ref());
+                        signal.assign_id();
+                    }
                 }
             }
         }

@@ -32,6 +32,8 @@ const RING_HOURS: usize = 24 * 28;
 const SERIES_POINTS: usize = 12;
 const PEER_SAMPLES: usize = 256;
 const ORIGINS_PER_HOUR: usize = 10;
+/// Destinations with large hours remembered per entity.
+const HABITS: usize = 8;
 
 /// How a baseline was obtained (said in the evidence).
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -74,6 +76,7 @@ struct SeriesPoint {
 /// The largest transfer of the open hour, named on the signal.
 #[derive(Clone, Debug, Default)]
 struct TopDestination {
+    key: u64,
     ip: Option<IpAddr>,
     domain: Option<String>,
     port: Option<u16>,
@@ -103,6 +106,8 @@ struct Entity {
     top: TopDestination,
     origins: Vec<Origin>,
     last_seen: i64,
+    /// Large hours per destination: (destination key, day, bytes), newest last.
+    habits: Vec<(u64, i64, u64)>,
 }
 
 impl Entity {
@@ -127,6 +132,7 @@ impl Entity {
             top: TopDestination::default(),
             origins: Vec::new(),
             last_seen: 0,
+            habits: Vec::new(),
         }
     }
 
@@ -139,6 +145,26 @@ impl Entity {
             return None;
         }
         Some(self.ring[hour.rem_euclid(RING_HOURS as i64) as usize] as f64)
+    }
+
+    /// Whether this entity sent at least a third of `bytes` to the destination on
+    /// an earlier day: a habit (a designer's daily upload to the print shop).
+    fn habitual(&self, dest_key: u64, day: i64, bytes: u64) -> bool {
+        self.habits
+            .iter()
+            .any(|(k, d, b)| *k == dest_key && *d < day && b.saturating_mul(3) >= bytes)
+    }
+
+    fn remember_habit(&mut self, dest_key: u64, day: i64, bytes: u64) {
+        if let Some(h) = self.habits.iter_mut().find(|h| h.0 == dest_key) {
+            h.1 = day;
+            h.2 = h.2.max(bytes);
+            return;
+        }
+        if self.habits.len() >= HABITS {
+            self.habits.remove(0);
+        }
+        self.habits.push((dest_key, day, bytes));
     }
 
     fn record_hour(&mut self, hour: i64, bytes: f64, alpha: f64) {
@@ -224,6 +250,7 @@ impl VolumeDetector {
         entity.hour_transfers += 1;
         if transfer.bytes_out > entity.top.bytes {
             entity.top = TopDestination {
+                key: transfer.dest_key,
                 ip: transfer.dest_ip,
                 domain: transfer.dest_name.map(str::to_ascii_lowercase),
                 port: transfer.port,
@@ -244,9 +271,14 @@ impl VolumeDetector {
         }
         entity.five_bytes = entity.five_bytes.saturating_add(transfer.bytes_out);
         let normal_five = (entity.last_median / 12.0).max(1_000_000.0);
+        let learning = self
+            .first_event
+            .is_some_and(|first| ts - first < self.config.learning_days as i64 * 86_400);
         if !entity.five_alerted
+            && !learning
             && entity.five_bytes >= self.config.burst_min_bytes
             && entity.five_bytes as f64 >= self.config.burst_ratio * normal_five
+            && !entity.habitual(entity.top.key, ts.div_euclid(86_400), entity.five_bytes)
         {
             entity.five_alerted = true;
             let signal = self.burst_signal(key, transfer, normal_five);
@@ -281,10 +313,6 @@ impl VolumeDetector {
         let mut score = (35.0 + 6.0 * ratio.log2().max(0.0)).min(65.0);
         if entity.five_bytes >= 1_000_000_000 {
             score += 10.0;
-        }
-        if self.learning(transfer.ts.secs()) {
-            score = score.min(45.0);
-            signal.evidence.insert("learning".into(), true.into());
         }
         signal.set_score(score.round().clamp(0.0, 100.0) as u8);
         signal.bytes_out = Some(entity.five_bytes);
@@ -380,7 +408,10 @@ impl VolumeDetector {
         let upper = (base.median + self.config.mad_factor * base.spread)
             .max(self.config.ratio * base.median)
             .max(self.config.min_bytes_hour as f64);
-        let flagged = bytes > upper;
+        let day = hour_start.div_euclid(86_400);
+        let flagged = bytes > upper
+            && !self.learning(hour_start)
+            && !entity.habitual(entity.top.key, day, bytes as u64);
         let signal = flagged.then(|| self.hour_signal(entity, bytes, &base, upper));
         if bytes > 0.0 && entity.user.is_none() {
             let peers = &mut self.peers[hod];
@@ -394,6 +425,10 @@ impl VolumeDetector {
             return;
         };
         entity.record_hour(hour, bytes, alpha);
+        if bytes >= self.config.min_bytes_hour as f64 {
+            let top = entity.top.key;
+            entity.remember_habit(top, day, bytes as u64);
+        }
         entity.last_median = base.median;
         if entity.series.len() == SERIES_POINTS {
             entity.series.pop_front();
@@ -466,10 +501,6 @@ impl VolumeDetector {
         if bytes >= 1e9 {
             score += 10.0;
         }
-        let learning = self.learning(entity.hour_start);
-        if learning {
-            score = score.min(45.0);
-        }
         signal.set_score(score.round().clamp(0.0, 100.0) as u8);
         let e = &mut signal.evidence;
         e.insert("bucket_s".into(), HOUR.into());
@@ -487,9 +518,6 @@ impl VolumeDetector {
             );
         }
         e.insert("top_destination_bytes".into(), entity.top.bytes.into());
-        if learning {
-            e.insert("learning".into(), true.into());
-        }
         signal
     }
 
