@@ -78,13 +78,22 @@ fn nightly_backup_is_not_flagged_after_the_learning_window() {
         "backup flagged after learning:\n{}",
         listing(&after_learning)
     );
-    // Allow-listed, the learning-time signals stay but say why and score low.
+    // With an allow-list entry, any signal about the backup says why and scores
+    // low. The run above is silent after the learning day, so a signal shaped like
+    // a first-night volume alert is checked too (the list is never empty).
     let config = Config::from_toml(
         "[[allow]]\ndestination = \"backup.example.net\"\nreason = \"nightly offsite backup\"\n",
         std::path::Path::new("x.toml"),
     )
     .unwrap();
     let mut all: Vec<_> = backup.into_iter().cloned().collect();
+    let mut first_night = model::Signal {
+        detector: "volume".into(),
+        destination_domain: Some("vault.backup.example.net".into()),
+        ..model::Signal::default()
+    };
+    first_night.set_score(60);
+    all.push(first_night);
     analytics::rescore(&mut all, &config);
     assert!(
         all.iter()
