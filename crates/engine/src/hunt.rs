@@ -201,20 +201,7 @@ impl HuntOutcome {
             })
             .collect();
         let mut notes = Vec::new();
-        const LISTED_FAILURES: usize = 10;
-        for failure in self.stats.failed_files.iter().take(LISTED_FAILURES) {
-            notes.push(format!(
-                "not read: {}: {}",
-                failure.path.display(),
-                failure.reason
-            ));
-        }
-        if self.stats.failed_files.len() > LISTED_FAILURES {
-            notes.push(format!(
-                "... and {} more files not read (`exfilguard events` lists them all)",
-                self.stats.failed_files.len() - LISTED_FAILURES
-            ));
-        }
+        notes.extend(file_failure_notes(&self.stats));
         if self.stats.epoch_clock_suspected() {
             notes.push(format!(
                 "{} events carry 1970 timestamps (a capture clock that started at 0): their times of day are not real, so off-hours findings on them are unreliable",
@@ -251,4 +238,45 @@ impl HuntOutcome {
             notes,
         }
     }
+}
+
+/// Files that could not be read, for the summary: real errors one per line (at most
+/// ten), and files in no supported format (READMEs, configs) on one line, since a
+/// folder of logs often holds a few of those.
+fn file_failure_notes(stats: &ReadStats) -> Vec<String> {
+    const LISTED: usize = 10;
+    let (unsupported, errors): (Vec<_>, Vec<_>) = stats
+        .failed_files
+        .iter()
+        .partition(|f| f.reason.contains("not a supported log format"));
+    let mut notes: Vec<String> = errors
+        .iter()
+        .take(LISTED)
+        .map(|f| format!("not read: {}: {}", f.path.display(), f.reason))
+        .collect();
+    if errors.len() > LISTED {
+        notes.push(format!(
+            "... and {} more files could not be read (`exfilguard events` lists them all)",
+            errors.len() - LISTED
+        ));
+    }
+    if !unsupported.is_empty() {
+        let names: Vec<String> = unsupported
+            .iter()
+            .take(5)
+            .map(|f| f.path.display().to_string())
+            .collect();
+        let more = unsupported.len().saturating_sub(names.len());
+        notes.push(format!(
+            "{} file(s) in no supported log format were skipped: {}{}",
+            unsupported.len(),
+            names.join(", "),
+            if more > 0 {
+                format!(" and {more} more")
+            } else {
+                String::new()
+            }
+        ));
+    }
+    notes
 }

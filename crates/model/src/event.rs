@@ -395,6 +395,13 @@ impl Event {
         self.cloud.get_or_insert_with(Default::default)
     }
 
+    /// The address of the host the event is about: `host.ip`, else the source of a
+    /// network record (readers orient flows so that the internal side is the source).
+    pub fn host_address(&self) -> Option<IpAddr> {
+        self.host_ip
+            .or_else(|| self.network.as_ref().and_then(|n| n.source_ip))
+    }
+
     /// Bytes sent out by the originator, when known.
     pub fn bytes_out(&self) -> Option<u64> {
         self.network.as_ref().and_then(|n| n.source_bytes)
@@ -477,6 +484,16 @@ mod tests {
         let native = FieldRef::resolve("CommandLine").unwrap();
         assert_eq!(event.get(canonical), event.get(native));
         assert_eq!(event.get(FieldRef::resolve("missing").unwrap()), None);
+    }
+
+    #[test]
+    fn host_address_falls_back_to_the_flow_source() {
+        let mut event = Event::default();
+        assert_eq!(event.host_address(), None);
+        event.network_mut().source_ip = Some("10.1.2.3".parse().unwrap());
+        assert_eq!(event.host_address(), Some("10.1.2.3".parse().unwrap()));
+        event.host_ip = Some("10.9.9.9".parse().unwrap());
+        assert_eq!(event.host_address(), Some("10.9.9.9".parse().unwrap()));
     }
 
     #[test]

@@ -68,7 +68,7 @@ impl Context {
         let net = event.network.as_deref();
         Context {
             host_name: event.host_name.clone(),
-            host_ip: event.host_ip,
+            host_ip: event.host_address(),
             user_name: event.user_name.clone(),
             destination_ip: net.and_then(|n| n.destination_ip),
             destination_domain: event.destination_name().map(str::to_owned),

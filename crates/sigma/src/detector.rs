@@ -96,7 +96,7 @@ pub(crate) fn stage_of(tags: &[String], techniques: &[String]) -> Stage {
 
 fn copy_context(signal: &mut Signal, event: &Event) {
     signal.host_name = event.host_name.clone();
-    signal.host_ip = event.host_ip;
+    signal.host_ip = event.host_address();
     signal.user_name = event.user_name.clone();
     if let Some(net) = event.network.as_deref() {
         signal.destination_ip = net.destination_ip;
