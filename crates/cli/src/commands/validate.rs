@@ -314,12 +314,9 @@ mod tests {
         assert_eq!(result.summary.recall, 1.0);
     }
 
-    /// The acceptance bar of issue 8: every exfiltration scenario escalated and
-    /// nothing else. Run with `cargo test -p exfilguard -- --ignored`. Ignored while
-    /// the bugs listed in docs/BENCHMARKS.md ("Validation") are open: two benign
-    /// look-alikes and three cadence-only incidents are escalated.
+    /// The acceptance bar of issue 8 on the default scenario set: every exfiltration
+    /// scenario escalated and nothing else.
     #[test]
-    #[ignore = "open detection bugs (false escalations), see docs/BENCHMARKS.md Validation"]
     fn simulated_default_set_passes() {
         let result = simulate_and_score();
         assert_eq!(result.summary.false_escalations, 0, "{:#?}", result.results);
