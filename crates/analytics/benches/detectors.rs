@@ -57,8 +57,19 @@ fn conn_events(n: usize, regular_share: f64) -> Vec<Event> {
         .collect()
 }
 
+/// Defaults, except that nothing waits for a learning day: the input covers one
+/// day, and every signal path should run.
+fn bench_config() -> Config {
+    Config::from_toml(
+        "[detectors.volume]\nlearning_days = 0\n[detectors.novelty]\nlearning_days = 0\n\
+         [detectors.asymmetry]\nlearning_days = 0\n",
+        std::path::Path::new("bench.toml"),
+    )
+    .expect("bench config")
+}
+
 fn run_all(events: &[Event]) -> usize {
-    let mut detectors = analytics::build_detectors(&Config::default()).expect("defaults");
+    let mut detectors = analytics::build_detectors(&bench_config()).expect("defaults");
     let mut out = Vec::new();
     let mut next_advance = i64::MIN;
     for event in events {

@@ -71,6 +71,11 @@ pub fn build_detectors_with_stats(
     Rescorer::new(config)?;
     let intel = intel::IntelSet::load(config)?;
     let stats = Stats::default();
+    for (feed, skipped) in &intel.skipped {
+        stats.warn(format!(
+            "intel feed {feed}: {skipped} line(s) or entries were not indicators and were skipped"
+        ));
+    }
     let mut out: Vec<Box<dyn Detector>> = Vec::new();
     if typed.volume.enabled {
         out.push(Box::new(volume::VolumeDetector::new(
