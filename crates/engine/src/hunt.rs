@@ -47,6 +47,8 @@ pub struct HuntOutcome {
     pub observations: Observations,
     /// Wall time of the run.
     pub elapsed: Duration,
+    /// What the analytics want the reader of the summary to know (evictions...).
+    pub analytics_notes: Vec<String>,
 }
 
 /// Errors that stop a hunt before it starts (bad configuration).
@@ -86,19 +88,43 @@ pub fn load_rules(options: &HuntOptions) -> Result<(sigma::RuleSet, Vec<LintRow>
     Ok((builder.build(), rows))
 }
 
+/// The detectors of one run, in the order they see each event.
+type Detectors = Vec<Box<dyn Detector>>;
+
 /// Builds every detector: Sigma first (its alerts feed the analytics), then the
 /// behavioural analytics.
 fn build_detectors(
     options: &HuntOptions,
     rules: &sigma::RuleSet,
-) -> Result<Vec<Box<dyn Detector>>, HuntError> {
+) -> Result<(Detectors, Option<analytics::Stats>), HuntError> {
     let mut detectors: Vec<Box<dyn Detector>> = vec![Box::new(rules.detector())];
+    let mut stats = None;
     if !options.no_analytics {
-        let analytics = analytics::build_detectors(&options.config)
+        let (analytics, analytics_stats) = analytics::build_detectors_with_stats(&options.config)
             .map_err(|e| HuntError::Config(e.to_string()))?;
         detectors.extend(analytics);
+        stats = Some(analytics_stats);
     }
-    Ok(detectors)
+    Ok((detectors, stats))
+}
+
+/// The analytics' own counters as summary notes: state evicted, clocks unset,
+/// warnings (unreadable intel lines, a state file that could not be saved).
+fn analytics_notes(stats: &analytics::Stats) -> Vec<String> {
+    let mut notes = stats.warnings();
+    if stats.evictions() > 0 {
+        notes.push(format!(
+            "analytics evicted {} cold (host, destination) states to stay within their memory bounds",
+            stats.evictions()
+        ));
+    }
+    if stats.clock_unset() > 0 {
+        notes.push(format!(
+            "{} transfers carried an unset (1970) clock and were kept out of time-of-day analytics",
+            stats.clock_unset()
+        ));
+    }
+    notes
 }
 
 /// Runs a hunt over `paths`, calling `progress` now and then.
@@ -115,7 +141,8 @@ pub fn hunt(
         .filter(|r| !r.is_ok())
         .collect();
     let rules_loaded = rules.rules().len();
-    let mut pipeline = Pipeline::new(build_detectors(options, &rules)?);
+    let (detectors, analytics_stats) = build_detectors(options, &rules)?;
+    let mut pipeline = Pipeline::new(detectors);
     let detectors = pipeline.detector_names();
 
     let ctx = SourceContext::from_config(options.config.clone());
@@ -146,6 +173,10 @@ pub fn hunt(
     let incidents = triage::incidents(&alerts, &observations, &options.config)
         .map_err(|e| HuntError::Config(e.to_string()))?;
     Ok(HuntOutcome {
+        analytics_notes: analytics_stats
+            .as_ref()
+            .map(analytics_notes)
+            .unwrap_or_default(),
         stats,
         rules_loaded,
         rules_failed,
@@ -202,6 +233,7 @@ impl HuntOutcome {
             .collect();
         let mut notes = Vec::new();
         notes.extend(file_failure_notes(&self.stats));
+        notes.extend(self.analytics_notes.iter().cloned());
         if self.stats.epoch_clock_suspected() {
             notes.push(format!(
                 "{} events carry 1970 timestamps (a capture clock that started at 0): their times of day are not real, so off-hours findings on them are unreliable",
