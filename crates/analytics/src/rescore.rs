@@ -62,6 +62,9 @@ struct SensitivityRule {
     level: String,
 }
 
+/// Case-insensitive glob with `*` and `?` (shared with triage, in `model`).
+pub use model::glob::glob_match;
+
 /// Compiled allow-list and sensitivity entries.
 #[derive(Clone, Debug)]
 pub struct Rescorer {
@@ -69,30 +72,6 @@ pub struct Rescorer {
     sensitivity: Vec<SensitivityRule>,
     scoring: ScoringConfig,
     calendar: Calendar,
-}
-
-/// Case-insensitive glob with `*` and `?`.
-pub fn glob_match(pattern: &str, text: &str) -> bool {
-    let p: Vec<char> = pattern.to_lowercase().chars().collect();
-    let t: Vec<char> = text.to_lowercase().chars().collect();
-    let (mut pi, mut ti, mut star, mut mark) = (0, 0, None, 0);
-    while ti < t.len() {
-        if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
-            pi += 1;
-            ti += 1;
-        } else if pi < p.len() && p[pi] == '*' {
-            star = Some(pi);
-            mark = ti;
-            pi += 1;
-        } else if let Some(s) = star {
-            pi = s + 1;
-            mark += 1;
-            ti = mark;
-        } else {
-            return false;
-        }
-    }
-    p[pi..].iter().all(|c| *c == '*')
 }
 
 fn host_matches(address: &Address, signal: &Signal) -> bool {

@@ -18,6 +18,7 @@ pub mod config;
 pub mod detector;
 pub mod event;
 pub mod field;
+pub mod glob;
 pub mod incident;
 pub mod net;
 pub mod signal;

@@ -558,6 +558,9 @@ fn domain_suffix(domain: &str, pattern: &str) -> bool {
     domain == pattern || domain.ends_with(&format!(".{pattern}"))
 }
 
+/// Case-insensitive glob with `*` and `?` (shared with the analytics, in `model`).
+pub use model::glob::glob_match as glob;
+
 fn host_matches(pattern: &str, draft: &IncidentDraft) -> bool {
     if let Ok(net) = pattern.parse::<IpNet>() {
         return draft.host_ip.is_some_and(|ip| net.contains(&ip));
@@ -569,30 +572,6 @@ fn host_matches(pattern: &str, draft: &IncidentDraft) -> bool {
         .host_name
         .as_deref()
         .is_some_and(|name| glob(pattern, name))
-}
-
-/// Case-insensitive glob with `*` and `?`.
-pub fn glob(pattern: &str, text: &str) -> bool {
-    let p: Vec<char> = pattern.to_lowercase().chars().collect();
-    let t: Vec<char> = text.to_lowercase().chars().collect();
-    let (mut pi, mut ti, mut star, mut mark) = (0, 0, None, 0);
-    while ti < t.len() {
-        if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
-            pi += 1;
-            ti += 1;
-        } else if pi < p.len() && p[pi] == '*' {
-            star = Some(pi);
-            mark = ti;
-            pi += 1;
-        } else if let Some(s) = star {
-            pi = s + 1;
-            mark += 1;
-            ti = mark;
-        } else {
-            return false;
-        }
-    }
-    p[pi..].iter().all(|c| *c == '*')
 }
 
 #[cfg(test)]
