@@ -250,6 +250,11 @@ fn category_of(
     match (service, code) {
         (Some("security"), 4688) => Some("process_creation"),
         (Some("powershell"), 4104) => Some("ps_script"),
+        // AMSI scan events carry the script content PowerShell handed to the
+        // antimalware scanner: the same text a 4104 script block has, so the
+        // script-content rules (category ps_script, field ScriptBlockText, which maps
+        // to the decoded `powershell.file.script_block_text`) read it too.
+        (Some("amsi"), _) => Some("ps_script"),
         (Some("powershell"), 4103) => Some("ps_module"),
         (Some("powershell-classic"), 800) => Some("ps_module"),
         (Some("powershell-classic"), 400) => Some("ps_classic_start"),
@@ -652,5 +657,14 @@ mod tests {
             .collect();
         assert_eq!(decode_amsi_content(&hex), "iwr x");
         assert_eq!(decode_amsi_content("plain"), "plain");
+    }
+
+    #[test]
+    fn amsi_events_are_script_content_for_the_rules() {
+        let event = Event::default();
+        let category = |service, code| category_of(&event, code, Some(service), false);
+        assert_eq!(category("amsi", 1101), Some("ps_script"));
+        assert_eq!(category("powershell", 4104), Some("ps_script"));
+        assert_eq!(category("powershell", 4103), Some("ps_module"));
     }
 }
