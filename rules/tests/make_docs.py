@@ -178,8 +178,10 @@ with `exfilguard rules list --builtin`.
   base rules when it generates them) and no negative raises it; in the full pack each
   positive still raises its rule and the building blocks stay silent. This page is
   written by `rules/tests/make_docs.py`, and a test checks that it names every rule.
-* AMSI: the Sigma taxonomy has no AMSI category; the PowerShell content AMSI sees is
-  covered by the 4104 script-block rules, which read the same de-obfuscated text.
+* AMSI: the Sigma taxonomy has no AMSI category, so exfilguard files AMSI scan events
+  (Microsoft-Antimalware-Scan-Interface, content decoded from hex UTF-16LE) under
+  `ps_script`: the script-block rules below read AMSI content exactly as they read 4104
+  blocks (test `crates/engine/tests/amsi.rs`).
 * macOS: no macOS process telemetry is read by exfilguard yet, so the pack has no macOS
   rules.
 
