@@ -134,6 +134,8 @@ pub fn hunt(
     progress: &mut dyn FnMut(Progress),
 ) -> Result<HuntOutcome, HuntError> {
     let started = Instant::now();
+    // A malformed [calendar] is a configuration error: say so before reading anything.
+    triage::Playbook::from_config(&options.config).map_err(|e| HuntError::Config(e.to_string()))?;
     let (rules, lint) = load_rules(options)?;
     let rules_failed: Vec<LintRow> = lint
         .into_iter()
