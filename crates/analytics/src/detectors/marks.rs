@@ -157,6 +157,23 @@ impl MarkBook {
     }
 }
 
+/// The host, user, time and first record of a Sigma signal as an event, so that a
+/// rule-pack alert (an archive created, a task scheduled) can set a mark the way a
+/// raw endpoint event does.
+pub fn event_of_signal(signal: &Signal) -> Event {
+    Event {
+        timestamp: signal.timestamp,
+        host_name: signal.host_name.clone(),
+        host_ip: signal.host_ip,
+        user_name: signal.user_name.clone(),
+        origin: signal.records.first().map(|r| Origin {
+            file: r.file.as_str().into(),
+            offset: r.offset,
+        }),
+        ..Event::default()
+    }
+}
+
 /// The lower-case base name of a path (`C:\x\7z.exe` -> `7z.exe`).
 pub fn base_name(path: &str) -> String {
     path.rsplit(['\\', '/'])

@@ -230,19 +230,7 @@ impl Detector for StagingDetector {
         if signal.detector != "sigma" || signal.stage != Stage::Staging {
             return;
         }
-        let mut event = Event {
-            timestamp: signal.timestamp,
-            host_name: signal.host_name.clone(),
-            host_ip: signal.host_ip,
-            user_name: signal.user_name.clone(),
-            ..Event::default()
-        };
-        if let Some(r) = signal.records.first() {
-            event.origin = Some(model::Origin {
-                file: r.file.as_str().into(),
-                offset: r.offset,
-            });
-        }
+        let event = super::marks::event_of_signal(signal);
         let techniques: Vec<&str> = signal.techniques.iter().map(String::as_str).collect();
         self.mark(
             &event,
