@@ -32,6 +32,9 @@ enum Command {
     /// built-in rule pack, any --rules, and every behavioural analytic, and prints
     /// incidents (then alerts) with the playbook's five answers and the decision.
     Hunt(commands::hunt::Args),
+    /// Re-score an earlier hunt's alerts with a changed allow-list or sensitivity list,
+    /// without reading the logs again, and rebuild the incidents from them.
+    Rescore(commands::rescore::Args),
     /// Print the normalised events of the given logs (exfilguard as a log normaliser).
     Events(commands::events::Args),
     /// Rebuild network flows from pcap/pcapng captures and print them like a Zeek conn.log.
@@ -50,6 +53,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Hunt(args) => commands::hunt::run(args),
+        Command::Rescore(args) => commands::rescore::run(args),
         Command::Events(args) => commands::events::run(args),
         Command::Flows(args) => commands::flows::run(args),
         Command::Rules(args) => commands::rules::run(args),

@@ -216,6 +216,92 @@ impl Signal {
     }
 }
 
+impl Signal {
+    /// Reads back an alert written by the JSONL sink (`{"kind":"alert", ...}`), so
+    /// alerts can be re-scored or re-correlated without re-reading the logs. `None`
+    /// when the object is not an alert or lacks the contract's required keys.
+    pub fn from_alert_json(value: &serde_json::Value) -> Option<Signal> {
+        use serde_json::Value;
+        let object = value.as_object()?;
+        if object.get("kind")?.as_str()? != "alert" {
+            return None;
+        }
+        let text = |key: &str| object.get(key).and_then(Value::as_str).map(str::to_string);
+        let ip = |key: &str| {
+            object
+                .get(key)
+                .and_then(Value::as_str)
+                .and_then(|s| s.parse().ok())
+        };
+        let strings = |key: &str| -> Vec<String> {
+            object
+                .get(key)
+                .and_then(Value::as_array)
+                .map(|items| {
+                    items
+                        .iter()
+                        .filter_map(|v| v.as_str().map(str::to_string))
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        let mut evidence = object.get("evidence")?.as_object()?.clone();
+        let records: Vec<RecordRef> = evidence
+            .remove("records")
+            .and_then(|v| v.as_array().cloned())
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|r| {
+                Some(RecordRef {
+                    file: r.get("file")?.as_str()?.to_string(),
+                    offset: r.get("offset")?.as_u64()?,
+                })
+            })
+            .collect();
+        let records_total = evidence
+            .remove("records_total")
+            .and_then(|v| v.as_u64())
+            .unwrap_or(records.len() as u64);
+        let allowed = evidence
+            .remove("allow_listed")
+            .and_then(|v| v.as_str().map(str::to_string));
+        let mut signal = Signal {
+            id: text("id")?,
+            timestamp: Timestamp::parse(object.get("@timestamp")?.as_str()?)?,
+            detector: text("detector")?,
+            rule_id: text("rule.id")?,
+            rule_name: text("rule.name").unwrap_or_default(),
+            rule_author: text("rule.author"),
+            rule_tags: strings("rule.tags"),
+            stage: match object.get("stage").and_then(Value::as_str) {
+                Some("staging") => Stage::Staging,
+                Some("automation") => Stage::Automation,
+                Some("exfiltration") => Stage::Exfiltration,
+                _ => Stage::Collection,
+            },
+            host_name: text("host.name"),
+            host_ip: ip("host.ip"),
+            user_name: text("user.name"),
+            destination_ip: ip("destination.ip"),
+            destination_domain: text("destination.domain"),
+            destination_port: object
+                .get("destination.port")
+                .and_then(Value::as_u64)
+                .and_then(|p| u16::try_from(p).ok()),
+            bytes_out: evidence.get("bytes_out").and_then(Value::as_u64),
+            transfers: evidence.get("transfers").and_then(Value::as_u64),
+            techniques: strings("threat.technique.id"),
+            records,
+            records_total,
+            allowed,
+            evidence,
+            ..Signal::default()
+        };
+        signal.set_score(object.get("score")?.as_u64()?.min(100) as u8);
+        Some(signal)
+    }
+}
+
 /// FNV-1a 64: a tiny stable hash for ids (not for hash tables).
 #[derive(Clone, Copy, Debug)]
 pub struct Fnv(u64);
@@ -308,6 +394,42 @@ impl Serialize for Signal {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn alert_json_reads_back_to_the_same_alert() {
+        let mut signal = Signal {
+            detector: "cadence".into(),
+            rule_id: "exfilguard.cadence.periodic".into(),
+            rule_name: "Transfers every 30m".into(),
+            rule_tags: vec!["attack.t1020".into()],
+            stage: Stage::Exfiltration,
+            timestamp: Timestamp::parse("2026-11-03T02:00:00.5Z").unwrap(),
+            host_name: Some("ws1".into()),
+            host_ip: Some("10.1.2.3".parse().unwrap()),
+            destination_ip: Some("203.0.113.9".parse().unwrap()),
+            destination_port: Some(443),
+            bytes_out: Some(200_000),
+            transfers: Some(12),
+            techniques: vec!["T1020".into()],
+            allowed: Some("nightly offsite backup".into()),
+            ..Default::default()
+        };
+        signal.evidence.insert("period_s".into(), 1800.into());
+        for offset in 0..25 {
+            signal.add_record(Some(&Origin {
+                file: "conn.log".into(),
+                offset,
+            }));
+        }
+        signal.set_score(64);
+        signal.assign_id();
+        let json = serde_json::to_value(&signal).unwrap();
+        let back = Signal::from_alert_json(&json).expect("an alert");
+        assert_eq!(serde_json::to_value(&back).unwrap(), json);
+        assert_eq!(back.records_total, 25);
+        assert_eq!(back.allowed, signal.allowed);
+        assert!(Signal::from_alert_json(&serde_json::json!({"kind": "incident"})).is_none());
+    }
 
     #[test]
     fn alert_json_has_contract_keys_and_omits_absent() {

@@ -6,6 +6,7 @@ pub mod events;
 pub mod flows;
 pub mod hunt;
 pub mod progress;
+pub mod rescore;
 pub mod rules;
 pub mod simulate;
 pub mod validate;
