@@ -9,12 +9,11 @@
 //! connection whose process is a transfer tool (Sysmon 3, Security 5156) links the
 //! process to the flow directly.
 
-use super::marks::{Mark, MarkBook, base_name, clip};
+use super::marks::{Mark, MarkBook, MarkFinding, base_name, clip, mark_then_transfer_signal};
 use crate::config::AutomationConfig;
-use crate::flow::{FastNetworks, Transfer, human_bytes, new_signal};
+use crate::flow::{FastNetworks, Transfer, new_signal};
 use crate::keys::{U64Map, name_key, pair_key};
 use model::{Detector, Event, EventKind, Networks, Signal, Stage, Timestamp};
-use serde_json::json;
 
 const TRANSFER_TOOLS: [&str; 22] = [
     "rclone",
@@ -228,51 +227,13 @@ impl AutomationDetector {
 }
 
 fn automated_transfer_signal(mark: &Mark, t: &Transfer<'_>, window_min: u32) -> Signal {
-    let minutes = (t.ts.secs() - mark.ts) / 60;
-    let mut signal = new_signal(
-        "automation",
-        "exfilguard.automation.job_then_transfer",
-        &format!(
-            "{} out within {minutes} min after {}",
-            human_bytes(mark.bytes_after as f64),
-            mark.what
-        ),
-        t.ts,
-        Stage::Automation,
-        &["T1020"],
-    );
-    t.describe(&mut signal);
-    if signal.host_name.is_none() {
-        signal.host_name = mark.host_name.clone();
-    }
-    if signal.user_name.is_none() {
-        signal.user_name = mark.user_name.clone();
-    }
-    for tech in &mark.techniques {
-        if !signal.techniques.contains(tech) {
-            signal.techniques.push(tech.clone());
-        }
-    }
-    signal.set_score(if mark.bytes_after >= 100_000_000 {
-        70
-    } else {
-        60
-    });
-    signal.bytes_out = Some(mark.bytes_after);
-    signal.transfers = Some(mark.transfers_after);
-    let e = &mut signal.evidence;
-    e.insert("automation".into(), mark.what.clone().into());
-    e.insert("automation_detail".into(), mark.detail.clone().into());
-    e.insert(
-        "automation_time".into(),
-        Timestamp::from_secs(mark.ts).to_rfc3339().into(),
-    );
-    e.insert("minutes_between".into(), json!(minutes));
-    e.insert("window_minutes".into(), window_min.into());
-    signal.add_record(mark.origin.as_ref());
-    signal.add_record(t.event.origin.as_ref());
-    signal.assign_id();
-    signal
+    let finding = MarkFinding {
+        detector: "automation",
+        rule_id: "exfilguard.automation.job_then_transfer",
+        stage: Stage::Automation,
+        techniques: &["T1020"],
+    };
+    mark_then_transfer_signal(&finding, mark, t, window_min)
 }
 
 impl Detector for AutomationDetector {

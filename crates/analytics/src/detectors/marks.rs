@@ -192,3 +192,73 @@ pub fn clip(text: &str, max: usize) -> String {
         s
     }
 }
+
+/// What a "mark, then data left" finding is about: the detector (`staging`,
+/// `automation`), its rule id, stage and techniques. The evidence keys are named
+/// after the detector (`staging`, `staging_detail`, `staging_time`).
+pub struct MarkFinding<'a> {
+    /// Detector name, also the evidence key prefix.
+    pub detector: &'a str,
+    /// Rule id.
+    pub rule_id: &'a str,
+    /// Chain stage.
+    pub stage: model::Stage,
+    /// Techniques besides the mark's own.
+    pub techniques: &'a [&'a str],
+}
+
+/// The signal for bytes that left within `window_min` minutes after a mark (an
+/// archive, a scheduled job): shared by the staging and automation detectors.
+pub fn mark_then_transfer_signal(
+    finding: &MarkFinding<'_>,
+    mark: &Mark,
+    t: &Transfer<'_>,
+    window_min: u32,
+) -> Signal {
+    let minutes = (t.ts.secs() - mark.ts) / 60;
+    let mut signal = crate::flow::new_signal(
+        finding.detector,
+        finding.rule_id,
+        &format!(
+            "{} out within {minutes} min after {}",
+            crate::flow::human_bytes(mark.bytes_after as f64),
+            mark.what
+        ),
+        t.ts,
+        finding.stage,
+        finding.techniques,
+    );
+    t.describe(&mut signal);
+    if signal.host_name.is_none() {
+        signal.host_name = mark.host_name.clone();
+    }
+    if signal.user_name.is_none() {
+        signal.user_name = mark.user_name.clone();
+    }
+    for tech in &mark.techniques {
+        if !signal.techniques.contains(tech) {
+            signal.techniques.push(tech.clone());
+        }
+    }
+    signal.set_score(if mark.bytes_after >= 100_000_000 {
+        70
+    } else {
+        60
+    });
+    signal.bytes_out = Some(mark.bytes_after);
+    signal.transfers = Some(mark.transfers_after);
+    let name = finding.detector;
+    let e = &mut signal.evidence;
+    e.insert(name.into(), mark.what.clone().into());
+    e.insert(format!("{name}_detail"), mark.detail.clone().into());
+    e.insert(
+        format!("{name}_time"),
+        model::Timestamp::from_secs(mark.ts).to_rfc3339().into(),
+    );
+    e.insert("minutes_between".into(), serde_json::json!(minutes));
+    e.insert("window_minutes".into(), window_min.into());
+    signal.add_record(mark.origin.as_ref());
+    signal.add_record(t.event.origin.as_ref());
+    signal.assign_id();
+    signal
+}

@@ -6,11 +6,10 @@
 //! `window_minutes`, a signal ties the two. An archive file of at least
 //! `large_archive_bytes` is reported by itself at a low score.
 
-use super::marks::{Mark, MarkBook, base_name, clip};
+use super::marks::{Mark, MarkBook, MarkFinding, base_name, clip, mark_then_transfer_signal};
 use crate::config::StagingConfig;
 use crate::flow::{FastNetworks, Transfer, human_bytes, new_signal};
 use model::{Detector, Event, EventKind, Networks, Signal, Stage, Timestamp};
-use serde_json::json;
 
 const ARCHIVERS: [&str; 16] = [
     "7z.exe",
@@ -128,51 +127,13 @@ impl StagingDetector {
 }
 
 fn staged_transfer_signal(mark: &Mark, t: &Transfer<'_>, window_min: u32) -> Signal {
-    let minutes = (t.ts.secs() - mark.ts) / 60;
-    let mut signal = new_signal(
-        "staging",
-        "exfilguard.staging.archive_then_transfer",
-        &format!(
-            "{} out within {minutes} min after {}",
-            human_bytes(mark.bytes_after as f64),
-            mark.what
-        ),
-        t.ts,
-        Stage::Staging,
-        &["T1560", "T1074", "T1020"],
-    );
-    t.describe(&mut signal);
-    if signal.host_name.is_none() {
-        signal.host_name = mark.host_name.clone();
-    }
-    if signal.user_name.is_none() {
-        signal.user_name = mark.user_name.clone();
-    }
-    for tech in &mark.techniques {
-        if !signal.techniques.contains(tech) {
-            signal.techniques.push(tech.clone());
-        }
-    }
-    signal.set_score(if mark.bytes_after >= 100_000_000 {
-        70
-    } else {
-        60
-    });
-    signal.bytes_out = Some(mark.bytes_after);
-    signal.transfers = Some(mark.transfers_after);
-    let e = &mut signal.evidence;
-    e.insert("staging".into(), mark.what.clone().into());
-    e.insert("staging_detail".into(), mark.detail.clone().into());
-    e.insert(
-        "staging_time".into(),
-        Timestamp::from_secs(mark.ts).to_rfc3339().into(),
-    );
-    e.insert("minutes_between".into(), json!(minutes));
-    e.insert("window_minutes".into(), window_min.into());
-    signal.add_record(mark.origin.as_ref());
-    signal.add_record(t.event.origin.as_ref());
-    signal.assign_id();
-    signal
+    let finding = MarkFinding {
+        detector: "staging",
+        rule_id: "exfilguard.staging.archive_then_transfer",
+        stage: Stage::Staging,
+        techniques: &["T1560", "T1074", "T1020"],
+    };
+    mark_then_transfer_signal(&finding, mark, t, window_min)
 }
 
 impl Detector for StagingDetector {
