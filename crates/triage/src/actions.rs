@@ -221,7 +221,7 @@ pub fn containment(case: &Case<'_>, decision: Decision) -> Vec<String> {
     let to_block: Vec<_> = case
         .destinations
         .iter()
-        .filter(|v| !matches!(v.trust, Trust::AllowListed(_)))
+        .filter(|v| !matches!(v.trust, Trust::AllowListed(_) | Trust::Prevalent(_)))
         .take(MAX_DESTINATIONS)
         .collect();
     for view in &to_block {

@@ -116,9 +116,16 @@ pub enum Trust {
     /// Not allow-listed, but the host sent similar volumes to it on several previous
     /// days (its own habit, from the flow history; the sentence says how much).
     Habitual(String),
+    /// Not allow-listed, but this many other hosts in the data send to it too: an
+    /// organisation-wide service (mail, collaboration). Known for question 2 and never
+    /// a block target, but findings about it stay unexplained (volume still counts).
+    Prevalent(u64),
     /// Not allow-listed and not otherwise known.
     Unrecognised,
 }
+
+/// Other hosts sending to a destination that make it an organisation-wide service.
+pub const PREVALENT_HOSTS: u64 = 5;
 
 /// A destination of the incident with what the data says about it.
 #[derive(Clone, Debug)]
@@ -245,11 +252,16 @@ impl<'a> Case<'a> {
             if !matches!(self.destinations[i].trust, Trust::Unrecognised) {
                 continue;
             }
+            let (listed, more) = &self.destinations[i].other_hosts;
+            let others = listed.len() as u64 + more;
             // Every day before the incident's last day counts, so an incident that
             // spans a week of daily uploads is compared day by day, not as a whole.
             let last_day =
                 Timestamp::from_secs(self.draft.last_seen.secs().div_euclid(86_400) * 86_400);
             let Some((days, median)) = self.daily_history(&self.destinations[i], last_day) else {
+                if others >= PREVALENT_HOSTS {
+                    self.destinations[i].trust = Trust::Prevalent(others);
+                }
                 continue;
             };
             let span_days = (last_day.secs() - self.draft.first_seen.secs()).div_euclid(86_400) + 1;
@@ -261,6 +273,8 @@ impl<'a> Case<'a> {
                     format_bytes(median),
                     format_bytes(per_day)
                 ));
+            } else if others >= PREVALENT_HOSTS {
+                self.destinations[i].trust = Trust::Prevalent(others);
             }
         }
     }

@@ -107,7 +107,7 @@ fn destination_reasons(case: &Case<'_>) -> Vec<String> {
     case.destinations
         .iter()
         .filter_map(|view| match &view.trust {
-            Trust::AllowListed(_) | Trust::Habitual(_) => None,
+            Trust::AllowListed(_) | Trust::Habitual(_) | Trust::Prevalent(_) => None,
             Trust::Intel(rule) => Some(format!(
                 "Destination {} is listed in threat intel ({rule}).",
                 view.label

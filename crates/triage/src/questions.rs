@@ -179,6 +179,9 @@ fn destination(case: &Case<'_>) -> (AnswerValue, String) {
         let standing = match &view.trust {
             Trust::AllowListed(reason) => format!("allow-listed ({reason})"),
             Trust::Habitual(habit) => format!("known from this host's own history ({habit})"),
+            Trust::Prevalent(others) => format!(
+                "an organisation-wide service ({others} other hosts in the data send to it), not on the allow-list"
+            ),
             Trust::Intel(rule) => {
                 all_trusted = false;
                 format!("listed in threat intel ({rule})")

@@ -292,3 +292,50 @@ fn a_destination_the_host_uses_every_day_is_known_from_its_history() {
     let incidents = triage::incidents(&signals, &blind, &config).unwrap();
     assert_eq!(incidents[0].triage.answers[1].answer, AnswerValue::No);
 }
+
+#[test]
+fn a_destination_many_hosts_use_is_known_but_never_explains_the_volume() {
+    let (signals, _, config) = testkit::exfiltration_case();
+    // The same findings without the novelty one (a new destination stays new).
+    let signals: Vec<_> = signals
+        .into_iter()
+        .filter(|s| s.detector != "novelty")
+        .collect();
+    let drop_ip: std::net::IpAddr = DROP_IP.parse().unwrap();
+    let mut observer = correlate::Observer::new(model::Networks::default());
+    for n in 0..6u8 {
+        let mut event = model::Event {
+            timestamp: model::Timestamp::from_secs(testkit::NIGHT - 86_400),
+            kind: model::EventKind::Network,
+            host_name: Some(format!("peer{n}")),
+            ..Default::default()
+        };
+        let net = event.network_mut();
+        net.source_ip = Some(std::net::IpAddr::from([10, 9, 0, 10 + n]));
+        net.destination_ip = Some(drop_ip);
+        net.destination_port = Some(443);
+        net.source_bytes = Some(10_000);
+        observer.observe(&event);
+    }
+    let observations = observer.finish();
+    let incidents = triage::incidents(&signals, &observations, &config).unwrap();
+    let incident = &incidents[0];
+    // Still escalated: the volume and automation findings stay unexplained.
+    assert_eq!(incident.triage.decision, Decision::Escalate);
+    let q2 = &incident.triage.answers[1];
+    assert!(
+        q2.evidence.contains("organisation-wide service"),
+        "{}",
+        q2.evidence
+    );
+    // No block line for a service the whole organisation uses.
+    assert!(
+        incident
+            .triage
+            .containment
+            .iter()
+            .all(|line| !line.contains(&format!("-d {DROP_IP}"))),
+        "{:#?}",
+        incident.triage.containment
+    );
+}
