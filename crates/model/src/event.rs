@@ -115,6 +115,25 @@ impl Native {
         self.pairs.iter().map(|(s, v)| (*s, v))
     }
 
+    /// Drops each of the first `head` fields whose name appears again after them,
+    /// so the later field shadows the earlier one for [`Native::get`]. EVTX readers
+    /// use it so that an event's payload (`EventData`/`UserData`) wins over a
+    /// `System` field of the same name: event 104's `Channel` is the log that was
+    /// cleared, which is what Sigma rules about it test; the `System` value stays
+    /// in the typed fields used for routing. Order of the kept fields is unchanged.
+    pub fn shadow_head(&mut self, head: usize) {
+        let head = head.min(self.pairs.len());
+        let (first, rest) = self.pairs.split_at(head);
+        let shadowed = |sym: &Sym| rest.iter().any(|(s, _)| s == sym);
+        if !first.iter().any(|(s, _)| shadowed(s)) {
+            return;
+        }
+        let tail = self.pairs.split_off(head);
+        self.pairs
+            .retain(|(s, _)| !tail.iter().any(|(t, _)| t == s));
+        self.pairs.extend(tail);
+    }
+
     /// Number of fields.
     pub fn len(&self) -> usize {
         self.pairs.len()
@@ -472,6 +491,26 @@ impl Serialize for NativeJson<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn later_fields_shadow_head_fields_of_the_same_name() {
+        let mut native = Native::default();
+        native.push("Channel", Value::from("System"));
+        native.push("EventID", Value::Int(104));
+        native.push("Channel", Value::from("Security"));
+        native.push("BackupPath", Value::Null);
+        native.shadow_head(2);
+        assert_eq!(
+            native.get_by_name("Channel"),
+            Some(&Value::from("Security"))
+        );
+        assert_eq!(native.len(), 3);
+        let names: Vec<&str> = native.iter().map(|(s, _)| s.name()).collect();
+        assert_eq!(names, ["EventID", "Channel", "BackupPath"]);
+        // Nothing shadowed: unchanged; a head past the end is clamped.
+        native.shadow_head(99);
+        assert_eq!(native.len(), 3);
+    }
 
     #[test]
     fn get_reads_canonical_and_native() {

@@ -176,14 +176,10 @@ type CategoryAlias = (
 );
 
 const CATEGORY_ALIASES: &[CategoryAlias] = &[
-    // Sysmon 12 records both key creation and deletion (EventType says which);
-    // pySigma maps both categories to id 12, and the rules test EventType.
-    ("registry_add", &["registry_add", "registry_delete"], None),
-    (
-        "registry_delete",
-        &["registry_delete", "registry_add"],
-        None,
-    ),
+    // Sysmon 12 records both creation and deletion; the reader files each record
+    // under `registry_add` or `registry_delete` by its EventType, so those two
+    // categories route exactly (a `registry_delete` rule never sees a CreateKey:
+    // found by the rsigma differential check, tools/sigma-diff).
     (
         "registry_event",
         &[

@@ -51,6 +51,7 @@ pub(crate) fn event_from_evtx_json(
         .and_then(Json::as_object)
         .ok_or("evtx json without System")?;
     push_system(&mut event, system);
+    let system_fields = event.native.len();
     if let Some(data) = root.get("EventData") {
         push_event_data(&mut event, data);
     }
@@ -75,6 +76,9 @@ pub(crate) fn event_from_evtx_json(
         .ok_or("missing timestamp")?;
     event.timestamp = time;
     windows::normalise(&mut event, networks);
+    // Routing and typed fields came from `System` above; for rules, a payload
+    // field of the same name (event 104's `Channel`) is the one that counts.
+    event.native.shadow_head(system_fields);
     Ok(event)
 }
 

@@ -277,7 +277,11 @@ fn sysmon_category(event: &Event, code: u32) -> Option<&'static str> {
         10 => "process_access",
         11 => "file_event",
         12 => match text(event, names().event_type) {
-            Some(t) if t.eq_ignore_ascii_case("DeleteKey") => "registry_delete",
+            Some(t)
+                if t.eq_ignore_ascii_case("DeleteKey") || t.eq_ignore_ascii_case("DeleteValue") =>
+            {
+                "registry_delete"
+            }
             _ => "registry_add",
         },
         13 => "registry_set",
