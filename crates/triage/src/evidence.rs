@@ -221,32 +221,63 @@ pub fn evidence_strings(signal: &Signal) -> Vec<(String, String)> {
 }
 
 /// Transfer, archive and script tools named in the signals, sorted.
+///
+/// One case-insensitive automaton over the tool list scans each evidence string
+/// once (this runs for every incident, several times, and an alert-heavy hunt has
+/// tens of thousands of signals); a name counts only as a whole word.
 pub fn tools_named(signals: &[Signal]) -> Vec<String> {
-    let mut tools = Vec::new();
+    let mut seen = [false; TRANSFER_TOOLS.len()];
     for signal in signals {
-        for (_, text) in evidence_strings(signal) {
-            let lower = text.to_ascii_lowercase();
-            for tool in TRANSFER_TOOLS {
-                if contains_word(&lower, tool) {
-                    tools.push(tool.to_string());
-                }
-            }
+        mark_tools(&signal.rule_name, &mut seen);
+        let mut budget = 256;
+        for value in signal.evidence.values() {
+            visit_strings(value, &mut budget, &mut |text| mark_tools(text, &mut seen));
         }
     }
+    let mut tools: Vec<String> = TRANSFER_TOOLS
+        .iter()
+        .zip(seen)
+        .filter(|(_, seen)| *seen)
+        .map(|(tool, _)| tool.to_string())
+        .collect();
     tools.sort();
-    tools.dedup();
     tools
 }
 
-/// Whether `needle` occurs in `haystack` not glued to other letters or digits.
-fn contains_word(haystack: &str, needle: &str) -> bool {
-    let bytes = haystack.as_bytes();
-    haystack.match_indices(needle).any(|(i, _)| {
-        let before = i.checked_sub(1).map(|j| bytes[j]);
-        let after = bytes.get(i + needle.len()).copied();
-        let boundary = |b: Option<u8>| b.is_none_or(|b| !b.is_ascii_alphanumeric());
-        boundary(before) && boundary(after)
-    })
+/// Calls `f` on each string in `value`, at most `budget` of them in all (the
+/// same bound as [`evidence_strings`]).
+fn visit_strings(value: &serde_json::Value, budget: &mut usize, f: &mut impl FnMut(&str)) {
+    if *budget == 0 {
+        return;
+    }
+    match value {
+        serde_json::Value::String(s) => {
+            *budget -= 1;
+            f(s);
+        }
+        serde_json::Value::Array(items) => items.iter().for_each(|v| visit_strings(v, budget, f)),
+        serde_json::Value::Object(map) => map.values().for_each(|v| visit_strings(v, budget, f)),
+        _ => {}
+    }
+}
+
+/// Marks the tools of [`TRANSFER_TOOLS`] that occur in `text` as whole words.
+fn mark_tools(text: &str, seen: &mut [bool]) {
+    static FINDER: std::sync::LazyLock<aho_corasick::AhoCorasick> =
+        std::sync::LazyLock::new(|| {
+            aho_corasick::AhoCorasick::builder()
+                .ascii_case_insensitive(true)
+                .build(TRANSFER_TOOLS)
+                .expect("the static tool list builds")
+        });
+    let bytes = text.as_bytes();
+    let boundary = |b: Option<&u8>| b.is_none_or(|b| !b.is_ascii_alphanumeric());
+    for found in FINDER.find_overlapping_iter(text) {
+        let before = found.start().checked_sub(1).and_then(|i| bytes.get(i));
+        if boundary(before) && boundary(bytes.get(found.end())) {
+            seen[found.pattern().as_usize()] = true;
+        }
+    }
 }
 
 pub use correlate::is_service_account;
@@ -382,5 +413,16 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(tools_named(&[signal]), vec!["rclone"]);
+        let signal = Signal {
+            rule_name: "Transfer".into(),
+            evidence: serde_json::json!({"process": {"args": ["C:\\Tools\\SFTP.EXE", "ftpd", "Mega-Put -q"]}})
+                .as_object()
+                .cloned()
+                .unwrap(),
+            ..Default::default()
+        };
+        // Case-insensitive, nested evidence, overlapping names: `sftp` is a word,
+        // the `ftp` inside it and inside `ftpd` is not.
+        assert_eq!(tools_named(&[signal]), vec!["mega-put", "sftp"]);
     }
 }
