@@ -57,6 +57,15 @@ const ALIASES: &[(&str, &[&str], Option<Field>)] = &[
         &["CommandLine"],
         Some(Field::ProcessCommandLine),
     ),
+    // Security 4688 writes the token's integrity as a SID (`MandatoryLabel`,
+    // S-1-16-12288); SigmaHQ's rules list both forms, so the SID is enough.
+    (
+        "IntegrityLevel",
+        &["IntegrityLevel", "MandatoryLabel"],
+        None,
+    ),
+    // The `antivirus` category's `Signature` is Defender's `Threat Name`.
+    ("Signature", &["Signature", "Threat Name"], None),
     (
         "ParentCommandLine",
         &["ParentCommandLine"],

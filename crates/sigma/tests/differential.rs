@@ -208,3 +208,64 @@ fn g_windash_expands_slash_too() {
     );
     assert_eq!(fired(&yaml, &event).len(), 1);
 }
+
+// Found by comparing hits with Hayabusa on the same corpus (docs/BENCHMARKS.md,
+// "Peers"): true hits exfilguard missed, each now pinned.
+
+/// Security 4688 writes the token's integrity as a SID in `MandatoryLabel`;
+/// SigmaHQ's `IntegrityLevel` rules list the SID too (71 corpus events).
+#[test]
+fn h_integrity_level_reads_4688_mandatory_label() {
+    let yaml = rule(
+        "a2000000-0000-0000-0000-000000000001",
+        "{product: windows, category: process_creation}",
+        "  sel:\n    IntegrityLevel: ['High', 'S-1-16-12288']\n    CommandLine|contains: '-ForceV1'\n  condition: sel\n",
+    );
+    let event = evtx_json(
+        SECURITY,
+        "Security",
+        4688,
+        r#""EventData":{"NewProcessName":"C:\\Windows\\System32\\conhost.exe","CommandLine":"conhost.exe 0xffffffff -ForceV1","MandatoryLabel":"S-1-16-12288"}"#,
+    );
+    assert_eq!(fired(&yaml, &event).len(), 1);
+}
+
+/// Defender's detection records (1006, 1015, 1116, 1117) are the generic
+/// `antivirus` category, and its `Threat Name` is the category's `Signature`.
+#[test]
+fn i_defender_detections_are_the_antivirus_category() {
+    let yaml = rule(
+        "a3000000-0000-0000-0000-000000000001",
+        "{category: antivirus}",
+        "  sel:\n    Signature|startswith: 'HackTool'\n  condition: sel\n",
+    );
+    let detection = |code: u32| {
+        evtx_json(
+            "Microsoft-Windows-Windows Defender",
+            "Microsoft-Windows-Windows Defender/Operational",
+            code,
+            r#""EventData":{"Threat Name":"HackTool:Win32/Mimikatz.D","Path":"file:_C:\\Tools\\m.exe"}"#,
+        )
+    };
+    assert_eq!(fired(&yaml, &detection(1116)).len(), 1);
+    // A configuration change of the same channel is not a detection.
+    assert!(fired(&yaml, &detection(5007)).is_empty());
+}
+
+/// Windows pads some values with trailing spaces (4624's `LogonProcessName` is
+/// `"NtLmSsp "`); SigmaHQ's rules write `NtLmSsp` (43 corpus events).
+#[test]
+fn j_trailing_padding_of_windows_values_is_dropped() {
+    let yaml = rule(
+        "a4000000-0000-0000-0000-000000000001",
+        "{product: windows, service: security}",
+        "  sel:\n    EventID: 4624\n    LogonType: 3\n    LogonProcessName: 'NtLmSsp'\n    KeyLength: 0\n  condition: sel\n",
+    );
+    let event = evtx_json(
+        SECURITY,
+        "Security",
+        4624,
+        r#""EventData":{"LogonType":3,"LogonProcessName":"NtLmSsp ","KeyLength":0,"SubjectUserSid":"S-1-0-0"}"#,
+    );
+    assert_eq!(fired(&yaml, &event).len(), 1);
+}

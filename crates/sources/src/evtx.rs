@@ -137,16 +137,26 @@ fn push_event_data(event: &mut Event, data: &Json) {
                     continue;
                 }
                 match value {
-                    Json::Object(_) if value.get("#text").is_some() => event
-                        .native
-                        .push(key, Value::from_json(element_value(value))),
+                    Json::Object(_) if value.get("#text").is_some() => {
+                        event.native.push(key, payload_value(element_value(value)))
+                    }
                     Json::Object(_) => push_leaves(event, value),
-                    other => event.native.push(key, Value::from_json(other)),
+                    other => event.native.push(key, payload_value(other)),
                 }
             }
         }
         Json::Null => {}
         other => event.native.push("EventData", Value::from_json(other)),
+    }
+}
+
+/// A payload value as rules should see it: Windows pads some strings with
+/// trailing spaces (4624's `LogonProcessName` is `"NtLmSsp "`), which no rule
+/// writes; they are dropped, as Hayabusa does. Leading spaces are kept.
+fn payload_value(json: &Json) -> Value {
+    match json {
+        Json::String(s) if s.ends_with(' ') => Value::from(s.trim_end_matches(' ')),
+        other => Value::from_json(other),
     }
 }
 
@@ -158,11 +168,11 @@ fn push_leaves(event: &mut Event, value: &Json) {
                 continue;
             }
             match child {
-                Json::Object(_) if child.get("#text").is_some() => event
-                    .native
-                    .push(key, Value::from_json(element_value(child))),
+                Json::Object(_) if child.get("#text").is_some() => {
+                    event.native.push(key, payload_value(element_value(child)))
+                }
                 Json::Object(_) => push_leaves(event, child),
-                other => event.native.push(key, Value::from_json(other)),
+                other => event.native.push(key, payload_value(other)),
             }
         }
     }

@@ -255,6 +255,9 @@ fn category_of(
         // script-content rules (category ps_script, field ScriptBlockText, which maps
         // to the decoded `powershell.file.script_block_text`) read it too.
         (Some("amsi"), _) => Some("ps_script"),
+        // Defender's detection records are SigmaHQ's generic `antivirus` category
+        // (malware found, suspicious behaviour, detected, action taken).
+        (Some("windefend"), 1006 | 1015 | 1116 | 1117) => Some("antivirus"),
         (Some("powershell"), 4103) => Some("ps_module"),
         (Some("powershell-classic"), 800) => Some("ps_module"),
         (Some("powershell-classic"), 400) => Some("ps_classic_start"),
