@@ -9,7 +9,8 @@
 //!
 //! The output lists, per rule, on how many events only one engine matched, with the
 //! first such event's file, offset and fields; `--jsonl FILE` writes every
-//! disagreement. Each class of disagreement is explained by a test in
+//! disagreement, and `--dump FILE` the events as rsigma saw them (one flat JSON
+//! object per line: the input of the JSONL speed comparison). Each class of disagreement is explained by a test in
 //! `crates/sigma/tests/differential.rs` that shows which engine is right.
 //!
 //! ```text
@@ -34,6 +35,7 @@ struct Args {
     rules: Vec<PathBuf>,
     events: Vec<PathBuf>,
     jsonl: Option<PathBuf>,
+    dump: Option<PathBuf>,
     examples: usize,
 }
 
@@ -49,12 +51,15 @@ fn parse_args() -> Result<Args, String> {
             "--rules" => args.rules.push(value()?.into()),
             "--events" => args.events.push(value()?.into()),
             "--jsonl" => args.jsonl = Some(value()?.into()),
+            "--dump" => args.dump = Some(value()?.into()),
             "--examples" => args.examples = value()?.parse().map_err(|e| format!("{e}"))?,
             other => return Err(format!("unknown argument {other}")),
         }
     }
     if args.rules.is_empty() || args.events.is_empty() {
-        return Err("usage: sigma-diff --rules DIR... --events PATH... [--jsonl FILE]".into());
+        return Err(
+            "usage: sigma-diff --rules DIR... --events PATH... [--jsonl FILE] [--dump FILE]".into(),
+        );
     }
     Ok(args)
 }
@@ -222,6 +227,9 @@ fn main() -> ExitCode {
     let mut found = Vec::new();
     let mut events = 0u64;
     let mut unreadable = 0;
+    let mut dump = args.dump.as_ref().map(|path| {
+        std::io::BufWriter::new(std::fs::File::create(path).expect("create dump file"))
+    });
     for file in sources::discover(&args.events).files {
         let Ok((_, source)) = sources::open_path(&file, &ctx) else {
             unreadable += 1;
@@ -230,6 +238,9 @@ fn main() -> ExitCode {
         for record in source {
             let Ok(event) = record else { continue };
             events += 1;
+            if let Some(out) = dump.as_mut() {
+                writeln!(out, "{}", flat_json(&event)).expect("write dump");
+            }
             for (rule, ours) in compare(&engines, &event, &mut scratch, &mut hits) {
                 let origin = event.origin.as_ref();
                 found.push(Disagreement {
