@@ -142,6 +142,13 @@ impl SigmaDetector {
                 fields.insert(name.to_string(), text.clone().into());
             }
         }
+        // What the record did (a cloud API call, an audit operation), so that an
+        // analyst reads "GetObject" beside the fields the rule tested.
+        if let Some(action) = event.action.as_deref()
+            && !fields.contains_key("event.action")
+        {
+            fields.insert("event.action".into(), action.into());
+        }
         if !fields.is_empty() {
             signal.evidence.insert("fields".into(), fields.into());
         }
