@@ -5,11 +5,11 @@
 //!
 //! | metric | from | bucket |
 //! |---|---|---|
-//! | `files_downloaded` | M365 `FileDownloaded`, Google Drive `download`, S3 `GetObject` (CloudTrail and access logs), GCS `storage.objects.get` | hour |
+//! | `files_downloaded` | M365 `FileDownloaded`, Google Drive `download`, Box `DOWNLOAD`, Dropbox `file_download` / `shared_content_download`, S3 `GetObject` (CloudTrail and access logs), GCS `storage.objects.get` | hour |
 //! | `folders_touched` | distinct folders of those downloads | hour |
 //! | `files_synced` | M365 `FileSyncDownloadedFull` (a sync client pulling a library) | hour |
 //! | `repos_cloned` | distinct repositories of GitHub `git.clone` | day |
-//! | `sftp_files_read`, `sftp_bytes_read` | `sftp-server` `close` lines with bytes read (data that left our server) | hour |
+//! | `sftp_files_read`, `sftp_bytes_read` | `sftp-server` `close` lines with bytes read and MOVEit Transfer downloads (data that left our transfer server) | hour |
 //!
 //! When a bucket closes (the watermark passed its end) its value is compared with a
 //! robust baseline, the same method as the volume detector: median and MAD of the
@@ -416,7 +416,9 @@ fn contributions(event: &Event) -> Vec<(Metric, f64, Option<String>)> {
         (EventKind::Cloud, "m365", "FileDownloaded")
         | (EventKind::Cloud, "aws", "GetObject" | "REST.GET.OBJECT")
         | (EventKind::Cloud, "gcp", "storage.objects.get")
-        | (EventKind::Cloud, "google_workspace", "download") => {
+        | (EventKind::Cloud, "google_workspace", "download")
+        | (EventKind::Cloud, "box", "DOWNLOAD")
+        | (EventKind::Cloud, "dropbox", "file_download" | "shared_content_download") => {
             out.push((Metric::FilesDownloaded, 1.0, None));
             if let Some(folder) = folder_of(event) {
                 out.push((Metric::FoldersTouched, 0.0, Some(folder)));
@@ -436,7 +438,7 @@ fn contributions(event: &Event) -> Vec<(Metric, f64, Option<String>)> {
                 Some(repo.unwrap_or_else(|| "?".into())),
             ));
         }
-        (EventKind::File, _, "sftp-close") => {
+        (EventKind::File, _, "sftp-close") | (EventKind::File, "moveit", "file_download") => {
             let read = event
                 .network
                 .as_ref()
@@ -648,6 +650,42 @@ mod tests {
         assert_eq!(bytes.bytes_out, Some(3 * 600 * 1024 * 1024));
         assert_eq!(bytes.destination_ip, "203.0.113.9".parse().ok());
         assert_eq!(bytes.host_name.as_deref(), Some("files"));
+    }
+
+    #[test]
+    fn moveit_and_box_and_dropbox_downloads_count() {
+        let mut moveit = Vec::new();
+        for i in 0..3 {
+            let mut event = Event {
+                timestamp: Timestamp::from_secs(DAY0 + i),
+                kind: EventKind::File,
+                action: Some("file_download".into()),
+                user_name: Some("partner".into()),
+                ..Event::default()
+            };
+            event.cloud_mut().provider = Some("moveit".into());
+            event.network_mut().destination_bytes = Some(600 * 1024 * 1024);
+            moveit.push(event);
+        }
+        let signals = run(&mut SaasDetector::default(), &moveit);
+        assert!(
+            signals
+                .iter()
+                .any(|s| s.rule_id == "exfilguard.saas.sftp_bytes_read")
+        );
+        for (provider, action) in [("box", "DOWNLOAD"), ("dropbox", "shared_content_download")] {
+            let events: Vec<Event> = (0..250)
+                .map(|i| {
+                    let mut event = download("new@corp.example", DAY0 + i, i as u64);
+                    event.cloud_mut().provider = Some(provider.into());
+                    event.action = Some(action.into());
+                    event
+                })
+                .collect();
+            let signals = run(&mut SaasDetector::default(), &events);
+            assert_eq!(signals.len(), 1, "{provider}");
+            assert_eq!(signals[0].rule_id, "exfilguard.saas.files_downloaded");
+        }
     }
 
     fn clone(user: &str, secs: i64, repo: &str) -> Event {

@@ -510,3 +510,131 @@ fn gzipped_trail_through_open_bytes() {
         .collect();
     assert!(offsets.contains(&(TRAIL.find("{\"eventVersion").unwrap() as u64)));
 }
+
+#[test]
+fn graph_value_page_of_signins_with_next_link() {
+    let page = r#"{"@odata.context":"https://graph.microsoft.com/v1.0/$metadata#auditLogs/signIns","value":[
+  {"id":"s1","createdDateTime":"2026-03-02T09:00:00Z","userPrincipalName":"ann@corp.example","appDisplayName":"Office 365 Exchange Online","ipAddress":"198.51.100.7","status":{"errorCode":0}},
+  {"id":"s2","createdDateTime":"2026-03-02T09:05:00Z","userPrincipalName":"bo@corp.example","appDisplayName":"Azure Portal","ipAddress":"198.51.100.8","status":{"errorCode":50126}}
+],"@odata.nextLink":"https://graph.microsoft.com/v1.0/auditLogs/signIns?$skiptoken=abc"}"#;
+    let (format, events, errors) = read(page);
+    assert_eq!(format, CloudFormat::EntraSignIn);
+    assert!(errors.is_empty(), "{errors:?}");
+    assert_eq!(events.len(), 2);
+    assert_eq!(events[0].user_name.as_deref(), Some("ann@corp.example"));
+    assert_eq!(
+        events[1].origin.as_ref().unwrap().offset as usize,
+        page.find(r#"{"id":"s2""#).unwrap()
+    );
+}
+
+#[test]
+fn box_entries_page() {
+    let page = r#"{"chunk_size":2,"next_stream_position":"1152922976252290886","entries":[
+  {"type":"event","event_id":"b1","created_at":"2026-03-02T23:10:00-08:00","event_type":"DOWNLOAD","ip_address":"203.0.113.9","created_by":{"type":"user","id":"11","name":"Ann Lee","login":"ann@corp.example"},"source":{"type":"file","id":"9","name":"payroll.xlsx","parent":{"type":"folder","id":"3","name":"Finance"}}},
+  {"type":"event","event_id":"b2","created_at":"2026-03-02T23:11:00-08:00","event_type":"PREVIEW","ip_address":"203.0.113.9","created_by":{"type":"user","id":"11","name":"Ann Lee","login":"ann@corp.example"},"source":{"type":"file","id":"10","name":"plan.docx"}}
+]}"#;
+    let (format, events, errors) = read(page);
+    assert_eq!(format, CloudFormat::BoxEvents);
+    assert!(errors.is_empty(), "{errors:?}");
+    assert_eq!(events.len(), 2);
+    assert_eq!(events[0].action.as_deref(), Some("DOWNLOAD"));
+    assert_eq!(events[0].file_path.as_deref(), Some("Finance/payroll.xlsx"));
+    assert_eq!(
+        events[0].logsource,
+        LogSource::new(Some("box"), None, Some("events"))
+    );
+    assert_eq!(
+        native(&events[0], "created_by.login"),
+        Some(&Value::from("ann@corp.example"))
+    );
+}
+
+#[test]
+fn dropbox_events_page_with_cursor_and_a_bad_record() {
+    let page = r#"{"events":[
+  {"timestamp":"2026-03-03T02:00:01Z","event_category":{".tag":"file_operations"},"actor":{".tag":"user","user":{".tag":"team_member","email":"bo@corp.example"}},"origin":{"geo_location":{"ip_address":"198.51.100.4"}},"assets":[{".tag":"file","path":{"contextual":"/Legal/contract.pdf"}}],"event_type":{".tag":"file_download","description":"Downloaded files and/or folders"}},
+  {"timestamp":"not a time","event_category":{".tag":"file_operations"},"event_type":{".tag":"file_download"}},
+  {"timestamp":"2026-03-03T02:00:09Z","event_category":{".tag":"sharing"},"actor":{".tag":"user","user":{".tag":"team_member","email":"bo@corp.example"}},"event_type":{".tag":"shared_content_download"}}
+],"cursor":"AAHx","has_more":false}"#;
+    let (format, events, errors) = read(page);
+    assert_eq!(format, CloudFormat::DropboxTeamLog);
+    assert_eq!(events.len(), 2);
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert_eq!(
+        errors[0].offset as usize,
+        page.find(r#"{"timestamp":"not a time""#).unwrap()
+    );
+    assert_eq!(events[1].action.as_deref(), Some("shared_content_download"));
+    assert_eq!(
+        events[0].network.as_ref().unwrap().source_ip,
+        ip("198.51.100.4")
+    );
+}
+
+const DEFENDER_ROW: &str = r#"{"Timestamp":"2021-08-02T13:11:39.7724491Z","DeviceId":"d1","DeviceName":"adfs01.corp.example","ActionType":"ConnectionSuccess","RemoteIP":"203.0.113.50","RemotePort":443,"LocalIP":"10.0.0.5","RemoteUrl":"graph.microsoft.com","InitiatingProcessAccountName":"svc-adfs","InitiatingProcessFileName":"powershell.exe","ReportId":7}"#;
+
+#[test]
+fn defender_advanced_hunting_json_and_csv() {
+    let lines = format!(
+        "{DEFENDER_ROW}\n{}\n",
+        r#"{"Timestamp":"2021-08-02T13:12:00Z","DeviceId":"d1","DeviceName":"adfs01.corp.example","ActionType":"ProcessCreated","FolderPath":"C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe","FileName":"powershell.exe","ProcessCommandLine":"powershell -enc AAA","AccountName":"svc-adfs"}"#
+    );
+    let (format, events, errors) = read(&lines);
+    assert_eq!(format, CloudFormat::DefenderHunting);
+    assert!(errors.is_empty(), "{errors:?}");
+    assert_eq!(events[0].kind, EventKind::Network);
+    assert_eq!(events[0].host_name.as_deref(), Some("adfs01.corp.example"));
+    let network = events[0].network.as_ref().unwrap();
+    assert_eq!(network.destination_ip, ip("203.0.113.50"));
+    assert_eq!(network.destination_port, Some(443));
+    assert_eq!(events[0].action.as_deref(), Some("ConnectionSuccess"));
+    assert_eq!(events[1].kind, EventKind::ProcessStart);
+    assert_eq!(
+        events[1].file_path.as_deref(),
+        Some("C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe")
+    );
+
+    let csv = "Timestamp,DeviceName,ActionType,RemoteIP,RemotePort,FileSize\r\n\
+        2021-08-02T13:11:39Z,adfs01,ConnectionSuccess,203.0.113.50,443,\r\n\
+        not-a-time,adfs01,ConnectionSuccess,203.0.113.51,443,\r\n";
+    let (format, events, errors) = read(csv);
+    assert_eq!(format, CloudFormat::DefenderHuntingCsv);
+    assert_eq!(events.len(), 1);
+    assert_eq!(errors.len(), 1);
+    assert_eq!(errors[0].offset as usize, csv.find("not-a-time").unwrap());
+    assert_eq!(
+        events[0].network.as_ref().unwrap().destination_port,
+        Some(443)
+    );
+}
+
+#[test]
+fn moveit_audit_csv() {
+    let csv = "LogTime,Action,Username,IPAddress,FolderPath,FileName,XferSize,Status\n\
+        2026-03-04 01:02:03,file_download,partner1,198.51.100.20,/Home/partner1,orders.zip,52428800,Success\n\
+        2026-03-04 01:05:00,user_signon,partner1,198.51.100.20,,,,Success\n\
+        yesterday,file_download,partner1,198.51.100.20,/Home/partner1,x.zip,1,Success\n";
+    let (format, events, errors) = read(csv);
+    assert_eq!(format, CloudFormat::MoveItCsv);
+    assert_eq!(events.len(), 2);
+    assert_eq!(errors.len(), 1);
+    assert_eq!(errors[0].offset as usize, csv.find("yesterday").unwrap());
+    let download = &events[0];
+    assert_eq!(download.kind, EventKind::File);
+    assert_eq!(download.action.as_deref(), Some("file_download"));
+    assert_eq!(download.user_name.as_deref(), Some("partner1"));
+    assert_eq!(
+        download.file_path.as_deref(),
+        Some("/Home/partner1/orders.zip")
+    );
+    assert_eq!(download.file_size, Some(52_428_800));
+    let network = download.network.as_ref().unwrap();
+    assert_eq!(network.destination_bytes, Some(52_428_800));
+    assert_eq!(network.source_ip, ip("198.51.100.20"));
+    assert_eq!(events[1].kind, EventKind::Authentication);
+    assert_eq!(
+        download.logsource,
+        LogSource::new(Some("moveit"), None, Some("audit"))
+    );
+}

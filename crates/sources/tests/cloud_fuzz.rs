@@ -6,7 +6,7 @@ use sources::cloud::{CloudFormat, open, sniff};
 use sources::{Input, SourceContext};
 use std::io::Cursor;
 
-const ALL: [CloudFormat; 13] = [
+const ALL: [CloudFormat; 18] = [
     CloudFormat::CloudTrail,
     CloudFormat::M365Audit,
     CloudFormat::EntraAudit,
@@ -20,15 +20,25 @@ const ALL: [CloudFormat; 13] = [
     CloudFormat::VpcFlowLog,
     CloudFormat::S3AccessLog,
     CloudFormat::SftpServerLog,
+    CloudFormat::BoxEvents,
+    CloudFormat::DropboxTeamLog,
+    CloudFormat::DefenderHunting,
+    CloudFormat::DefenderHuntingCsv,
+    CloudFormat::MoveItCsv,
 ];
 
-const SEEDS: [&str; 6] = [
+const SEEDS: [&str; 11] = [
     r#"{"Records":[{"eventVersion":"1.08","eventTime":"2020-09-14T01:58:12Z","eventSource":"s3.amazonaws.com","eventName":"GetObject","userIdentity":{"type":"AssumedRole","arn":"arn:aws:sts::1:assumed-role/r/s"},"requestParameters":{"bucketName":"b","key":"k"},"sourceIPAddress":"1.2.3.4"}]}"#,
     "[{\"CreationTime\":\"2024-03-01T22:19:00\",\"Operation\":\"Set-Mailbox\",\"Workload\":\"Exchange\",\"Parameters\":[{\"Name\":\"ForwardingSmtpAddress\",\"Value\":\"smtp:a@b.c\"}],\"ClientIP\":\"[::1]:5\"}]",
     "CreationDate,UserIds,Operations,AuditData\r\n2024-01-01,a,Set-Mailbox,\"{\"\"CreationTime\"\":\"\"2024-01-01T00:00:00\"\",\"\"Operation\"\":\"\"x\"\",\"\"Workload\"\":\"\"Exchange\"\"}\"\r\n",
     "{\"@timestamp\":1700000000000,\"action\":\"repo.access\",\"actor\":\"a\",\"actor_ip\":\"1.2.3.4\"}\n{\"created_at\":\"2023-01-01T00:00:00Z\",\"action\":\"git.clone\",\"actor\":\"b\"}\n",
     "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status\n2 1 eni-1 10.0.0.1 8.8.8.8 1 2 6 3 400 1600000000 1600000060 ACCEPT OK\n",
     "Nov  3 10:00:01 h sftp-server[4]: session opened for local user a from [1.2.3.4]\nNov  3 10:00:02 h sftp-server[4]: close \"/x\" bytes read 9 written 0\n",
+    r#"{"chunk_size":1,"entries":[{"type":"event","event_id":"b","created_at":"2026-03-02T23:10:00-08:00","event_type":"DOWNLOAD","created_by":{"login":"a@b"},"source":{"name":"x","parent":{"name":"F"}}}],"next_stream_position":"9"}"#,
+    r#"{"events":[{"timestamp":"2026-03-03T02:00:01Z","event_category":{".tag":"f"},"actor":{".tag":"user","user":{"email":"a@b"}},"event_type":{".tag":"file_download"}}],"cursor":"c","has_more":false}"#,
+    r#"{"@odata.context":"x","value":[{"Timestamp":"2021-08-02T13:11:39Z","DeviceName":"d","ActionType":"ConnectionSuccess","RemoteIP":"1.2.3.4","RemotePort":443}]}"#,
+    "Timestamp,DeviceName,ActionType,RemoteIP,RemotePort\r\n2021-08-02T13:11:39Z,d,ConnectionSuccess,1.2.3.4,443\r\n",
+    "LogTime,Action,Username,IPAddress,FileName,XferSize\n2026-03-04 01:02:03,file_download,p,1.2.3.4,o.zip,5\n",
 ];
 
 fn drain(format: CloudFormat, bytes: Vec<u8>) -> usize {

@@ -70,7 +70,8 @@ fn expected_format(name: &str) -> Option<Option<CloudFormat>> {
         "attacker_okta.jsonl" | "victim_okta.jsonl" => Some(CloudFormat::OktaSystemLog),
         "attacker_vpc.log" => Some(CloudFormat::VpcFlowLog),
         "attacker_s3_access.log" => Some(CloudFormat::S3AccessLog),
-        "WindowsEvents.json" | "Microsoft365DefenderEvents.json" => None,
+        "Microsoft365DefenderEvents.json" => Some(CloudFormat::DefenderHunting),
+        "WindowsEvents.json" => None,
         name if name.ends_with(".labels.jsonl")
             || name.ends_with(".yaml")
             || name.ends_with(".md") =>

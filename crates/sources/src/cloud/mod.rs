@@ -2,8 +2,11 @@
 //! access logs, Microsoft 365 unified audit (Management Activity API JSON and the
 //! Purview CSV export), Entra ID audit and sign-in logs, GitHub audit logs (JSON,
 //! JSON Lines and CSV), Okta System Log, Google Cloud audit logs, Google Workspace
-//! activity records, and OpenSSH
-//! `sftp-server` transfer logs.
+//! activity records, Box events, Dropbox team log events, Microsoft Defender XDR
+//! advanced-hunting rows (JSON and CSV), MOVEit Transfer audit exports (CSV) and
+//! OpenSSH `sftp-server` transfer logs. JSON comes bare, as JSON Lines, as an array,
+//! or in an API page (`{"Records":[...]}`, `{"value":[...]}`, `{"items":[...]}`,
+//! `{"entries":[...]}`, `{"events":[...]}`).
 //!
 //! The crate's sniffer calls [`sniff`] with the first bytes of a (decompressed)
 //! input, before its generic JSON reader, and on a match [`open`] to get the event
@@ -28,10 +31,12 @@ mod aws;
 mod derive;
 mod flatten;
 mod microsoft;
+mod moveit;
 mod order;
 mod saas;
 mod sftp;
 mod split;
+mod storage;
 mod tables;
 mod text;
 
@@ -76,6 +81,16 @@ pub enum CloudFormat {
     S3AccessLog,
     /// OpenSSH `sftp-server` / `internal-sftp` syslog lines (`-l INFO`).
     SftpServerLog,
+    /// Box events (Events API JSON, bare or in an `{"entries":[...]}` page).
+    BoxEvents,
+    /// Dropbox Business team log events (`team_log/get_events` JSON).
+    DropboxTeamLog,
+    /// Microsoft Defender XDR advanced-hunting rows as JSON.
+    DefenderHunting,
+    /// Microsoft Defender XDR advanced-hunting rows as a CSV export.
+    DefenderHuntingCsv,
+    /// Progress MOVEit Transfer audit log as a CSV export.
+    MoveItCsv,
 }
 
 impl CloudFormat {
@@ -95,6 +110,11 @@ impl CloudFormat {
             CloudFormat::VpcFlowLog => "aws-vpc-flow",
             CloudFormat::S3AccessLog => "aws-s3-access",
             CloudFormat::SftpServerLog => "sftp-server",
+            CloudFormat::BoxEvents => "box-events",
+            CloudFormat::DropboxTeamLog => "dropbox-team-log",
+            CloudFormat::DefenderHunting => "m365-defender-hunting",
+            CloudFormat::DefenderHuntingCsv => "m365-defender-hunting-csv",
+            CloudFormat::MoveItCsv => "moveit-audit-csv",
         }
     }
 
@@ -110,6 +130,9 @@ impl CloudFormat {
                 | CloudFormat::OktaSystemLog
                 | CloudFormat::GcpAudit
                 | CloudFormat::GoogleWorkspace
+                | CloudFormat::BoxEvents
+                | CloudFormat::DropboxTeamLog
+                | CloudFormat::DefenderHunting
         )
     }
 }
@@ -164,6 +187,10 @@ pub fn open(
         CloudFormat::VpcFlowLog => Ok(text::open_vpc_flow(input, ctx)),
         CloudFormat::S3AccessLog => Ok(text::open_s3_access(input)),
         CloudFormat::SftpServerLog => Ok(sftp::open(input)),
+        CloudFormat::DefenderHuntingCsv => {
+            tables::open_defender_hunting(input).map(order::oldest_first)
+        }
+        CloudFormat::MoveItCsv => moveit::open(input).map(order::oldest_first),
         _ => Err(OpenError::Invalid {
             path: input.path.to_string(),
             detail: format!("no reader for {}", format.name()),
@@ -182,6 +209,9 @@ enum Shape {
     Okta,
     Gcp,
     GoogleWorkspace,
+    Box,
+    Dropbox,
+    DefenderHunting,
 }
 
 impl Shape {
@@ -195,6 +225,9 @@ impl Shape {
             Shape::Okta => CloudFormat::OktaSystemLog,
             Shape::Gcp => CloudFormat::GcpAudit,
             Shape::GoogleWorkspace => CloudFormat::GoogleWorkspace,
+            Shape::Box => CloudFormat::BoxEvents,
+            Shape::Dropbox => CloudFormat::DropboxTeamLog,
+            Shape::DefenderHunting => CloudFormat::DefenderHunting,
         }
     }
 }
@@ -216,6 +249,12 @@ fn classify(record: &Map<String, Json>) -> Option<Shape> {
         Some(Shape::Gcp)
     } else if saas::is_google_workspace(record) {
         Some(Shape::GoogleWorkspace)
+    } else if storage::is_box(record) {
+        Some(Shape::Box)
+    } else if storage::is_dropbox(record) {
+        Some(Shape::Dropbox)
+    } else if microsoft::is_defender_hunting(record) {
+        Some(Shape::DefenderHunting)
     } else {
         None
     }
@@ -236,6 +275,9 @@ fn map_record(
         Some(Shape::Okta) => saas::okta_event(record, origin),
         Some(Shape::Gcp) => saas::gcp_event(record, origin),
         Some(Shape::GoogleWorkspace) => saas::google_workspace_event(record, origin),
+        Some(Shape::Box) => storage::box_event(record, origin),
+        Some(Shape::Dropbox) => storage::dropbox_event(record, origin),
+        Some(Shape::DefenderHunting) => microsoft::defender_hunting_event(record, origin),
         None => generic_event(record, origin),
     }
 }

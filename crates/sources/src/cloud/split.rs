@@ -2,8 +2,11 @@
 //! offset of each record's opening brace.
 //!
 //! Cloud exports come in three containers: JSON Lines (one object per line), a JSON
-//! array of objects (Management Activity API, Graph, GitHub exports) and CloudTrail's
-//! `{"Records":[...]}` delivery files (possibly several concatenated). The splitter
+//! array of objects (Management Activity API, GitHub exports) and API response
+//! pages whose records sit in one array member: CloudTrail's `{"Records":[...]}`
+//! delivery files (possibly several concatenated), Graph's `{"value":[...]}`,
+//! Google's `{"items":[...]}`, Box's `{"entries":[...]}`, Dropbox's
+//! `{"events":[...]}`, with their paging members before or after the array. The splitter
 //! recognises all three from the bytes themselves and yields the records one at a
 //! time, so memory stays bounded by the largest record, not the file.
 //!
@@ -187,7 +190,10 @@ impl State {
         match byte {
             b'"' => {
                 self.in_string = true;
-                if self.capture.is_none() && self.depth <= self.record_depth {
+                if self.capture.is_none()
+                    && self.depth <= self.record_depth
+                    && !self.in_wrapper_members()
+                {
                     return self.bad_value(at);
                 }
                 None
@@ -211,12 +217,22 @@ impl State {
             b' ' | b'\t' | b'\r' | b':' => None,
             0xEF | 0xBB | 0xBF if at < 3 => None,
             _ => {
-                if self.capture.is_none() && self.depth <= self.record_depth {
+                if self.capture.is_none()
+                    && self.depth <= self.record_depth
+                    && !self.in_wrapper_members()
+                {
                     return self.bad_value(at);
                 }
                 None
             }
         }
+    }
+
+    /// Between the members of a page wrapper, outside its records array: the
+    /// paging members (`"cursor"`, `"has_more"`, `"@odata.nextLink"`,
+    /// `"nextPageToken"`) are not records and not errors.
+    fn in_wrapper_members(&self) -> bool {
+        self.record_depth == 2 && self.depth == 1
     }
 
     fn open_object(&mut self, at: u64) -> Option<Step> {
@@ -250,9 +266,10 @@ impl State {
             self.top_classified = true;
             if let Some(capture) = &self.capture
                 && capture.maybe_wrapper
-                && is_records_prefix(&self.buf)
+                && is_wrapper_prefix(&self.buf)
             {
-                // `{"Records":[`: the records are one level further in.
+                // `{"Records":[`, `{"value":[`...: the records are one level
+                // further in.
                 self.capture = None;
                 self.buf.clear();
                 self.record_depth = 2;
@@ -260,7 +277,7 @@ impl State {
                 return None;
             }
         }
-        if self.capture.is_none() && self.depth <= self.record_depth {
+        if self.capture.is_none() && self.depth <= self.record_depth && !self.in_wrapper_members() {
             self.depth += 1;
             return self.bad_value(at);
         }
@@ -332,14 +349,37 @@ enum Step {
     Bad(u64, &'static str),
 }
 
-/// Whether `buf` (an object's first bytes, up to a `[`) reads `{"Records":[`.
-fn is_records_prefix(buf: &[u8]) -> bool {
-    let text: Vec<u8> = buf
-        .iter()
-        .copied()
-        .filter(|b| !b.is_ascii_whitespace())
-        .collect();
-    text == b"{\"Records\":["
+/// Member names whose array holds the records of an API response page:
+/// CloudTrail's `Records`, Microsoft Graph's `value`, Google's Reports API
+/// `items`, Box's `entries`, Dropbox's team log `events`.
+const WRAPPER_KEYS: [&str; 6] = ["Records", "records", "value", "items", "entries", "events"];
+
+/// Whether `buf` (an object's first bytes, up to and including its first `[`)
+/// opens a page wrapper: members with scalar values only (`"@odata.context"`,
+/// `"kind"`, `"etag"`, `"chunk_size"`...) and then one of [`WRAPPER_KEYS`]
+/// opening the array. A record whose first array comes after a nested object
+/// (a Google Workspace activity's `events` after its `id` object) is not one.
+fn is_wrapper_prefix(buf: &[u8]) -> bool {
+    let Some(head) = buf.strip_suffix(b"[") else {
+        return false;
+    };
+    // Close the object with a null for the opened member and parse what came
+    // before: the prefix is small (scalars only), so this is cheap.
+    let mut text = head.to_vec();
+    text.extend_from_slice(b"null}");
+    let Ok(serde_json::Value::Object(members)) = serde_json::from_slice(&text) else {
+        return false;
+    };
+    let Some((last, _)) = members.iter().next_back() else {
+        return false;
+    };
+    WRAPPER_KEYS.contains(&last.as_str())
+        && members.values().all(|v| {
+            !matches!(
+                v,
+                serde_json::Value::Object(_) | serde_json::Value::Array(_)
+            )
+        })
 }
 
 #[cfg(test)]
@@ -376,6 +416,34 @@ mod tests {
             out[1],
             (text.find("{\"z\"").unwrap() as u64, Ok("{\"z\":2}".into()))
         );
+    }
+
+    #[test]
+    fn api_page_wrappers_yield_their_records_and_skip_paging_members() {
+        let graph = r#"{"@odata.context":"https://graph.microsoft.com/v1.0/$metadata#auditLogs/signIns","value":[{"a":1},{"b":{"c":[2]}}],"@odata.nextLink":"https://x/?$skiptoken=1"}"#;
+        let out = split(graph);
+        assert_eq!(out.len(), 2, "{out:?}");
+        assert_eq!(out[0].1, Ok(r#"{"a":1}"#.into()));
+        let dropbox =
+            r#"{"events":[{"timestamp":"2026-01-01T00:00:00Z"}],"cursor":"AAB","has_more":false}"#;
+        assert_eq!(split(dropbox).len(), 1);
+        let google = r#"{"kind":"admin#reports#activities","etag":""x"","items":[{"id":{"time":"t"}}],"nextPageToken":"p"}"#;
+        assert_eq!(split(google).len(), 1);
+        let box_page =
+            r#"{"chunk_size":2,"next_stream_position":"123","entries":[{"a":1},{"b":2}]}"#;
+        assert_eq!(split(box_page).len(), 2);
+    }
+
+    #[test]
+    fn a_record_with_an_events_array_is_not_a_wrapper() {
+        // A Google Workspace activity: `events` comes after the `id` object.
+        let record =
+            r#"{"kind":"admin#reports#activity","id":{"time":"t"},"events":[{"name":"download"}]}"#;
+        let out = split(record);
+        assert_eq!(out, vec![(0, Ok(record.into()))]);
+        // An array member of another name is part of the record.
+        let out = split(r#"{"Operation":"x","Targets":[{"a":1}]}"#);
+        assert_eq!(out.len(), 1);
     }
 
     #[test]

@@ -1,5 +1,6 @@
-//! CSV exports: the Microsoft Purview audit search export and the GitHub audit log
-//! CSV export.
+//! CSV exports: the Microsoft Purview audit search export, the GitHub audit log
+//! CSV export, Defender XDR advanced-hunting results and MOVEit Transfer's audit
+//! log (the last read in [`super::moveit`] over [`Table`]).
 //!
 //! Purview writes one of two headers (`CreationDate,UserIds,Operations,AuditData`
 //! or `RecordId,CreationDate,RecordType,Operation,UserId,AuditData,...`), CRLF line
@@ -36,6 +37,23 @@ pub fn sniff(head: &[u8]) -> Option<super::CloudFormat> {
     if has("action") && has("actor") && (has("@timestamp") || has("created_at")) {
         return Some(super::CloudFormat::GitHubCsv);
     }
+    if has("timestamp")
+        && has("actiontype")
+        && [
+            "devicename",
+            "deviceid",
+            "reportid",
+            "accountupn",
+            "networkmessageid",
+        ]
+        .iter()
+        .any(|k| has(k))
+    {
+        return Some(super::CloudFormat::DefenderHuntingCsv);
+    }
+    if has("logtime") && has("action") && has("username") {
+        return Some(super::CloudFormat::MoveItCsv);
+    }
     None
 }
 
@@ -43,17 +61,17 @@ pub fn sniff(head: &[u8]) -> Option<super::CloudFormat> {
 type Row = (u64, Map<String, Json>);
 
 /// A CSV reader over the input, with the header's column names.
-struct Table {
+pub(super) struct Table {
     reader: csv::Reader<CarriageReturnAsSpace>,
-    columns: Vec<String>,
-    file: Arc<str>,
+    pub(super) columns: Vec<String>,
+    pub(super) file: Arc<str>,
     row: csv::ByteRecord,
     /// Bytes before what the csv reader saw (a byte-order mark).
     base: u64,
 }
 
 impl Table {
-    fn open(mut input: Input) -> Result<Table, OpenError> {
+    pub(super) fn open(mut input: Input) -> Result<Table, OpenError> {
         // The csv crate does not count a byte-order mark in its positions: drop it
         // here and add its length back to every offset.
         let bom = input
@@ -91,7 +109,7 @@ impl Table {
     }
 
     /// The next row as (offset, column name to cell text); errors keep their offset.
-    fn next_row(&mut self) -> Option<Result<Row, RecordError>> {
+    pub(super) fn next_row(&mut self) -> Option<Result<Row, RecordError>> {
         let offset = self.base + self.reader.position().byte();
         match self.reader.read_byte_record(&mut self.row) {
             Ok(false) => None,
@@ -122,7 +140,7 @@ impl Table {
         }
     }
 
-    fn origin(&self, offset: u64) -> Origin {
+    pub(super) fn origin(&self, offset: u64) -> Origin {
         Origin {
             file: self.file.clone(),
             offset,
@@ -226,6 +244,22 @@ pub fn open_github(input: Input) -> Result<Box<dyn Source>, OpenError> {
                 return Err(error("row without action"));
             }
             github_event(&typed_cells(cells), table.origin(offset)).map_err(error)
+        }))
+    })))
+}
+
+/// Opens a Defender XDR advanced-hunting CSV export: each row is mapped as the
+/// JSON row would be (numbers stay text; the mapper reads both).
+pub fn open_defender_hunting(input: Input) -> Result<Box<dyn Source>, OpenError> {
+    let mut table = Table::open(input)?;
+    Ok(Box::new(std::iter::from_fn(move || {
+        if table.columns.is_empty() {
+            return None;
+        }
+        let row = table.next_row()?;
+        Some(row.and_then(|(offset, cells)| {
+            super::microsoft::defender_hunting_event(&cells, table.origin(offset))
+                .map_err(|reason| RecordError::new(&table.file, offset, reason))
         }))
     })))
 }
