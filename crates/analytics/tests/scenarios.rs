@@ -509,3 +509,38 @@ fn bad_analytics_config_is_an_error_naming_the_key() {
         .to_string();
     assert!(err.contains("calendar.timezone"), "{err}");
 }
+
+/// A designer uploads about a gigabyte of artwork to the same print shop every
+/// working day, in a few large transfers. From the second day on, the upload is
+/// the host's habit: no volume finding, whatever the hour, as long as it stays
+/// within a few times the earlier days' size.
+#[test]
+fn daily_upload_to_the_same_destination_is_a_habit_from_the_second_day() {
+    let mut rng = Rng::new(11);
+    let mut t = Traffic::new();
+    t.background(&mut rng, 6, 4);
+    for day in 0..4 {
+        let size: u64 = [1_050_000_000, 1_000_000_000, 340_000_000, 1_500_000_000][day as usize];
+        // A morning batch, then the main upload in the afternoon: the morning's
+        // large hour must not make the habit look as if it began today.
+        for (hour, share) in [(9, 3), (14 + day % 3, 1)] {
+            for part in 0..3 {
+                t.conn(
+                    START + day * DAY + hour * HOUR + part * 60,
+                    "10.0.1.13",
+                    "198.18.40.12",
+                    443,
+                    size / 3 / share,
+                    200_000,
+                    None,
+                );
+            }
+        }
+    }
+    let signals = t.run(&Config::default());
+    let volume: Vec<_> = about(&signals, "198.18.40.12")
+        .into_iter()
+        .filter(|s| s.detector == "volume")
+        .collect();
+    assert!(volume.is_empty(), "habit flagged:\n{}", listing(&volume));
+}

@@ -228,12 +228,44 @@ impl<'a> Case<'a> {
         &self.draft.signals
     }
 
-    /// Signals not covered by an allow-list entry.
+    /// Signals not covered by an allow-list entry, the host's habit, or routine
+    /// polling of an organisation-wide service.
     pub fn unexplained(&self) -> impl Iterator<Item = &'a Signal> + '_ {
         self.draft
             .signals
             .iter()
-            .filter(|s| s.allowed.is_none() && !self.is_habitual(s))
+            .filter(|s| s.allowed.is_none() && !self.is_habitual(s) && !self.is_routine_polling(s))
+    }
+
+    /// Whether a signal is a cadence finding about a destination that many other
+    /// hosts send to: mail, chat and sync clients poll their organisation-wide
+    /// service at machine-regular intervals from every host. The cadence detector
+    /// lowers such scores when it already knows the destination is common, but
+    /// early in a data set it cannot know yet; the whole run's view decides here.
+    /// Volume to such a destination stays a finding of its own.
+    pub fn is_routine_polling(&self, signal: &Signal) -> bool {
+        signal.detector == "cadence"
+            && self.destinations.iter().any(|v| {
+                matches!(v.trust, Trust::Prevalent(_)) && names_destination(signal, v.destination)
+            })
+    }
+
+    /// The organisation-wide destinations whose polling explains cadence findings
+    /// of this incident, with how many other hosts send to each.
+    pub fn routine_polling(&self) -> Vec<(&str, u64)> {
+        self.destinations
+            .iter()
+            .filter_map(|v| match v.trust {
+                Trust::Prevalent(others)
+                    if self.draft.signals.iter().any(|s| {
+                        s.detector == "cadence" && names_destination(s, v.destination)
+                    }) =>
+                {
+                    Some((v.label.as_str(), others))
+                }
+                _ => None,
+            })
+            .collect()
     }
 
     /// Whether a signal is about a destination this host habitually sends to.

@@ -230,6 +230,11 @@ fn rule_outs(case: &Case<'_>) -> Vec<String> {
             ));
         }
     }
+    for (label, others) in case.routine_polling() {
+        reasons.push(format!(
+            "Routine polling: the regular transfers go to {label}, an organisation-wide service {others} other host(s) send to, as mail, chat and sync clients do."
+        ));
+    }
     if reasons.is_empty()
         && case.draft.stage <= Stage::Staging
         && case.destinations.is_empty()

@@ -339,3 +339,66 @@ fn a_destination_many_hosts_use_is_known_but_never_explains_the_volume() {
         incident.triage.containment
     );
 }
+
+/// A workstation's mail client polls the organisation's mail service every 14
+/// minutes: the cadence detector, early in the data, could not yet know that
+/// every host does the same. The whole run's view (six other hosts send there)
+/// explains it: benign, with the routine-polling reason, and no block line.
+#[test]
+fn cadence_to_an_organisation_wide_service_is_routine_polling() {
+    let mail_ip: std::net::IpAddr = "198.18.10.25".parse().unwrap();
+    let when = testkit::NIGHT - 12 * 3600;
+    let mut signal = model::Signal {
+        detector: "cadence".into(),
+        rule_id: "exfilguard.cadence.periodic".into(),
+        rule_name: "Transfers every 14m (regularity 0.84), 48.6 KB out each on average".into(),
+        timestamp: model::Timestamp::from_secs(when),
+        host_name: Some("ws060.corp.example".into()),
+        host_ip: Some("10.1.0.60".parse().unwrap()),
+        destination_ip: Some(mail_ip),
+        destination_port: Some(443),
+        stage: Stage::Exfiltration,
+        techniques: vec!["T1020".into(), "T1029".into()],
+        ..Default::default()
+    };
+    signal.set_score(67);
+    let mut observer = correlate::Observer::new(model::Networks::default());
+    for n in 0..7u8 {
+        let mut event = model::Event {
+            timestamp: model::Timestamp::from_secs(when - 600),
+            kind: model::EventKind::Network,
+            host_name: Some(format!("ws{n:03}.corp.example")),
+            ..Default::default()
+        };
+        let net = event.network_mut();
+        net.source_ip = Some(std::net::IpAddr::from([10, 1, 0, 10 + n]));
+        net.destination_ip = Some(mail_ip);
+        net.destination_port = Some(443);
+        net.source_bytes = Some(50_000);
+        observer.observe(&event);
+    }
+    let observations = observer.finish();
+    let config = model::Config::default();
+    let incidents = triage::incidents(&[signal.clone()], &observations, &config).unwrap();
+    assert_eq!(incidents.len(), 1);
+    let incident = &incidents[0];
+    assert_eq!(
+        incident.triage.decision,
+        Decision::Benign,
+        "{:#?}",
+        incident.triage.reasons
+    );
+    assert!(
+        incident
+            .triage
+            .reasons
+            .iter()
+            .any(|r| r.starts_with("Routine polling")),
+        "{:#?}",
+        incident.triage.reasons
+    );
+    // Without the other hosts, the same cadence is unexplained and escalates.
+    let blind = correlate::Observer::new(model::Networks::default()).finish();
+    let incidents = triage::incidents(&[signal], &blind, &config).unwrap();
+    assert_eq!(incidents[0].triage.decision, Decision::Escalate);
+}

@@ -108,6 +108,10 @@ struct Entity {
     last_seen: i64,
     /// Large hours per destination: (destination key, day, bytes), newest last.
     habits: Vec<(u64, i64, u64)>,
+    /// Bytes per destination in the open hour (at most [`HABITS`] destinations),
+    /// so every large destination of an hour becomes a habit, not only the one
+    /// with the largest single transfer.
+    hour_destinations: Vec<(u64, u64)>,
 }
 
 impl Entity {
@@ -133,6 +137,7 @@ impl Entity {
             origins: Vec::new(),
             last_seen: 0,
             habits: Vec::new(),
+            hour_destinations: Vec::new(),
         }
     }
 
@@ -155,9 +160,12 @@ impl Entity {
             .any(|(k, d, b)| *k == dest_key && *d < day && b.saturating_mul(3) >= bytes)
     }
 
+    /// Remembers a large hour to `dest_key`. The day kept is the *first* day the
+    /// destination was large: a later large hour on the same day as a transfer
+    /// being judged must not hide that the habit began on an earlier day.
     fn remember_habit(&mut self, dest_key: u64, day: i64, bytes: u64) {
         if let Some(h) = self.habits.iter_mut().find(|h| h.0 == dest_key) {
-            h.1 = day;
+            h.1 = h.1.min(day);
             h.2 = h.2.max(bytes);
             return;
         }
@@ -248,6 +256,15 @@ impl VolumeDetector {
         }
         entity.hour_bytes = entity.hour_bytes.saturating_add(transfer.bytes_out);
         entity.hour_transfers += 1;
+        let destinations = &mut entity.hour_destinations;
+        if let Some(slot) = destinations
+            .iter()
+            .position(|(k, _)| *k == transfer.dest_key)
+        {
+            destinations[slot].1 = destinations[slot].1.saturating_add(transfer.bytes_out);
+        } else if destinations.len() < HABITS {
+            destinations.push((transfer.dest_key, transfer.bytes_out));
+        }
         if transfer.bytes_out > entity.top.bytes {
             entity.top = TopDestination {
                 key: transfer.dest_key,
@@ -425,9 +442,11 @@ impl VolumeDetector {
             return;
         };
         entity.record_hour(hour, bytes, alpha);
-        if bytes >= self.config.min_bytes_hour as f64 {
-            let top = entity.top.key;
-            entity.remember_habit(top, day, bytes as u64);
+        let large = self.config.min_bytes_hour;
+        for (dest, dest_bytes) in std::mem::take(&mut entity.hour_destinations) {
+            if dest_bytes >= large {
+                entity.remember_habit(dest, day, dest_bytes);
+            }
         }
         entity.last_median = base.median;
         if entity.series.len() == SERIES_POINTS {
