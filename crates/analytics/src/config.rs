@@ -218,6 +218,10 @@ section! {
         mad_factor: f64 = 5.0,
         /// A burst is also at least this many times the median.
         median_ratio: f64 = 3.0,
+        /// Days from the first SaaS record in which a burst is held back: it is
+        /// raised only if the same account does not repeat it (at a third of the
+        /// size or more) within two days, or when the data ends first.
+        learning_days: u32 = 1,
     }
 }
 

@@ -153,6 +153,7 @@ pub fn build_detectors_with_stats(
             min_history: typed.saas.min_history,
             mad_factor: typed.saas.mad_factor,
             median_ratio: typed.saas.median_ratio,
+            learning_days: typed.saas.learning_days,
         })));
     }
     if typed.intel.enabled && !intel.is_empty() {

@@ -44,6 +44,9 @@ pub struct SaasConfig {
     pub mad_factor: f64,
     /// A burst is also at least this many times the median.
     pub median_ratio: f64,
+    /// Days from the first record in which bursts are held back (see
+    /// [`SaasDetector`]).
+    pub learning_days: u32,
 }
 
 impl Default for SaasConfig {
@@ -52,8 +55,21 @@ impl Default for SaasConfig {
             min_history: 5,
             mad_factor: 5.0,
             median_ratio: 3.0,
+            learning_days: 1,
         }
     }
+}
+
+/// How long a held burst waits for the account to repeat it.
+const HOLD_S: i64 = 2 * 86_400;
+
+/// A burst of the learning days, waiting to see whether the account repeats it.
+#[derive(Debug)]
+struct Held {
+    key: (String, Metric),
+    start: Timestamp,
+    value: f64,
+    signal: Signal,
 }
 
 /// The activity metrics; see the module docs.
@@ -157,12 +173,23 @@ struct Series {
 }
 
 /// The detector; see the module docs.
+///
+/// In the first `learning_days` of the data every account is new, so a burst
+/// there cannot be told from the account's routine (a CI account cloning every
+/// repository each night). Such a burst is held: it is dropped when the same
+/// account repeats it (a later bucket of at least a third of its size) within two
+/// days, and raised, with its original time, when the account does not or when
+/// the data ends first (a one-day export still gets its findings).
 pub struct SaasDetector {
     config: SaasConfig,
     series: HashMap<(String, Metric), Series>,
     peers: HashMap<Metric, VecDeque<f64>>,
     /// The earliest end of an open bucket: nothing to close before it.
     next_close: Timestamp,
+    /// Time of the first record seen.
+    first_record: Option<Timestamp>,
+    /// Bursts of the learning days, waiting for a repeat.
+    held: Vec<Held>,
 }
 
 impl SaasDetector {
@@ -173,7 +200,40 @@ impl SaasDetector {
             series: HashMap::new(),
             peers: HashMap::new(),
             next_close: Timestamp::MAX,
+            first_record: None,
+            held: Vec::new(),
         }
+    }
+
+    /// Whether a bucket starting at `start` lies in the learning days.
+    fn learning(&self, start: Timestamp) -> bool {
+        self.first_record.is_some_and(|first| {
+            start.secs() < first.secs() + i64::from(self.config.learning_days) * 86_400
+        })
+    }
+
+    /// A later bucket of `key` closed with `value` at `start`: drops the held
+    /// bursts it repeats, raises those whose wait is over.
+    fn settle_held(
+        &mut self,
+        key: &(String, Metric),
+        start: Timestamp,
+        value: f64,
+        out: &mut Vec<Signal>,
+    ) {
+        let mut kept = Vec::with_capacity(self.held.len());
+        for held in std::mem::take(&mut self.held) {
+            let later = start > held.start;
+            if later && held.key == *key && value * 3.0 >= held.value {
+                continue; // The account does this routinely: not a burst.
+            }
+            if later && start.secs() - held.start.secs() > HOLD_S {
+                out.push(held.signal);
+            } else {
+                kept.push(held);
+            }
+        }
+        self.held = kept;
     }
 
     fn add(
@@ -246,11 +306,22 @@ impl SaasDetector {
             bucket.distinct.len() as f64
         };
         let peers = self.peers.entry(metric).or_default();
-        if let Some(verdict) = judge(&self.config, metric, value, &series.history, peers) {
-            out.push(signal(&key.0, metric, value, &verdict, bucket));
-        }
+        let start = bucket.start;
+        let burst = judge(&self.config, metric, value, &series.history, peers)
+            .map(|verdict| signal(&key.0, metric, value, &verdict, bucket));
         push_bounded(&mut series.history, value, MAX_HISTORY);
         push_bounded(peers, value, MAX_PEER_VALUES);
+        self.settle_held(key, start, value, out);
+        match burst {
+            Some(signal) if self.learning(start) => self.held.push(Held {
+                key: key.clone(),
+                start,
+                value,
+                signal,
+            }),
+            Some(signal) => out.push(signal),
+            None => {}
+        }
     }
 }
 
@@ -343,13 +414,24 @@ fn judge(
             mad: Some(mad),
             baseline_buckets: peers.len(),
         }
-    } else {
+    } else if history.is_empty() {
         Verdict {
             threshold: metric.new_user_floor(),
             basis: "new-user floor",
             median: None,
             mad: None,
             baseline_buckets: 0,
+        }
+    } else {
+        // No peers to compare with, but the user's short history says what is
+        // normal for them (a CI account's nightly clone of every repository).
+        let (median, mad) = median_mad(history);
+        Verdict {
+            threshold: metric.new_user_floor().max(config.median_ratio * median),
+            basis: "new-user floor and short user history",
+            median: Some(median),
+            mad: Some(mad),
+            baseline_buckets: history.len(),
         }
     };
     (value >= verdict.threshold).then_some(verdict)
@@ -481,7 +563,11 @@ impl Detector for SaasDetector {
         let Some(user) = event.user_name.as_deref() else {
             return;
         };
-        for (metric, amount, distinct) in contributions(event) {
+        let contributions = contributions(event);
+        if !contributions.is_empty() && self.first_record.is_none() {
+            self.first_record = Some(event.timestamp);
+        }
+        for (metric, amount, distinct) in contributions {
             self.add(user, metric, amount, distinct, event, out);
         }
     }
@@ -517,6 +603,8 @@ impl Detector for SaasDetector {
         for key in &keys {
             self.close(key, out);
         }
+        // The data ended before these bursts could be repeated: raise them.
+        out.extend(self.held.drain(..).map(|h| h.signal));
         self.next_close = Timestamp::MAX;
     }
 }
@@ -650,6 +738,34 @@ mod tests {
         assert_eq!(bytes.bytes_out, Some(3 * 600 * 1024 * 1024));
         assert_eq!(bytes.destination_ip, "203.0.113.9".parse().ok());
         assert_eq!(bytes.host_name.as_deref(), Some("files"));
+    }
+
+    #[test]
+    fn a_nightly_ci_clone_of_every_repository_is_routine_from_the_first_day() {
+        let nightly = |days: i64| -> Vec<Event> {
+            (0..days)
+                .flat_map(|day| {
+                    (0..40).map(move |repo| {
+                        clone(
+                            "ci-bot",
+                            DAY0 + day * 86_400 + 2 * 3600 + repo * 20,
+                            &format!("r{repo}"),
+                        )
+                    })
+                })
+                .collect()
+        };
+        // A week of it: the first night's burst is held, then repeated: nothing.
+        let signals = run(&mut SaasDetector::default(), &nightly(7));
+        assert!(signals.is_empty(), "{signals:#?}");
+        // A one-day export: nothing to compare with, so the burst is raised.
+        let signals = run(&mut SaasDetector::default(), &nightly(1));
+        assert_eq!(signals.len(), 1);
+        assert_eq!(signals[0].rule_id, "exfilguard.saas.repos_cloned");
+        assert_eq!(
+            signals[0].timestamp.secs().div_euclid(86_400),
+            DAY0.div_euclid(86_400)
+        );
     }
 
     #[test]

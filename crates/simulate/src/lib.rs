@@ -10,6 +10,8 @@
 //! * `flows/border.ipfix`: IPFIX from the border router, and
 //!   `pcap/<host>-<scenario>.pcap`: a capture around each exfiltration's first
 //!   transfer, when asked for (see [`OutputFormat`]);
+//! * `cloud/{m365_audit,github_audit}.jsonl`: the organisation's Microsoft 365
+//!   unified audit trail and GitHub audit log, with the SaaS scenarios ([`saas`]);
 //! * `labels.json` ([`Labels`]): hosts, scenarios and the expected verdicts;
 //! * `exfilguard.toml`: the organisation's config (internal ranges, calendar and the
 //!   allow-list for its sanctioned backup, update and sync services).
@@ -37,6 +39,7 @@ pub mod output;
 pub mod pcap;
 pub mod record;
 pub mod rng;
+pub mod saas;
 pub mod scenario;
 pub mod score;
 pub mod zeek;
@@ -119,7 +122,8 @@ pub struct Options {
     pub scenarios: Vec<String>,
     /// Output formats.
     pub formats: Vec<OutputFormat>,
-    /// Gzip the Zeek logs and endpoint JSONL (`.gz`), as archived logs usually are.
+    /// Gzip the Zeek logs, endpoint JSONL and cloud audit JSONL (`.gz`), as archived
+    /// logs usually are.
     pub gzip: bool,
     /// Minutes each packet capture covers from 30 s before its scenario's first
     /// transfer (pcap format).
@@ -137,6 +141,7 @@ impl Default for Options {
             start: NaiveDate::from_ymd_opt(2026, 11, 2).unwrap_or_default(),
             scenarios: scenario::exfil_names()
                 .iter()
+                .chain(&saas::exfil_names())
                 .map(|s| s.to_string())
                 .collect(),
             formats: vec![OutputFormat::Zeek, OutputFormat::Jsonl],
@@ -152,7 +157,12 @@ impl Options {
         let mut names = Vec::new();
         for name in text.split(',').map(str::trim).filter(|s| !s.is_empty()) {
             match name {
-                "all" => names.extend(scenario::exfil_names().iter().map(|s| s.to_string())),
+                "all" => names.extend(
+                    scenario::exfil_names()
+                        .iter()
+                        .chain(&saas::exfil_names())
+                        .map(|s| s.to_string()),
+                ),
                 "none" => {}
                 _ => match scenario::info(name) {
                     Some(info) if !info.benign => names.push(name.to_string()),
@@ -162,6 +172,7 @@ impl Options {
                             "unknown scenario {name:?}; known: all, none, {}",
                             scenario::SCENARIOS
                                 .iter()
+                                .chain(saas::SCENARIOS)
                                 .map(|s| s.name)
                                 .collect::<Vec<_>>()
                                 .join(", ")
@@ -297,8 +308,25 @@ pub fn run(options: &Options, out: &Path) -> Result<Summary, SimError> {
         writers.write(&hosts, &batch, out)?;
     }
     let mut files = writers.finish(out, &hosts, options.seed)?;
+    let days = saas::Days {
+        days: (0..options.days)
+            .map(|d| (options.midnight(d), options.working_day(d)))
+            .collect(),
+        exfil_day: exfil_day as usize,
+    };
+    let (saas_files, saas_targets) = saas::write(
+        options.seed,
+        &hosts,
+        &days,
+        &options.scenarios,
+        out,
+        options.gzip,
+    )
+    .map_err(io(&out.join("cloud")))?;
+    files.extend(saas_files);
 
-    let labels = make_labels(options, &hosts, &targets, &tallies, &first_activity);
+    let mut labels = make_labels(options, &hosts, &targets, &tallies, &first_activity);
+    labels.scenarios.extend(saas_targets.iter().map(saas_label));
     let labels_path = out.join(LABELS_FILE);
     let text = serde_json::to_string_pretty(&labels).map_err(|e| SimError::Io {
         path: labels_path.display().to_string(),
@@ -503,6 +531,40 @@ fn make_labels(
             })
             .collect(),
         scenarios,
+    }
+}
+
+/// The label of a SaaS scenario: keyed by its account, not by a host.
+fn saas_label(target: &saas::SaasTarget) -> ScenarioLabel {
+    let info = target.info;
+    ScenarioLabel {
+        name: info.name.to_string(),
+        benign: info.benign,
+        description: info.description.to_string(),
+        hosts: Vec::new(),
+        host_ips: Vec::new(),
+        user: Some(target.user.clone()),
+        destinations: target
+            .destination
+            .iter()
+            .map(|domain| LabelDestination {
+                ip: None,
+                domain: Some(domain.clone()),
+                port: None,
+            })
+            .collect(),
+        first_activity: (!info.benign).then(|| target.first.to_rfc3339()),
+        first_event: Some(target.first.to_rfc3339()),
+        last_event: Some(target.last.to_rfc3339()),
+        bytes_out: 0,
+        transfers: target.records,
+        expected_detectors: info
+            .expected_detectors
+            .iter()
+            .map(|s| s.to_string())
+            .collect(),
+        expected_decision: if info.benign { "benign" } else { "escalate" }.to_string(),
+        expected_stage: info.expected_stage.to_string(),
     }
 }
 

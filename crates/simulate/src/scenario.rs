@@ -117,7 +117,10 @@ pub const SCENARIOS: &[ScenarioInfo] = &[
 
 /// The scenario called `name`.
 pub fn info(name: &str) -> Option<&'static ScenarioInfo> {
-    SCENARIOS.iter().find(|s| s.name == name)
+    SCENARIOS
+        .iter()
+        .chain(crate::saas::SCENARIOS)
+        .find(|s| s.name == name)
 }
 
 /// Names of the exfiltration scenarios (what `--scenario all` injects).

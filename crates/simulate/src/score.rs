@@ -13,6 +13,9 @@
 //!   (`first_activity`, which includes setup such as a scheduled task the day
 //!   before; without it, 36 hours before the first transfer) to 6 hours after the
 //!   last transfer;
+//! * a SaaS scenario (no host, one account) owns the alerts and incidents of its
+//!   account: inside its window for exfiltration, at any time for look-alikes;
+//!   a hostless incident about an account never belongs to a host's scenario;
 //! * a finding that names no host at all (e.g. a network rule on a record without
 //!   addresses) belongs to a scenario by destination alone;
 //! * benign look-alikes are matched by destination only: they are defined by where
@@ -252,7 +255,25 @@ impl<'a> Matcher<'a> {
             .is_some_and(|(start, end)| from <= end && to >= start)
     }
 
+    /// A SaaS scenario: keyed by its account, with no host of its own.
+    fn is_account_label(&self) -> bool {
+        self.label.hosts.is_empty() && self.label.host_ips.is_empty() && self.label.user.is_some()
+    }
+
+    /// Whether `user` is the label's account (`ann@corp.example` and `ann` alike).
+    fn user_matches(&self, user: Option<&str>) -> bool {
+        let (Some(want), Some(got)) = (self.label.user.as_deref(), user) else {
+            return false;
+        };
+        let local = |u: &str| u.split('@').next().unwrap_or(u).to_ascii_lowercase();
+        want.eq_ignore_ascii_case(got) || local(want) == local(got)
+    }
+
     fn matches_alert(&self, alert: &Signal) -> bool {
+        if self.is_account_label() {
+            return self.user_matches(alert.user_name.as_deref())
+                && (self.label.benign || self.in_window(alert.timestamp, alert.timestamp));
+        }
         let has_destination = alert.destination_ip.is_some() || alert.destination_domain.is_some();
         if alert.host_name.is_none() && alert.host_ip.is_none() {
             return has_destination
@@ -272,7 +293,15 @@ impl<'a> Matcher<'a> {
     }
 
     fn matches_incident(&self, incident: &Incident) -> bool {
+        if self.is_account_label() {
+            return self.user_matches(incident.user_name.as_deref())
+                && (self.label.benign || self.in_window(incident.first_seen, incident.last_seen));
+        }
         let hostless = incident.host_name.is_none() && incident.host_ip.is_none();
+        if hostless && incident.user_name.is_some() {
+            // An account's incident (SaaS): it belongs to account-keyed scenarios.
+            return false;
+        }
         if !hostless && !self.host_matches(incident.host_name.as_deref(), incident.host_ip) {
             return false;
         }
@@ -354,6 +383,51 @@ mod tests {
             expected_decision: if benign { "benign" } else { "escalate" }.into(),
             expected_stage: "exfiltration".into(),
         }
+    }
+
+    #[test]
+    fn account_scenarios_match_their_account_only() {
+        let mut saas = label(
+            "saas-mass-download",
+            false,
+            ("x", "10.0.0.1"),
+            ("203.0.113.1", "x.example"),
+        );
+        saas.hosts.clear();
+        saas.host_ips.clear();
+        saas.destinations.clear();
+        saas.user = Some("b.chen@corp.example".into());
+        let matcher = Matcher::new(&saas);
+        let mut mine = alert("saas", "2026-11-03T02:20:00Z", None, None, None);
+        mine.user_name = Some("B.Chen@corp.example".into());
+        assert!(matcher.matches_alert(&mine));
+        let mut short = mine.clone();
+        short.user_name = Some("b.chen".into());
+        assert!(
+            matcher.matches_alert(&short),
+            "GitHub logins are the local part"
+        );
+        let mut other = mine.clone();
+        other.user_name = Some("d.ruiz@corp.example".into());
+        assert!(!matcher.matches_alert(&other));
+        let mut late = mine.clone();
+        late.timestamp = Timestamp::parse("2026-11-04T12:00:00Z").unwrap();
+        assert!(
+            !matcher.matches_alert(&late),
+            "outside the exfiltration window"
+        );
+        // A host scenario never owns an account's hostless incident.
+        let host_label = label(
+            "rclone-overnight",
+            false,
+            ("ws003.corp.example", "10.10.0.4"),
+            ("203.0.113.45", "g.api.cloudvault.example"),
+        );
+        let mut incident = incident("i1", "10.0.0.9", None, Decision::Escalate);
+        incident.host_ip = None;
+        incident.user_name = Some("b.chen@corp.example".into());
+        assert!(!Matcher::new(&host_label).matches_incident(&incident));
+        assert!(matcher.matches_incident(&incident));
     }
 
     fn labels() -> Labels {

@@ -99,7 +99,9 @@ fn coverage_of_a_simulated_folder_matches_what_was_written() {
         .iter()
         .map(|d| d.detector.as_str())
         .collect();
-    assert_eq!(blind, vec!["saas"]);
+    // The simulated organisation writes its M365 and GitHub audit trail too, so
+    // no detector is blind (the saas analytic was, before SaaS scenarios).
+    assert!(blind.is_empty(), "{blind:?}");
     assert!(!report.proxies_configured);
     assert!(
         report

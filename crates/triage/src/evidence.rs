@@ -69,6 +69,8 @@ pub fn is_transfer(signal: &Signal) -> bool {
             | "asymmetry"
             | "dns_tunnel"
             | "intel"
+            // Files downloaded or cloned out of the organisation's SaaS tenants.
+            | "saas"
     ) || signal.stage == Stage::Exfiltration
         || signal.bytes_out.is_some()
 }

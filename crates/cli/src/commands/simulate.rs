@@ -35,7 +35,8 @@ pub struct Args {
     /// each exfiltration host around its first transfer).
     #[arg(long, default_value = "zeek,jsonl", value_delimiter = ',')]
     pub formats: Vec<String>,
-    /// Gzip the Zeek logs and endpoint JSONL (`.gz`), as archived logs usually are.
+    /// Gzip the Zeek logs, endpoint JSONL and cloud audit JSONL (`.gz`), as archived
+    /// logs usually are.
     #[arg(long)]
     pub gzip: bool,
     /// Minutes each packet capture covers, from 30 s before the first transfer.

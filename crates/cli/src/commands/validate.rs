@@ -304,7 +304,8 @@ mod tests {
         assert_eq!(rows.len(), result.results.len() + 1);
         assert_eq!(rows[0]["scenario"], "rclone-overnight");
         assert!(rows.last().unwrap()["summary"]["pass"].is_boolean());
-        assert_eq!(result.summary.exfil_scenarios, 7);
+        // Seven network and endpoint scenarios, three SaaS ones.
+        assert_eq!(result.summary.exfil_scenarios, 10);
         assert_eq!(
             result.summary.missed,
             Vec::<String>::new(),
