@@ -357,6 +357,29 @@ CASES = {
             m365("Add-MailboxFolderPermission", [("Identity", "ceo@corp.example:\\Calendar"), ("User", "assistant@corp.example"), ("AccessRights", "LimitedDetails")], UserId="admin@corp.example"),
         ],
     },
+    # VIP mailboxes in the pack's tests: md@corp.example and gc@corp.example
+    # (crates/rulepack/tests/pack_sigma.rs reads events with them configured).
+    "m365_vip_mailbox_permission": {
+        "pos": [
+            m365("Add-MailboxPermission", [("Identity", "md"), ("User", "jdoe@corp.example"), ("AccessRights", "FullAccess")], UserId="admin@corp.example"),
+            m365("Set-Mailbox", [("Identity", "gc@corp.example"), ("GrantSendOnBehalfTo", "jdoe@corp.example")], UserId="admin@corp.example"),
+        ],
+        "neg": [
+            m365("Add-MailboxPermission", [("Identity", "md"), ("User", "jdoe@corp.example"), ("AccessRights", "FullAccess")], UserId="md@corp.example"),
+            m365("Set-Mailbox", [("Identity", "gc@corp.example"), ("LitigationHoldEnabled", "True")], UserId="admin@corp.example"),
+            m365("Add-MailboxPermission", [("Identity", "md"), ("User", "jdoe@corp.example"), ("AccessRights", "FullAccess")], UserId="admin@corp.example", ResultStatus="False"),
+        ],
+    },
+    "m365_vip_mailbox_search": {
+        "pos": [
+            m365("New-ComplianceSearch", [("Name", "q3"), ("ExchangeLocation", "sales@corp.example,gc@corp.example"), ("ContentMatchQuery", "acquisition")], UserId="admin@corp.example", Workload="SecurityComplianceCenter"),
+            m365("MailItemsAccessed", [], UserId="jdoe@corp.example", MailboxOwnerUPN="md@corp.example", Workload="Exchange"),
+        ],
+        "neg": [
+            m365("MailItemsAccessed", [], UserId="md@corp.example", MailboxOwnerUPN="md@corp.example", Workload="Exchange"),
+            m365("New-ComplianceSearch", [("Name", "q3"), ("ExchangeLocation", "sales@corp.example")], UserId="admin@corp.example", Workload="SecurityComplianceCenter"),
+        ],
+    },
     "m365_transport_rule_redirect_bcc": {
         "pos": [
             m365("New-TransportRule", [("Name", "Compliance copy"), ("SentToScope", "InOrganization"), ("BlindCopyTo", "collector@freemail.example")], UserId="admin@corp.example"),

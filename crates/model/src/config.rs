@@ -90,6 +90,10 @@ pub struct OrganisationConfig {
     pub domains: Vec<String>,
     /// Organisation name for reports.
     pub name: Option<String>,
+    /// VIP mailboxes (executives, finance, legal): mailbox-permission changes and
+    /// mail searches that target one of them are raised by the rule pack. Full
+    /// addresses (`ceo@corp.example`); a bare alias matches the local part.
+    pub vip: Vec<String>,
 }
 
 /// `[calendar]`.

@@ -12,10 +12,96 @@
 //!   AWS call allows everyone (`Principal: "*"` in an `Allow` statement without a
 //!   `Condition`), and the AWS accounts other than the recipient account that the
 //!   call names (policy principals, `resources[].accountId`).
+//! * `eg.target_vip`, `eg.vip`: the operation targets a VIP mailbox of
+//!   `[organisation] vip` (its `Identity`, `Mailbox`, `ExchangeLocation` or the
+//!   mailbox owner of a mail access) and the actor is someone else: mailbox
+//!   permission changes and mail searches of executives' mailboxes.
 
 use super::flatten::{get, get_path, text};
 use model::{Native, Value};
 use serde_json::{Map, Value as Json};
+
+/// What the cloud readers know of the organisation (`[organisation]`).
+#[derive(Clone, Debug, Default)]
+pub struct OrgFacts {
+    /// Own mail domains.
+    pub domains: Vec<String>,
+    /// VIP mailboxes, lower-case.
+    pub vips: Vec<String>,
+}
+
+impl OrgFacts {
+    /// From the configuration.
+    pub fn from_config(config: &model::Config) -> Self {
+        OrgFacts {
+            domains: config.organisation.domains.clone(),
+            vips: config
+                .organisation
+                .vip
+                .iter()
+                .map(|v| v.trim().to_ascii_lowercase())
+                .filter(|v| !v.is_empty())
+                .collect(),
+        }
+    }
+}
+
+/// Where an Exchange or Purview record names the mailbox it acts on.
+const MAILBOX_TARGETS: [&str; 6] = [
+    "Parameters.Identity",
+    "Parameters.Mailbox",
+    "Parameters.ExchangeLocation",
+    "Parameters.SourceMailbox",
+    "MailboxOwnerUPN",
+    "ObjectId",
+];
+
+/// Adds `eg.target_vip` and `eg.vip` when the record acts on a VIP's mailbox and
+/// the actor is not that VIP (see the module docs).
+pub fn add_vip_facts(record: &Map<String, Json>, vips: &[String], native: &mut Native) {
+    if vips.is_empty() {
+        return;
+    }
+    let actor = text(record, "UserId")
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    let parameters = exchange_parameters(record);
+    let named = |path: &str| -> Option<String> {
+        match path.strip_prefix("Parameters.") {
+            Some(name) => parameters
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(name))
+                .map(|(_, v)| v.clone()),
+            None => text(record, path),
+        }
+    };
+    let hit = MAILBOX_TARGETS
+        .iter()
+        .filter_map(|path| named(path))
+        .flat_map(|value| {
+            value
+                .split([',', ';'])
+                .map(|v| v.trim().trim_matches('"').to_ascii_lowercase())
+                .collect::<Vec<_>>()
+        })
+        .find_map(|target| vips.iter().find(|vip| is_vip(&target, vip)).cloned());
+    if let Some(vip) = hit
+        && !is_vip(&actor, &vip)
+    {
+        native.push("eg.target_vip", Value::Bool(true));
+        native.push("eg.vip", Value::from(vip.as_str()));
+    }
+}
+
+/// Whether a mailbox reference (address, alias, or `smtp:` form) is `vip`.
+fn is_vip(target: &str, vip: &str) -> bool {
+    let target = target.strip_prefix("smtp:").unwrap_or(target);
+    if target.is_empty() {
+        return false;
+    }
+    let local = |a: &str| a.split('@').next().unwrap_or(a).to_owned();
+    target == vip || (!target.contains('@') && local(vip) == target)
+}
 
 /// Exchange cmdlet parameters that send mail somewhere.
 const FORWARDING_PARAMETERS: [&str; 9] = [
@@ -65,6 +151,20 @@ pub fn add_mail_facts(record: &Map<String, Json>, org_domains: &[String], native
 }
 
 /// The mail addresses named by the forwarding parameters of a cmdlet record.
+/// The `Parameters` of an Exchange cmdlet record as (name, value) pairs.
+fn exchange_parameters(record: &Map<String, Json>) -> Vec<(String, String)> {
+    get(record, "Parameters")
+        .and_then(Json::as_array)
+        .map(|parameters| {
+            parameters
+                .iter()
+                .filter_map(Json::as_object)
+                .filter_map(|p| Some((text(p, "Name")?, text(p, "Value")?)))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 fn forwarding_recipients(record: &Map<String, Json>) -> Vec<String> {
     let Some(parameters) = get(record, "Parameters").and_then(Json::as_array) else {
         return Vec::new();
@@ -269,5 +369,42 @@ mod tests {
         );
         let scoped = json!({"requestParameters": {"policy": "{\"Statement\":{\"Effect\":\"Allow\",\"Principal\":\"*\",\"Condition\":{\"StringEquals\":{\"aws:PrincipalOrgID\":\"o-1\"}}}}"}});
         assert_eq!(native_of(scoped, &[]).get_by_name("eg.public_policy"), None);
+    }
+}
+
+#[cfg(test)]
+mod vip_tests {
+    use super::*;
+
+    fn facts(record: &str) -> Vec<(String, Value)> {
+        let record: Map<String, Json> = serde_json::from_str(record).unwrap();
+        let mut native = Native::default();
+        add_vip_facts(&record, &["ceo@corp.example".into()], &mut native);
+        native
+            .iter()
+            .map(|(k, v)| (k.name().to_owned(), v.clone()))
+            .collect()
+    }
+
+    #[test]
+    fn permission_on_a_vip_mailbox_by_someone_else() {
+        let granted = facts(
+            r#"{"Operation":"Add-MailboxPermission","UserId":"it.admin@corp.example","Parameters":[{"Name":"Identity","Value":"ceo"},{"Name":"User","Value":"x@corp.example"},{"Name":"AccessRights","Value":"FullAccess"}]}"#,
+        );
+        assert_eq!(granted[0], ("eg.target_vip".into(), Value::Bool(true)));
+        assert_eq!(
+            granted[1],
+            ("eg.vip".into(), Value::from("ceo@corp.example"))
+        );
+        let search = facts(
+            r#"{"Operation":"New-ComplianceSearch","UserId":"it.admin@corp.example","Parameters":[{"Name":"ExchangeLocation","Value":"cfo@corp.example,CEO@corp.example"}]}"#,
+        );
+        assert_eq!(search.len(), 2);
+    }
+
+    #[test]
+    fn the_vip_themselves_or_another_mailbox_is_not() {
+        assert!(facts(r#"{"Operation":"MailItemsAccessed","UserId":"ceo@corp.example","MailboxOwnerUPN":"ceo@corp.example"}"#).is_empty());
+        assert!(facts(r#"{"Operation":"Add-MailboxPermission","UserId":"it.admin@corp.example","Parameters":[{"Name":"Identity","Value":"ceo.assistant"}]}"#).is_empty());
     }
 }

@@ -72,12 +72,12 @@ fn expand_embedded(record: &Map<String, Json>) -> Cow<'_, Map<String, Json>> {
     Cow::Owned(expanded)
 }
 
-/// Maps a unified audit record; `org_domains` decide which mail recipients are
+/// Maps a unified audit record; `org` decides which mail recipients are
 /// external (see [`super::derive`]).
 pub fn m365_event(
     record: &Map<String, Json>,
     origin: Origin,
-    org_domains: &[String],
+    org: &super::derive::OrgFacts,
 ) -> Result<Event, &'static str> {
     let expanded = expand_embedded(record);
     let record = expanded.as_ref();
@@ -86,7 +86,8 @@ pub fn m365_event(
         .find_map(|k| get(record, k).and_then(json_time))
         .ok_or("bad CreationTime")?;
     let mut native = flatten(record);
-    super::derive::add_mail_facts(record, org_domains, &mut native);
+    super::derive::add_mail_facts(record, &org.domains, &mut native);
+    super::derive::add_vip_facts(record, &org.vips, &mut native);
     let logsource = LogSource::new(Some("m365"), None, Some("audit"));
     let mut event = new_cloud_event(timestamp, logsource, origin, native);
     event.dataset = Some("m365.audit".into());

@@ -264,12 +264,12 @@ fn classify(record: &Map<String, Json>) -> Option<Shape> {
 fn map_record(
     record: &Map<String, Json>,
     origin: Origin,
-    org_domains: &[String],
+    org: &derive::OrgFacts,
 ) -> Result<Event, &'static str> {
     match classify(record) {
         Some(Shape::CloudTrail) => aws::cloudtrail_event(record, flatten_record(record), origin),
         Some(Shape::EventBridge) => aws::eventbridge_event(record, origin),
-        Some(Shape::M365) => microsoft::m365_event(record, origin, org_domains),
+        Some(Shape::M365) => microsoft::m365_event(record, origin, org),
         Some(Shape::Entra(log)) => microsoft::entra_event(log, record, origin),
         Some(Shape::GitHub) => saas::github_event(record, origin),
         Some(Shape::Okta) => saas::okta_event(record, origin),
@@ -346,8 +346,8 @@ fn new_cloud_event(
 struct JsonRecords {
     splitter: JsonSplitter<Box<dyn BufRead + Send>>,
     file: Arc<str>,
-    /// The organisation's own mail domains (`[organisation] domains`).
-    org_domains: Vec<String>,
+    /// The organisation's mail domains and VIP mailboxes (`[organisation]`).
+    org: derive::OrgFacts,
 }
 
 impl JsonRecords {
@@ -355,7 +355,7 @@ impl JsonRecords {
         JsonRecords {
             splitter: JsonSplitter::new(input.reader),
             file: input.path,
-            org_domains: ctx.config.organisation.domains.clone(),
+            org: derive::OrgFacts::from_config(&ctx.config),
         }
     }
 }
@@ -373,7 +373,7 @@ impl Iterator for JsonRecords {
                     offset,
                 };
                 match serde_json::from_slice::<Map<String, Json>>(bytes) {
-                    Ok(record) => map_record(&record, origin, &self.org_domains),
+                    Ok(record) => map_record(&record, origin, &self.org),
                     Err(_) => Err("invalid json"),
                 }
                 .map_err(|reason| RecordError::new(file, offset, reason))

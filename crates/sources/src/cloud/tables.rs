@@ -169,7 +169,7 @@ impl std::io::Read for CarriageReturnAsSpace {
 
 /// Opens a Purview CSV export; see the module docs.
 pub fn open_purview(input: Input, ctx: &SourceContext) -> Result<Box<dyn Source>, OpenError> {
-    let org_domains = ctx.config.organisation.domains.clone();
+    let org = super::derive::OrgFacts::from_config(&ctx.config);
     let mut table = Table::open(input)?;
     let audit_column = table
         .columns
@@ -188,9 +188,9 @@ pub fn open_purview(input: Input, ctx: &SourceContext) -> Result<Box<dyn Source>
             break;
         }
         let Some(row) = table.next_row() else { break };
-        rows.push(row.and_then(|(offset, cells)| {
-            purview_row(&table, offset, &cells, &audit_name, &org_domains)
-        }));
+        rows.push(
+            row.and_then(|(offset, cells)| purview_row(&table, offset, &cells, &audit_name, &org)),
+        );
     }
     sort_by_time(&mut rows);
     let rest = std::iter::from_fn(move || {
@@ -198,9 +198,7 @@ pub fn open_purview(input: Input, ctx: &SourceContext) -> Result<Box<dyn Source>
             return None;
         }
         let row = table.next_row()?;
-        Some(row.and_then(|(offset, cells)| {
-            purview_row(&table, offset, &cells, &audit_name, &org_domains)
-        }))
+        Some(row.and_then(|(offset, cells)| purview_row(&table, offset, &cells, &audit_name, &org)))
     });
     Ok(Box::new(rows.into_iter().chain(rest)))
 }
@@ -210,7 +208,7 @@ fn purview_row(
     offset: u64,
     cells: &Map<String, Json>,
     audit_name: &str,
-    org_domains: &[String],
+    org: &super::derive::OrgFacts,
 ) -> Result<Event, RecordError> {
     let error = |reason: &str| RecordError::new(&table.file, offset, reason);
     let audit = cells
@@ -219,7 +217,7 @@ fn purview_row(
         .ok_or_else(|| error("missing AuditData"))?;
     let record: Map<String, Json> =
         serde_json::from_str(audit).map_err(|_| error("invalid AuditData json"))?;
-    m365_event(&record, table.origin(offset), org_domains).map_err(error)
+    m365_event(&record, table.origin(offset), org).map_err(error)
 }
 
 /// Oldest first; unreadable rows (which carry their own offsets) go first.
