@@ -498,8 +498,14 @@ pub struct PcapWindow {
 struct Spread {
     names: BTreeSet<String>,
     addresses: BTreeSet<IpAddr>,
-    more: u64,
+    /// Hosts past [`MAX_HOSTS_PER_DESTINATION`], counted without listing them:
+    /// a linear-counting bitmap of their hashes (allocated on the first one).
+    overflow: Option<Box<[u64; OVERFLOW_WORDS]>>,
 }
+
+/// Words of the overflow bitmap: 8,192 bits, exact to a few percent up to
+/// several thousand hosts per destination, 1 KiB per popular destination.
+const OVERFLOW_WORDS: usize = 128;
 
 /// A host as the spread lists it.
 #[derive(Clone, Copy, Debug)]
@@ -522,7 +528,7 @@ impl Spread {
             return;
         }
         if self.len() >= MAX_HOSTS_PER_DESTINATION {
-            self.more += 1;
+            self.count_overflow(host);
             return;
         }
         match host {
@@ -541,7 +547,39 @@ impl Spread {
             .addresses
             .iter()
             .for_each(|ip| self.add(HostRef::Address(*ip)));
-        self.more += other.more;
+        if let Some(theirs) = &other.overflow {
+            let mine = self
+                .overflow
+                .get_or_insert_with(|| Box::new([0; OVERFLOW_WORDS]));
+            for (word, their) in mine.iter_mut().zip(theirs.iter()) {
+                *word |= their;
+            }
+        }
+    }
+
+    /// Marks an unlisted host in the overflow bitmap.
+    fn count_overflow(&mut self, host: HostRef<'_>) {
+        use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
+        let hash = match host {
+            HostRef::Name(name) => BuildHasherDefault::<DefaultHasher>::default().hash_one(name),
+            HostRef::Address(ip) => BuildHasherDefault::<DefaultHasher>::default().hash_one(ip),
+        };
+        let bit = (hash % (OVERFLOW_WORDS as u64 * 64)) as usize;
+        let bits = self
+            .overflow
+            .get_or_insert_with(|| Box::new([0; OVERFLOW_WORDS]));
+        bits[bit / 64] |= 1 << (bit % 64);
+    }
+
+    /// Distinct hosts past the listed ones, estimated by linear counting.
+    fn more(&self) -> u64 {
+        let Some(bits) = &self.overflow else {
+            return 0;
+        };
+        let m = (OVERFLOW_WORDS * 64) as f64;
+        let zeros = bits.iter().map(|w| w.count_zeros()).sum::<u32>() as f64;
+        // All bits set: the estimate's ceiling.
+        (m * (m / zeros.max(1.0)).ln()).round() as u64
     }
 
     /// Names and addresses as text, sorted.
@@ -902,7 +940,7 @@ impl Observations {
             DestinationKey::Ip(ip) => self.spread_by_ip.get(ip),
             DestinationKey::Domain(d) => self.spread_by_domain.get(&d.to_ascii_lowercase()),
         };
-        spread.map_or((Vec::new(), 0), |s| (s.labels(), s.more))
+        spread.map_or((Vec::new(), 0), |s| (s.labels(), s.more()))
     }
 
     /// Addresses a domain resolved to in the data (DNS answers, HTTP/TLS records).

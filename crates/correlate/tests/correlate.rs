@@ -288,3 +288,35 @@ fn dns_findings_group_under_the_registered_domain() {
         Some("tunnel.example")
     );
 }
+
+/// A destination every host of a large organisation polls: the hosts past the
+/// listed ones are counted once each, however many flows each sends (it once
+/// said 137,719 "other hosts" for a 1,000-host week).
+#[test]
+fn hosts_past_the_list_are_counted_distinct() {
+    let mut observer = correlate::Observer::new(Networks::default());
+    for round in 0..20 {
+        for host in 0..1000u32 {
+            let src = format!(
+                "10.{}.{}.{}",
+                1 + host / 65_536,
+                (host / 256) % 256,
+                host % 256
+            );
+            observer.observe(&flow(
+                T0 + round * 600 + i64::from(host),
+                &src,
+                "198.18.10.25",
+                50_000,
+            ));
+        }
+    }
+    let obs = observer.finish();
+    let (listed, more) = obs.hosts_talking_to(&DestinationKey::Ip(ip("198.18.10.25")));
+    let total = listed.len() as u64 + more;
+    assert!(
+        (950..=1050).contains(&total),
+        "{} listed + {more} more",
+        listed.len()
+    );
+}

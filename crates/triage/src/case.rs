@@ -17,8 +17,10 @@ use std::net::IpAddr;
 pub const MIN_HISTORY_BUCKETS: usize = 12;
 /// A 5-minute bucket this many times the host's median is a burst...
 pub const BURST_FACTOR: u64 = 10;
-/// ...when it also tops the host's 99th percentile and this many bytes.
-pub const MIN_BURST_BYTES: u64 = 1_000_000;
+/// ...when it also tops the host's 99th percentile and this many bytes: the
+/// `volume` detector's hourly floor, so that a mail client's 1 MB sync on a quiet
+/// workstation is not "a significant increase in outbound data flow".
+pub const MIN_BURST_BYTES: u64 = 20_000_000;
 /// A window sending this much, at ten times the host's usual daily rate, is a
 /// sustained increase even without a burst.
 pub const MIN_SUSTAINED_BYTES: u64 = 100_000_000;
