@@ -5,7 +5,8 @@
 //! ```
 //!
 //! Prints records per second and megabytes per second, single-threaded, for a
-//! CloudTrail delivery file, M365 JSON Lines and VPC Flow Log text.
+//! CloudTrail delivery file, M365 JSON Lines, VPC Flow Log text, a Dropbox team
+//! log page and a MOVEit Transfer audit CSV.
 
 use sources::cloud::{open, sniff};
 use sources::{Input, SourceContext};
@@ -46,6 +47,28 @@ fn vpc_line(i: usize) -> String {
     )
 }
 
+fn dropbox_event(i: usize) -> String {
+    format!(
+        r#"{{"timestamp":"2026-01-05T02:{:02}:{:02}Z","event_category":{{".tag":"file_operations"}},"actor":{{".tag":"user","user":{{".tag":"team_member","account_id":"dbid:{i:x}","display_name":"User {i}","email":"user{}@corp.example"}}}},"origin":{{"geo_location":{{"ip_address":"198.51.100.{}","country":"NL"}},"access_method":{{".tag":"end_user","end_user":{{".tag":"web"}}}}}},"involve_non_team_member":false,"assets":[{{".tag":"file","path":{{"contextual":"/Finance/report-{i}.xlsx"}},"display_name":"report-{i}.xlsx","file_id":"id:{i:x}"}}],"event_type":{{".tag":"file_download","description":"Downloaded files and/or folders"}},"details":{{".tag":"file_download_details"}}}}"#,
+        (i / 60) % 60,
+        i % 60,
+        i % 500,
+        i % 250
+    )
+}
+
+fn moveit_row(i: usize) -> String {
+    format!(
+        "2026-01-05 02:{:02}:{:02},file_download,partner{},198.51.100.{},/Home/partner{},orders-{i}.zip,{},Success",
+        (i / 60) % 60,
+        i % 60,
+        i % 50,
+        i % 250,
+        i % 50,
+        1000 + i
+    )
+}
+
 fn measure(name: &str, bytes: Vec<u8>, expected: usize) {
     let size = bytes.len();
     let format = sniff(&bytes[..size.min(64 * 1024)]).expect("sniffed");
@@ -80,4 +103,16 @@ fn cloud_reader_throughput() {
     measure("m365 JSON Lines", lines.into_bytes(), N);
     let flows: String = (0..N).map(|i| vpc_line(i) + "\n").collect();
     measure("vpc flow text", flows.into_bytes(), N);
+    let events: Vec<String> = (0..N).map(dropbox_event).collect();
+    let page = format!(
+        "{{\"events\":[{}],\"cursor\":\"AAH\",\"has_more\":false}}",
+        events.join(",")
+    );
+    measure("dropbox events page", page.into_bytes(), N);
+    let csv: String = std::iter::once(
+        "LogTime,Action,Username,IPAddress,FolderPath,FileName,XferSize,Status\n".to_string(),
+    )
+    .chain((0..N).map(|i| moveit_row(i) + "\n"))
+    .collect();
+    measure("moveit audit csv", csv.into_bytes(), N);
 }
