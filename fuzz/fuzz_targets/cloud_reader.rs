@@ -7,7 +7,7 @@ use libfuzzer_sys::fuzz_target;
 use sources::cloud::CloudFormat;
 use sources::{Format, SourceContext, open_bytes, open_bytes_as};
 
-const FORMATS: [CloudFormat; 18] = [
+const FORMATS: [CloudFormat; 19] = [
     CloudFormat::CloudTrail,
     CloudFormat::M365Audit,
     CloudFormat::EntraAudit,
@@ -26,6 +26,7 @@ const FORMATS: [CloudFormat; 18] = [
     CloudFormat::DefenderHunting,
     CloudFormat::DefenderHuntingCsv,
     CloudFormat::MoveItCsv,
+    CloudFormat::CloudTrailLake,
 ];
 
 fuzz_target!(|data: &[u8]| {

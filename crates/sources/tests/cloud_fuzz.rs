@@ -6,7 +6,7 @@ use sources::cloud::{CloudFormat, open, sniff};
 use sources::{Input, SourceContext};
 use std::io::Cursor;
 
-const ALL: [CloudFormat; 18] = [
+const ALL: [CloudFormat; 19] = [
     CloudFormat::CloudTrail,
     CloudFormat::M365Audit,
     CloudFormat::EntraAudit,
@@ -25,6 +25,7 @@ const ALL: [CloudFormat; 18] = [
     CloudFormat::DefenderHunting,
     CloudFormat::DefenderHuntingCsv,
     CloudFormat::MoveItCsv,
+    CloudFormat::CloudTrailLake,
 ];
 
 const SEEDS: [&str; 11] = [

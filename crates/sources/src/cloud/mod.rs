@@ -30,6 +30,7 @@
 mod aws;
 mod derive;
 mod flatten;
+mod lake;
 mod microsoft;
 mod moveit;
 mod order;
@@ -91,6 +92,8 @@ pub enum CloudFormat {
     DefenderHuntingCsv,
     /// Progress MOVEit Transfer audit log as a CSV export.
     MoveItCsv,
+    /// AWS CloudTrail Lake query results (`get-query-results` pages).
+    CloudTrailLake,
 }
 
 impl CloudFormat {
@@ -115,6 +118,7 @@ impl CloudFormat {
             CloudFormat::DefenderHunting => "m365-defender-hunting",
             CloudFormat::DefenderHuntingCsv => "m365-defender-hunting-csv",
             CloudFormat::MoveItCsv => "moveit-audit-csv",
+            CloudFormat::CloudTrailLake => "cloudtrail-lake",
         }
     }
 
@@ -155,6 +159,9 @@ pub fn sniff(head: &[u8]) -> Option<CloudFormat> {
 }
 
 fn sniff_json(head: &[u8]) -> Option<CloudFormat> {
+    if lake::sniff(head) {
+        return Some(CloudFormat::CloudTrailLake);
+    }
     let mut splitter = JsonSplitter::new(head);
     for _ in 0..4 {
         match splitter.next_piece()? {
@@ -191,6 +198,10 @@ pub fn open(
             tables::open_defender_hunting(input).map(order::oldest_first)
         }
         CloudFormat::MoveItCsv => moveit::open(input).map(order::oldest_first),
+        CloudFormat::CloudTrailLake => Ok(order::oldest_first(lake::open(
+            input,
+            derive::OrgFacts::from_config(&ctx.config),
+        ))),
         _ => Err(OpenError::Invalid {
             path: input.path.to_string(),
             detail: format!("no reader for {}", format.name()),
