@@ -194,17 +194,16 @@ impl CadenceDetector {
     fn update(&mut self, transfer: &Transfer<'_>, out: &mut Vec<Signal>) {
         let now = self.relative(transfer.ts);
         let key = pair_key(transfer.host_key, transfer.dest_key);
-        if !self.pairs.contains_key(&key) {
-            let hosts = self
-                .hosts_per_destination
-                .entry(transfer.dest_key)
-                .or_insert(0);
+        // One lookup of the (large, cache-cold) pair table per transfer.
+        let hosts_per_destination = &mut self.hosts_per_destination;
+        let state = self.pairs.entry(key).or_insert_with(|| {
+            let hosts = hosts_per_destination.entry(transfer.dest_key).or_insert(0);
             *hosts = hosts.saturating_add(1);
-        }
-        let state = self.pairs.entry(key).or_insert_with(|| PairState {
-            first_seen: now,
-            last_seen: now,
-            ..PairState::default()
+            PairState {
+                first_seen: now,
+                last_seen: now,
+                ..PairState::default()
+            }
         });
         state.bytes_out = state.bytes_out.saturating_add(transfer.bytes_out);
         state.bytes_in = state.bytes_in.saturating_add(transfer.bytes_in);
