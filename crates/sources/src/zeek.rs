@@ -444,8 +444,16 @@ impl ZeekTsvSource {
                 "zeek record before #fields header",
             ));
         }
-        let line = std::str::from_utf8(line)
+        let mut line = std::str::from_utf8(line)
             .map_err(|_| RecordError::new(file, offset, "zeek record is not UTF-8"))?;
+        // Some writers end every record with one more separator (a public dnscat2
+        // capture's http.log does): an empty last column past #fields is dropped.
+        let sep_text = std::str::from_utf8(&header.separator).unwrap_or("\t");
+        if let Some(trimmed) = line.strip_suffix(sep_text)
+            && trimmed.matches(sep_text).count() + 1 == header.plan.len()
+        {
+            line = trimmed;
+        }
         let mut event = Event {
             native: model::Native::with_capacity(header.plan.len()),
             ..Event::default()
@@ -745,6 +753,29 @@ mod tests {
                 .unwrap_err()
                 .reason
                 .contains("id.orig_p")
+        );
+    }
+
+    #[test]
+    fn a_trailing_separator_after_the_last_field_is_dropped() {
+        // The same dnscat2 http.log ends every record with a tab: 32 columns for
+        // 31 #fields, the last one empty. A real extra value is still an error.
+        let text = "#separator \\x09\n#path\thttp\n#fields\tts\thost\turi\tmethod\n#types\ttime\tstring\tstring\tstring\n\
+                    1551355621.0\texample.org\t/x\tGET\t\n\
+                    1551355622.0\texample.org\t/y\tGET\textra\n";
+        let results = tsv(text);
+        assert_eq!(results.len(), 2);
+        let event = results[0].as_ref().unwrap();
+        assert_eq!(
+            event.http.as_deref().unwrap().method.as_deref(),
+            Some("GET")
+        );
+        assert!(
+            results[1]
+                .as_ref()
+                .unwrap_err()
+                .reason
+                .contains("field count")
         );
     }
 
