@@ -83,6 +83,13 @@ const ALIASES: &[(&str, &[&str], Option<Field>)] = &[
     ),
     ("ProcessId", &["ProcessId"], Some(Field::ProcessPid)),
     ("User", &["User"], Some(Field::UserName)),
+    // Sysmon 1's logon session; Security 4688 writes the new process's as
+    // `TargetLogonId` (Windows 10+) and its creator's as `SubjectLogonId`.
+    (
+        "LogonId",
+        &["LogonId", "TargetLogonId", "SubjectLogonId"],
+        None,
+    ),
     ("TargetFilename", &["TargetFilename"], Some(Field::FilePath)),
     (
         "DestinationIp",

@@ -269,3 +269,51 @@ fn j_trailing_padding_of_windows_values_is_dropped() {
     );
     assert_eq!(fired(&yaml, &event).len(), 1);
 }
+
+/// Security 5156 (the Windows Filtering Platform permitted a connection) is the
+/// `network_connection` category on hosts without Sysmon: `Image` is its
+/// `Application`, `DestinationPort` its `DestPort`, and `Initiated` comes from
+/// its `Direction` (%%14593 is outbound).
+#[test]
+fn k_security_5156_is_network_connection() {
+    let yaml = rule(
+        "a5000000-0000-0000-0000-000000000001",
+        "{product: windows, category: network_connection}",
+        "  sel:\n    Image|endswith: '\\rclone.exe'\n    DestinationPort: 443\n    Initiated: 'true'\n  condition: sel\n",
+    );
+    let connection = |direction: &str| {
+        evtx_json(
+            SECURITY,
+            "Security",
+            5156,
+            &format!(
+                r#""EventData":{{"ProcessID":"4242","Application":"\\device\\harddiskvolume2\\tools\\rclone.exe","Direction":"{direction}","SourceAddress":"10.1.2.3","SourcePort":"50123","DestAddress":"203.0.113.45","DestPort":"443","Protocol":"6"}}"#
+            ),
+        )
+    };
+    assert_eq!(fired(&yaml, &connection("%%14593")).len(), 1);
+    assert!(fired(&yaml, &connection("%%14592")).is_empty(), "inbound");
+}
+
+/// `LogonId` on 4688 is the new process's `TargetLogonId`, else its creator's
+/// `SubjectLogonId`, so a `LogonId: '0x3e7'` filter works without Sysmon.
+#[test]
+fn l_logon_id_reads_4688_logon_ids() {
+    let yaml = rule(
+        "a6000000-0000-0000-0000-000000000001",
+        "{product: windows, category: process_creation}",
+        "  sel:\n    ParentImage|endswith: '\\WmiPrvSE.exe'\n  filter_system:\n    LogonId: '0x3e7'\n  condition: sel and not filter_system\n",
+    );
+    let spawned = |logon: &str| {
+        evtx_json(
+            SECURITY,
+            "Security",
+            4688,
+            &format!(
+                r#""EventData":{{"NewProcessName":"C:\\Windows\\System32\\cmd.exe","ParentProcessName":"C:\\Windows\\System32\\wbem\\WmiPrvSE.exe","SubjectLogonId":"0x3e7","TargetLogonId":"{logon}"}}"#
+            ),
+        )
+    };
+    assert_eq!(fired(&yaml, &spawned("0x1d2f3")).len(), 1);
+    assert!(fired(&yaml, &spawned("0x3e7")).is_empty());
+}

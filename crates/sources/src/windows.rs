@@ -249,6 +249,9 @@ fn category_of(
     }
     match (service, code) {
         (Some("security"), 4688) => Some("process_creation"),
+        // Windows Filtering Platform "connection permitted": the process-to-network
+        // link on hosts without Sysmon, as SigmaHQ's `network_connection`.
+        (Some("security"), 5156) => Some("network_connection"),
         (Some("powershell"), 4104) => Some("ps_script"),
         // AMSI scan events carry the script content PowerShell handed to the
         // antimalware scanner: the same text a 4104 script block has, so the
@@ -387,6 +390,18 @@ fn fill_typed(
             };
             set_process(event, process);
             orient(event, networks);
+            // Sysmon 3's `Initiated`, which network_connection rules test, from
+            // 5156's `Direction` (%%14593 outbound, %%14592 inbound).
+            let initiated = text(event, Sym::intern("Direction").unwrap_or(Sym(u32::MAX)))
+                .map(|d| d == "%%14593" || d.eq_ignore_ascii_case("outbound"));
+            if let Some(initiated) = initiated
+                && event.native.get_by_name("Initiated").is_none()
+            {
+                event.native.push(
+                    "Initiated",
+                    Value::from(if initiated { "true" } else { "false" }),
+                );
+            }
         }
         (false, Some("security"), 4698 | 4702) | (false, Some("taskscheduler"), 106 | 140) => {
             event.kind = EventKind::ScheduledTask;
