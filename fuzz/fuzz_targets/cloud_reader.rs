@@ -7,27 +7,7 @@ use libfuzzer_sys::fuzz_target;
 use sources::cloud::CloudFormat;
 use sources::{Format, SourceContext, open_bytes, open_bytes_as};
 
-const FORMATS: [CloudFormat; 19] = [
-    CloudFormat::CloudTrail,
-    CloudFormat::M365Audit,
-    CloudFormat::EntraAudit,
-    CloudFormat::EntraSignIn,
-    CloudFormat::GitHubAudit,
-    CloudFormat::OktaSystemLog,
-    CloudFormat::GcpAudit,
-    CloudFormat::GoogleWorkspace,
-    CloudFormat::PurviewCsv,
-    CloudFormat::GitHubCsv,
-    CloudFormat::VpcFlowLog,
-    CloudFormat::S3AccessLog,
-    CloudFormat::SftpServerLog,
-    CloudFormat::BoxEvents,
-    CloudFormat::DropboxTeamLog,
-    CloudFormat::DefenderHunting,
-    CloudFormat::DefenderHuntingCsv,
-    CloudFormat::MoveItCsv,
-    CloudFormat::CloudTrailLake,
-];
+const FORMATS: [CloudFormat; 19] = CloudFormat::ALL;
 
 fuzz_target!(|data: &[u8]| {
     let ctx = SourceContext::default();

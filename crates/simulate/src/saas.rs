@@ -69,11 +69,7 @@ pub const SCENARIOS: &[ScenarioInfo] = &[
 
 /// Names of the SaaS exfiltration scenarios.
 pub fn exfil_names() -> Vec<&'static str> {
-    SCENARIOS
-        .iter()
-        .filter(|s| !s.benign)
-        .map(|s| s.name)
-        .collect()
+    crate::scenario::exfil_names_of(SCENARIOS)
 }
 
 /// The office's egress address, as SaaS audit logs see every user in the office.

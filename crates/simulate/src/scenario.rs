@@ -123,13 +123,15 @@ pub fn info(name: &str) -> Option<&'static ScenarioInfo> {
         .find(|s| s.name == name)
 }
 
-/// Names of the exfiltration scenarios (what `--scenario all` injects).
+/// Names of the network and endpoint exfiltration scenarios (with
+/// [`crate::saas::exfil_names`], what `--scenario all` injects).
 pub fn exfil_names() -> Vec<&'static str> {
-    SCENARIOS
-        .iter()
-        .filter(|s| !s.benign)
-        .map(|s| s.name)
-        .collect()
+    exfil_names_of(SCENARIOS)
+}
+
+/// Names of the exfiltration (not benign) scenarios of `list`.
+pub fn exfil_names_of(list: &'static [ScenarioInfo]) -> Vec<&'static str> {
+    list.iter().filter(|s| !s.benign).map(|s| s.name).collect()
 }
 
 /// Where a scenario's data goes, so its transfers can be found in the output.

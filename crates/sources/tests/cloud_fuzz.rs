@@ -6,27 +6,7 @@ use sources::cloud::{CloudFormat, open, sniff};
 use sources::{Input, SourceContext};
 use std::io::Cursor;
 
-const ALL: [CloudFormat; 19] = [
-    CloudFormat::CloudTrail,
-    CloudFormat::M365Audit,
-    CloudFormat::EntraAudit,
-    CloudFormat::EntraSignIn,
-    CloudFormat::GitHubAudit,
-    CloudFormat::OktaSystemLog,
-    CloudFormat::GcpAudit,
-    CloudFormat::GoogleWorkspace,
-    CloudFormat::PurviewCsv,
-    CloudFormat::GitHubCsv,
-    CloudFormat::VpcFlowLog,
-    CloudFormat::S3AccessLog,
-    CloudFormat::SftpServerLog,
-    CloudFormat::BoxEvents,
-    CloudFormat::DropboxTeamLog,
-    CloudFormat::DefenderHunting,
-    CloudFormat::DefenderHuntingCsv,
-    CloudFormat::MoveItCsv,
-    CloudFormat::CloudTrailLake,
-];
+const ALL: [CloudFormat; 19] = CloudFormat::ALL;
 
 const SEEDS: [&str; 11] = [
     r#"{"Records":[{"eventVersion":"1.08","eventTime":"2020-09-14T01:58:12Z","eventSource":"s3.amazonaws.com","eventName":"GetObject","userIdentity":{"type":"AssumedRole","arn":"arn:aws:sts::1:assumed-role/r/s"},"requestParameters":{"bucketName":"b","key":"k"},"sourceIPAddress":"1.2.3.4"}]}"#,

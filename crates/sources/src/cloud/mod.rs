@@ -97,6 +97,29 @@ pub enum CloudFormat {
 }
 
 impl CloudFormat {
+    /// Every cloud format (for tests and fuzzing that must cover each reader).
+    pub const ALL: [CloudFormat; 19] = [
+        CloudFormat::CloudTrail,
+        CloudFormat::M365Audit,
+        CloudFormat::EntraAudit,
+        CloudFormat::EntraSignIn,
+        CloudFormat::GitHubAudit,
+        CloudFormat::OktaSystemLog,
+        CloudFormat::GcpAudit,
+        CloudFormat::GoogleWorkspace,
+        CloudFormat::PurviewCsv,
+        CloudFormat::GitHubCsv,
+        CloudFormat::VpcFlowLog,
+        CloudFormat::S3AccessLog,
+        CloudFormat::SftpServerLog,
+        CloudFormat::BoxEvents,
+        CloudFormat::DropboxTeamLog,
+        CloudFormat::DefenderHunting,
+        CloudFormat::DefenderHuntingCsv,
+        CloudFormat::MoveItCsv,
+        CloudFormat::CloudTrailLake,
+    ];
+
     /// Short name for summaries (`cloudtrail`, `m365-audit`...).
     pub fn name(self) -> &'static str {
         match self {

@@ -19,23 +19,13 @@
 use super::flatten::{first_text, flatten, outcome, parse_ip, text};
 use super::new_cloud_event;
 use super::tables::Table;
-use crate::{Input, OpenError, RecordError, Source};
+use crate::{Input, OpenError, Source};
 use model::{Event, EventKind, LogSource, Origin, Timestamp};
 use serde_json::{Map, Value as Json};
 
 /// Opens a MOVEit Transfer audit CSV.
 pub fn open(input: Input) -> Result<Box<dyn Source>, OpenError> {
-    let mut table = Table::open(input)?;
-    Ok(Box::new(std::iter::from_fn(move || {
-        if table.columns.is_empty() {
-            return None;
-        }
-        let row = table.next_row()?;
-        Some(row.and_then(|(offset, cells)| {
-            moveit_event(&cells, table.origin(offset))
-                .map_err(|reason| RecordError::new(&table.file, offset, reason))
-        }))
-    })))
+    Ok(Table::open(input)?.into_source(moveit_event))
 }
 
 /// Maps one audit row.

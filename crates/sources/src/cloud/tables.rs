@@ -140,6 +140,24 @@ impl Table {
         }
     }
 
+    /// The rows as events, each mapped by `map` from its cells and origin; a row
+    /// that does not map is reported with its offset and the reason.
+    pub(super) fn into_source(
+        mut self,
+        map: impl Fn(&Map<String, Json>, Origin) -> Result<Event, &'static str> + Send + 'static,
+    ) -> Box<dyn Source> {
+        Box::new(std::iter::from_fn(move || {
+            if self.columns.is_empty() {
+                return None;
+            }
+            let row = self.next_row()?;
+            Some(row.and_then(|(offset, cells)| {
+                map(&cells, self.origin(offset))
+                    .map_err(|reason| RecordError::new(&self.file, offset, reason))
+            }))
+        }))
+    }
+
     pub(super) fn origin(&self, offset: u64) -> Origin {
         Origin {
             file: self.file.clone(),
@@ -230,36 +248,18 @@ fn sort_by_time(rows: &mut [Result<Event, RecordError>]) {
 
 /// Opens a GitHub audit log CSV export.
 pub fn open_github(input: Input) -> Result<Box<dyn Source>, OpenError> {
-    let mut table = Table::open(input)?;
-    Ok(Box::new(std::iter::from_fn(move || {
-        if table.columns.is_empty() {
-            return None;
+    Ok(Table::open(input)?.into_source(|cells, origin| {
+        if !cells.contains_key("action") {
+            return Err("row without action");
         }
-        let row = table.next_row()?;
-        Some(row.and_then(|(offset, cells)| {
-            let error = |reason: &str| RecordError::new(&table.file, offset, reason);
-            if !cells.contains_key("action") {
-                return Err(error("row without action"));
-            }
-            github_event(&typed_cells(cells), table.origin(offset)).map_err(error)
-        }))
-    })))
+        github_event(&typed_cells(cells.clone()), origin)
+    }))
 }
 
 /// Opens a Defender XDR advanced-hunting CSV export: each row is mapped as the
 /// JSON row would be (numbers stay text; the mapper reads both).
 pub fn open_defender_hunting(input: Input) -> Result<Box<dyn Source>, OpenError> {
-    let mut table = Table::open(input)?;
-    Ok(Box::new(std::iter::from_fn(move || {
-        if table.columns.is_empty() {
-            return None;
-        }
-        let row = table.next_row()?;
-        Some(row.and_then(|(offset, cells)| {
-            super::microsoft::defender_hunting_event(&cells, table.origin(offset))
-                .map_err(|reason| RecordError::new(&table.file, offset, reason))
-        }))
-    })))
+    Ok(Table::open(input)?.into_source(super::microsoft::defender_hunting_event))
 }
 
 /// CSV cells are text; epoch-millisecond times become numbers so they read as such.
