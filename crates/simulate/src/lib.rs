@@ -477,9 +477,6 @@ fn make_labels(
         .iter()
         .zip(tallies)
         .map(|((info, target), tally)| ScenarioLabel {
-            name: info.name.to_string(),
-            benign: info.benign,
-            description: info.description.to_string(),
             hosts: target
                 .hosts
                 .iter()
@@ -505,13 +502,7 @@ fn make_labels(
             last_event: tally.last.map(Timestamp::to_rfc3339),
             bytes_out: tally.bytes_out,
             transfers: tally.transfers,
-            expected_detectors: info
-                .expected_detectors
-                .iter()
-                .map(|s| s.to_string())
-                .collect(),
-            expected_decision: if info.benign { "benign" } else { "escalate" }.to_string(),
-            expected_stage: info.expected_stage.to_string(),
+            ..expectations(info)
         })
         .collect();
     Labels {
@@ -538,11 +529,6 @@ fn make_labels(
 fn saas_label(target: &saas::SaasTarget) -> ScenarioLabel {
     let info = target.info;
     ScenarioLabel {
-        name: info.name.to_string(),
-        benign: info.benign,
-        description: info.description.to_string(),
-        hosts: Vec::new(),
-        host_ips: Vec::new(),
         user: Some(target.user.clone()),
         destinations: target
             .destination
@@ -556,8 +542,27 @@ fn saas_label(target: &saas::SaasTarget) -> ScenarioLabel {
         first_activity: (!info.benign).then(|| target.first.to_rfc3339()),
         first_event: Some(target.first.to_rfc3339()),
         last_event: Some(target.last.to_rfc3339()),
-        bytes_out: 0,
         transfers: target.records,
+        ..expectations(info)
+    }
+}
+
+/// A label with a scenario's name, description and expected verdict, and nothing
+/// observed yet: the two label builders fill in the rest.
+fn expectations(info: &scenario::ScenarioInfo) -> ScenarioLabel {
+    ScenarioLabel {
+        name: info.name.to_string(),
+        benign: info.benign,
+        description: info.description.to_string(),
+        hosts: Vec::new(),
+        host_ips: Vec::new(),
+        user: None,
+        destinations: Vec::new(),
+        first_activity: None,
+        first_event: None,
+        last_event: None,
+        bytes_out: 0,
+        transfers: 0,
         expected_detectors: info
             .expected_detectors
             .iter()

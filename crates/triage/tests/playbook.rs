@@ -301,23 +301,7 @@ fn a_destination_many_hosts_use_is_known_but_never_explains_the_volume() {
         .into_iter()
         .filter(|s| s.detector != "novelty")
         .collect();
-    let drop_ip: std::net::IpAddr = DROP_IP.parse().unwrap();
-    let mut observer = correlate::Observer::new(model::Networks::default());
-    for n in 0..6u8 {
-        let mut event = model::Event {
-            timestamp: model::Timestamp::from_secs(testkit::NIGHT - 86_400),
-            kind: model::EventKind::Network,
-            host_name: Some(format!("peer{n}")),
-            ..Default::default()
-        };
-        let net = event.network_mut();
-        net.source_ip = Some(std::net::IpAddr::from([10, 9, 0, 10 + n]));
-        net.destination_ip = Some(drop_ip);
-        net.destination_port = Some(443);
-        net.source_bytes = Some(10_000);
-        observer.observe(&event);
-    }
-    let observations = observer.finish();
+    let observations = peers_sending_to(DROP_IP.parse().unwrap(), testkit::NIGHT - 86_400, 6);
     let incidents = triage::incidents(&signals, &observations, &config).unwrap();
     let incident = &incidents[0];
     // Still escalated: the volume and automation findings stay unexplained.
@@ -362,22 +346,7 @@ fn cadence_to_an_organisation_wide_service_is_routine_polling() {
         ..Default::default()
     };
     signal.set_score(67);
-    let mut observer = correlate::Observer::new(model::Networks::default());
-    for n in 0..7u8 {
-        let mut event = model::Event {
-            timestamp: model::Timestamp::from_secs(when - 600),
-            kind: model::EventKind::Network,
-            host_name: Some(format!("ws{n:03}.corp.example")),
-            ..Default::default()
-        };
-        let net = event.network_mut();
-        net.source_ip = Some(std::net::IpAddr::from([10, 1, 0, 10 + n]));
-        net.destination_ip = Some(mail_ip);
-        net.destination_port = Some(443);
-        net.source_bytes = Some(50_000);
-        observer.observe(&event);
-    }
-    let observations = observer.finish();
+    let observations = peers_sending_to(mail_ip, when - 600, 7);
     let config = model::Config::default();
     let incidents = triage::incidents(&[signal.clone()], &observations, &config).unwrap();
     assert_eq!(incidents.len(), 1);
@@ -401,4 +370,25 @@ fn cadence_to_an_organisation_wide_service_is_routine_polling() {
     let blind = correlate::Observer::new(model::Networks::default()).finish();
     let incidents = triage::incidents(&[signal], &blind, &config).unwrap();
     assert_eq!(incidents[0].triage.decision, Decision::Escalate);
+}
+
+/// Observations in which `hosts` other hosts (peer0, peer1...) each sent one
+/// flow to `destination` at `at`.
+fn peers_sending_to(destination: std::net::IpAddr, at: i64, hosts: u8) -> correlate::Observations {
+    let mut observer = correlate::Observer::new(model::Networks::default());
+    for n in 0..hosts {
+        let mut event = model::Event {
+            timestamp: model::Timestamp::from_secs(at),
+            kind: model::EventKind::Network,
+            host_name: Some(format!("peer{n}")),
+            ..Default::default()
+        };
+        let net = event.network_mut();
+        net.source_ip = Some(std::net::IpAddr::from([10, 9, 0, 10 + n]));
+        net.destination_ip = Some(destination);
+        net.destination_port = Some(443);
+        net.source_bytes = Some(10_000);
+        observer.observe(&event);
+    }
+    observer.finish()
 }
