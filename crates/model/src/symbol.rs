@@ -6,7 +6,7 @@
 //! capped so that hostile input with endless distinct key names cannot grow it
 //! without bound (names past the cap are reported by [`Sym::intern`] as `None`).
 
-use std::collections::HashMap;
+use hashbrown::HashMap;
 use std::sync::{OnceLock, RwLock};
 
 /// An interned field name. Cheap to copy and compare.
@@ -16,6 +16,10 @@ pub struct Sym(pub u32);
 /// Most distinct native field names kept; see the module docs.
 pub const MAX_SYMBOLS: usize = 1 << 18;
 
+/// Lookups run for every field of every record a reader builds: the table uses
+/// hashbrown's default (foldhash) hasher, several times cheaper than SipHash on
+/// short names; the names are the program's own and its inputs', and the table
+/// is capped (see [`MAX_SYMBOLS`]), so hash flooding cannot grow it.
 struct Table {
     by_name: HashMap<&'static str, Sym>,
     by_lower: HashMap<String, Vec<Sym>>,
