@@ -127,6 +127,22 @@ fn analytics_notes(stats: &analytics::Stats) -> Vec<String> {
     notes
 }
 
+/// One note per `expand` placeholder that rules use and the config leaves unset.
+pub fn placeholder_notes(rules: &sigma::RuleSet) -> Vec<String> {
+    rules
+        .unset_placeholders()
+        .iter()
+        .map(|(name, ids)| {
+            format!(
+                "placeholder %{name}% has no value in [sigma.placeholders]: its `expand` values match nothing in {} rule(s) ({})",
+                ids.len(),
+                ids.iter().take(3).cloned().collect::<Vec<_>>().join(", ")
+                    + if ids.len() > 3 { ", ..." } else { "" }
+            )
+        })
+        .collect()
+}
+
 /// Runs a hunt over `paths`, calling `progress` now and then.
 pub fn hunt(
     paths: &[PathBuf],
@@ -174,11 +190,13 @@ pub fn hunt(
     let observations = observer.finish();
     let incidents = triage::incidents(&alerts, &observations, &options.config)
         .map_err(|e| HuntError::Config(e.to_string()))?;
+    let mut notes: Vec<String> = analytics_stats
+        .as_ref()
+        .map(analytics_notes)
+        .unwrap_or_default();
+    notes.extend(placeholder_notes(&rules));
     Ok(HuntOutcome {
-        analytics_notes: analytics_stats
-            .as_ref()
-            .map(analytics_notes)
-            .unwrap_or_default(),
+        analytics_notes: notes,
         stats,
         rules_loaded,
         rules_failed,

@@ -5,5 +5,7 @@
 pub mod hunt;
 pub mod pipeline;
 
-pub use hunt::{HuntError, HuntOptions, HuntOutcome, Progress, hunt, load_rules};
+pub use hunt::{
+    HuntError, HuntOptions, HuntOutcome, Progress, hunt, load_rules, placeholder_notes,
+};
 pub use pipeline::Pipeline;

@@ -129,6 +129,82 @@ struct Loaded {
     node: Option<Node>,
 }
 
+/// Sigma v1 multi-document files: a document with `action: global` is merged
+/// into every document after it (until `action: reset`), and `action: repeat`
+/// repeats the document before it with its own keys on top. Mappings merge key by
+/// key, recursively; anything else in the later document replaces the earlier
+/// value. Files without `action` keys are returned unchanged.
+fn expand_v1_actions(docs: Vec<yaml::Node>) -> Vec<yaml::Node> {
+    let action = |doc: &yaml::Node| doc.get("action").and_then(yaml::Node::as_text);
+    if !docs.iter().any(|d| action(d).is_some()) {
+        return docs;
+    }
+    let mut out = Vec::with_capacity(docs.len());
+    let mut global: Option<yaml::Node> = None;
+    let mut previous: Option<yaml::Node> = None;
+    for doc in docs.into_iter().filter(|d| d.value != yaml::Yaml::Null) {
+        let kind = action(&doc);
+        let body = without_key(doc, "action");
+        let merged = match kind.as_deref() {
+            Some("global") => {
+                global = Some(body);
+                continue;
+            }
+            Some("reset") => {
+                global = None;
+                continue;
+            }
+            Some("repeat") => match &previous {
+                Some(prev) => merge_yaml(prev.clone(), body),
+                None => body,
+            },
+            _ => match &global {
+                Some(g) => merge_yaml(g.clone(), body),
+                None => body,
+            },
+        };
+        previous = Some(merged.clone());
+        out.push(merged);
+    }
+    out
+}
+
+/// `node` without the mapping key `key`.
+fn without_key(mut node: yaml::Node, key: &str) -> yaml::Node {
+    if let yaml::Yaml::Map(pairs) = &mut node.value {
+        pairs.retain(|(k, _)| !matches!(&k.value, yaml::Yaml::Str(s) if s == key));
+    }
+    node
+}
+
+/// `over` merged onto `base` (see [`expand_v1_actions`]).
+fn merge_yaml(mut base: yaml::Node, over: yaml::Node) -> yaml::Node {
+    match (&mut base.value, over.value) {
+        (yaml::Yaml::Map(pairs), yaml::Yaml::Map(overs)) => {
+            for (key, value) in overs {
+                match pairs.iter_mut().find(|(k, _)| k.value == key.value) {
+                    Some((_, existing)) => {
+                        let old = std::mem::replace(
+                            existing,
+                            yaml::Node {
+                                value: yaml::Yaml::Null,
+                                line: value.line,
+                            },
+                        );
+                        *existing = merge_yaml(old, value);
+                    }
+                    None => pairs.push((key, value)),
+                }
+            }
+            base
+        }
+        (_, value) => yaml::Node {
+            value,
+            line: over.line,
+        },
+    }
+}
+
 /// Collects rule files, reporting each document as a [`LintRow`], then builds a
 /// [`RuleSet`].
 #[derive(Debug)]
@@ -231,6 +307,7 @@ impl RuleSetBuilder {
                 return (vec![LintRow::error(origin, "", "", &error)], Vec::new());
             }
         };
+        let docs = expand_v1_actions(docs);
         let mut rows = Vec::new();
         let mut loaded = Vec::new();
         for node in docs.iter().filter(|d| d.value != yaml::Yaml::Null) {
@@ -278,8 +355,44 @@ impl RuleSetBuilder {
     /// found here (a correlation naming an unknown rule...) are in
     /// [`RuleSet::problems`].
     pub fn build(self) -> RuleSet {
-        Assembly::new(self.loaded).finish()
+        let unset = unset_placeholders(&self.loaded, &self.options.placeholders);
+        let mut set = Assembly::new(self.loaded).finish();
+        set.unset_placeholders = unset;
+        set
     }
+}
+
+/// Placeholders that `expand` values name but `[sigma] placeholders` does not
+/// define, with the ids of the rules that use them: such values match nothing.
+fn unset_placeholders(
+    loaded: &[Loaded],
+    defined: &BTreeMap<String, Vec<String>>,
+) -> BTreeMap<String, Vec<String>> {
+    let mut unset: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for entry in loaded {
+        let detection = match &entry.doc.body {
+            Body::Detection(d) => d,
+            Body::Filter(f) => &f.detection,
+            Body::Correlation(_) => continue,
+        };
+        let specs = detection
+            .selections
+            .iter()
+            .flat_map(|(_, selection)| selection.groups.iter().flatten());
+        for spec in specs.filter(|s| s.modifiers.iter().any(|m| m == "expand")) {
+            for text in spec.values.iter().filter_map(|v| v.text()) {
+                for name in text.split('%').skip(1).step_by(2) {
+                    if !name.is_empty() && !defined.contains_key(name) {
+                        let ids = unset.entry(name.to_owned()).or_default();
+                        if !ids.contains(&entry.doc.id) {
+                            ids.push(entry.doc.id.clone());
+                        }
+                    }
+                }
+            }
+        }
+    }
+    unset
 }
 
 fn read_rule_file(path: &Path) -> Result<String, RuleError> {
@@ -332,6 +445,7 @@ pub struct RuleSet {
     infos: Vec<RuleInfo>,
     shared: Arc<Shared>,
     problems: Vec<LintRow>,
+    unset_placeholders: BTreeMap<String, Vec<String>>,
 }
 
 /// What every detector of one rule set shares (immutable, `Sync`).
@@ -355,6 +469,13 @@ impl RuleSet {
     /// Problems found when building (unknown rule references, cycles).
     pub fn problems(&self) -> &[LintRow] {
         &self.problems
+    }
+
+    /// `expand` placeholders that rules use but `[sigma] placeholders` does not
+    /// define (name -> ids of the rules): those values match nothing, which a
+    /// user should be told rather than find out from a silent rule.
+    pub fn unset_placeholders(&self) -> &BTreeMap<String, Vec<String>> {
+        &self.unset_placeholders
     }
 
     /// The shared per-event matcher (`Sync`): for callers that parallelise matching
@@ -477,6 +598,7 @@ impl Assembly {
             infos,
             shared: Arc::new(shared),
             problems: self.problems,
+            unset_placeholders: BTreeMap::new(),
         }
     }
 

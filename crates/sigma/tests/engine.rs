@@ -327,3 +327,94 @@ fn matcher_is_shareable_across_threads() {
         }
     });
 }
+
+/// Sigma v1 multi-document rules: `action: global` is merged into each later
+/// document (detection selections key by key, the later condition winning), and
+/// `action: reset` ends it.
+#[test]
+fn v1_global_action_is_merged_into_each_document() {
+    let yaml = r#"
+action: global
+title: Legacy rclone copy
+id: 22222222-0000-0000-0000-000000000001
+status: test
+author: exfilguard tests
+level: high
+detection:
+  selection:
+    CommandLine|contains: ' copy '
+  condition: selection
+---
+logsource: {product: windows, category: process_creation}
+detection:
+  tool:
+    Image|endswith: '\rclone.exe'
+  condition: selection and tool
+---
+action: reset
+---
+title: After the reset
+id: 22222222-0000-0000-0000-000000000002
+status: test
+logsource: {product: windows, category: process_creation}
+detection:
+  selection:
+    Image|endswith: '\curl.exe'
+  condition: selection
+"#;
+    let mut b = builder();
+    let rows = b.add_yaml(yaml, "legacy.yml");
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    assert!(rows.iter().all(|r| r.is_ok()), "{rows:?}");
+    let set = b.build();
+    let fire = |fields: &[(&str, &str)]| {
+        let mut detector = set.detector();
+        let mut out = Vec::new();
+        detector.observe(&sysmon(1, "process_creation", fields), &mut out);
+        detector.finish(&mut out);
+        out.into_iter().map(|s| s.rule_id).collect::<Vec<_>>()
+    };
+    let rclone = [
+        ("Image", "C:\\t\\rclone.exe"),
+        ("CommandLine", "rclone copy x mega:"),
+    ];
+    assert_eq!(fire(&rclone), ["22222222-0000-0000-0000-000000000001"]);
+    assert!(fire(&[("Image", "C:\\t\\rclone.exe"), ("CommandLine", "rclone ls")]).is_empty());
+    // The reset document inherits nothing: no ' copy ' needed, level not forced.
+    assert_eq!(
+        fire(&[("Image", "C:\\w\\curl.exe"), ("CommandLine", "curl -T x")]),
+        ["22222222-0000-0000-0000-000000000002"]
+    );
+}
+
+/// An `expand` placeholder the config does not define is named, with its rules,
+/// instead of leaving a rule that silently never matches.
+#[test]
+fn unset_expand_placeholders_are_reported() {
+    let yaml = r#"
+title: Admin workstation logon
+id: 33333333-0000-0000-0000-000000000001
+status: test
+logsource: {product: windows, category: process_creation}
+detection:
+  selection:
+    Computer|expand: '%Admins_Workstations%'
+  condition: selection
+"#;
+    let mut b = builder();
+    assert!(b.add_yaml(yaml, "p.yml").iter().all(|r| r.is_ok()));
+    let set = b.build();
+    let unset = set.unset_placeholders();
+    assert_eq!(
+        unset.get("Admins_Workstations").map(Vec::as_slice),
+        Some(&["33333333-0000-0000-0000-000000000001".to_string()][..])
+    );
+    // Defined in the options: nothing to report.
+    let mut options = SigmaOptions::default();
+    options
+        .placeholders
+        .insert("Admins_Workstations".into(), vec!["adm01".into()]);
+    let mut b = RuleSetBuilder::new(options).unwrap();
+    b.add_yaml(yaml, "p.yml");
+    assert!(b.build().unset_placeholders().is_empty());
+}

@@ -98,6 +98,10 @@ fn run_lint(args: LintArgs) -> anyhow::Result<u8> {
     }
     let set = builder.build();
     rows.extend(set.problems().iter().cloned());
+    // On stderr, so the lint records keep their contract on stdout.
+    for note in engine::placeholder_notes(&set) {
+        eprintln!("warning: {note}");
+    }
     let mut out = args.load.output.open()?;
     write_lint(&mut out, args.load.output.format, &rows)?;
     let failed = rows.iter().filter(|r| !r.is_ok()).count();
