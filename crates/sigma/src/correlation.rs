@@ -43,6 +43,20 @@ pub(crate) struct CorrelationDef {
 }
 
 impl CorrelationDef {
+    /// A correlation that never fires: the place of one that could not be
+    /// resolved, so that the others keep their positions.
+    pub(crate) fn inert(meta: usize) -> Self {
+        CorrelationDef {
+            meta,
+            kind: crate::rule::CorrelationType::EventCount,
+            group_by: Vec::new(),
+            timespan_us: 0,
+            bounds: Vec::new(),
+            percentile: None,
+            inputs: Vec::new(),
+        }
+    }
+
     fn deferred(&self) -> bool {
         !self.bounds.is_empty()
             && self

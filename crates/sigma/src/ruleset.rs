@@ -550,19 +550,32 @@ impl Assembly {
         let mut generate = vec![true; detections.len()];
         let mut correlations = Vec::new();
         let mut correlation_meta = Vec::new();
+        let mut labels = Vec::new();
         for (index, &entry) in correlation_entries.iter().enumerate() {
-            match self.resolve_correlation(entry, index, &names) {
+            // Correlations refer to each other by position: one that cannot be
+            // resolved keeps its place as an inert definition (no inputs).
+            let def = match self.resolve_correlation(entry, index, &names) {
                 Ok((def, suppress)) => {
                     for rule in suppress {
                         generate[rule as usize] = false;
                     }
-                    correlations.push(def);
-                    correlation_meta.push(SignalMeta::of(&self.loaded[entry].doc, Vec::new()));
+                    def
                 }
-                Err(message) => self.problem(entry, message),
-            }
+                Err(message) => {
+                    self.problem(entry, message);
+                    CorrelationDef::inert(index)
+                }
+            };
+            correlations.push(def);
+            correlation_meta.push(SignalMeta::of(&self.loaded[entry].doc, Vec::new()));
+            let doc = &self.loaded[entry].doc;
+            labels.push((
+                self.loaded[entry].path.clone(),
+                doc.id.clone(),
+                doc.title.clone(),
+            ));
         }
-        let correlations = drop_cycles(correlations, &mut self.problems);
+        let correlations = drop_cycles(correlations, &labels, &mut self.problems);
         let mut detection_meta = Vec::with_capacity(detections.len());
         let mut rules = Vec::with_capacity(detections.len());
         for &entry in &detections {
@@ -698,9 +711,14 @@ impl Assembly {
     }
 }
 
-/// Removes correlations that (transitively) reference themselves.
-fn drop_cycles(defs: Vec<CorrelationDef>, problems: &mut Vec<LintRow>) -> Vec<CorrelationDef> {
-    let n = defs.len();
+/// Removes correlations that (transitively) reference themselves, reporting each
+/// with its chain (`a -> b -> a`, by id). `labels` are (path, id, title) by
+/// position.
+fn drop_cycles(
+    defs: Vec<CorrelationDef>,
+    labels: &[(String, String, String)],
+    problems: &mut Vec<LintRow>,
+) -> Vec<CorrelationDef> {
     let refs: Vec<Vec<usize>> = defs
         .iter()
         .map(|d| {
@@ -713,42 +731,68 @@ fn drop_cycles(defs: Vec<CorrelationDef>, problems: &mut Vec<LintRow>) -> Vec<Co
                 .collect()
         })
         .collect();
-    let reaches_self = |start: usize| {
-        let mut stack = refs[start].clone();
-        let mut seen = vec![false; n];
-        while let Some(c) = stack.pop() {
-            if c == start {
-                return true;
-            }
-            if c < n && !seen[c] {
-                seen[c] = true;
-                stack.extend(refs[c].iter().copied());
-            }
-        }
-        false
-    };
-    let cyclic: Vec<bool> = (0..n).map(reaches_self).collect();
-    if !cyclic.iter().any(|c| *c) {
+    let cycles: Vec<Option<Vec<usize>>> = (0..defs.len()).map(|i| cycle_from(i, &refs)).collect();
+    if cycles.iter().all(Option::is_none) {
         return defs;
     }
-    // Indices of correlations are referenced by position: keep positions, but make
-    // cyclic ones inert (no inputs) and report them.
+    let name = |i: usize| {
+        labels
+            .get(i)
+            .map(|(_, id, title)| {
+                if id.is_empty() {
+                    title.clone()
+                } else {
+                    id.clone()
+                }
+            })
+            .unwrap_or_else(|| format!("#{i}"))
+    };
+    // Positions are kept: cyclic correlations become inert (no inputs).
     defs.into_iter()
-        .zip(cyclic)
-        .map(|(mut def, cyclic)| {
-            if cyclic {
+        .zip(cycles)
+        .enumerate()
+        .map(|(i, (mut def, cycle))| {
+            if let Some(chain) = cycle {
+                let chain: Vec<String> = chain.into_iter().map(name).collect();
+                let (path, id, title) = labels.get(i).cloned().unwrap_or_default();
                 problems.push(LintRow {
-                    path: String::new(),
-                    id: String::new(),
-                    title: String::new(),
+                    path,
+                    id,
+                    title,
                     status: "error",
-                    error: Some("correlation chain refers back to itself".into()),
+                    error: Some(format!(
+                        "correlation chain refers back to itself: {}",
+                        chain.join(" -> ")
+                    )),
                 });
                 def.inputs.clear();
             }
             def
         })
         .collect()
+}
+
+/// The chain `start -> ... -> start` through correlation references, if any
+/// (depth-first, bounded by the number of correlations).
+fn cycle_from(start: usize, refs: &[Vec<usize>]) -> Option<Vec<usize>> {
+    let mut seen = vec![false; refs.len()];
+    let mut stack: Vec<(usize, Vec<usize>)> = vec![(start, vec![start])];
+    while let Some((node, path)) = stack.pop() {
+        for &next in refs.get(node).into_iter().flatten() {
+            if next == start {
+                let mut chain = path.clone();
+                chain.push(start);
+                return Some(chain);
+            }
+            if next < refs.len() && !seen[next] {
+                seen[next] = true;
+                let mut longer = path.clone();
+                longer.push(next);
+                stack.push((next, longer));
+            }
+        }
+    }
+    None
 }
 
 /// Whether a filter's logsource covers a rule's (every part the filter names agrees).

@@ -418,3 +418,92 @@ detection:
     b.add_yaml(yaml, "p.yml");
     assert!(b.build().unset_placeholders().is_empty());
 }
+
+/// A correlation that cannot be resolved (it names an unknown rule) is reported,
+/// and the correlations after it keep their own definitions and titles; a chain
+/// that refers back to itself is reported with the chain.
+#[test]
+fn broken_correlations_do_not_shift_the_others() {
+    let yaml = r#"
+title: Curl upload
+id: base-2
+name: curl_upload2
+logsource: {product: windows, category: process_creation}
+detection:
+  sel: {Image|endswith: '\curl.exe'}
+  condition: sel
+---
+title: Broken
+id: corr-broken
+correlation:
+  type: event_count
+  rules: [no_such_rule]
+  timespan: 10m
+  condition: {gte: 1}
+---
+title: Two curl uploads
+id: corr-ok
+name: corr_ok
+correlation:
+  type: event_count
+  rules: [curl_upload2]
+  group-by: [Computer]
+  timespan: 10m
+  condition: {gte: 2}
+---
+title: Loop A
+id: loop-a
+name: loop_a
+correlation:
+  type: event_count
+  rules: [loop_b]
+  timespan: 10m
+  condition: {gte: 1}
+---
+title: Loop B
+id: loop-b
+name: loop_b
+correlation:
+  type: event_count
+  rules: [loop_a]
+  timespan: 10m
+  condition: {gte: 1}
+"#;
+    let mut b = builder();
+    let rows = b.add_yaml(yaml, "corr.yml");
+    assert!(rows.iter().all(|r| r.is_ok()), "{rows:?}");
+    let set = b.build();
+    let problems: Vec<String> = set
+        .problems()
+        .iter()
+        .map(|p| format!("{} {}", p.id, p.error.clone().unwrap_or_default()))
+        .collect();
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.starts_with("corr-broken") && p.contains("no_such_rule")),
+        "{problems:?}"
+    );
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.starts_with("loop-a") && p.contains("loop-a -> loop-b -> loop-a")),
+        "{problems:?}"
+    );
+    let mut detector = set.detector();
+    let mut out = Vec::new();
+    for i in 0..2 {
+        let mut e = sysmon(1, "process_creation", &[("Image", "C:\\curl.exe")]);
+        e.native.push("Computer", Value::from("ws1"));
+        e.timestamp = Timestamp::from_secs(1_700_000_000 + i * 60);
+        detector.observe(&e, &mut out);
+    }
+    detector.finish(&mut out);
+    let corr: Vec<_> = out
+        .iter()
+        .filter(|s| s.rule_id.starts_with("corr"))
+        .collect();
+    assert_eq!(corr.len(), 1, "{out:?}");
+    assert_eq!(corr[0].rule_id, "corr-ok");
+    assert_eq!(corr[0].rule_name, "Two curl uploads");
+}
