@@ -386,6 +386,15 @@ fn aggregate_destinations(
     for ((dest, port_counts), mentioned) in out.iter_mut().zip(ports).zip(mentions) {
         dest.port = most_common_port(&port_counts);
         dest.transfers = dest.transfers.max(mentioned);
+        // Flow records carry only the address; the data's DNS answers and TLS/HTTP
+        // names say what it is when exactly one name resolved to it (a CDN address
+        // shared by many names stays a bare address rather than a wrong name).
+        if dest.domain.is_none()
+            && let Some(ip) = dest.ip
+            && let [name] = observations.domains_of(ip).as_slice()
+        {
+            dest.domain = Some(name.clone());
+        }
         let Some(facts) = &facts else { continue };
         let mut keys: Vec<DestinationKey> = Vec::new();
         if let Some(ip) = dest.ip {

@@ -320,3 +320,44 @@ fn hosts_past_the_list_are_counted_distinct() {
         listed.len()
     );
 }
+
+/// A destination known only by address gets its name when the data's DNS
+/// answers resolved exactly one name to it; an address shared by two names
+/// (a CDN) stays bare rather than take a wrong name.
+#[test]
+fn bare_addresses_are_named_from_dns_answers() {
+    let dns = |name: &str, answer: &str| {
+        let mut e = Event {
+            timestamp: Timestamp::from_secs(T0 - 5),
+            kind: EventKind::Dns,
+            ..Default::default()
+        };
+        let d = e.dns_mut();
+        d.question_name = Some(name.into());
+        d.answers = vec![answer.into()];
+        e
+    };
+    let mut observer = Observer::new(Networks::default());
+    observer.observe(&dns("files.quickdrop.example", "203.0.113.77"));
+    observer.observe(&dns("a.cdn.example", "198.51.100.5"));
+    observer.observe(&dns("b.cdn.example", "198.51.100.5"));
+    let obs = observer.finish();
+    let mut named = signal("volume", T0, Some("ws1"), Stage::Exfiltration);
+    named.destination_ip = Some(ip("203.0.113.77"));
+    let mut shared = signal("volume", T0 + 60, Some("ws1"), Stage::Exfiltration);
+    shared.destination_ip = Some(ip("198.51.100.5"));
+    let drafts = correlate(&[named, shared], &obs, &Config::default());
+    assert_eq!(drafts.len(), 1);
+    let domain_of = |addr: &str| {
+        drafts[0]
+            .destinations
+            .iter()
+            .find(|d| d.ip == Some(ip(addr)))
+            .and_then(|d| d.domain.clone())
+    };
+    assert_eq!(
+        domain_of("203.0.113.77").as_deref(),
+        Some("files.quickdrop.example")
+    );
+    assert_eq!(domain_of("198.51.100.5"), None);
+}
