@@ -638,3 +638,17 @@ fn moveit_audit_csv() {
         LogSource::new(Some("moveit"), None, Some("audit"))
     );
 }
+
+#[test]
+fn forwarding_outside_names_the_recipient_domain_as_destination() {
+    let line = r#"{"CreationTime":"2026-03-03T16:05:00","Id":"f1","Operation":"New-InboxRule","OrganizationId":"o","RecordType":1,"ResultStatus":"True","Workload":"Exchange","ClientIP":"203.0.113.67:51234","UserId":"dj@corp.example","Parameters":[{"Name":"Mailbox","Value":"dj@corp.example"},{"Name":"ForwardTo","Value":"dj.private@Freemail.example"}]}"#;
+    let (format, events, errors) = read(&format!("{line}\n"));
+    assert_eq!(format, CloudFormat::M365Audit);
+    assert!(errors.is_empty());
+    let network = events[0].network.as_ref().unwrap();
+    assert_eq!(
+        network.destination_domain.as_deref(),
+        Some("freemail.example")
+    );
+    assert_eq!(network.source_ip, ip("203.0.113.67"));
+}

@@ -90,6 +90,17 @@ pub fn m365_event(
     super::derive::add_vip_facts(record, &org.vips, &mut native);
     let logsource = LogSource::new(Some("m365"), None, Some("audit"));
     let mut event = new_cloud_event(timestamp, logsource, origin, native);
+    // Mail forwarded outside: the recipient's domain is where the data goes, so
+    // incidents and the playbook's destination question name it.
+    let recipient_domain = match event.native.get_by_name("eg.external_recipient") {
+        Some(model::Value::Str(address)) => address
+            .rsplit_once('@')
+            .map(|(_, domain)| domain.to_ascii_lowercase()),
+        _ => None,
+    };
+    if let Some(domain) = recipient_domain {
+        event.network_mut().destination_domain = Some(domain);
+    }
     event.dataset = Some("m365.audit".into());
     event.action = text(record, "Operation");
     event.outcome = text(record, "ResultStatus")
