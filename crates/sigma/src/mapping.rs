@@ -64,8 +64,10 @@ const ALIASES: &[(&str, &[&str], Option<Field>)] = &[
         &["IntegrityLevel", "MandatoryLabel"],
         None,
     ),
-    // The `antivirus` category's `Signature` is Defender's `Threat Name`.
+    // The `antivirus` category's `Signature` is Defender's `Threat Name`, its
+    // `Filename` Defender's `Path` (`file:_C:\...`, matched by `contains`).
     ("Signature", &["Signature", "Threat Name"], None),
+    ("Filename", &["Filename", "Path"], None),
     (
         "ParentCommandLine",
         &["ParentCommandLine"],

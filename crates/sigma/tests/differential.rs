@@ -317,3 +317,21 @@ fn l_logon_id_reads_4688_logon_ids() {
     assert_eq!(fired(&yaml, &spawned("0x1d2f3")).len(), 1);
     assert!(fired(&yaml, &spawned("0x3e7")).is_empty());
 }
+
+/// The `antivirus` category's `Filename` is Defender's `Path`
+/// (`file:_C:\PerfLogs\x.exe`), which `contains` patterns match.
+#[test]
+fn m_antivirus_filename_reads_defender_path() {
+    let yaml = rule(
+        "a7000000-0000-0000-0000-000000000001",
+        "{category: antivirus}",
+        "  sel:\n    Filename|contains: ':\\PerfLogs\\'\n  condition: sel\n",
+    );
+    let event = evtx_json(
+        "Microsoft-Windows-Windows Defender",
+        "Microsoft-Windows-Windows Defender/Operational",
+        1116,
+        r#""EventData":{"Threat Name":"HackTool:Win32/Mimikatz","Path":"file:_C:\\PerfLogs\\m.exe"}"#,
+    );
+    assert_eq!(fired(&yaml, &event).len(), 1);
+}
