@@ -188,6 +188,7 @@ fn compile_spec(
         return Ok(Node::Const(false));
     }
     let all = modifiers.all && patterns.len() > 1;
+    let patterns = pattern::merge_contains(patterns, all);
     match &spec.field {
         None => Ok(Node::Keyword(KeywordItem {
             patterns: patterns.into_boxed_slice(),
@@ -346,6 +347,11 @@ fn literal_groups(
     for p in patterns {
         match p {
             Pattern::Regex(re) => texts.extend(pattern::regex_literals(re.as_str())?),
+            Pattern::AnyContains(set) => {
+                for text in set.texts.iter() {
+                    texts.push(pattern::contains_literal(text)?);
+                }
+            }
             other => texts.push(pattern::required_literal(other)?),
         }
     }
@@ -420,6 +426,7 @@ fn test_pattern(
             raw.is_some_and(|raw| p.matches(raw, lowered))
         }
         Pattern::Regex(re) => raw.is_some_and(|raw| re.is_match(raw)),
+        Pattern::AnyContains(set) => raw.is_some_and(|raw| set.matches(raw, lowered)),
         Pattern::FieldRef {
             fields,
             kind,
@@ -469,6 +476,7 @@ fn any_text(event: &Event, buf: &mut EvalBuffers, patterns: &[Pattern]) -> bool 
         patterns.iter().any(|p| match p {
             Pattern::Str(p) => p.matches(s, &mut lowered),
             Pattern::Regex(re) => re.is_match(s),
+            Pattern::AnyContains(set) => set.matches(s, &mut lowered),
             _ => false,
         })
     };

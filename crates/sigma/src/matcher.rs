@@ -6,11 +6,12 @@
 //! its routing cache and buffers, so matching allocates nothing per event once
 //! the caches are warm.
 
-use crate::compile::{EvalBuffers, Node};
+use crate::compile::{EvalBuffers, Literal, Node};
 use crate::mapping::Route;
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 use model::{Event, FieldRef, LogSource, Value, ValueRef};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
 
 /// One detection rule as the matcher sees it.
 #[derive(Debug)]
@@ -22,22 +23,36 @@ pub(crate) struct MatchRule {
 
 /// Compiled detection rules with their routing and prefilter; shareable across
 /// threads (`Sync`).
+///
+/// The prefilter is built per route: the events of one logsource and event id
+/// are scanned only for the literals of the rules that can see them, so a
+/// Sysmon network event never pays for the 6,000 command-line literals of
+/// `process_creation`, and keywords of `service: system` rules are not looked
+/// for in every event. Routes with the same rules share one prefilter.
 #[derive(Debug)]
 pub struct Matcher {
     rules: Vec<MatchRule>,
-    /// One prefilter automaton per place literals must occur.
-    slots: Vec<Slot>,
-    prefiltered: Vec<bool>,
+    /// Per rule: its prefilter literal groups (from each group one literal must
+    /// be seen), or `None` when the rule is evaluated on every routed event.
+    rule_groups: Vec<Option<Box<[Box<[Literal]>]>>>,
     /// Per rule: the mask with one bit per literal group (all must be seen).
     full_mask: Vec<u8>,
-    /// Per rule: the slots its literals live in.
-    rule_slots: Vec<Box<[u32]>>,
-    /// Patterns over all slots (size of the per-thread pattern stamps).
-    total_patterns: usize,
+    /// Prefilters built so far, by the rules they serve (shared by threads).
+    prefilters: Mutex<HashMap<Box<[u32]>, Arc<RoutePrefilter>>>,
 }
 
 /// The (rule, literal group) pairs one prefilter literal satisfies.
 type RuleGroups = Box<[(u32, u8)]>;
+
+/// The prefilter of one route: its rules evaluated on every event and one
+/// automaton per place its other rules' literals must occur.
+#[derive(Debug)]
+struct RoutePrefilter {
+    always: Box<[u32]>,
+    slots: Box<[Slot]>,
+    /// Patterns over all slots (size of the per-thread pattern stamps).
+    total_patterns: usize,
+}
 
 /// The literals tied to one field (as rules read it: first present candidate),
 /// or to any value (`fields: None`, keywords), with their automaton.
@@ -59,9 +74,11 @@ pub struct MatcherStats {
     /// Rules behind the literal prefilter (the rest are evaluated on every event
     /// their logsource and event id route to them).
     pub prefiltered: usize,
-    /// Distinct prefilter literals.
+    /// Distinct prefilter literals over all rules.
     pub literals: usize,
-    /// Heap bytes of the prefilter automaton.
+    /// Prefilters built so far (one per distinct set of routed rules).
+    pub prefilters: usize,
+    /// Heap bytes of the prefilter automata built so far.
     pub prefilter_bytes: usize,
 }
 
@@ -69,7 +86,7 @@ pub struct MatcherStats {
 #[derive(Debug, Default)]
 pub struct MatchScratch {
     route_index: HashMap<(LogSource, Option<u32>), usize>,
-    routes: Vec<RouteEntry>,
+    routes: Vec<Arc<RoutePrefilter>>,
     last: Option<((LogSource, Option<u32>), usize)>,
     rule_stamp: Vec<u32>,
     rule_mask: Vec<u8>,
@@ -83,91 +100,24 @@ pub struct MatchScratch {
     folded: Vec<u8>,
 }
 
-#[derive(Debug)]
-struct RouteEntry {
-    always: Box<[u32]>,
-    filtered: Box<[u64]>,
-    any_filtered: bool,
-    /// Slots the prefilter scans on this route's events.
-    slots: Box<[u32]>,
-}
-
 impl Matcher {
-    /// Builds the matcher and its prefilter automata.
+    /// Compiles the rules; prefilter automata are built on first use of a route.
     pub(crate) fn new(rules: Vec<MatchRule>) -> Matcher {
-        /// Literals of one slot while building.
-        #[derive(Default)]
-        struct SlotBuild {
-            ids: HashMap<String, usize>,
-            literals: Vec<String>,
-            pattern_rules: Vec<Vec<(u32, u8)>>,
-        }
-        let mut slot_index: HashMap<Option<Box<[FieldRef]>>, usize> = HashMap::new();
-        let mut builds: Vec<(Option<Box<[FieldRef]>>, SlotBuild)> = Vec::new();
-        let mut prefiltered = vec![false; rules.len()];
-        let mut full_mask = vec![0u8; rules.len()];
-        let mut rule_slots = vec![Box::<[u32]>::default(); rules.len()];
-        for (index, rule) in rules.iter().enumerate() {
-            let Some(groups) = rule.node.required_groups() else {
-                continue;
-            };
-            if groups.is_empty() || groups.iter().any(Vec::is_empty) {
-                continue;
-            }
-            prefiltered[index] = true;
-            full_mask[index] = ((1u16 << groups.len()) - 1) as u8;
-            let mut own: Vec<u32> = Vec::new();
-            for (group, literals) in groups.into_iter().enumerate() {
-                for (fields, needle) in literals {
-                    let slot = *slot_index.entry(fields.clone()).or_insert_with(|| {
-                        builds.push((fields, SlotBuild::default()));
-                        builds.len() - 1
-                    });
-                    if !own.contains(&(slot as u32)) {
-                        own.push(slot as u32);
-                    }
-                    let build = &mut builds[slot].1;
-                    let id = *build.ids.entry(needle.clone()).or_insert_with(|| {
-                        build.literals.push(needle);
-                        build.pattern_rules.push(Vec::new());
-                        build.literals.len() - 1
-                    });
-                    let pair = (index as u32, group as u8);
-                    if !build.pattern_rules[id].contains(&pair) {
-                        build.pattern_rules[id].push(pair);
-                    }
-                }
-            }
-            rule_slots[index] = own.into_boxed_slice();
-        }
-        let mut slots = Vec::with_capacity(builds.len());
-        let mut total_patterns = 0;
-        for (fields, build) in builds {
-            let Some(automaton) = build_prefilter(&build.literals) else {
-                // Cannot happen for non-empty literal sets; if it did, no rule may
-                // rely on the prefilter.
-                prefiltered.iter_mut().for_each(|p| *p = false);
-                break;
-            };
-            slots.push(Slot {
-                fields,
-                automaton,
-                first_pattern: total_patterns,
-                pattern_rules: build
-                    .pattern_rules
-                    .into_iter()
-                    .map(Vec::into_boxed_slice)
-                    .collect(),
-            });
-            total_patterns += build.literals.len();
+        let mut rule_groups = Vec::with_capacity(rules.len());
+        let mut full_mask = Vec::with_capacity(rules.len());
+        for rule in &rules {
+            let groups = rule
+                .node
+                .required_groups()
+                .filter(|g| !g.is_empty() && !g.iter().any(Vec::is_empty));
+            full_mask.push(groups.as_ref().map_or(0, |g| ((1u16 << g.len()) - 1) as u8));
+            rule_groups.push(groups.map(|g| g.into_iter().map(Vec::into_boxed_slice).collect()));
         }
         Matcher {
             rules,
-            slots,
-            prefiltered,
+            rule_groups,
             full_mask,
-            rule_slots,
-            total_patterns,
+            prefilters: Mutex::default(),
         }
     }
 
@@ -183,11 +133,21 @@ impl Matcher {
 
     /// Figures about the compiled matcher, for benchmarks and `--verbose` output.
     pub fn stats(&self) -> MatcherStats {
+        let mut literals: HashSet<&Literal> = HashSet::new();
+        for groups in self.rule_groups.iter().flatten() {
+            literals.extend(groups.iter().flat_map(|g| g.iter()));
+        }
+        let prefilters = self.prefilters.lock().unwrap_or_else(|e| e.into_inner());
         MatcherStats {
             rules: self.rules.len(),
-            prefiltered: self.prefiltered.iter().filter(|p| **p).count(),
-            literals: self.total_patterns,
-            prefilter_bytes: self.slots.iter().map(|s| s.automaton.memory_usage()).sum(),
+            prefiltered: self.rule_groups.iter().filter(|g| g.is_some()).count(),
+            literals: literals.len(),
+            prefilters: prefilters.len(),
+            prefilter_bytes: prefilters
+                .values()
+                .flat_map(|p| p.slots.iter())
+                .map(|s| s.automaton.memory_usage())
+                .sum(),
         }
     }
 
@@ -196,7 +156,6 @@ impl Matcher {
         MatchScratch {
             rule_stamp: vec![0; self.rules.len()],
             rule_mask: vec![0; self.rules.len()],
-            pattern_stamp: vec![0; self.total_patterns],
             ..Default::default()
         }
     }
@@ -212,9 +171,10 @@ impl Matcher {
         }
         let mut candidates = std::mem::take(&mut scratch.candidates);
         candidates.clear();
-        candidates.extend_from_slice(&scratch.routes[route].always);
-        if scratch.routes[route].any_filtered {
-            self.prefilter_hits(event, route, scratch, &mut candidates);
+        let prefilter = Arc::clone(&scratch.routes[route]);
+        candidates.extend_from_slice(&prefilter.always);
+        if !prefilter.slots.is_empty() {
+            self.prefilter_hits(event, &prefilter, scratch, &mut candidates);
         }
         candidates.sort_unstable();
         for &index in &candidates {
@@ -234,12 +194,7 @@ impl Matcher {
     pub fn match_event_exhaustive(&self, event: &Event, out: &mut Vec<u32>) {
         let mut buffers = EvalBuffers::default();
         for (index, rule) in self.rules.iter().enumerate() {
-            let routed = rule.route.accepts(&event.logsource, event.code)
-                && rule
-                    .codes
-                    .as_ref()
-                    .is_none_or(|codes| event.code.is_some_and(|c| codes.contains(&c)));
-            if routed && rule.node.eval(event, &mut buffers) {
+            if rule.routes(&event.logsource, event.code) && rule.node.eval(event, &mut buffers) {
                 out.push(index as u32);
             }
         }
@@ -255,8 +210,11 @@ impl Matcher {
         let index = match scratch.route_index.get(&key) {
             Some(index) => *index,
             None => {
-                let entry = self.build_route(&key.0, key.1);
-                scratch.routes.push(entry);
+                let prefilter = self.prefilter_for(&key.0, key.1);
+                if scratch.pattern_stamp.len() < prefilter.total_patterns {
+                    scratch.pattern_stamp.resize(prefilter.total_patterns, 0);
+                }
+                scratch.routes.push(prefilter);
                 let index = scratch.routes.len() - 1;
                 scratch.route_index.insert(key, index);
                 index
@@ -266,47 +224,95 @@ impl Matcher {
         index
     }
 
-    fn build_route(&self, logsource: &LogSource, code: Option<u32>) -> RouteEntry {
+    /// The shared prefilter for the rules that see events of `logsource` and
+    /// `code`, built on first use.
+    fn prefilter_for(&self, logsource: &LogSource, code: Option<u32>) -> Arc<RoutePrefilter> {
+        let routed: Box<[u32]> = (0..self.rules.len() as u32)
+            .filter(|&i| self.rules[i as usize].routes(logsource, code))
+            .collect();
+        let mut prefilters = self.prefilters.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(prefilter) = prefilters.get(&routed) {
+            return Arc::clone(prefilter);
+        }
+        let prefilter = Arc::new(self.build_prefilter(&routed));
+        prefilters.insert(routed, Arc::clone(&prefilter));
+        prefilter
+    }
+
+    fn build_prefilter(&self, routed: &[u32]) -> RoutePrefilter {
+        /// Literals of one slot while building.
+        #[derive(Default)]
+        struct SlotBuild<'a> {
+            ids: HashMap<&'a str, usize>,
+            literals: Vec<&'a str>,
+            pattern_rules: Vec<Vec<(u32, u8)>>,
+        }
         let mut always = Vec::new();
-        let mut filtered = vec![0u64; self.rules.len().div_ceil(64)];
-        let mut any_filtered = false;
-        let mut slots: Vec<u32> = Vec::new();
-        for (index, rule) in self.rules.iter().enumerate() {
-            if !rule.route.accepts(logsource, code) {
+        let mut slot_index: HashMap<&Option<Box<[FieldRef]>>, usize> = HashMap::new();
+        let mut builds: Vec<(&Option<Box<[FieldRef]>>, SlotBuild)> = Vec::new();
+        for &rule in routed {
+            let Some(groups) = &self.rule_groups[rule as usize] else {
+                always.push(rule);
                 continue;
-            }
-            if let Some(codes) = &rule.codes
-                && !code.is_some_and(|c| codes.contains(&c))
-            {
-                continue;
-            }
-            if self.prefiltered[index] {
-                filtered[index / 64] |= 1 << (index % 64);
-                any_filtered = true;
-                slots.extend_from_slice(&self.rule_slots[index]);
-            } else {
-                always.push(index as u32);
+            };
+            for (group, literals) in groups.iter().enumerate() {
+                for (fields, needle) in literals.iter() {
+                    let slot = *slot_index.entry(fields).or_insert_with(|| {
+                        builds.push((fields, SlotBuild::default()));
+                        builds.len() - 1
+                    });
+                    let build = &mut builds[slot].1;
+                    let id = *build.ids.entry(needle).or_insert_with(|| {
+                        build.literals.push(needle);
+                        build.pattern_rules.push(Vec::new());
+                        build.literals.len() - 1
+                    });
+                    let pair = (rule, group as u8);
+                    if !build.pattern_rules[id].contains(&pair) {
+                        build.pattern_rules[id].push(pair);
+                    }
+                }
             }
         }
-        slots.sort_unstable();
-        slots.dedup();
-        RouteEntry {
+        let mut slots = Vec::with_capacity(builds.len());
+        let mut total_patterns = 0;
+        for (fields, build) in builds {
+            let Some(automaton) = build_automaton(&build.literals) else {
+                // Cannot happen for non-empty literal sets; if it did, every rule
+                // of the route is evaluated on every event.
+                return RoutePrefilter {
+                    always: routed.into(),
+                    slots: Box::default(),
+                    total_patterns: 0,
+                };
+            };
+            slots.push(Slot {
+                fields: fields.clone(),
+                automaton,
+                first_pattern: total_patterns,
+                pattern_rules: build
+                    .pattern_rules
+                    .into_iter()
+                    .map(Vec::into_boxed_slice)
+                    .collect(),
+            });
+            total_patterns += build.literals.len();
+        }
+        RoutePrefilter {
             always: always.into_boxed_slice(),
-            filtered: filtered.into_boxed_slice(),
-            any_filtered,
             slots: slots.into_boxed_slice(),
+            total_patterns,
         }
     }
 
     fn prefilter_hits(
         &self,
         event: &Event,
-        route: usize,
+        prefilter: &RoutePrefilter,
         scratch: &mut MatchScratch,
         candidates: &mut Vec<u32>,
     ) {
         let MatchScratch {
-            routes,
             rule_stamp,
             rule_mask,
             touched,
@@ -316,12 +322,9 @@ impl Matcher {
             folded,
             ..
         } = scratch;
-        let entry = &routes[route];
-        let filtered = &entry.filtered;
         let generation = *generation;
         touched.clear();
-        for &slot_id in entry.slots.iter() {
-            let slot = &self.slots[slot_id as usize];
+        for slot in prefilter.slots.iter() {
             let mut scan = |haystack: &str| {
                 // Folding the bytes first lets the automaton be case-sensitive,
                 // which is smaller and faster than an ASCII-case-insensitive one.
@@ -337,9 +340,6 @@ impl Matcher {
                     *stamp = generation;
                     for &(rule, group) in slot.pattern_rules[pid].iter() {
                         let r = rule as usize;
-                        if filtered[r / 64] & (1 << (r % 64)) == 0 {
-                            continue;
-                        }
                         if rule_stamp[r] != generation {
                             rule_stamp[r] = generation;
                             rule_mask[r] = 0;
@@ -383,6 +383,17 @@ impl Matcher {
     }
 }
 
+impl MatchRule {
+    /// Whether events of `logsource` with event id `code` reach this rule.
+    fn routes(&self, logsource: &LogSource, code: Option<u32>) -> bool {
+        self.route.accepts(logsource, code)
+            && self
+                .codes
+                .as_ref()
+                .is_none_or(|codes| code.is_some_and(|c| codes.contains(&c)))
+    }
+}
+
 /// Scans a native value's text (strings, booleans, string list elements).
 fn scan_value(value: &Value, scan: &mut impl FnMut(&str)) {
     match value {
@@ -402,7 +413,7 @@ fn scan_value(value: &Value, scan: &mut impl FnMut(&str)) {
 /// A prefilter automaton over lower-cased literals (haystacks are folded the
 /// same way before the scan): a contiguous NFA. (A DFA over SigmaHQ's 20,000
 /// literals takes 200 MB and measured slower: it no longer fits in cache.)
-fn build_prefilter(literals: &[String]) -> Option<AhoCorasick> {
+fn build_automaton(literals: &[&str]) -> Option<AhoCorasick> {
     if literals.is_empty() {
         return None;
     }

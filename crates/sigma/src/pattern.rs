@@ -80,6 +80,81 @@ pub(crate) enum Pattern {
     Exists(bool),
     /// An `expand` placeholder with no configured values: matches nothing.
     Never,
+    /// Several `contains` values of one item, searched in one pass.
+    AnyContains(ContainsSet),
+}
+
+/// The `contains` values of one detection item (any of them), searched with one
+/// automaton instead of one substring search per value: a rule with 300 emoji
+/// or 50 tool names costs one pass over the value, not 300.
+#[derive(Clone, Debug)]
+pub(crate) struct ContainsSet {
+    automaton: aho_corasick::AhoCorasick,
+    /// The values, lower-cased unless `cased` (for the prefilter's literals).
+    pub texts: Box<[Box<str>]>,
+    pub cased: bool,
+}
+
+/// Fewest `contains` values of one item worth one automaton.
+const CONTAINS_SET_MIN: usize = 4;
+
+impl ContainsSet {
+    /// Whether any value occurs in `raw` (compared lower-cased unless `cased`).
+    pub fn matches(&self, raw: &str, lowered: &mut Lowered<'_>) -> bool {
+        let hay = if self.cased { raw } else { lowered.get(raw) };
+        self.automaton.is_match(hay.as_bytes())
+    }
+}
+
+/// Merges the `contains` values of an item matched by any value (not `all`)
+/// into [`ContainsSet`]s, one per case mode, when there are enough of them.
+pub(crate) fn merge_contains(patterns: Vec<Pattern>, all: bool) -> Vec<Pattern> {
+    if all {
+        return patterns;
+    }
+    let is_contains = |p: &Pattern, cased: bool| {
+        matches!(p, Pattern::Str(StrPattern { op: StrOp::Contains(_), cased: c, .. }) if *c == cased)
+    };
+    let mut patterns = patterns;
+    for cased in [false, true] {
+        if patterns.iter().filter(|p| is_contains(p, cased)).count() < CONTAINS_SET_MIN {
+            continue;
+        }
+        let (merged, rest): (Vec<Pattern>, Vec<Pattern>) =
+            patterns.into_iter().partition(|p| is_contains(p, cased));
+        let texts: Box<[Box<str>]> = merged
+            .into_iter()
+            .filter_map(|p| match p {
+                Pattern::Str(p) => Some(p.text),
+                _ => None,
+            })
+            .collect();
+        let automaton = aho_corasick::AhoCorasick::builder()
+            .match_kind(aho_corasick::MatchKind::Standard)
+            .build(texts.iter().map(|t| t.as_bytes()));
+        patterns = rest;
+        match automaton {
+            Ok(automaton) => patterns.push(Pattern::AnyContains(ContainsSet {
+                automaton,
+                texts,
+                cased,
+            })),
+            // Too large for one automaton: keep the values as single searches.
+            Err(_) => patterns.extend(texts.iter().map(|t| contains_pattern(t, cased))),
+        }
+    }
+    patterns
+}
+
+/// A single `contains` pattern over an already lower-cased (unless `cased`) text.
+fn contains_pattern(text: &str, cased: bool) -> Pattern {
+    Pattern::Str(StrPattern {
+        op: StrOp::Contains(Box::new(memmem::Finder::new(text.as_bytes()).into_owned())),
+        text: text.into(),
+        cased,
+        number: None,
+        ascii: text.is_ascii(),
+    })
 }
 
 /// Position of a `fieldref` comparison.
@@ -733,7 +808,7 @@ pub(crate) fn required_literal(pattern: &Pattern) -> Option<String> {
             let mut current = String::new();
             for t in tokens {
                 match t {
-                    GlobTok::Char(c) if c.is_ascii() => current.push(*c),
+                    GlobTok::Char(c) if fold_safe(*c) => current.push(*c),
                     _ => {
                         if current.len() > best.len() {
                             best = std::mem::take(&mut current);
@@ -747,8 +822,18 @@ pub(crate) fn required_literal(pattern: &Pattern) -> Option<String> {
             }
             best
         }
-        _ => longest_ascii_run(&p.text),
+        _ => longest_fold_safe_run(&p.text),
     };
+    useful_literal(best)
+}
+
+/// The prefilter literal of one value of a [`ContainsSet`].
+pub(crate) fn contains_literal(text: &str) -> Option<String> {
+    useful_literal(longest_fold_safe_run(text))
+}
+
+/// `best`, lower-cased, when it is long and distinctive enough to prefilter on.
+fn useful_literal(best: String) -> Option<String> {
     let useful = best.len() >= 3
         && best
             .bytes()
@@ -756,8 +841,20 @@ pub(crate) fn required_literal(pattern: &Pattern) -> Option<String> {
     useful.then(|| best.to_ascii_lowercase())
 }
 
+/// Whether `c` reads the same in the prefilter's ASCII-folded haystack as in
+/// the matcher's Unicode-lower-cased one: ASCII, or a character with no case
+/// that no other character lower-cases to (emoji, dashes, symbols). Letters and
+/// U+0307 (from `İ`) are not: only the full lower-casing finds them.
+fn fold_safe(c: char) -> bool {
+    c.is_ascii()
+        || (!c.is_alphabetic()
+            && c != '\u{307}'
+            && c.to_lowercase().eq([c])
+            && c.to_uppercase().eq([c]))
+}
+
 /// The literals one of which starts every match of a regex (lower-cased, each
-/// cut to its longest ASCII run), when that set is finite and each is usable.
+/// cut to its longest run of fold-safe characters), when that set is finite and each is usable.
 pub(crate) fn regex_literals(source: &str) -> Option<Vec<String>> {
     use regex_syntax::hir::literal::{ExtractKind, Extractor};
     let hir = regex_syntax::ParserBuilder::new()
@@ -770,7 +867,7 @@ pub(crate) fn regex_literals(source: &str) -> Option<Vec<String>> {
     let mut out = Vec::new();
     for literal in seq.literals()? {
         let text = String::from_utf8_lossy(literal.as_bytes());
-        let run = longest_ascii_run(&text).to_ascii_lowercase();
+        let run = longest_fold_safe_run(&text).to_ascii_lowercase();
         let useful = run.len() >= 3
             && run
                 .bytes()
@@ -785,8 +882,8 @@ pub(crate) fn regex_literals(source: &str) -> Option<Vec<String>> {
     (!out.is_empty()).then_some(out)
 }
 
-fn longest_ascii_run(text: &str) -> String {
-    text.split(|c: char| !c.is_ascii())
+fn longest_fold_safe_run(text: &str) -> String {
+    text.split(|c: char| !fold_safe(c))
         .max_by_key(|s| s.len())
         .unwrap_or("")
         .to_owned()
