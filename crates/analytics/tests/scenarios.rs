@@ -544,3 +544,50 @@ fn daily_upload_to_the_same_destination_is_a_habit_from_the_second_day() {
         .collect();
     assert!(volume.is_empty(), "habit flagged:\n{}", listing(&volume));
 }
+
+/// The habit survives a busy hour: twenty small services (mail, updates, CDNs)
+/// are seen before the large upload of the first day, and the next day's
+/// upload, five times larger, is still the habit. Twenty times larger to the
+/// same place is news again.
+#[test]
+fn habit_of_a_busy_hour_and_its_order_of_magnitude_bound() {
+    let run = |second_day_bytes: u64| {
+        let mut rng = Rng::new(12);
+        let mut t = Traffic::new();
+        t.background(&mut rng, 6, 3);
+        for day in 0..2 {
+            for n in 0..20 {
+                t.conn(
+                    START + day * DAY + 10 * HOUR + n * 30,
+                    "10.0.1.14",
+                    &format!("198.18.60.{}", n + 1),
+                    443,
+                    40_000,
+                    90_000,
+                    None,
+                );
+            }
+        }
+        for (day, bytes) in [(0, 200_000_000), (1, second_day_bytes)] {
+            t.conn(
+                START + day * DAY + 10 * HOUR + 40 * 60,
+                "10.0.1.14",
+                "198.18.40.12",
+                443,
+                bytes,
+                200_000,
+                None,
+            );
+        }
+        let signals = t.run(&Config::default());
+        about(&signals, "198.18.40.12")
+            .into_iter()
+            .filter(|s| s.detector == "volume" && s.timestamp.secs() >= START + DAY)
+            .count()
+    };
+    assert_eq!(run(1_000_000_000), 0, "five times the habit was flagged");
+    assert!(
+        run(4_000_000_000) > 0,
+        "twenty times the habit was not flagged"
+    );
+}

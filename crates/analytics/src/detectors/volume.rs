@@ -35,6 +35,13 @@ const ORIGINS_PER_HOUR: usize = 10;
 /// Destinations with large hours remembered per entity.
 const HABITS: usize = 8;
 
+/// Destinations whose bytes are kept per open hour (for habits).
+const HOUR_DESTINATIONS: usize = 16;
+
+/// How many times an earlier day's largest hour to a destination a new hour or
+/// burst to it may be and still count as the habit (see `Entity::habitual`).
+const HABIT_GROWTH: u64 = 10;
+
 /// How a baseline was obtained (said in the evidence).
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum Method {
@@ -108,9 +115,9 @@ struct Entity {
     last_seen: i64,
     /// Large hours per destination: (destination key, day, bytes), newest last.
     habits: Vec<(u64, i64, u64)>,
-    /// Bytes per destination in the open hour (at most [`HABITS`] destinations),
-    /// so every large destination of an hour becomes a habit, not only the one
-    /// with the largest single transfer.
+    /// Bytes per destination in the open hour (at most [`HOUR_DESTINATIONS`],
+    /// the smallest giving way), so every large destination of an hour becomes
+    /// a habit, not only the one with the largest single transfer.
     hour_destinations: Vec<(u64, u64)>,
 }
 
@@ -152,12 +159,14 @@ impl Entity {
         Some(self.ring[hour.rem_euclid(RING_HOURS as i64) as usize] as f64)
     }
 
-    /// Whether this entity sent at least a third of `bytes` to the destination on
-    /// an earlier day: a habit (a designer's daily upload to the print shop).
+    /// Whether this entity sent at least a tenth of `bytes` to the destination
+    /// in one hour of an earlier day: a habit (a designer's daily upload to the
+    /// print shop, whose size varies several-fold from day to day). An order of
+    /// magnitude more than ever before to the same place is still news.
     fn habitual(&self, dest_key: u64, day: i64, bytes: u64) -> bool {
         self.habits
             .iter()
-            .any(|(k, d, b)| *k == dest_key && *d < day && b.saturating_mul(3) >= bytes)
+            .any(|(k, d, b)| *k == dest_key && *d < day && b.saturating_mul(HABIT_GROWTH) >= bytes)
     }
 
     /// Remembers a large hour to `dest_key`. The day kept is the *first* day the
@@ -262,8 +271,14 @@ impl VolumeDetector {
             .position(|(k, _)| *k == transfer.dest_key)
         {
             destinations[slot].1 = destinations[slot].1.saturating_add(transfer.bytes_out);
-        } else if destinations.len() < HABITS {
+        } else if destinations.len() < HOUR_DESTINATIONS {
             destinations.push((transfer.dest_key, transfer.bytes_out));
+        } else if let Some(smallest) = destinations.iter_mut().min_by_key(|(_, bytes)| *bytes)
+            && smallest.1 < transfer.bytes_out
+        {
+            // A busy hour (mail, updates, CDNs): the smallest gives way, so a
+            // large upload late in the hour still becomes a habit.
+            *smallest = (transfer.dest_key, transfer.bytes_out);
         }
         if transfer.bytes_out > entity.top.bytes {
             entity.top = TopDestination {
