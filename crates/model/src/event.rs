@@ -75,9 +75,23 @@ impl LogSource {
 ///
 /// Nested objects are flattened to dotted keys (`id.orig_h`); EVTX `EventData`
 /// children appear under their own names (`Image`, `CommandLine`) as Sigma expects.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default)]
 pub struct Native {
     pairs: Vec<(Sym, Value)>,
+    /// One bit per `sym % 64` of the fields pushed: most lookups are of fields
+    /// the record does not have (a Sigma rule tries `CommandLine`, then its
+    /// fallbacks), and the mask answers those without a scan.
+    present: u64,
+}
+
+impl PartialEq for Native {
+    fn eq(&self, other: &Self) -> bool {
+        self.pairs == other.pairs
+    }
+}
+
+fn sym_bit(sym: Sym) -> u64 {
+    1 << (sym.0 % 64)
 }
 
 impl Native {
@@ -85,23 +99,28 @@ impl Native {
     pub fn with_capacity(n: usize) -> Self {
         Native {
             pairs: Vec::with_capacity(n),
+            present: 0,
         }
     }
 
     /// Adds a field; names past the symbol cap are dropped (see [`Sym`]).
     pub fn push(&mut self, name: &str, value: Value) {
         if let Some(sym) = Sym::intern(name) {
-            self.pairs.push((sym, value));
+            self.push_sym(sym, value);
         }
     }
 
     /// Adds a field by symbol.
     pub fn push_sym(&mut self, sym: Sym, value: Value) {
+        self.present |= sym_bit(sym);
         self.pairs.push((sym, value));
     }
 
     /// The first value under `sym`.
     pub fn get(&self, sym: Sym) -> Option<&Value> {
+        if self.present & sym_bit(sym) == 0 {
+            return None;
+        }
         self.pairs.iter().find(|(s, _)| *s == sym).map(|(_, v)| v)
     }
 

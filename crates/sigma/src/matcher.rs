@@ -39,9 +39,14 @@ pub struct Matcher {
     full_mask: Vec<u8>,
     /// Prefilters built so far, by the rules they serve (shared by threads).
     prefilters: Mutex<HashMap<Box<[u32]>, Arc<RoutePrefilter>>>,
+    /// The prefilter of each logsource and event id seen so far.
+    routes: Mutex<RouteMap>,
     /// Their automata, shared between routes.
     slot_cache: Mutex<SlotCache>,
 }
+
+/// The prefilter of each (logsource, event id) seen.
+type RouteMap = HashMap<(LogSource, Option<u32>), Arc<RoutePrefilter>>;
 
 /// A rule's prefilter literals: one literal of each group must be seen.
 type LiteralGroups = Box<[Box<[Literal]>]>;
@@ -122,6 +127,77 @@ pub struct MatchScratch {
     folded: Vec<u8>,
     /// The event's values, joined for the keyword scan.
     joined: String,
+    /// Pattern ids found in the value being scanned.
+    found: Vec<u32>,
+    /// Values scanned recently, per slot, with the patterns found in them.
+    scan_cache: ScanCache,
+}
+
+/// Longest value whose scan result is remembered: paths, names, users and
+/// hashes repeat across events; long command lines and scripts rarely do.
+const SCAN_CACHE_MAX_VALUE: usize = 256;
+
+/// Most values remembered per thread before the cache starts afresh (a few MB).
+const SCAN_CACHE_ENTRIES: usize = 16_384;
+
+/// The patterns found in recently scanned values, per slot automaton. Field
+/// values repeat heavily in real logs (the same image path, parent, user and
+/// hashes over thousands of events), and a hash lookup costs a fraction of a
+/// scan through an automaton too large for the cache.
+#[derive(Debug, Default)]
+struct ScanCache {
+    slots: hashbrown::HashMap<usize, ScanResults>,
+    entries: usize,
+}
+
+impl ScanCache {
+    fn get(&self, slot: usize, value: &str) -> Option<&[u32]> {
+        self.slots.get(&slot)?.get(value.as_bytes()).map(|p| &**p)
+    }
+
+    fn insert(&mut self, slot: usize, value: &str, found: &[u32]) {
+        if self.entries >= SCAN_CACHE_ENTRIES {
+            self.slots.clear();
+            self.entries = 0;
+        }
+        self.slots
+            .entry(slot)
+            .or_default()
+            .insert(value.as_bytes().into(), found.into());
+        self.entries += 1;
+    }
+}
+
+/// One slot's remembered values and the pattern ids found in each.
+type ScanResults = hashbrown::HashMap<Box<[u8]>, Box<[u32]>>;
+
+/// Marks the rules whose literal groups a found pattern satisfies, once per
+/// pattern and event.
+struct Marks<'a> {
+    pattern_stamp: &'a mut [u32],
+    rule_stamp: &'a mut [u32],
+    rule_mask: &'a mut [u8],
+    touched: &'a mut Vec<u32>,
+    generation: u32,
+}
+
+impl Marks<'_> {
+    fn mark(&mut self, slot: &Slot, pid: usize) {
+        let stamp = &mut self.pattern_stamp[slot.first_pattern + pid];
+        if *stamp == self.generation {
+            return;
+        }
+        *stamp = self.generation;
+        for &(rule, group) in slot.core.pattern_rules[pid].iter() {
+            let r = rule as usize;
+            if self.rule_stamp[r] != self.generation {
+                self.rule_stamp[r] = self.generation;
+                self.rule_mask[r] = 0;
+                self.touched.push(rule);
+            }
+            self.rule_mask[r] |= 1 << group;
+        }
+    }
 }
 
 impl Matcher {
@@ -142,6 +218,7 @@ impl Matcher {
             rule_groups,
             full_mask,
             prefilters: Mutex::default(),
+            routes: Mutex::default(),
             slot_cache: Mutex::default(),
         }
     }
@@ -249,6 +326,22 @@ impl Matcher {
     /// The shared prefilter for the rules that see events of `logsource` and
     /// `code`, built on first use.
     fn prefilter_for(&self, logsource: &LogSource, code: Option<u32>) -> Arc<RoutePrefilter> {
+        let key = (*logsource, code);
+        if let Some(prefilter) = self.lock_routes().get(&key) {
+            return Arc::clone(prefilter);
+        }
+        let prefilter = self.build_route(logsource, code);
+        self.lock_routes().insert(key, Arc::clone(&prefilter));
+        prefilter
+    }
+
+    fn lock_routes(&self) -> std::sync::MutexGuard<'_, RouteMap> {
+        self.routes.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The prefilter of the rules routed to `logsource` and `code`, shared with
+    /// other routes that have the same rules.
+    fn build_route(&self, logsource: &LogSource, code: Option<u32>) -> Arc<RoutePrefilter> {
         let routed: Box<[u32]> = (0..self.rules.len() as u32)
             .filter(|&i| self.rules[i as usize].routes(logsource, code))
             .collect();
@@ -346,8 +439,8 @@ impl Matcher {
         }
         Some(SlotAutomaton {
             fields: fields.clone(),
-            folds: literals.len() <= DFA_MAX_LITERALS,
-            automaton: build_automaton(&literals)?,
+            folds: fields.is_some() && literals.len() <= DFA_MAX_LITERALS,
+            automaton: build_automaton(&literals, fields.is_none())?,
             pattern_rules: pattern_rules
                 .into_iter()
                 .map(Vec::into_boxed_slice)
@@ -371,14 +464,30 @@ impl Matcher {
             text,
             folded,
             joined,
+            found,
+            scan_cache,
             ..
         } = scratch;
-        let generation = *generation;
-        touched.clear();
+        let mut marks = Marks {
+            pattern_stamp,
+            rule_stamp,
+            rule_mask,
+            touched,
+            generation: *generation,
+        };
+        marks.touched.clear();
         for route_slot in prefilter.slots.iter() {
             let slot = &*route_slot.core;
-            let mut scan = |haystack: &str| {
-                let hay = if slot.folds {
+            let slot_id = Arc::as_ptr(&route_slot.core) as usize;
+            let mut scan = |haystack: &str, cacheable: bool, folded_already: bool| {
+                let cacheable = cacheable && haystack.len() <= SCAN_CACHE_MAX_VALUE;
+                if cacheable && let Some(found) = scan_cache.get(slot_id, haystack) {
+                    for &pid in found {
+                        marks.mark(route_slot, pid as usize);
+                    }
+                    return;
+                }
+                let hay = if slot.folds || folded_already {
                     haystack.as_bytes()
                 } else {
                     folded.clear();
@@ -386,22 +495,14 @@ impl Matcher {
                     folded.make_ascii_lowercase();
                     folded.as_slice()
                 };
+                found.clear();
                 for hit in slot.automaton.find_overlapping_iter(hay) {
                     let pid = hit.pattern().as_usize();
-                    let stamp = &mut pattern_stamp[route_slot.first_pattern + pid];
-                    if *stamp == generation {
-                        continue;
-                    }
-                    *stamp = generation;
-                    for &(rule, group) in slot.pattern_rules[pid].iter() {
-                        let r = rule as usize;
-                        if rule_stamp[r] != generation {
-                            rule_stamp[r] = generation;
-                            rule_mask[r] = 0;
-                            touched.push(rule);
-                        }
-                        rule_mask[r] |= 1 << group;
-                    }
+                    found.push(pid as u32);
+                    marks.mark(route_slot, pid);
+                }
+                if cacheable {
+                    scan_cache.insert(slot_id, haystack, found);
                 }
             };
             let Some(refs) = &slot.fields else {
@@ -414,7 +515,8 @@ impl Matcher {
                 if let Some(message) = &event.message {
                     joined.push_str(message);
                 }
-                scan(joined);
+                joined.make_ascii_lowercase();
+                scan(joined, false, true);
                 continue;
             };
             // The value the rules read: the first present candidate, as evaluation does.
@@ -422,17 +524,22 @@ impl Matcher {
                 continue;
             };
             match value {
-                ValueRef::Str(s) => scan(s),
-                ValueRef::StrList(items) => items.iter().for_each(|s| scan(s)),
-                ValueRef::List(items) => items.iter().for_each(|v| scan_value(v, &mut scan)),
+                ValueRef::Str(s) => scan(s, true, false),
+                ValueRef::StrList(items) => items.iter().for_each(|s| scan(s, true, false)),
+                ValueRef::List(items) => items
+                    .iter()
+                    .for_each(|v| scan_value(v, &mut |s| scan(s, true, false))),
                 ValueRef::Int(_) | ValueRef::UInt(_) | ValueRef::Null => {}
                 other => {
                     if other.write_text(text) {
-                        scan(text);
+                        scan(text, true, false);
                     }
                 }
             }
         }
+        let Marks {
+            rule_mask, touched, ..
+        } = marks;
         for &rule in touched.iter() {
             if rule_mask[rule as usize] == self.full_mask[rule as usize] {
                 candidates.push(rule);
@@ -493,16 +600,20 @@ fn scan_value(value: &Value, scan: &mut impl FnMut(&str)) {
 /// took 224 MB instead of 65 MB and measured no faster, being out of cache.
 const DFA_MAX_LITERALS: usize = 3000;
 
-fn build_automaton(literals: &[&[u8]]) -> Option<AhoCorasick> {
+/// The automaton of a slot. Field slots scan short values one by one: small
+/// ones ignore ASCII case themselves, and have no prefilter (starting one per
+/// value cost more than it saved). The keyword slot scans the whole event's text
+/// at once, lower-cased first, so a case-sensitive automaton with its prefilter
+/// can skip through it.
+fn build_automaton(literals: &[&[u8]], keywords: bool) -> Option<AhoCorasick> {
     if literals.is_empty() {
         return None;
     }
     let dfa = literals.len() <= DFA_MAX_LITERALS;
     AhoCorasickBuilder::new()
         .match_kind(MatchKind::Standard)
-        .ascii_case_insensitive(dfa)
-        // Most values are short; starting a prefilter per value cost more than it saved.
-        .prefilter(false)
+        .ascii_case_insensitive(dfa && !keywords)
+        .prefilter(keywords)
         .kind(Some(if dfa {
             AhoCorasickKind::DFA
         } else {

@@ -607,3 +607,37 @@ detection:
     assert_eq!(hits, vec![0]);
     assert_eq!(matcher.stats().prefilters, 2);
 }
+
+/// Scan results are remembered per value: repeated values, values differing
+/// only in case, and more distinct values than the cache holds (so it starts
+/// afresh) all keep the exhaustive answer.
+#[test]
+fn remembered_scans_keep_the_answers() {
+    let mut b = builder();
+    assert!(b.add_yaml(RCLONE, "r.yml").iter().all(|r| r.is_ok()));
+    let set = b.build();
+    let matcher = set.matcher();
+    let mut scratch = matcher.scratch();
+    let (mut fast, mut slow) = (Vec::new(), Vec::new());
+    let mut fired = 0;
+    for n in 0..20_000u32 {
+        let image = match n % 4 {
+            0 => "C:\\Tools\\rclone.exe".to_string(),
+            1 => "C:\\TOOLS\\RCLONE.EXE".to_string(),
+            2 => format!("C:\\Tools\\tool{n}.exe"),
+            _ => "C:\\Windows\\System32\\svchost.exe".to_string(),
+        };
+        let event = sysmon(
+            1,
+            "process_creation",
+            &[("Image", &image), ("CommandLine", "x copy y")],
+        );
+        fast.clear();
+        slow.clear();
+        matcher.match_event(&event, &mut scratch, &mut fast);
+        matcher.match_event_exhaustive(&event, &mut slow);
+        assert_eq!(fast, slow, "{image}");
+        fired += fast.len();
+    }
+    assert_eq!(fired, 10_000);
+}
