@@ -20,12 +20,66 @@
 //! resynchronised: it is reported with its offset and ends the file.
 
 use crate::format::{JsonShape, ZeekLog};
+use crate::json_entries::Entries;
 use crate::windows;
 use crate::{Input, RecordError};
 use model::{Event, EventKind, Field, LogSource, Networks, Origin, Timestamp, Value};
 use serde_json::{Map, Value as Json};
+use std::borrow::Cow;
 use std::io::{BufRead, Read};
 use std::sync::Arc;
+
+/// Keys that name a Windows event id in flat exports.
+const EVENT_ID_KEYS: [&str; 3] = ["EventID", "EventId", "event_id"];
+
+/// Keys that name a Windows channel, provider or computer in flat exports.
+const WINDOWS_SOURCE_KEYS: [&str; 6] = [
+    "Channel",
+    "SourceName",
+    "ProviderName",
+    "Provider_Name",
+    "Hostname",
+    "Computer",
+];
+
+/// Flat exports' other names for the fields Sigma rules read, added beside the
+/// original when the record lacks the Sigma name.
+const FLAT_ALIASES: [(&str, &str); 6] = [
+    ("EventId", "EventID"),
+    ("event_id", "EventID"),
+    ("SourceName", "Provider_Name"),
+    ("ProviderName", "Provider_Name"),
+    ("Hostname", "Computer"),
+    ("ComputerName", "Computer"),
+];
+
+/// Where flat exports keep the event time, in order of preference.
+const FLAT_TIME_KEYS: [&str; 7] = [
+    "@timestamp",
+    "TimeCreated",
+    "EventTime",
+    "SystemTime",
+    "UtcTime",
+    "TimeGenerated",
+    "timestamp",
+];
+
+/// Builds the event of one JSON Lines record read as [`Entries`]: flat Windows
+/// records directly, every other shape through the same map as
+/// [`event_from_object`].
+pub(crate) fn event_from_entries(
+    entries: Entries<'_>,
+    networks: &Networks,
+) -> Result<Event, String> {
+    let flat_windows = !entries.contains_key("ts")
+        && EVENT_ID_KEYS.iter().any(|k| entries.contains_key(k))
+        && WINDOWS_SOURCE_KEYS.iter().any(|k| entries.contains_key(k))
+        && entries.is_flat_and_unique();
+    if flat_windows {
+        return flat_windows_entries(entries, networks);
+    }
+    event_from_object(&entries.into_map(), networks)
+}
 
 /// The shape of one JSON record.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -51,19 +105,8 @@ pub(crate) fn record_shape(obj: &Map<String, Json>) -> RecordShape {
     if let Some((log, _)) = crate::zeek::json_log(obj) {
         return RecordShape::Zeek(log);
     }
-    let has_event_id = ["EventID", "EventId", "event_id"]
-        .iter()
-        .any(|k| obj.contains_key(*k));
-    let has_windows_source = [
-        "Channel",
-        "SourceName",
-        "ProviderName",
-        "Provider_Name",
-        "Hostname",
-        "Computer",
-    ]
-    .iter()
-    .any(|k| obj.contains_key(*k));
+    let has_event_id = EVENT_ID_KEYS.iter().any(|k| obj.contains_key(*k));
+    let has_windows_source = WINDOWS_SOURCE_KEYS.iter().any(|k| obj.contains_key(*k));
     if has_event_id && has_windows_source {
         return RecordShape::Json(JsonShape::FlatWindows);
     }
@@ -139,11 +182,16 @@ fn scalar_text(value: &Json) -> Option<String> {
 
 /// Time from the first of `keys` that holds a parsable timestamp.
 fn timestamp_of(obj: &Map<String, Json>, keys: &[&str]) -> Option<Timestamp> {
-    keys.iter().find_map(|key| match obj.get(*key)? {
+    keys.iter().find_map(|key| json_timestamp(obj.get(*key)?))
+}
+
+/// A timestamp from a JSON string or number.
+fn json_timestamp(value: &Json) -> Option<Timestamp> {
+    match value {
         Json::String(s) => Timestamp::parse(s),
         Json::Number(n) => Timestamp::parse(&n.to_string()),
         _ => None,
-    })
+    }
 }
 
 /// A number-looking `EventID` as an integer value, so rules compare numerically.
@@ -215,46 +263,52 @@ fn winlogbeat(obj: &Map<String, Json>, networks: &Networks) -> Result<Event, Str
 }
 
 fn flat_windows(obj: &Map<String, Json>, networks: &Networks) -> Result<Event, String> {
-    let mut event = Event::default();
-    let aliases = [
-        ("EventId", "EventID"),
-        ("event_id", "EventID"),
-        ("SourceName", "Provider_Name"),
-        ("ProviderName", "Provider_Name"),
-        ("Hostname", "Computer"),
-        ("ComputerName", "Computer"),
-    ];
-    for (key, value) in obj {
-        let value_native = if key == "EventID" {
-            event_id_value(value)
-        } else {
-            Value::from_json(value)
-        };
-        event.native.push(key, value_native);
-        if let Some((_, alias)) = aliases.iter().find(|(k, _)| k == key)
-            && !obj.contains_key(*alias)
-        {
-            let v = if *alias == "EventID" {
-                event_id_value(value)
+    let entries = obj
+        .iter()
+        .map(|(k, v)| (Cow::Borrowed(k.as_str()), v.clone()))
+        .collect();
+    flat_windows_entries(Entries(entries), networks)
+}
+
+/// A flat Windows record (unique keys, no nested object): every entry becomes
+/// a native field in order, string values moved, not copied.
+fn flat_windows_entries(entries: Entries<'_>, networks: &Networks) -> Result<Event, String> {
+    let timestamp = FLAT_TIME_KEYS
+        .iter()
+        .find_map(|key| json_timestamp(entries.get(key)?))
+        .ok_or("missing timestamp")?;
+    let alias_wanted = FLAT_ALIASES.map(|(_, alias)| !entries.contains_key(alias));
+    let mut event = Event {
+        native: model::Native::with_capacity(entries.0.len() + 2),
+        ..Event::default()
+    };
+    for (key, value) in entries.0 {
+        let alias = FLAT_ALIASES
+            .iter()
+            .position(|(name, _)| *name == key)
+            .filter(|&i| alias_wanted[i])
+            .map(|i| FLAT_ALIASES[i].1);
+        let alias_value = alias.map(|alias| {
+            if alias == "EventID" {
+                event_id_value(&value)
             } else {
-                Value::from_json(value)
-            };
-            event.native.push(alias, v);
+                Value::from_json(&value)
+            }
+        });
+        let native = if key == "EventID" {
+            event_id_value(&value)
+        } else {
+            match value {
+                Json::String(s) => Value::from(s),
+                other => Value::from_json(&other),
+            }
+        };
+        event.native.push(&key, native);
+        if let (Some(alias), Some(value)) = (alias, alias_value) {
+            event.native.push(alias, value);
         }
     }
-    event.timestamp = timestamp_of(
-        obj,
-        &[
-            "@timestamp",
-            "TimeCreated",
-            "EventTime",
-            "SystemTime",
-            "UtcTime",
-            "TimeGenerated",
-            "timestamp",
-        ],
-    )
-    .ok_or("missing timestamp")?;
+    event.timestamp = timestamp;
     windows::normalise(&mut event, networks);
     Ok(event)
 }
@@ -546,6 +600,20 @@ fn first_array_element(text: &[u8]) -> Option<Json> {
         .ok()
 }
 
+/// The event with its file and offset, or the reason it could not be built.
+fn with_origin(
+    event: Result<Event, String>,
+    path: &Arc<str>,
+    offset: u64,
+) -> Result<Event, RecordError> {
+    let mut event = event.map_err(|reason| RecordError::new(path, offset, reason))?;
+    event.origin = Some(Origin {
+        file: path.clone(),
+        offset,
+    });
+    Ok(event)
+}
+
 /// Reads JSON and JSON Lines files; see the module docs.
 pub struct JsonSource {
     path: Arc<str>,
@@ -613,13 +681,7 @@ impl JsonSource {
                 "json record is not an object",
             ));
         };
-        let mut event = event_from_object(&obj, &self.networks)
-            .map_err(|reason| RecordError::new(&self.path, offset, reason))?;
-        event.origin = Some(Origin {
-            file: self.path.clone(),
-            offset,
-        });
-        Ok(event)
+        with_origin(event_from_object(&obj, &self.networks), &self.path, offset)
     }
 
     fn next_line(&mut self) -> Option<Result<Event, RecordError>> {
@@ -645,6 +707,11 @@ impl JsonSource {
                     if trimmed.is_empty() {
                         continue;
                     }
+                    if let Some(entries) = Entries::parse(trimmed) {
+                        let event = event_from_entries(entries, &self.networks);
+                        return Some(with_origin(event, &self.path, start));
+                    }
+                    // Not an object: the general path reports why.
                     let parsed = serde_json::from_slice::<Json>(trimmed);
                     return Some(match parsed {
                         Ok(value) => self.to_event(value, start),
@@ -749,6 +816,37 @@ impl Iterator for JsonSource {
 
 #[cfg(test)]
 mod tests {
+
+    /// The entries path and the map path build the same event from every shape,
+    /// including the ones the entries path hands over (nested, Zeek, repeated
+    /// keys) and flat records with aliases, escapes, numbers and arrays.
+    #[test]
+    fn entries_and_map_paths_build_the_same_events() {
+        let nets = Networks::default();
+        let lines = [
+            r#"{"EventID":"4688","Channel":"Security","Hostname":"ws1","SourceName":"Microsoft-Windows-Security-Auditing","TimeCreated":"2024-01-02T03:04:05Z","NewProcessName":"C:\\Windows\\cmd.exe","CommandLine":"cmd \"/c\" whoami","SubjectLogonId":"0x3e7"}"#,
+            r#"{"EventId":1,"Provider_Name":"Microsoft-Windows-Sysmon","Computer":"ws2","UtcTime":"2024-01-02 03:04:05.123","Image":"C:\\x.exe","Hashes":["SHA1=AB","MD5=CD"],"Flag":true,"Nothing":null,"Ratio":1.5,"Big":18446744073709551615,"Ke\u0079":"escaped key","Tab\tin\\value":"a\tb"}"#,
+            r#"{"event_id":7045,"ComputerName":"dc1","Channel":"System","@timestamp":1704164645,"ServiceName":"x"}"#,
+            r#"{"EventID":4624,"Channel":"Security","Computer":"a","EventID":4625,"TimeCreated":"2024-01-02T03:04:05Z"}"#,
+            r#"{"EventID":4624,"Channel":"Security","Computer":"a","TimeCreated":"2024-01-02T03:04:05Z","Nested":{"a":1}}"#,
+            r#"{"ts":1704164645.5,"uid":"C1","id.orig_h":"10.0.0.5","id.orig_p":5050,"id.resp_h":"93.184.216.34","id.resp_p":443,"proto":"tcp","orig_bytes":1000,"resp_bytes":20}"#,
+            r#"{"@timestamp":"2024-01-02T03:04:05Z","event":{"category":"process"},"process":{"command_line":"curl -T x"},"host":{"name":"h"}}"#,
+            r#"{"EventID":4688,"Channel":"Security","Computer":"a"}"#,
+            r#"{"message":"hello","timestamp":"2024-01-02T03:04:05Z"}"#,
+        ];
+        for line in lines {
+            let entries = Entries::parse(line.as_bytes()).expect(line);
+            let map: Map<String, Json> = serde_json::from_str(line).unwrap();
+            assert_eq!(
+                event_from_entries(entries, &nets),
+                event_from_object(&map, &nets),
+                "{line}"
+            );
+        }
+        assert!(Entries::parse(b"[1,2]").is_none());
+        assert!(Entries::parse(b"{\"a\":").is_none());
+    }
+
     use super::*;
     use std::io::Cursor;
 

@@ -18,6 +18,7 @@ pub mod evtx;
 pub mod format;
 pub mod input;
 pub mod json;
+mod json_entries;
 pub mod net;
 mod open;
 pub mod replay;
