@@ -91,7 +91,7 @@ impl std::fmt::Display for EntityKey {
 
 /// An incident before triage: the signals of one entity in one window.
 #[derive(Clone, Debug, PartialEq)]
-pub struct IncidentDraft {
+pub struct IncidentDraft<'a> {
     /// Stable id (`incident-` + FNV-1a of the entity and the first alert id).
     pub id: String,
     /// What the incident is about.
@@ -107,8 +107,9 @@ pub struct IncidentDraft {
     pub first_seen: Timestamp,
     /// Last signal time.
     pub last_seen: Timestamp,
-    /// The signals, ordered by time then id (the timeline).
-    pub signals: Vec<Signal>,
+    /// The signals, ordered by time then id (the timeline), borrowed from the
+    /// run's alerts: a hunt with 60,000 alerts no longer holds a second copy.
+    pub signals: Vec<&'a Signal>,
     /// Destinations, most bytes first.
     pub destinations: Vec<IncidentDestination>,
     /// Detector names, sorted.
@@ -121,7 +122,7 @@ pub struct IncidentDraft {
     pub score: u8,
 }
 
-impl IncidentDraft {
+impl IncidentDraft<'_> {
     /// Alert ids in timeline order.
     pub fn alert_ids(&self) -> Vec<String> {
         self.signals.iter().map(|s| s.id.clone()).collect()
@@ -154,11 +155,11 @@ impl IncidentDraft {
 /// until more than the configured gap passes without a signal. A signal that names
 /// only an address joins the host the observations tie that address to. The result
 /// is sorted by first signal time then id, and does not depend on the input order.
-pub fn correlate(
-    signals: &[Signal],
+pub fn correlate<'a>(
+    signals: &'a [Signal],
     observations: &Observations,
     config: &Config,
-) -> Vec<IncidentDraft> {
+) -> Vec<IncidentDraft<'a>> {
     let settings = CorrelateConfig::from_config(config);
     let mut by_entity: BTreeMap<EntityKey, Vec<&Signal>> = BTreeMap::new();
     for signal in signals {
@@ -237,12 +238,12 @@ fn entity_of(signal: &Signal, observations: &Observations) -> EntityKey {
     }
 }
 
-fn build_draft(
+fn build_draft<'a>(
     entity: &EntityKey,
-    group: &[&Signal],
+    group: &[&'a Signal],
     observations: &Observations,
-) -> IncidentDraft {
-    let signals: Vec<Signal> = group.iter().map(|s| (*s).clone()).collect();
+) -> IncidentDraft<'a> {
+    let signals: Vec<&'a Signal> = group.to_vec();
     let first_seen = signals.first().map(|s| s.timestamp).unwrap_or_default();
     let last_seen = signals.last().map(|s| s.timestamp).unwrap_or_default();
     let host_name =
@@ -336,7 +337,7 @@ fn most_common<T: Ord>(values: impl Iterator<Item = T>) -> Option<T> {
 /// larger (several detectors often describe the same transfer, so signals' figures
 /// are not summed); at least one transfer per signal naming the destination.
 fn aggregate_destinations(
-    signals: &[Signal],
+    signals: &[&Signal],
     observations: &Observations,
     host_name: Option<&str>,
     host_ip: Option<IpAddr>,

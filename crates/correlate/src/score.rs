@@ -15,9 +15,9 @@ const ALLOWED_WEIGHT: f64 = 0.5;
 /// Allow-listed signals count at half weight. The furthest chain stage adds a small
 /// bonus (0/3/6/10 for collection/staging/automation/exfiltration) unless every
 /// signal is allow-listed.
-pub fn incident_score(signals: &[Signal], stage: Stage) -> u8 {
+pub fn incident_score<S: std::borrow::Borrow<Signal>>(signals: &[S], stage: Stage) -> u8 {
     let mut best: BTreeMap<(&str, &str), f64> = BTreeMap::new();
-    for signal in signals {
+    for signal in signals.iter().map(S::borrow) {
         let rule = if signal.detector == "sigma" {
             signal.rule_id.as_str()
         } else {
@@ -34,7 +34,7 @@ pub fn incident_score(signals: &[Signal], stage: Stage) -> u8 {
     }
     let missing = best.values().fold(1.0, |acc, s| acc * (1.0 - s));
     let mut score = 100.0 * (1.0 - missing);
-    if signals.iter().any(|s| s.allowed.is_none()) {
+    if signals.iter().any(|s| s.borrow().allowed.is_none()) {
         score += match stage {
             Stage::Collection => 0.0,
             Stage::Staging => 3.0,

@@ -55,8 +55,9 @@ fn one_host_one_window_one_incident_and_gap_splits() {
     b.bytes_out = Some(5_000_000);
     let c = signal("cadence", T0 + 3 * 86_400, Some("ws1"), Stage::Exfiltration);
     let other = signal("volume", T0, Some("ws2"), Stage::Exfiltration);
+    let signals_in = [c.clone(), b.clone(), other, a.clone()];
     let drafts = correlate(
-        &[c.clone(), b.clone(), other, a.clone()],
+        &signals_in,
         &Observer::new(Networks::default()).finish(),
         &Config::default(),
     );
@@ -86,8 +87,9 @@ fn configured_gap_is_respected() {
     .unwrap();
     let a = signal("volume", T0, Some("ws1"), Stage::Exfiltration);
     let b = signal("volume", T0 + 7200, Some("ws1"), Stage::Exfiltration);
+    let signals_in = [a, b];
     let drafts = correlate(
-        &[a, b],
+        &signals_in,
         &Observer::new(Networks::default()).finish(),
         &config,
     );
@@ -146,7 +148,8 @@ fn observer_counts_telemetry_bytes_spread_and_pcap() {
     by_ip.host_ip = Some(ip("10.1.2.3"));
     by_ip.destination_ip = Some(ip("203.0.113.9"));
     let named = signal("automation", T0, Some("ws1"), Stage::Automation);
-    let drafts = correlate(&[by_ip, named], &obs, &Config::default());
+    let signals_in = [by_ip, named];
+    let drafts = correlate(&signals_in, &obs, &Config::default());
     assert_eq!(drafts.len(), 1);
     assert_eq!(drafts[0].destinations[0].bytes_out, 3000);
     assert_eq!(drafts[0].destinations[0].transfers, 2);
@@ -197,12 +200,10 @@ fn saas_signals_without_host_are_keyed_by_user_and_order_does_not_matter() {
     s2.assign_id();
     let s3 = signal("volume", T0 + 50, Some("ws9"), Stage::Exfiltration);
     let obs = Observer::new(Networks::default()).finish();
-    let forward = correlate(
-        &[s1.clone(), s2.clone(), s3.clone()],
-        &obs,
-        &Config::default(),
-    );
-    let backward = correlate(&[s3, s2, s1], &obs, &Config::default());
+    let signals_in = [s1.clone(), s2.clone(), s3.clone()];
+    let forward = correlate(&signals_in, &obs, &Config::default());
+    let signals_in = [s3, s2, s1];
+    let backward = correlate(&signals_in, &obs, &Config::default());
     assert_eq!(forward, backward);
     assert_eq!(forward.len(), 2);
     assert!(
@@ -346,7 +347,8 @@ fn bare_addresses_are_named_from_dns_answers() {
     named.destination_ip = Some(ip("203.0.113.77"));
     let mut shared = signal("volume", T0 + 60, Some("ws1"), Stage::Exfiltration);
     shared.destination_ip = Some(ip("198.51.100.5"));
-    let drafts = correlate(&[named, shared], &obs, &Config::default());
+    let signals_in = [named, shared];
+    let drafts = correlate(&signals_in, &obs, &Config::default());
     assert_eq!(drafts.len(), 1);
     let domain_of = |addr: &str| {
         drafts[0]

@@ -26,7 +26,8 @@ fn weak_signals_alone_open_no_incident_but_join_a_strong_one() {
     assert!(correlate(std::slice::from_ref(&weak), &observations, &config).is_empty());
 
     let strong = signal("strong", 55, 2_000);
-    let drafts = correlate(&[weak.clone(), strong], &observations, &config);
+    let signals = [weak.clone(), strong];
+    let drafts = correlate(&signals, &observations, &config);
     assert_eq!(drafts.len(), 1);
     assert_eq!(
         drafts[0].alert_ids().len(),
@@ -41,7 +42,8 @@ fn an_allow_listed_signal_opens_with_its_score_before_the_allow_list() {
     let mut backup = signal("backup", 15, 1_000);
     backup.allowed = Some("nightly offsite backup".into());
     backup.evidence.insert("score_raw".into(), 70.into());
-    let drafts = correlate(&[backup], &observations, &Config::default());
+    let signals = [backup];
+    let drafts = correlate(&signals, &observations, &Config::default());
     assert_eq!(
         drafts.len(),
         1,

@@ -32,6 +32,7 @@ pub fn l1_steps(case: &Case<'_>) -> Vec<String> {
     let automation = case
         .signals()
         .iter()
+        .copied()
         .filter(|s| evidence::is_automation(s))
         .count();
     let tools = evidence::tools_named(case.signals());

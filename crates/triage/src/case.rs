@@ -147,7 +147,7 @@ pub struct DestinationView<'a> {
 /// The incident under triage.
 pub struct Case<'a> {
     /// The draft.
-    pub draft: &'a IncidentDraft,
+    pub draft: &'a IncidentDraft<'a>,
     /// The run's observations.
     pub observations: &'a Observations,
     /// The playbook.
@@ -163,7 +163,7 @@ pub struct Case<'a> {
 impl<'a> Case<'a> {
     /// Gathers what the questions need.
     pub fn new(
-        draft: &'a IncidentDraft,
+        draft: &'a IncidentDraft<'a>,
         observations: &'a Observations,
         playbook: &'a Playbook,
     ) -> Self {
@@ -226,7 +226,7 @@ impl<'a> Case<'a> {
     }
 
     /// Signals of the incident.
-    pub fn signals(&self) -> &'a [Signal] {
+    pub fn signals(&self) -> &'a [&'a Signal] {
         &self.draft.signals
     }
 
@@ -236,6 +236,7 @@ impl<'a> Case<'a> {
         self.draft
             .signals
             .iter()
+            .copied()
             .filter(|s| s.allowed.is_none() && !self.is_habitual(s) && !self.is_routine_polling(s))
     }
 
@@ -490,7 +491,7 @@ impl<'a> Case<'a> {
     }
 }
 
-fn host_labels(draft: &IncidentDraft) -> Vec<String> {
+fn host_labels(draft: &IncidentDraft<'_>) -> Vec<String> {
     let mut labels = Vec::new();
     if let Some(name) = &draft.host_name {
         labels.push(name.to_ascii_lowercase());
@@ -527,12 +528,13 @@ fn other_hosts(
 
 fn trust_of(
     destination: &IncidentDestination,
-    signals: &[Signal],
-    draft: &IncidentDraft,
+    signals: &[&Signal],
+    draft: &IncidentDraft<'_>,
     allow: &[AllowEntry],
 ) -> Trust {
     let about: Vec<&Signal> = signals
         .iter()
+        .copied()
         .filter(|s| names_destination(s, destination))
         .collect();
     if let Some(intel) = about.iter().find(|s| s.detector == "intel") {
@@ -568,7 +570,7 @@ pub fn names_destination(signal: &Signal, destination: &IncidentDestination) -> 
 fn allow_covers(
     entry: &AllowEntry,
     destination: &IncidentDestination,
-    draft: &IncidentDraft,
+    draft: &IncidentDraft<'_>,
 ) -> bool {
     if entry.process.is_some() || entry.schedule.is_some() {
         return false;
@@ -609,7 +611,7 @@ fn domain_suffix(domain: &str, pattern: &str) -> bool {
 /// Case-insensitive glob with `*` and `?` (shared with the analytics, in `model`).
 pub use model::glob::glob_match as glob;
 
-fn host_matches(pattern: &str, draft: &IncidentDraft) -> bool {
+fn host_matches(pattern: &str, draft: &IncidentDraft<'_>) -> bool {
     if let Ok(net) = pattern.parse::<IpNet>() {
         return draft.host_ip.is_some_and(|ip| net.contains(&ip));
     }

@@ -67,7 +67,7 @@ fn volume_reasons(case: &Case<'_>) -> Vec<String> {
             .all(|v| matches!(v.trust, Trust::AllowListed(_)));
     if unexplained.is_empty()
         && !all_trusted
-        && !case.signals().iter().any(evidence::is_volume)
+        && !case.signals().iter().copied().any(evidence::is_volume)
         && let Some(profile) = case
             .outbound_profile()
             .filter(|p| p.is_burst() || p.is_sustained_increase())
@@ -195,6 +195,7 @@ fn rule_outs(case: &Case<'_>) -> Vec<String> {
     let mut allow_reasons: Vec<String> = case
         .signals()
         .iter()
+        .copied()
         .filter_map(|s| s.allowed.clone())
         .collect();
     allow_reasons.extend(case.destinations.iter().filter_map(|v| match &v.trust {

@@ -227,7 +227,7 @@ pub fn evidence_strings(signal: &Signal) -> Vec<(String, String)> {
 /// One case-insensitive automaton over the tool list scans each evidence string
 /// once (this runs for every incident, several times, and an alert-heavy hunt has
 /// tens of thousands of signals); a name counts only as a whole word.
-pub fn tools_named(signals: &[Signal]) -> Vec<String> {
+pub fn tools_named(signals: &[&Signal]) -> Vec<String> {
     let mut seen = [false; TRANSFER_TOOLS.len()];
     for signal in signals {
         mark_tools(&signal.rule_name, &mut seen);
@@ -327,7 +327,7 @@ pub enum Persistence {
 /// Scheduled tasks and cron entries named in the signals (`evidence.task_name`,
 /// `schtasks /create /tn NAME`, `Register-ScheduledTask -TaskName NAME`,
 /// `evidence.cron_entry` / `evidence.crontab`), sorted and unique.
-pub fn persistence_named(signals: &[Signal]) -> Vec<Persistence> {
+pub fn persistence_named(signals: &[&Signal]) -> Vec<Persistence> {
     let mut found = Vec::new();
     for signal in signals {
         for (key, text) in evidence_strings(signal) {
@@ -414,7 +414,7 @@ mod tests {
                 .unwrap(),
             ..Default::default()
         };
-        assert_eq!(tools_named(&[signal]), vec!["rclone"]);
+        assert_eq!(tools_named(&[&signal]), vec!["rclone"]);
         let signal = Signal {
             rule_name: "Transfer".into(),
             evidence: serde_json::json!({"process": {"args": ["C:\\Tools\\SFTP.EXE", "ftpd", "Mega-Put -q"]}})
@@ -425,6 +425,6 @@ mod tests {
         };
         // Case-insensitive, nested evidence, overlapping names: `sftp` is a word,
         // the `ftp` inside it and inside `ftpd` is not.
-        assert_eq!(tools_named(&[signal]), vec!["mega-put", "sftp"]);
+        assert_eq!(tools_named(&[&signal]), vec!["mega-put", "sftp"]);
     }
 }

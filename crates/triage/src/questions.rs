@@ -49,6 +49,7 @@ fn volume(case: &Case<'_>) -> (AnswerValue, String) {
     let found: Vec<&Signal> = case
         .signals()
         .iter()
+        .copied()
         .filter(|s| evidence::is_volume(s))
         .collect();
     if !found.is_empty() {
@@ -65,6 +66,7 @@ fn volume(case: &Case<'_>) -> (AnswerValue, String) {
         let saas: Vec<&Signal> = case
             .signals()
             .iter()
+            .copied()
             .filter(|s| {
                 evidence::is_user_anomaly(s) && (s.bytes_out.is_some() || s.transfers.is_some())
             })
@@ -217,6 +219,7 @@ fn off_hours(case: &Case<'_>) -> (AnswerValue, String) {
     let flagged: Vec<&Signal> = case
         .signals()
         .iter()
+        .copied()
         .filter(|s| s.detector == "offhours")
         .collect();
     if !flagged.is_empty() {
@@ -232,6 +235,7 @@ fn off_hours(case: &Case<'_>) -> (AnswerValue, String) {
     let transfers: Vec<&Signal> = case
         .signals()
         .iter()
+        .copied()
         .filter(|s| evidence::is_transfer(s))
         .collect();
     if transfers.is_empty() {
@@ -299,11 +303,13 @@ fn automation(case: &Case<'_>) -> (AnswerValue, String) {
     let found: Vec<&Signal> = case
         .signals()
         .iter()
+        .copied()
         .filter(|s| evidence::is_automation(s))
         .collect();
     let cadence: Vec<&Signal> = case
         .signals()
         .iter()
+        .copied()
         .filter(|s| s.detector == "cadence")
         .collect();
     if !found.is_empty() {
@@ -382,6 +388,7 @@ fn user_behaviour(case: &Case<'_>) -> (AnswerValue, String) {
     let saas: Vec<&Signal> = case
         .signals()
         .iter()
+        .copied()
         .filter(|s| evidence::is_user_anomaly(s))
         .collect();
     if !saas.is_empty() {
@@ -442,6 +449,7 @@ fn user_behaviour(case: &Case<'_>) -> (AnswerValue, String) {
     let allowed_off_hours = case
         .signals()
         .iter()
+        .copied()
         .find(|s| s.allowed.is_some() && !calendar.is_business_time(s.timestamp))
         .and_then(|s| s.allowed.clone());
     let off: Vec<&Signal> = user_signals
