@@ -2,7 +2,7 @@
 
 mod support;
 
-use model::{Config, EventKind, Stage};
+use model::{Config, EventKind, Stage, Timestamp};
 use support::*;
 
 #[test]
@@ -106,8 +106,8 @@ fn one_off_large_upload_to_a_known_destination_in_business_hours_is_not_high() {
     let mut rng = Rng::new(5);
     let mut t = Traffic::new();
     t.background(&mut rng, 6, 9);
-    // 10.0.1.12 is a background host that knows site3 for a week; Tuesday 11:00 it uploads 300 MB.
-    let ts = START + 8 * DAY + 11 * HOUR;
+    // 10.0.1.12 is a background host that knows site3 for a week; Tuesday 11:37 it uploads 300 MB.
+    let ts = START + 8 * DAY + 11 * HOUR + 37 * 60;
     t.conn(
         ts,
         "10.0.1.12",
@@ -138,6 +138,16 @@ fn one_off_large_upload_to_a_known_destination_in_business_hours_is_not_high() {
     // Volume still reports it with its numbers.
     let volume: Vec<_> = mine.iter().filter(|s| s.detector == "volume").collect();
     assert!(!volume.is_empty(), "volume silent");
+    // The hourly finding is stamped at the upload, not at 11:00; the hour is evidence.
+    let hour = volume
+        .iter()
+        .find(|s| s.rule_id == "exfilguard.volume.hour")
+        .expect("an hourly finding");
+    assert_eq!(hour.timestamp.secs(), ts);
+    assert_eq!(
+        hour.evidence["bucket_start"],
+        Timestamp::from_secs(START + 8 * DAY + 11 * HOUR).to_rfc3339()
+    );
     assert!(
         volume[0].evidence["series"]
             .as_array()

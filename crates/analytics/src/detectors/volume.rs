@@ -83,6 +83,8 @@ struct SeriesPoint {
 /// The largest transfer of the open hour, named on the signal.
 #[derive(Clone, Debug, Default)]
 struct TopDestination {
+    /// When the largest transfer of the hour was seen (the alert's time).
+    ts: i64,
     key: u64,
     ip: Option<IpAddr>,
     domain: Option<String>,
@@ -282,6 +284,7 @@ impl VolumeDetector {
         }
         if transfer.bytes_out > entity.top.bytes {
             entity.top = TopDestination {
+                ts: transfer.ts.secs(),
                 key: transfer.dest_key,
                 ip: transfer.dest_ip,
                 domain: transfer.dest_name.map(str::to_ascii_lowercase),
@@ -500,7 +503,9 @@ impl VolumeDetector {
     }
 
     fn hour_signal(&self, entity: &Entity, bytes: f64, base: &Baseline, upper: f64) -> Signal {
-        let ts = Timestamp::from_secs(entity.hour_start);
+        // Stamped at the hour's largest transfer, not the hour's start: an alert
+        // must not read as if data left before it did. The bucket is evidence.
+        let ts = Timestamp::from_secs(entity.top.ts.max(entity.hour_start));
         let ratio = bytes / base.median.max(1.0);
         let name = if base.median >= 1.0 {
             format!(
@@ -538,6 +543,10 @@ impl VolumeDetector {
         signal.set_score(score.round().clamp(0.0, 100.0) as u8);
         let e = &mut signal.evidence;
         e.insert("bucket_s".into(), HOUR.into());
+        e.insert(
+            "bucket_start".into(),
+            Timestamp::from_secs(entity.hour_start).to_rfc3339().into(),
+        );
         e.insert("observed_bytes".into(), (bytes as u64).into());
         e.insert("baseline_bytes".into(), json!(base.median.round()));
         e.insert("baseline_spread_bytes".into(), json!(base.spread.round()));
