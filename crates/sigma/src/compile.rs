@@ -427,6 +427,9 @@ fn test_pattern(
         }
         Pattern::Regex(re) => raw.is_some_and(|raw| re.is_match(raw)),
         Pattern::AnyContains(set) => raw.is_some_and(|raw| set.matches(raw, lowered)),
+        Pattern::LongRun { chars, newlines } => {
+            raw.is_some_and(|raw| Pattern::long_run(raw, *chars, *newlines))
+        }
         Pattern::FieldRef {
             fields,
             kind,
@@ -477,6 +480,7 @@ fn any_text(event: &Event, buf: &mut EvalBuffers, patterns: &[Pattern]) -> bool 
             Pattern::Str(p) => p.matches(s, &mut lowered),
             Pattern::Regex(re) => re.is_match(s),
             Pattern::AnyContains(set) => set.matches(s, &mut lowered),
+            Pattern::LongRun { chars, newlines } => Pattern::long_run(s, *chars, *newlines),
             _ => false,
         })
     };

@@ -82,6 +82,44 @@ pub(crate) enum Pattern {
     Never,
     /// Several `contains` values of one item, searched in one pass.
     AnyContains(ContainsSet),
+    /// A regex that only asks for a long run of characters (`.{1000,}`): a
+    /// count, where the regex engine would step through a 1,000-state loop.
+    LongRun {
+        /// Fewest characters in the run.
+        chars: usize,
+        /// Whether newlines count (`s` flag); otherwise the run is one line.
+        newlines: bool,
+    },
+}
+
+impl Pattern {
+    /// Whether `text` holds a run of `chars` characters (see [`Pattern::LongRun`]).
+    pub fn long_run(text: &str, chars: usize, newlines: bool) -> bool {
+        if text.len() < chars {
+            return false;
+        }
+        if newlines {
+            text.chars().count() >= chars
+        } else {
+            text.split('\n')
+                .any(|line| line.len() >= chars && line.chars().count() >= chars)
+        }
+    }
+}
+
+/// `.{N,}`, `.{N,M}` (M >= N) or `.{N}`: unanchored, each matches exactly when
+/// the text has a run of N characters (of one line, without the `s` flag).
+fn long_run_regex(source: &str) -> Option<usize> {
+    let body = source.strip_prefix(".{")?.strip_suffix('}')?;
+    let (min, max) = match body.split_once(',') {
+        Some((min, max)) => (min, Some(max)),
+        None => (body, None),
+    };
+    let min: usize = min.parse().ok()?;
+    match max {
+        Some("") | None => Some(min),
+        Some(max) => (max.parse::<usize>().ok()? >= min).then_some(min),
+    }
 }
 
 /// The `contains` values of one detection item (any of them), searched with one
@@ -325,6 +363,13 @@ fn compile_value(
     };
     for text in texts {
         if m.regex {
+            if let Some(chars) = long_run_regex(&text) {
+                out.push(Pattern::LongRun {
+                    chars,
+                    newlines: m.regex_flags.contains('s'),
+                });
+                continue;
+            }
             out.push(Pattern::Regex(compile_regex(
                 &text,
                 &m.regex_flags,
@@ -381,11 +426,19 @@ fn expand_placeholders(text: &str, placeholders: &BTreeMap<String, Vec<String>>)
 }
 
 fn compile_regex(text: &str, flags: &str, _cased: bool) -> Result<regex::Regex, RuleError> {
-    let mut builder = regex::RegexBuilder::new(text);
+    // The flags go into the pattern itself, so that the prefilter's literal
+    // extraction (which reads `Regex::as_str`) sees case-insensitivity too.
+    let inline: String = ['i', 'm', 's']
+        .into_iter()
+        .filter(|f| flags.contains(*f))
+        .collect();
+    let source = if inline.is_empty() {
+        text.to_owned()
+    } else {
+        format!("(?{inline}){text}")
+    };
+    let mut builder = regex::RegexBuilder::new(&source);
     builder
-        .case_insensitive(flags.contains('i'))
-        .multi_line(flags.contains('m'))
-        .dot_matches_new_line(flags.contains('s'))
         .size_limit(REGEX_SIZE_LIMIT)
         .dfa_size_limit(REGEX_SIZE_LIMIT * 2)
         .nest_limit(100);
@@ -862,22 +915,106 @@ pub(crate) fn regex_literals(source: &str) -> Option<Vec<String>> {
     let mut extractor = Extractor::new();
     extractor.kind(ExtractKind::Prefix).limit_total(64);
     let seq = extractor.extract(&hir);
-    let mut out = Vec::new();
-    for literal in seq.literals()? {
-        let text = String::from_utf8_lossy(literal.as_bytes());
-        let run = longest_fold_safe_run(&text).to_ascii_lowercase();
-        let useful = run.len() >= 3
-            && run
-                .bytes()
-                .any(|b| !(b.is_ascii_digit() || b == b'-' || b == b'+' || b == b'.'));
-        if !useful {
-            return None;
+    let prefixes = seq.literals().and_then(|literals| {
+        let mut out = Vec::new();
+        for literal in literals {
+            let text = String::from_utf8_lossy(literal.as_bytes());
+            out.push(useful_literal(longest_fold_safe_run(&text))?);
         }
-        out.push(run);
+        out.sort();
+        out.dedup();
+        (!out.is_empty()).then_some(out)
+    });
+    // A literal inside every match (`werfaultsecure.exe` in
+    // `\.exe\s+[^"]{0,64}werfaultsecure\.exe`) beats short prefixes that
+    // nearly every value has (`.exe`).
+    let inner =
+        required_literal_of(&hir).and_then(|text| useful_literal(longest_fold_safe_run(&text)));
+    match (prefixes, inner) {
+        (Some(prefixes), Some(inner)) if prefixes.iter().all(|p| p.len() < inner.len()) => {
+            Some(vec![inner])
+        }
+        (None, Some(inner)) => Some(vec![inner]),
+        (prefixes, _) => prefixes,
     }
-    out.sort();
-    out.dedup();
-    (!out.is_empty()).then_some(out)
+}
+
+/// The longest literal every match of `hir` contains, when one is found: runs
+/// of exact pieces in a concatenation, through groups and repetitions of at
+/// least one.
+fn required_literal_of(hir: &regex_syntax::hir::Hir) -> Option<String> {
+    use regex_syntax::hir::HirKind;
+    match hir.kind() {
+        HirKind::Capture(capture) => required_literal_of(&capture.sub),
+        HirKind::Repetition(rep) if rep.min >= 1 => required_literal_of(&rep.sub),
+        HirKind::Concat(parts) => {
+            let mut best: Option<String> = None;
+            let mut run = String::new();
+            let keep = |candidate: String, best: &mut Option<String>| {
+                if best.as_ref().is_none_or(|b| candidate.len() > b.len()) {
+                    *best = Some(candidate);
+                }
+            };
+            for part in parts {
+                match exact_text(part) {
+                    Some(text) => run.push_str(&text),
+                    None => {
+                        keep(std::mem::take(&mut run), &mut best);
+                        if let Some(inner) = required_literal_of(part) {
+                            keep(inner, &mut best);
+                        }
+                    }
+                }
+            }
+            keep(run, &mut best);
+            best.filter(|b| !b.is_empty())
+        }
+        _ => exact_text(hir),
+    }
+}
+
+/// The one string `hir` matches, ASCII case aside: literals, one-character
+/// classes, and the case pair of one ASCII letter (`(?i)w` is `[Ww]`; classes
+/// with more members, like `(?i)k` with the Kelvin sign, are not exact).
+fn exact_text(hir: &regex_syntax::hir::Hir) -> Option<String> {
+    use regex_syntax::hir::{Class, HirKind};
+    match hir.kind() {
+        HirKind::Literal(literal) => String::from_utf8(literal.0.to_vec()).ok(),
+        HirKind::Capture(capture) => exact_text(&capture.sub),
+        HirKind::Concat(parts) => parts.iter().map(exact_text).collect(),
+        HirKind::Class(Class::Unicode(class)) => {
+            let chars: Vec<char> = class
+                .ranges()
+                .iter()
+                .flat_map(|r| (r.start() as u32..=r.end() as u32).take(3))
+                .filter_map(char::from_u32)
+                .take(3)
+                .collect();
+            one_char_or_case_pair(&chars)
+        }
+        HirKind::Class(Class::Bytes(class)) => {
+            let chars: Vec<char> = class
+                .ranges()
+                .iter()
+                .flat_map(|r| (r.start()..=r.end()).take(3))
+                .take(3)
+                .filter(u8::is_ascii)
+                .map(char::from)
+                .collect();
+            one_char_or_case_pair(&chars)
+        }
+        _ => None,
+    }
+}
+
+fn one_char_or_case_pair(chars: &[char]) -> Option<String> {
+    match chars {
+        [c] => Some(c.to_string()),
+        [a, b] if a.is_ascii_alphabetic() && a.eq_ignore_ascii_case(b) && a != b => {
+            Some(a.to_ascii_lowercase().to_string())
+        }
+        _ => None,
+    }
 }
 
 fn longest_fold_safe_run(text: &str) -> String {
@@ -908,6 +1045,34 @@ mod tests {
             Pattern::AnyContains(set) => set.matches(text, &mut Lowered::new(&mut buf)),
             other => match_typed(other, ValueRef::Str(text)),
         }
+    }
+
+    #[test]
+    fn long_run_regexes_answer_as_the_regex_does() {
+        let texts = [
+            "a".repeat(9),
+            "a".repeat(10),
+            format!("{}\n{}", "b".repeat(6), "c".repeat(6)),
+            "é".repeat(10),
+            "é".repeat(9),
+            String::new(),
+        ];
+        for (source, flags) in [
+            (".{10,}", ""),
+            (".{10,20}", ""),
+            (".{10}", ""),
+            (".{10,}", "s"),
+        ] {
+            assert_eq!(long_run_regex(source), Some(10));
+            let regex = compile_regex(source, flags, false).unwrap();
+            for text in &texts {
+                let fast = Pattern::long_run(text, 10, flags.contains('s'));
+                assert_eq!(fast, regex.is_match(text), "{source} {flags} {text:?}");
+            }
+        }
+        assert_eq!(long_run_regex(".{10,5}"), None);
+        assert_eq!(long_run_regex("^.{10,}"), None);
+        assert_eq!(long_run_regex("a{10,}"), None);
     }
 
     #[test]
@@ -1054,8 +1219,32 @@ mod tests {
             regex_literals(r"(?:curl|wget)\.exe\s+-T").unwrap(),
             vec!["curl.exe", "wget.exe"]
         );
-        assert_eq!(regex_literals(r"\w+\.exe"), None);
+        // No usable prefix: the literal every match contains.
+        assert_eq!(regex_literals(r"\w+\.exe").unwrap(), vec![".exe"]);
         assert_eq!(regex_literals(r"ab"), None);
+        // A long inner literal beats a short common prefix (`(?i)s` also
+        // matches `ſ`, so the run restarts after it).
+        assert_eq!(
+            regex_literals(r#"(?i)\.exe["']?\s+[^"]{0,64}werfaultsecure\.exe["']?\s+\d{2,10}"#)
+                .unwrap(),
+            vec!["ecure.exe"]
+        );
+        // `(?i)k` also matches the Kelvin sign, which the ASCII-folded scan would
+        // not find: some literal must still occur in such a match. Flags given
+        // as modifiers reach the extraction too.
+        let kelvin = "XYZ\u{212A}ILL";
+        let folded = kelvin.to_ascii_lowercase();
+        for re in [
+            compile_regex("(?i)xyzkill", "", false).unwrap(),
+            compile_regex("xyzkill", "i", false).unwrap(),
+        ] {
+            assert!(re.is_match(kelvin));
+            let literals = regex_literals(re.as_str()).unwrap();
+            assert!(
+                literals.iter().any(|l| folded.contains(l.as_str())),
+                "{literals:?}"
+            );
+        }
     }
 
     #[test]
