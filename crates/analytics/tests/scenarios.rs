@@ -601,3 +601,53 @@ fn habit_of_a_busy_hour_and_its_order_of_magnitude_bound() {
         "twenty times the habit was not flagged"
     );
 }
+
+/// An hourly cron job that uploads with curl: the first run of the day is an
+/// automation finding at full weight; the next five runs are kept, with their
+/// evidence and a count, at a low score instead of five more full findings.
+#[test]
+fn an_hourly_upload_job_is_one_finding_a_day_and_its_repeats_are_low() {
+    let mut t = Traffic::new();
+    let first = START + 2 * DAY + 9 * HOUR;
+    for run in 0..6 {
+        let ts = first + run * HOUR;
+        t.process(
+            ts,
+            "srv-metrics",
+            "10.0.1.80",
+            "/usr/bin/curl",
+            "curl -s -T /var/tmp/metrics.tgz https://push.metrics.example/upload",
+            "/bin/sh",
+        );
+        t.conn(
+            ts + 20,
+            "10.0.1.80",
+            "203.0.113.91",
+            443,
+            5_000_000,
+            4_000,
+            None,
+        );
+    }
+    let signals = t.run(&Config::default());
+    let automation: Vec<_> = signals
+        .iter()
+        .filter(|s| s.detector == "automation" && s.host_ip == Some("10.0.1.80".parse().unwrap()))
+        .collect();
+    let full: Vec<_> = automation.iter().filter(|s| s.score > 20).collect();
+    let repeats: Vec<_> = automation.iter().filter(|s| s.score <= 20).collect();
+    assert!(!full.is_empty(), "{}", listing(&automation));
+    assert!(
+        full.iter().all(|s| s.timestamp.secs() < first + HOUR),
+        "full-weight findings after the first run:\n{}",
+        listing(&automation)
+    );
+    assert!(repeats.len() >= 5, "{}", listing(&automation));
+    assert!(
+        repeats
+            .iter()
+            .all(|s| s.evidence.contains_key("recurring_count")),
+        "{}",
+        listing(&automation)
+    );
+}

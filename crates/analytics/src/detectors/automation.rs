@@ -140,6 +140,51 @@ pub struct AutomationDetector {
     networks: FastNetworks,
     book: MarkBook,
     linked: U64Map<i64>,
+    recurring: Recurrence,
+}
+
+/// Score kept by a finding that recurs within a day (see [`Recurrence`]).
+const RECURRING_SCORE: u8 = 20;
+
+/// Findings that recur: an hourly cron job that uploads, a tool a schedule
+/// runs. The first of a day is reported as found; the same job on the same
+/// host again within 24 hours keeps its evidence but drops to a low score and
+/// says how often it ran, so a scheduled job does not raise 24 findings a day
+/// at full weight. Cadence still judges the rhythm itself.
+#[derive(Debug, Default)]
+struct Recurrence {
+    /// Job key -> (start of its day, times seen in it).
+    seen: U64Map<(i64, u32)>,
+}
+
+impl Recurrence {
+    fn note(&mut self, key: u64, now: i64, signal: &mut Signal) {
+        if self.seen.len() > 100_000 {
+            self.seen.clear();
+        }
+        let entry = self.seen.entry(key).or_insert((now, 0));
+        if now - entry.0 >= 86_400 {
+            *entry = (now, 0);
+        }
+        entry.1 += 1;
+        if entry.1 < 2 {
+            return;
+        }
+        signal.set_score(signal.score.min(RECURRING_SCORE));
+        signal.rule_name = format!(
+            "{} (recurring: {} times since {})",
+            signal.rule_name,
+            entry.1,
+            Timestamp::from_secs(entry.0).to_rfc3339()
+        );
+        signal
+            .evidence
+            .insert("recurring_count".into(), entry.1.into());
+        signal.evidence.insert(
+            "recurring_since".into(),
+            Timestamp::from_secs(entry.0).to_rfc3339().into(),
+        );
+    }
 }
 
 impl AutomationDetector {
@@ -150,6 +195,7 @@ impl AutomationDetector {
             networks: FastNetworks::new(&networks),
             book: MarkBook::default(),
             linked: U64Map::default(),
+            recurring: Recurrence::default(),
         }
     }
 
@@ -222,6 +268,7 @@ impl AutomationDetector {
         }
         signal.add_record(t.event.origin.as_ref());
         signal.assign_id();
+        self.recurring.note(key, now, &mut signal);
         out.push(signal);
     }
 }
@@ -289,11 +336,20 @@ impl Detector for AutomationDetector {
                 self.linked_connection(&t, out);
                 if t.bytes_out > 0 {
                     let window = self.config.window_minutes;
+                    let recurring = &mut self.recurring;
                     self.book.on_transfer(
                         &t,
                         window as i64 * 60,
                         self.config.min_bytes_out,
-                        |mark| automated_transfer_signal(mark, &t, window),
+                        |mark| {
+                            let mut signal = automated_transfer_signal(mark, &t, window);
+                            let job = pair_key(
+                                pair_key(t.host_key, name_key(&mark.what)),
+                                name_key(&mark.detail),
+                            );
+                            recurring.note(job, t.ts.secs(), &mut signal);
+                            signal
+                        },
                         out,
                     );
                 }
