@@ -817,6 +817,98 @@ impl Iterator for JsonSource {
 #[cfg(test)]
 mod tests {
 
+    fn json_key() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        prop_oneof![
+            proptest::sample::select(vec![
+                "EventID",
+                "EventId",
+                "event_id",
+                "Channel",
+                "SourceName",
+                "ProviderName",
+                "Provider_Name",
+                "Hostname",
+                "Computer",
+                "ComputerName",
+                "@timestamp",
+                "TimeCreated",
+                "UtcTime",
+                "ts",
+                "uid",
+                "id.orig_h",
+                "_path",
+                "CommandLine",
+                "Image",
+                "winlog",
+                "Event",
+                "event",
+            ])
+            .prop_map(str::to_string),
+            "[a-zA-Z_.]{1,8}",
+        ]
+    }
+
+    fn json_value() -> impl proptest::strategy::Strategy<Value = Json> {
+        use proptest::prelude::*;
+        let scalar = prop_oneof![
+            proptest::sample::select(vec![
+                "4688",
+                "Security",
+                "2024-01-02T03:04:05Z",
+                "C:\\x.exe",
+                "-",
+                "10.0.0.5",
+            ])
+            .prop_map(Json::from),
+            "\\PC{0,12}".prop_map(Json::from),
+            any::<i64>().prop_map(Json::from),
+            (0.0f64..1e12).prop_map(Json::from),
+            any::<bool>().prop_map(Json::from),
+            Just(Json::Null),
+        ];
+        scalar.prop_recursive(2, 8, 3, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..3).prop_map(Json::Array),
+                proptest::collection::vec(("[a-z]{1,4}", inner), 0..3)
+                    .prop_map(|pairs| Json::Object(pairs.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest::proptest! {
+        /// Generated records (repeated keys, nested values, every shape's
+        /// marker keys) build the same event, or the same error, both ways.
+        #[test]
+        fn entries_and_map_agree_on_generated_records(
+            windows in proptest::bool::weighted(0.7),
+            fields in proptest::collection::vec((json_key(), json_value()), 0..12)
+        ) {
+            // Most records start as a flat Windows export, so the direct path runs.
+            let base = [
+                ("EventID", Json::from(4688)),
+                ("Channel", Json::from("Security")),
+                ("TimeCreated", Json::from("2024-01-02T03:04:05Z")),
+            ];
+            let base = if windows { &base[..] } else { &base[..0] };
+            let body: Vec<String> = base
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.clone()))
+                .chain(fields)
+                .map(|(k, v)| format!("{}:{}", Json::from(k.as_str()), v))
+                .collect();
+            let line = format!("{{{}}}", body.join(","));
+            let nets = Networks::default();
+            let entries = Entries::parse(line.as_bytes()).expect("an object");
+            let map: Map<String, Json> = serde_json::from_str(&line).unwrap();
+            proptest::prop_assert_eq!(
+                event_from_entries(entries, &nets),
+                event_from_object(&map, &nets),
+                "{}", line
+            );
+        }
+    }
+
     /// The entries path and the map path build the same event from every shape,
     /// including the ones the entries path hands over (nested, Zeek, repeated
     /// keys) and flat records with aliases, escapes, numbers and arrays.
