@@ -437,10 +437,11 @@ impl Matcher {
                 }
             }
         }
+        let (automaton, folds) = build_automaton(&literals, fields.is_none())?;
         Some(SlotAutomaton {
             fields: fields.clone(),
-            folds: fields.is_some() && fits_dfa(&literals),
-            automaton: build_automaton(&literals, fields.is_none())?,
+            folds,
+            automaton,
             pattern_rules: pattern_rules
                 .into_iter()
                 .map(Vec::into_boxed_slice)
@@ -613,15 +614,17 @@ fn fits_dfa(literals: &[&[u8]]) -> bool {
 /// ones ignore ASCII case themselves, and have no prefilter (starting one per
 /// value cost more than it saved). The keyword slot scans the whole event's text
 /// at once, lower-cased first, so a case-sensitive automaton with its prefilter
-/// can skip through it.
-fn build_automaton(literals: &[&[u8]], keywords: bool) -> Option<AhoCorasick> {
+/// can skip through it. Also says whether the automaton ignores ASCII case
+/// itself (then values are scanned as they are).
+fn build_automaton(literals: &[&[u8]], keywords: bool) -> Option<(AhoCorasick, bool)> {
     if literals.is_empty() {
         return None;
     }
     let dfa = fits_dfa(literals);
-    AhoCorasickBuilder::new()
+    let ignores_case = dfa && !keywords;
+    let automaton = AhoCorasickBuilder::new()
         .match_kind(MatchKind::Standard)
-        .ascii_case_insensitive(dfa && !keywords)
+        .ascii_case_insensitive(ignores_case)
         .prefilter(keywords)
         .kind(Some(if dfa {
             AhoCorasickKind::DFA
@@ -629,5 +632,6 @@ fn build_automaton(literals: &[&[u8]], keywords: bool) -> Option<AhoCorasick> {
             AhoCorasickKind::ContiguousNFA
         }))
         .build(literals)
-        .ok()
+        .ok()?;
+    Some((automaton, ignores_case))
 }

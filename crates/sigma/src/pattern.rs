@@ -159,9 +159,9 @@ pub(crate) fn merge_contains(patterns: Vec<Pattern>, all: bool) -> Vec<Pattern> 
         let (merged, rest): (Vec<Pattern>, Vec<Pattern>) =
             patterns.into_iter().partition(|p| is_contains(p, cased));
         let texts: Box<[Box<str>]> = merged
-            .into_iter()
+            .iter()
             .filter_map(|p| match p {
-                Pattern::Str(p) => Some(p.text),
+                Pattern::Str(p) => Some(p.text.clone()),
                 _ => None,
             })
             .collect();
@@ -176,21 +176,10 @@ pub(crate) fn merge_contains(patterns: Vec<Pattern>, all: bool) -> Vec<Pattern> 
                 cased,
             })),
             // Too large for one automaton: keep the values as single searches.
-            Err(_) => patterns.extend(texts.iter().map(|t| contains_pattern(t, cased))),
+            Err(_) => patterns.extend(merged),
         }
     }
     patterns
-}
-
-/// A single `contains` pattern over an already lower-cased (unless `cased`) text.
-fn contains_pattern(text: &str, cased: bool) -> Pattern {
-    Pattern::Str(StrPattern {
-        op: StrOp::Contains(Box::new(memmem::Finder::new(text.as_bytes()).into_owned())),
-        text: text.into(),
-        cased,
-        number: None,
-        ascii: text.is_ascii(),
-    })
 }
 
 /// Position of a `fieldref` comparison.

@@ -819,21 +819,13 @@ mod tests {
 
     fn json_key() -> impl proptest::strategy::Strategy<Value = String> {
         use proptest::prelude::*;
-        prop_oneof![
-            proptest::sample::select(vec![
-                "EventID",
-                "EventId",
-                "event_id",
-                "Channel",
-                "SourceName",
-                "ProviderName",
-                "Provider_Name",
-                "Hostname",
-                "Computer",
-                "ComputerName",
-                "@timestamp",
-                "TimeCreated",
-                "UtcTime",
+        // The keys the shape detectors look for, and some others.
+        let marked: Vec<&str> = EVENT_ID_KEYS
+            .iter()
+            .chain(&WINDOWS_SOURCE_KEYS)
+            .chain(&FLAT_TIME_KEYS)
+            .chain(FLAT_ALIASES.iter().map(|(name, _)| name))
+            .chain(&[
                 "ts",
                 "uid",
                 "id.orig_h",
@@ -844,7 +836,10 @@ mod tests {
                 "Event",
                 "event",
             ])
-            .prop_map(str::to_string),
+            .copied()
+            .collect();
+        prop_oneof![
+            proptest::sample::select(marked).prop_map(str::to_string),
             "[a-zA-Z_.]{1,8}",
         ]
     }
