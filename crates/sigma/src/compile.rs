@@ -295,6 +295,36 @@ impl Node {
         Some(groups)
     }
 
+    /// Whether the node holds a keyword item (a search of every value of the
+    /// event, which no fixed set of fields bounds).
+    pub fn has_keywords(&self) -> bool {
+        match self {
+            Node::And(parts) | Node::Or(parts) => parts.iter().any(Node::has_keywords),
+            Node::Not(inner) => inner.has_keywords(),
+            Node::Keyword(_) => true,
+            Node::Field(_) | Node::Const(_) => false,
+        }
+    }
+
+    /// Every field the node can read: each item's candidates and the fields
+    /// `fieldref` values compare with. The node's answer depends on the event
+    /// through these alone (when it has no keyword item).
+    pub fn read_fields(&self, out: &mut Vec<FieldRef>) {
+        match self {
+            Node::And(parts) | Node::Or(parts) => parts.iter().for_each(|p| p.read_fields(out)),
+            Node::Not(inner) => inner.read_fields(out),
+            Node::Field(item) => {
+                out.extend(item.fields.iter().copied());
+                for pattern in item.patterns.iter() {
+                    if let Pattern::FieldRef { fields, .. } = pattern {
+                        out.extend(fields.iter().copied());
+                    }
+                }
+            }
+            Node::Keyword(_) | Node::Const(_) => {}
+        }
+    }
+
     /// The field items in the node, for evidence.
     pub fn collect_fields<'a>(&'a self, out: &mut Vec<&'a FieldItem>) {
         match self {

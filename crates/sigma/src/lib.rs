@@ -28,6 +28,7 @@ mod correlation;
 mod detector;
 mod mapping;
 mod matcher;
+mod memo;
 mod pattern;
 pub mod pipeline;
 mod rule;

@@ -641,3 +641,171 @@ fn remembered_scans_keep_the_answers() {
     }
     assert_eq!(fired, 10_000);
 }
+
+/// A field rule, a keyword rule and a rule that compares two fields, over one
+/// logsource: the shapes the remembered answers must keep apart.
+const MEMO_RULES: &str = r#"
+title: Archive tool with password
+id: 11111111-0000-0000-0000-0000000000a1
+logsource: {product: windows, category: process_creation}
+detection:
+  selection:
+    Image|endswith: '\7z.exe'
+    CommandLine|contains: ' -p'
+  condition: selection
+---
+title: Mimikatz keyword anywhere
+id: 11111111-0000-0000-0000-0000000000a2
+logsource: {product: windows}
+detection:
+  keywords: ['sekurlsa::', 'gentilkiwi.com']
+  condition: keywords
+---
+title: Process starts itself
+id: 11111111-0000-0000-0000-0000000000a3
+logsource: {product: windows, category: process_creation}
+detection:
+  selection:
+    Image|fieldref: ParentImage
+  condition: selection
+"#;
+
+fn memo_event(n: u32) -> Event {
+    let image = ["C:\\Tools\\7z.exe", "C:\\Windows\\cmd.exe", "C:\\x\\7Z.EXE"][n as usize % 3];
+    let parent = if n.is_multiple_of(5) {
+        image
+    } else {
+        "C:\\Windows\\explorer.exe"
+    };
+    let command =
+        ["7z a out.7z -psecret", "cmd /c dir", "7z x in.7z"][n as usize % 3 / 2 + n as usize % 2];
+    // Fields no rule reads (time, record number) differ in every event; one
+    // event in seven carries a keyword in a field only the keyword rule reads.
+    let note = if n.is_multiple_of(7) {
+        "dump sekurlsa::logonpasswords".to_string()
+    } else {
+        format!("run {n}")
+    };
+    let record = n.to_string();
+    sysmon(
+        1,
+        "process_creation",
+        &[
+            ("Image", image),
+            ("ParentImage", parent),
+            ("CommandLine", command),
+            ("UtcTime", &record),
+            ("Description", &note),
+        ],
+    )
+}
+
+/// Repeated events are answered from memory, and every answer is still the
+/// exhaustive one: fields no field rule reads may change between repeats, a
+/// keyword in them is still found, a changed read field is a new answer.
+#[test]
+fn remembered_answers_of_repeated_events_are_the_exhaustive_answers() {
+    let mut b = builder();
+    assert!(b.add_yaml(MEMO_RULES, "m.yml").iter().all(|r| r.is_ok()));
+    let set = b.build();
+    let matcher = set.matcher();
+    let mut scratch = matcher.scratch();
+    let (mut fast, mut slow) = (Vec::new(), Vec::new());
+    let mut per_rule = [0usize; 3];
+    for n in 0..10_000u32 {
+        let event = memo_event(n);
+        fast.clear();
+        slow.clear();
+        matcher.match_event(&event, &mut scratch, &mut fast);
+        matcher.match_event_exhaustive(&event, &mut slow);
+        assert_eq!(fast, slow, "event {n}");
+        for rule in &fast {
+            per_rule[*rule as usize] += 1;
+        }
+    }
+    // Every rule fired on its share of events: 7z with -p, the keyword every
+    // seventh event, the self-parent every fifth.
+    assert!(per_rule.iter().all(|&n| n > 1_000), "{per_rule:?}");
+    assert_eq!(per_rule[1], 10_000usize.div_ceil(7));
+    assert_eq!(per_rule[2], 2_000);
+    let (remembered, missed) = scratch.remembered();
+    assert!(remembered > 9_000, "{remembered} remembered, {missed} not");
+}
+
+/// Events that never repeat stop being looked up after a probe, and keep
+/// their answers.
+#[test]
+fn unique_events_pause_remembering_and_keep_their_answers() {
+    let mut b = builder();
+    assert!(b.add_yaml(MEMO_RULES, "m.yml").iter().all(|r| r.is_ok()));
+    let set = b.build();
+    let matcher = set.matcher();
+    let mut scratch = matcher.scratch();
+    let (mut fast, mut slow) = (Vec::new(), Vec::new());
+    for n in 0..20_000u32 {
+        let command = format!("7z a out{n}.7z -p{n}");
+        let event = sysmon(
+            1,
+            "process_creation",
+            &[("Image", "C:\\7z.exe"), ("CommandLine", &command)],
+        );
+        fast.clear();
+        slow.clear();
+        matcher.match_event(&event, &mut scratch, &mut fast);
+        matcher.match_event_exhaustive(&event, &mut slow);
+        assert_eq!(fast, slow);
+        assert_eq!(fast, vec![0]);
+    }
+    let (remembered, missed) = scratch.remembered();
+    assert_eq!(remembered, 0);
+    assert!(missed < 5_000, "{missed} lookups of 20,000 unique events");
+}
+
+/// Long values go through a slot's gate (the leftmost literal, then the
+/// exhaustive scan from it): a literal at the start, the middle, the end, in
+/// another case, twice, or overlapping another is found as a scan finds it.
+#[test]
+fn gated_scans_of_long_values_find_every_literal() {
+    let mut b = builder();
+    assert!(b.add_yaml(MEMO_RULES, "m.yml").iter().all(|r| r.is_ok()));
+    let set = b.build();
+    let matcher = set.matcher();
+    let mut scratch = matcher.scratch();
+    let filler = "x".repeat(300);
+    let texts = [
+        format!("sekurlsa::{filler}"),
+        format!("{filler}SEKURLSA::{filler}"),
+        format!("{filler}gentilkiwi.com"),
+        format!("{filler}gentilkiwi.co"),
+        format!("sekurlsa:{filler}sekurlsa::"),
+        format!("{filler}sekurlsa:gentilkiwi.com:"),
+        filler.clone(),
+    ];
+    let (mut fast, mut slow) = (Vec::new(), Vec::new());
+    for text in &texts {
+        let event = sysmon(
+            1,
+            "process_creation",
+            &[("Image", "C:\\a.exe"), ("Description", text)],
+        );
+        fast.clear();
+        slow.clear();
+        matcher.match_event(&event, &mut scratch, &mut fast);
+        matcher.match_event_exhaustive(&event, &mut slow);
+        assert_eq!(fast, slow, "{text}");
+    }
+    let fired = texts
+        .iter()
+        .filter(|text| {
+            let event = sysmon(
+                1,
+                "process_creation",
+                &[("Image", "C:\\a.exe"), ("Description", text)],
+            );
+            let mut out = Vec::new();
+            matcher.match_event(&event, &mut scratch, &mut out);
+            out.contains(&1)
+        })
+        .count();
+    assert_eq!(fired, 5);
+}

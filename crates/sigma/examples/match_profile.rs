@@ -1,0 +1,154 @@
+//! Where matching time goes: all SigmaHQ rules over the EVTX corpus (shared
+//! data), timed per route (logsource and event id), with the rules each route
+//! evaluates per event after the prefilter. For profiling (`perf record`,
+//! `valgrind --tool=callgrind`): the events are parsed first, then matched
+//! `PASSES` times (default 5) with a fresh scratch each pass.
+//!
+//! `cargo run --release -p sigma --example match_profile [SHARED_DATA]`
+
+use model::{Event, Sym};
+use sigma::{RuleSetBuilder, SigmaOptions};
+use sources::SourceContext;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+fn main() {
+    let dir = std::env::args()
+        .nth(1)
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("../shared/data"));
+    let passes: usize = std::env::var("PASSES")
+        .ok()
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(5);
+    let mut builder = RuleSetBuilder::new(SigmaOptions::default()).expect("no pipelines");
+    for tree in [
+        "rules",
+        "rules-emerging-threats",
+        "rules-threat-hunting",
+        "rules-dfir",
+        "rules-compliance",
+    ] {
+        builder.add_path(&dir.join("sigmahq").join(tree));
+    }
+    let set = builder.build();
+    let matcher = set.matcher();
+    let mut events = load_events(&dir.join("evtx"));
+    if let Ok(only) = std::env::var("ONLY") {
+        // Keep the events of routes whose name contains ONLY (`security 5447`).
+        events.retain(|e| route_name(e).contains(&only));
+    }
+    let mut hits = Vec::new();
+    // Warm the shared prefilters.
+    let mut scratch = matcher.scratch();
+    for event in &events {
+        hits.clear();
+        matcher.match_event(event, &mut scratch, &mut hits);
+    }
+    let started = Instant::now();
+    let cpu_started = thread_cpu_seconds();
+    let mut routes: HashMap<String, (usize, usize, usize, f64)> = HashMap::new();
+    let detail = std::env::var_os("ROUTES").is_some();
+    let mut scratch_totals = (0, 0);
+    measured_passes(passes, &mut || {
+        let mut scratch = matcher.scratch();
+        for event in &events {
+            hits.clear();
+            let t = detail.then(Instant::now);
+            matcher.match_event(event, &mut scratch, &mut hits);
+            if let Some(t) = t {
+                let entry = routes.entry(route_name(event)).or_default();
+                entry.0 += 1;
+                entry.1 += scratch.evaluated();
+                entry.2 += hits.len();
+                entry.3 += t.elapsed().as_secs_f64();
+            }
+        }
+        let (hits, misses) = scratch.remembered();
+        scratch_totals.0 += hits;
+        scratch_totals.1 += hits + misses;
+    });
+    let elapsed = started.elapsed().as_secs_f64();
+    let cpu = thread_cpu_seconds() - cpu_started;
+    let (remembered, looked_up) = scratch_totals;
+    println!(
+        "{} events x {passes} passes: {:.0} events per CPU-second ({:.0} per wall second); {remembered} of {looked_up} answers remembered",
+        events.len(),
+        (events.len() * passes) as f64 / cpu.max(1e-9),
+        (events.len() * passes) as f64 / elapsed
+    );
+    let mut rows: Vec<_> = routes.into_iter().collect();
+    rows.sort_by(|a, b| b.1.3.total_cmp(&a.1.3));
+    for (name, (n, evaluated, matched, secs)) in rows.into_iter().take(25) {
+        println!(
+            "{:>6.1}% {n:>7} events {:>6.2} us/event {:>7.1} evaluated {:>5.2} matched  {name}",
+            100.0 * secs / elapsed,
+            1e6 * secs / n as f64,
+            evaluated as f64 / n as f64,
+            matched as f64 / n as f64
+        );
+    }
+}
+
+/// The passes that are measured, in a function of their own so that
+/// `valgrind --tool=callgrind --collect-atstart=no
+/// --toggle-collect=*measured_passes*` counts them alone.
+#[inline(never)]
+fn measured_passes(passes: usize, pass: &mut dyn FnMut()) {
+    for _ in 0..passes {
+        pass();
+    }
+}
+
+fn route_name(event: &Event) -> String {
+    let name = |s: Option<Sym>| s.map_or("*", Sym::name);
+    format!(
+        "{}/{}/{} {}",
+        name(event.logsource.product),
+        name(event.logsource.category),
+        name(event.logsource.service),
+        event.code.map_or("-".to_owned(), |c| c.to_string())
+    )
+}
+
+fn load_events(dir: &Path) -> Vec<Event> {
+    let mut files = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(folder) = stack.pop() {
+        for entry in std::fs::read_dir(&folder).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path
+                .extension()
+                .is_some_and(|e| e.eq_ignore_ascii_case("evtx"))
+            {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    let ctx = SourceContext::default();
+    let mut events = Vec::new();
+    for file in &files {
+        if let Ok((_, source)) = sources::open_path(file, &ctx) {
+            events.extend(source.flatten());
+        }
+    }
+    events
+}
+
+/// User plus system CPU seconds of the calling thread (Linux), from /proc.
+fn thread_cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/thread-self/stat").unwrap_or_default();
+    let after_name = stat.rfind(')').map_or("", |i| &stat[i + 2..]);
+    let fields: Vec<&str> = after_name.split_whitespace().collect();
+    let tick = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    (tick(11) + tick(12)) / 100.0
+}
