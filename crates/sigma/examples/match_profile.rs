@@ -46,6 +46,23 @@ fn main() {
         hits.clear();
         matcher.match_event(event, &mut scratch, &mut hits);
     }
+    if std::env::var_os("CHECK").is_some() {
+        // Same answer as evaluating every routed rule, on every event.
+        let mut scratch = matcher.scratch();
+        let (mut fast, mut slow) = (Vec::new(), Vec::new());
+        let mut disagreements = 0;
+        for event in &events {
+            fast.clear();
+            slow.clear();
+            matcher.match_event(event, &mut scratch, &mut fast);
+            matcher.match_event_exhaustive(event, &mut slow);
+            disagreements += usize::from(fast != slow);
+        }
+        println!(
+            "prefilter vs exhaustive: {disagreements} disagreements on {} events",
+            events.len()
+        );
+    }
     let started = Instant::now();
     let cpu_started = thread_cpu_seconds();
     let mut routes: HashMap<String, (usize, usize, usize, f64)> = HashMap::new();

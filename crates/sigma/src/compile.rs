@@ -3,7 +3,7 @@
 
 use crate::condition::{self, Cond, Quantifier};
 use crate::mapping::resolve_field;
-use crate::pattern::{self, Lowered, Pattern, StrPattern, compile_values, match_typed};
+use crate::pattern::{self, Lowered, Needle, Pattern, StrPattern, compile_values, match_typed};
 use crate::rule::{Detection, FieldSpec, RuleError, Scalar, Selection};
 use model::{Event, FieldRef, Value, ValueRef};
 use std::collections::BTreeMap;
@@ -36,12 +36,61 @@ pub(crate) struct KeywordItem {
     pub all: bool,
 }
 
-/// Reusable buffers for one thread's evaluations.
+/// Reusable buffers for one thread's evaluations, and the lower-cased copies
+/// of the current event's values: a command line read by ten rules is
+/// lower-cased once. [`EvalBuffers::start_event`] must be called before each
+/// event's evaluations (the copies are keyed by the values' addresses, which
+/// another event may reuse).
 #[derive(Default, Debug)]
 pub(crate) struct EvalBuffers {
     text: String,
     lower: String,
     other: String,
+    lowered: Vec<LoweredCopy>,
+    lowered_used: usize,
+}
+
+/// A lower-cased copy of one value of the current event.
+#[derive(Default, Debug)]
+struct LoweredCopy {
+    /// Address and length of the value (the event is not changed while it is
+    /// evaluated, so they name one value).
+    at: (usize, usize),
+    ready: bool,
+    text: String,
+}
+
+/// Most values of one event whose lower-cased copies are kept.
+const LOWERED_PER_EVENT: usize = 32;
+
+impl EvalBuffers {
+    /// Forgets the copies of the previous event's values.
+    pub fn start_event(&mut self) {
+        self.lowered_used = 0;
+    }
+
+    /// The copy slot of `value` (an event's own text), and the other buffers.
+    fn parts_for(&mut self, value: &str) -> (&mut LoweredCopy, &mut String) {
+        let at = (value.as_ptr() as usize, value.len());
+        let used = self.lowered_used;
+        let index = match self.lowered[..used].iter().position(|c| c.at == at) {
+            Some(index) => index,
+            None => {
+                let index = used.min(LOWERED_PER_EVENT);
+                if index == self.lowered.len() {
+                    self.lowered.push(LoweredCopy::default());
+                }
+                if used < LOWERED_PER_EVENT {
+                    self.lowered_used += 1;
+                }
+                let copy = &mut self.lowered[index];
+                copy.at = at;
+                copy.ready = false;
+                index
+            }
+        };
+        (&mut self.lowered[index], &mut self.other)
+    }
 }
 
 /// Compiles a detection section into one node (several conditions are OR-ed).
@@ -348,14 +397,19 @@ fn is_event_id(item: &FieldItem) -> bool {
 /// Most literal groups kept per rule (the matcher tracks them in a byte mask).
 pub(crate) const MAX_GROUPS: usize = 8;
 
-/// A prefilter literal and where it must occur: in the value of a field slot
+/// A prefilter needle and where it must occur: in the value of a field slot
 /// (as rules read it), or anywhere (`None`, keywords).
-pub(crate) type Literal = (Option<Box<[FieldRef]>>, String);
+pub(crate) type Literal = (Option<Box<[FieldRef]>>, Needle);
 
 /// How selective a literal group is: longer shortest literal and fewer
 /// alternatives are better.
 fn selectivity(group: &[Literal]) -> usize {
-    let shortest = group.iter().map(|l| l.1.len()).min().unwrap_or(0).min(16);
+    let shortest = group
+        .iter()
+        .map(|l| l.1.weight())
+        .min()
+        .unwrap_or(0)
+        .min(16);
     shortest * 64 / (group.len() + 3)
 }
 
@@ -364,7 +418,7 @@ fn literal_groups(
     all: bool,
     slot: Option<&[FieldRef]>,
 ) -> Option<Vec<Vec<Literal>>> {
-    let tie = |text: String| (slot.map(Box::from), text);
+    let tie = |needle: Needle| (slot.map(Box::from), needle);
     if all {
         let groups: Vec<Vec<Literal>> = patterns
             .iter()
@@ -376,7 +430,11 @@ fn literal_groups(
     let mut texts = Vec::new();
     for p in patterns {
         match p {
-            Pattern::Regex(re) => texts.extend(pattern::regex_literals(re.as_str())?),
+            Pattern::Regex(re) => texts.extend(
+                pattern::regex_literals(re.as_str())?
+                    .into_iter()
+                    .map(Needle::Text),
+            ),
             Pattern::AnyContains(set) => {
                 for text in set.texts.iter() {
                     texts.push(pattern::contains_literal(text)?);
@@ -419,14 +477,35 @@ impl FieldItem {
                 self.patterns.iter().any(absent)
             };
         };
-        let EvalBuffers { text, lower, other } = buf;
-        let raw = match value {
-            ValueRef::Str(s) => Some(s),
-            v => v.write_text(text).then_some(text.as_str()),
-        };
+        if let ValueRef::Str(s) = value {
+            // The event's own text: lower-cased at most once per event.
+            let (copy, other) = buf.parts_for(s);
+            let mut lowered = Lowered {
+                buf: &mut copy.text,
+                ready: copy.ready,
+            };
+            let result = self.test_patterns(value, Some(s), &mut lowered, event, other);
+            copy.ready = lowered.ready;
+            return result;
+        }
+        let EvalBuffers {
+            text, lower, other, ..
+        } = buf;
+        let raw = value.write_text(text).then_some(text.as_str());
         // Lower-cased at most once per value, whatever the number of patterns.
         let mut lowered = Lowered::new(lower);
-        let mut test = |p: &Pattern| test_pattern(p, value, raw, &mut lowered, event, other);
+        self.test_patterns(value, raw, &mut lowered, event, other)
+    }
+
+    fn test_patterns(
+        &self,
+        value: ValueRef<'_>,
+        raw: Option<&str>,
+        lowered: &mut Lowered<'_>,
+        event: &Event,
+        other: &mut String,
+    ) -> bool {
+        let mut test = |p: &Pattern| test_pattern(p, value, raw, lowered, event, other);
         if self.all {
             self.patterns.iter().all(&mut test)
         } else {
@@ -505,14 +584,20 @@ impl KeywordItem {
 /// message), lower-casing each value at most once.
 fn any_text(event: &Event, buf: &mut EvalBuffers, patterns: &[Pattern]) -> bool {
     let mut test = |s: &str| {
-        let mut lowered = Lowered::new(&mut buf.lower);
-        patterns.iter().any(|p| match p {
+        let (copy, _) = buf.parts_for(s);
+        let mut lowered = Lowered {
+            buf: &mut copy.text,
+            ready: copy.ready,
+        };
+        let hit = patterns.iter().any(|p| match p {
             Pattern::Str(p) => p.matches(s, &mut lowered),
             Pattern::Regex(re) => re.is_match(s),
             Pattern::AnyContains(set) => set.matches(s, &mut lowered),
             Pattern::LongRun { chars, newlines } => Pattern::long_run(s, *chars, *newlines),
             _ => false,
-        })
+        });
+        copy.ready = lowered.ready;
+        hit
     };
     for (_, value) in event.native.iter() {
         let hit = match value {

@@ -809,3 +809,62 @@ fn gated_scans_of_long_values_find_every_literal() {
         .count();
     assert_eq!(fired, 5);
 }
+
+/// Rules whose values have no three-letter ASCII literal are prefiltered too:
+/// letters outside ASCII by "the value has a non-ASCII byte", two-character
+/// literals as they are, digits also in numeric fields (written as text, as
+/// evaluation reads them). Each keeps the exhaustive answer.
+#[test]
+fn weak_and_non_ascii_needles_keep_the_exhaustive_answers() {
+    let rules = r#"
+title: Cyrillic look-alike letters
+id: 11111111-0000-0000-0000-0000000000b1
+logsource: {product: windows, category: process_creation}
+detection:
+  selection:
+    CommandLine|contains: ['а', 'е', 'о']
+  condition: selection
+---
+title: Caret obfuscation
+id: 11111111-0000-0000-0000-0000000000b2
+logsource: {product: windows, category: process_creation}
+detection:
+  selection:
+    CommandLine|contains: ['^^', ',;,']
+  condition: selection
+---
+title: Port in a number field
+id: 11111111-0000-0000-0000-0000000000b3
+logsource: {product: windows, category: process_creation}
+detection:
+  selection:
+    DestinationPort|contains: '4444'
+  condition: selection
+"#;
+    let mut b = builder();
+    assert!(b.add_yaml(rules, "w.yml").iter().all(|r| r.is_ok()));
+    let set = b.build();
+    let matcher = set.matcher();
+    let mut scratch = matcher.scratch();
+    let cases: [(&str, i64, &[u32]); 6] = [
+        ("powershell -c whoаmi", 1, &[0]),
+        ("powershell -c whoami", 1, &[]),
+        ("ＰＯＷＥＲＳＨＥＬＬ", 1, &[]),
+        ("c^^md /c ,;, dir", 1, &[1]),
+        ("cmd /c dir", 14444, &[2]),
+        ("cmd /c dir", 4443, &[]),
+    ];
+    for (command, port, expected) in cases {
+        let mut event = sysmon(1, "process_creation", &[("CommandLine", command)]);
+        event.native.push("DestinationPort", Value::Int(port));
+        let (mut fast, mut slow) = (Vec::new(), Vec::new());
+        matcher.match_event(&event, &mut scratch, &mut fast);
+        matcher.match_event_exhaustive(&event, &mut slow);
+        assert_eq!(fast, slow, "{command} {port}");
+        assert_eq!(fast, expected, "{command} {port}");
+    }
+    // None of the three is evaluated on every event any more.
+    let plain = sysmon(1, "process_creation", &[("CommandLine", "cmd /c dir")]);
+    matcher.match_event(&plain, &mut scratch, &mut Vec::new());
+    assert_eq!(scratch.evaluated(), 0);
+}
