@@ -316,19 +316,11 @@ impl Node {
                 (!groups.is_empty()).then_some(groups)?
             }
             Node::Or(parts) => {
-                let mut union: Vec<Literal> = Vec::new();
-                for p in parts.iter() {
-                    let best = p
-                        .required_groups()?
-                        .into_iter()
-                        .max_by_key(|g| selectivity(g))?;
-                    for literal in best {
-                        if !union.contains(&literal) {
-                            union.push(literal);
-                        }
-                    }
-                }
-                vec![union]
+                let branches = parts
+                    .iter()
+                    .map(Node::required_groups)
+                    .collect::<Option<Vec<_>>>()?;
+                or_groups(branches)?
             }
             Node::Field(item) if !item.negate => {
                 literal_groups(&item.patterns, item.all, Some(&*item.fields))?
@@ -392,6 +384,55 @@ impl Node {
 
 fn is_event_id(item: &FieldItem) -> bool {
     &*item.name == "EventID"
+}
+
+/// The groups of an OR of branches, each given as its own groups (all of a
+/// branch's groups hold when it matches): the OR distributed over them, so
+/// `(a and b) or c` needs `a or c` and `b or c`. Each branch contributes its most
+/// selective groups, as many as keep the product of their counts (the number of
+/// groups made) within [`MAX_GROUPS`]: `1 of selection_*` keeps the needle a
+/// rare branch needs instead of the common one of another (`\windows\` in
+/// every image path).
+fn or_groups(mut branches: Vec<Vec<Vec<Literal>>>) -> Option<Vec<Vec<Literal>>> {
+    for groups in &mut branches {
+        if groups.is_empty() {
+            return None;
+        }
+        groups.sort_by_key(|g| std::cmp::Reverse(selectivity(g)));
+    }
+    // How many groups of each branch take part: one each, then more while the
+    // product stays within the limit, most selective first.
+    let mut taken = vec![1usize; branches.len()];
+    loop {
+        let product: usize = taken.iter().product();
+        let next = (0..branches.len())
+            .filter(|&b| {
+                taken[b] < branches[b].len() && product / taken[b] * (taken[b] + 1) <= MAX_GROUPS
+            })
+            .max_by_key(|&b| selectivity(&branches[b][taken[b]]));
+        match next {
+            Some(b) => taken[b] += 1,
+            None => break,
+        }
+    }
+    // One union of literals per choice of a group from every branch.
+    let mut combos: Vec<Vec<Literal>> = vec![Vec::new()];
+    for (groups, &count) in branches.iter().zip(&taken) {
+        let mut next = Vec::with_capacity(combos.len() * count);
+        for combo in &combos {
+            for group in &groups[..count] {
+                let mut union = combo.clone();
+                for literal in group {
+                    if !union.contains(literal) {
+                        union.push(literal.clone());
+                    }
+                }
+                next.push(union);
+            }
+        }
+        combos = next;
+    }
+    Some(combos)
 }
 
 /// Most literal groups kept per rule (the matcher tracks them in a byte mask).
@@ -622,5 +663,43 @@ pub(crate) fn field_spec(field: &str, value: Scalar) -> FieldSpec {
         modifiers: Vec::new(),
         values: vec![value],
         line: 0,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lit(text: &str) -> Literal {
+        (None, Needle::Text(text.into()))
+    }
+
+    #[test]
+    fn an_or_is_distributed_over_its_branches_groups() {
+        // (img_windows and (cli_a or cli_b)) or cli_c
+        let branches = vec![
+            vec![
+                vec![lit("\\windows\\")],
+                vec![lit("\\..\\a"), lit("\\..\\b")],
+            ],
+            vec![vec![lit(".exe\\..\\")]],
+        ];
+        let groups = or_groups(branches).unwrap();
+        assert_eq!(groups.len(), 2);
+        assert!(groups.contains(&vec![lit("\\windows\\"), lit(".exe\\..\\")]));
+        assert!(groups.contains(&vec![lit("\\..\\a"), lit("\\..\\b"), lit(".exe\\..\\")]));
+        // A branch with no needle leaves the OR without one.
+        assert_eq!(or_groups(vec![vec![vec![lit("abc")]], vec![]]), None);
+        // Products past the limit keep the most selective groups only.
+        let wide: Vec<Vec<Vec<Literal>>> = (0..4)
+            .map(|b| {
+                (0..4)
+                    .map(|g| vec![lit(&format!("{b}{g}{}", "x".repeat(g)))])
+                    .collect()
+            })
+            .collect();
+        let groups = or_groups(wide).unwrap();
+        assert!(groups.len() <= MAX_GROUPS, "{}", groups.len());
+        assert!(groups.iter().all(|g| g.len() == 4));
     }
 }

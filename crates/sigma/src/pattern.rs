@@ -917,11 +917,19 @@ pub(crate) fn contains_literal(text: &str) -> Option<Needle> {
         .or_else(|| (!text.is_ascii()).then_some(Needle::NonAscii))
 }
 
+/// Characters rare enough in logs to prefilter on alone.
+const RARE_SINGLE_BYTES: &[u8] = b"`^~|{}<>!$@#";
+
 /// `best`, lower-cased, when it is long and distinctive enough to prefilter on:
 /// two bytes at least (`^^`, `&&` are rare in command lines, and a weak
 /// literal still beats evaluating a rule on every event), and not only digits
 /// and signs unless `digits` (numbers written as text are scanned as text).
 fn useful_literal(best: String, digits: bool) -> Option<String> {
+    if let [byte] = best.as_bytes() {
+        // One character is a needle only when it is rare in ordinary text:
+        // PowerShell's escape backtick, cmd's caret, shell punctuation.
+        return RARE_SINGLE_BYTES.contains(byte).then_some(best);
+    }
     let useful = best.len() >= 2
         && (digits
             || best
@@ -1264,6 +1272,8 @@ mod tests {
         assert_eq!(regex_literals(r"\w+\.exe").unwrap(), vec![".exe"]);
         assert_eq!(regex_literals(r"ab").unwrap(), vec!["ab"]);
         assert_eq!(regex_literals(r"a"), None);
+        // A lone rare character is a needle: PowerShell's backtick escapes.
+        assert_eq!(regex_literals(r"\w+`(?:\w+|-|.)`").unwrap(), vec!["`"]);
         // A long inner literal beats a short common prefix (`(?i)s` also
         // matches `ſ`, so the run restarts after it).
         assert_eq!(
