@@ -732,6 +732,10 @@ impl<'b> Lowered<'b> {
 /// Wildcard match over characters, backtracking only to the last `*` (linear in
 /// practice, O(n·m) at worst).
 pub(crate) fn glob_match(tokens: &[GlobTok], text: &str) -> bool {
+    if text.is_ascii() {
+        // One byte is one character: no decoding (most values are ASCII).
+        return glob_match_ascii(tokens, text.as_bytes());
+    }
     let chars = text.char_indices().map(|(_, c)| c);
     let hay: smallvec_lite::Chars = smallvec_lite::Chars::new(chars);
     let hay = hay.as_slice();
@@ -740,6 +744,38 @@ pub(crate) fn glob_match(tokens: &[GlobTok], text: &str) -> bool {
     while s < hay.len() {
         match tokens.get(p) {
             Some(GlobTok::Char(c)) if *c == hay[s] => {
+                p += 1;
+                s += 1;
+            }
+            Some(GlobTok::One) => {
+                p += 1;
+                s += 1;
+            }
+            Some(GlobTok::Many) => {
+                star = Some((p, s));
+                p += 1;
+            }
+            _ => match star {
+                Some((sp, ss)) => {
+                    p = sp + 1;
+                    s = ss + 1;
+                    star = Some((sp, ss + 1));
+                }
+                None => return false,
+            },
+        }
+    }
+    tokens[p..].iter().all(|t| *t == GlobTok::Many)
+}
+
+/// [`glob_match`] over an ASCII text, byte by byte (a non-ASCII token
+/// character matches no byte of it).
+fn glob_match_ascii(tokens: &[GlobTok], hay: &[u8]) -> bool {
+    let (mut p, mut s) = (0usize, 0usize);
+    let mut star: Option<(usize, usize)> = None;
+    while s < hay.len() {
+        match tokens.get(p) {
+            Some(GlobTok::Char(c)) if *c as u32 == hay[s] as u32 => {
                 p += 1;
                 s += 1;
             }
@@ -1160,6 +1196,31 @@ mod tests {
 
     fn any(ps: &[Pattern], text: &str) -> bool {
         ps.iter().any(|p| test(p, text))
+    }
+
+    #[test]
+    fn ascii_and_unicode_glob_walks_agree() {
+        for (pattern, text) in [
+            ("a*b?c", "axxbyc"),
+            ("a*b?c", "abc"),
+            ("*\\cmd.exe", "c:\\windows\\cmd.exe"),
+            ("*x*y*", "yyyxxx"),
+            ("?", ""),
+            ("é*", "e1"),
+        ] {
+            let tokens = parse_glob(pattern);
+            let by_char = {
+                let chars: Vec<char> = text.chars().collect();
+                let mut extended = text.to_owned();
+                // The same text with a non-ASCII tail takes the character walk.
+                extended.push('\u{e9}');
+                let mut tokens_extended = tokens.clone();
+                tokens_extended.push(GlobTok::Char('\u{e9}'));
+                assert_eq!(chars.len(), text.len());
+                glob_match(&tokens_extended, &extended)
+            };
+            assert_eq!(glob_match(&tokens, text), by_char, "{pattern} {text}");
+        }
     }
 
     #[test]
