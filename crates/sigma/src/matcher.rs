@@ -42,6 +42,8 @@ pub struct Matcher {
     /// Per rule: whether it has a keyword item (reads every value of the
     /// event, so its answer is never remembered).
     keyword_rules: Vec<bool>,
+    /// Whether answers for repeated events are remembered.
+    remember_answers: bool,
     /// Prefilters built so far, by the rules they serve (shared by threads).
     prefilters: Mutex<HashMap<Box<[u32]>, Arc<RoutePrefilter>>>,
     /// The prefilter of each logsource and event id seen so far.
@@ -254,8 +256,10 @@ impl Marks<'_> {
 }
 
 impl Matcher {
-    /// Compiles the rules; prefilter automata are built on first use of a route.
-    pub(crate) fn new(rules: Vec<MatchRule>) -> Matcher {
+    /// Compiles the rules; prefilter automata are built on first use of a
+    /// route. With `remember_answers`, answers for repeated events are kept
+    /// (see [`crate::memo`]).
+    pub(crate) fn new(rules: Vec<MatchRule>, remember_answers: bool) -> Matcher {
         let mut rule_groups = Vec::with_capacity(rules.len());
         let mut full_mask = Vec::with_capacity(rules.len());
         let keyword_rules = rules.iter().map(|r| r.node.has_keywords()).collect();
@@ -272,6 +276,7 @@ impl Matcher {
             rule_groups,
             full_mask,
             keyword_rules,
+            remember_answers,
             prefilters: Mutex::default(),
             routes: Mutex::default(),
             slot_cache: Mutex::default(),
@@ -459,7 +464,7 @@ impl Matcher {
         for &rule in &field_rules {
             self.rules[rule as usize].node.read_fields(&mut read_fields);
         }
-        let read = if field_rules.is_empty() {
+        let read = if field_rules.is_empty() || !self.remember_answers {
             None
         } else {
             ReadSet::new(&read_fields)
@@ -631,12 +636,20 @@ impl Matcher {
                         .gate
                         .as_ref()
                         .filter(|_| haystack.len() >= GATE_MIN_VALUE);
-                    let hay = if slot.folds && gated.is_none() {
+                    let ascii = haystack.is_ascii();
+                    let hay = if ascii && slot.folds && gated.is_none() {
                         haystack.as_bytes()
                     } else {
                         folded.clear();
-                        folded.extend_from_slice(haystack.as_bytes());
-                        folded.make_ascii_lowercase();
+                        if ascii {
+                            folded.extend_from_slice(haystack.as_bytes());
+                            folded.make_ascii_lowercase();
+                        } else {
+                            // As evaluation lower-cases it (Unicode's rules: the
+                            // Kelvin sign is a `k`), so that no literal it would
+                            // match is missed here.
+                            fold_unicode(haystack, folded);
+                        }
                         folded.as_slice()
                     };
                     // No literal starts before the gate's leftmost match: without
@@ -718,6 +731,29 @@ impl MatchRule {
                 .codes
                 .as_ref()
                 .is_none_or(|codes| code.is_some_and(|c| codes.contains(&c)))
+    }
+}
+
+/// `text` lower-cased by Unicode's rules, as evaluation compares it, into
+/// `out`: runs of ASCII are copied and folded in bulk, the other characters one
+/// by one (most non-ASCII values are ASCII but for a few characters).
+fn fold_unicode(text: &str, out: &mut Vec<u8>) {
+    let mut buf = [0u8; 4];
+    let mut rest = text;
+    while !rest.is_empty() {
+        let ascii = rest
+            .bytes()
+            .position(|b| !b.is_ascii())
+            .unwrap_or(rest.len());
+        let start = out.len();
+        out.extend_from_slice(&rest.as_bytes()[..ascii]);
+        out[start..].make_ascii_lowercase();
+        rest = &rest[ascii..];
+        let Some(c) = rest.chars().next() else { break };
+        for lower in c.to_lowercase() {
+            out.extend_from_slice(lower.encode_utf8(&mut buf).as_bytes());
+        }
+        rest = &rest[c.len_utf8()..];
     }
 }
 
@@ -805,4 +841,29 @@ fn build_automaton(literals: &[&[u8]], keywords: bool) -> Option<(AhoCorasick, b
         .build(literals)
         .ok()?;
     Some((automaton, ignores_case))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bulk_unicode_fold_is_the_per_character_fold_of_evaluation() {
+        for text in [
+            "",
+            "ASCII Only",
+            "MIMI\u{212A}ATZ",
+            "İstanbul ΣΑΣ",
+            "ẞtraße 🦆 END",
+            "\u{212A}",
+            "abc\u{0130}",
+        ] {
+            let mut out = Vec::new();
+            fold_unicode(text, &mut out);
+            // Evaluation lower-cases character by character (no final-sigma
+            // rule, unlike `str::to_lowercase`).
+            let per_char: String = text.chars().flat_map(char::to_lowercase).collect();
+            assert_eq!(String::from_utf8(out).unwrap(), per_char, "{text}");
+        }
+    }
 }

@@ -16,12 +16,26 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 /// How rules are loaded: pipelines to apply and placeholder values for `expand`.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct SigmaOptions {
     /// pySigma-style pipeline files (`--pipeline`), applied in priority order.
     pub pipelines: Vec<PathBuf>,
     /// Values of `%name%` placeholders (`[sigma.placeholders]` in the config).
     pub placeholders: BTreeMap<String, Vec<String>>,
+    /// Whether answers for repeated events are remembered (`[sigma]
+    /// remember_answers`, default true); off, every event is matched afresh,
+    /// for measurements and for anyone who wants to rule the memory out.
+    pub remember_answers: bool,
+}
+
+impl Default for SigmaOptions {
+    fn default() -> Self {
+        SigmaOptions {
+            pipelines: Vec::new(),
+            placeholders: BTreeMap::new(),
+            remember_answers: true,
+        }
+    }
 }
 
 impl SigmaOptions {
@@ -42,6 +56,9 @@ impl SigmaOptions {
                 };
                 options.placeholders.insert(name.clone(), values);
             }
+        }
+        if let Some(toml::Value::Boolean(remember)) = config.sigma.get("remember_answers") {
+            options.remember_answers = *remember;
         }
         if let Some(toml::Value::Array(items)) = config.sigma.get("pipelines") {
             options
@@ -356,7 +373,7 @@ impl RuleSetBuilder {
     /// [`RuleSet::problems`].
     pub fn build(self) -> RuleSet {
         let unset = unset_placeholders(&self.loaded, &self.options.placeholders);
-        let mut set = Assembly::new(self.loaded).finish();
+        let mut set = Assembly::new(self.loaded, self.options.remember_answers).finish();
         set.unset_placeholders = unset;
         set
     }
@@ -494,13 +511,15 @@ impl RuleSet {
 struct Assembly {
     loaded: Vec<Loaded>,
     problems: Vec<LintRow>,
+    remember_answers: bool,
 }
 
 impl Assembly {
-    fn new(loaded: Vec<Loaded>) -> Self {
+    fn new(loaded: Vec<Loaded>, remember_answers: bool) -> Self {
         Assembly {
             loaded,
             problems: Vec::new(),
+            remember_answers,
         }
     }
 
@@ -601,7 +620,7 @@ impl Assembly {
             });
         }
         let shared = Shared {
-            matcher: Matcher::new(rules),
+            matcher: Matcher::new(rules, self.remember_answers),
             detection_meta,
             generate,
             correlations,

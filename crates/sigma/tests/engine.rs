@@ -868,3 +868,59 @@ detection:
     matcher.match_event(&plain, &mut scratch, &mut Vec::new());
     assert_eq!(scratch.evaluated(), 0);
 }
+
+/// Values outside ASCII are scanned as evaluation reads them, lower-cased by
+/// Unicode's rules: the Kelvin sign is a `k` there, so `MIMI\u{212A}ATZ`
+/// contains `mimikatz` for both (an ASCII-only fold would let it slip past
+/// the prefilter).
+#[test]
+fn the_prefilter_folds_non_ascii_values_as_evaluation_does() {
+    let rule = r#"
+title: Mimikatz on the command line
+id: 11111111-0000-0000-0000-0000000000c1
+logsource: {product: windows, category: process_creation}
+detection:
+  selection:
+    CommandLine|contains: 'mimikatz'
+  condition: selection
+"#;
+    let mut b = builder();
+    assert!(b.add_yaml(rule, "k.yml").iter().all(|r| r.is_ok()));
+    let set = b.build();
+    let matcher = set.matcher();
+    let mut scratch = matcher.scratch();
+    for command in [
+        "MIMI\u{212A}ATZ.exe",
+        "run mimi\u{212A}atz sekurlsa",
+        "mimikatz é",
+    ] {
+        let event = sysmon(1, "process_creation", &[("CommandLine", command)]);
+        let (mut fast, mut slow) = (Vec::new(), Vec::new());
+        matcher.match_event(&event, &mut scratch, &mut fast);
+        matcher.match_event_exhaustive(&event, &mut slow);
+        assert_eq!(slow, vec![0], "{command}");
+        assert_eq!(fast, slow, "{command}");
+    }
+}
+
+/// `[sigma] remember_answers = false` matches every event afresh, with the
+/// same answers.
+#[test]
+fn remembering_can_be_turned_off() {
+    let config: model::Config = toml::from_str("[sigma]\nremember_answers = false\n").unwrap();
+    let options = SigmaOptions::from_config(&config, &[]);
+    assert!(!options.remember_answers);
+    let mut b = RuleSetBuilder::new(options).unwrap();
+    assert!(b.add_yaml(MEMO_RULES, "m.yml").iter().all(|r| r.is_ok()));
+    let set = b.build();
+    let matcher = set.matcher();
+    let mut scratch = matcher.scratch();
+    let mut fired = 0;
+    for n in 0..3_000u32 {
+        let mut out = Vec::new();
+        matcher.match_event(&memo_event(n), &mut scratch, &mut out);
+        fired += out.len();
+    }
+    assert_eq!(scratch.remembered(), (0, 0));
+    assert!(fired > 1_000);
+}
