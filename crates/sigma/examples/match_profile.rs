@@ -22,7 +22,13 @@ fn main() {
         .ok()
         .and_then(|p| p.parse().ok())
         .unwrap_or(5);
-    let mut builder = RuleSetBuilder::new(SigmaOptions::default()).expect("no pipelines");
+    let options = SigmaOptions {
+        // MEMO=1: answers for repeated events remembered (`[sigma]
+        // remember_answers = true`).
+        remember_answers: std::env::var_os("MEMO").is_some(),
+        ..SigmaOptions::default()
+    };
+    let mut builder = RuleSetBuilder::new(options).expect("no pipelines");
     for tree in [
         "rules",
         "rules-emerging-threats",

@@ -670,6 +670,14 @@ detection:
   condition: selection
 "#;
 
+fn remembering_builder() -> RuleSetBuilder {
+    RuleSetBuilder::new(SigmaOptions {
+        remember_answers: true,
+        ..SigmaOptions::default()
+    })
+    .unwrap()
+}
+
 fn memo_event(n: u32) -> Event {
     let image = ["C:\\Tools\\7z.exe", "C:\\Windows\\cmd.exe", "C:\\x\\7Z.EXE"][n as usize % 3];
     let parent = if n.is_multiple_of(5) {
@@ -705,7 +713,7 @@ fn memo_event(n: u32) -> Event {
 /// keyword in them is still found, a changed read field is a new answer.
 #[test]
 fn remembered_answers_of_repeated_events_are_the_exhaustive_answers() {
-    let mut b = builder();
+    let mut b = remembering_builder();
     assert!(b.add_yaml(MEMO_RULES, "m.yml").iter().all(|r| r.is_ok()));
     let set = b.build();
     let matcher = set.matcher();
@@ -736,7 +744,7 @@ fn remembered_answers_of_repeated_events_are_the_exhaustive_answers() {
 /// their answers.
 #[test]
 fn unique_events_pause_remembering_and_keep_their_answers() {
-    let mut b = builder();
+    let mut b = remembering_builder();
     assert!(b.add_yaml(MEMO_RULES, "m.yml").iter().all(|r| r.is_ok()));
     let set = b.build();
     let matcher = set.matcher();
@@ -766,7 +774,7 @@ fn unique_events_pause_remembering_and_keep_their_answers() {
 /// another case, twice, or overlapping another is found as a scan finds it.
 #[test]
 fn gated_scans_of_long_values_find_every_literal() {
-    let mut b = builder();
+    let mut b = remembering_builder();
     assert!(b.add_yaml(MEMO_RULES, "m.yml").iter().all(|r| r.is_ok()));
     let set = b.build();
     let matcher = set.matcher();
@@ -903,12 +911,13 @@ detection:
     }
 }
 
-/// `[sigma] remember_answers = false` matches every event afresh, with the
-/// same answers.
+/// Remembering is off unless `[sigma] remember_answers = true`: every event is
+/// matched afresh.
 #[test]
-fn remembering_can_be_turned_off() {
-    let config: model::Config = toml::from_str("[sigma]\nremember_answers = false\n").unwrap();
-    let options = SigmaOptions::from_config(&config, &[]);
+fn remembering_is_off_by_default_and_set_by_the_config() {
+    let on: model::Config = toml::from_str("[sigma]\nremember_answers = true\n").unwrap();
+    assert!(SigmaOptions::from_config(&on, &[]).remember_answers);
+    let options = SigmaOptions::from_config(&model::Config::default(), &[]);
     assert!(!options.remember_answers);
     let mut b = RuleSetBuilder::new(options).unwrap();
     assert!(b.add_yaml(MEMO_RULES, "m.yml").iter().all(|r| r.is_ok()));
