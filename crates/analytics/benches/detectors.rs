@@ -9,24 +9,13 @@ use std::hint::black_box;
 use std::net::{IpAddr, Ipv4Addr};
 
 mod support;
-use support::{conn_events, run_all};
-
-/// CPU seconds this thread has used (utime + stime from /proc), when readable: the
-/// per-core figure stays meaningful on a machine shared with other builds.
-fn thread_cpu_s() -> Option<f64> {
-    let stat = std::fs::read_to_string("/proc/thread-self/stat").ok()?;
-    let after_name = &stat[stat.rfind(')')? + 2..];
-    let fields: Vec<&str> = after_name.split(' ').collect();
-    let utime: f64 = fields.get(11)?.parse().ok()?;
-    let stime: f64 = fields.get(12)?.parse().ok()?;
-    Some((utime + stime) / 100.0)
-}
+use support::{conn_events, run_all, thread_cpu_s};
 
 fn measure(c: &mut Criterion, name: &str, events: &[Event]) {
     if let Some(before) = thread_cpu_s() {
         let rounds = 3;
         for _ in 0..rounds {
-            black_box(run_all(events));
+            black_box(run_all(events).len());
         }
         if let Some(after) = thread_cpu_s() {
             let per_s = (rounds * events.len()) as f64 / (after - before).max(0.01);
@@ -39,7 +28,9 @@ fn measure(c: &mut Criterion, name: &str, events: &[Event]) {
     let mut group = c.benchmark_group("analytics");
     group.sample_size(10);
     group.throughput(Throughput::Elements(events.len() as u64));
-    group.bench_function(name, |b| b.iter(|| black_box(run_all(black_box(events)))));
+    group.bench_function(name, |b| {
+        b.iter(|| black_box(run_all(black_box(events)).len()))
+    });
     group.finish();
 }
 
@@ -59,11 +50,8 @@ fn cadence_memory_per_pair(pairs: u32) {
         std::path::Path::new("bench.toml"),
     )
     .expect("config");
-    let (detectors, stats) = analytics::build_detectors_with_stats(&config).expect("defaults");
-    let mut cadence = detectors
-        .into_iter()
-        .find(|d| d.name() == "cadence")
-        .expect("cadence on");
+    let (mut suite, stats) = analytics::build_suite(&config).expect("defaults");
+    let cadence = suite.member_mut("cadence").expect("cadence on");
     let mut event = conn_events(1, 0.0).pop().expect("one event");
     let mut out = Vec::new();
     let Some(before) = rss_bytes() else { return };
@@ -81,7 +69,7 @@ fn cadence_memory_per_pair(pairs: u32) {
         stats.tracked_pairs(),
         (after.saturating_sub(before)) as f64 / pairs as f64
     );
-    drop(cadence);
+    drop(suite);
 }
 
 fn bench(c: &mut Criterion) {

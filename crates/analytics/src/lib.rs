@@ -25,11 +25,13 @@ pub mod routine;
 pub mod saas;
 pub mod state;
 pub mod stats;
+pub mod suite;
 
 pub use calendar::Calendar;
 pub use config::DetectorsConfig;
 pub use rescore::{Rescorer, rescore};
 pub use state::Stats;
+pub use suite::{Member, Suite};
 
 use model::{Config, Detector};
 
@@ -60,10 +62,29 @@ pub fn build_detectors(config: &Config) -> Result<Vec<Box<dyn Detector>>, Analyt
 }
 
 /// As [`build_detectors`], plus the [`Stats`] the detectors update (evictions,
-/// transfers with an unset clock, pairs tracked) for the run summary.
+/// transfers with an unset clock, pairs tracked) for the run summary. The
+/// detectors come as one [`Suite`] (none when every detector is off).
 pub fn build_detectors_with_stats(
     config: &Config,
 ) -> Result<(Vec<Box<dyn Detector>>, Stats), AnalyticsError> {
+    let (suite, stats) = build_suite(config)?;
+    let mut out: Vec<Box<dyn Detector>> = Vec::new();
+    if !suite.names().is_empty() {
+        out.push(Box::new(suite));
+    }
+    Ok((out, stats))
+}
+
+/// Every enabled behavioural detector as one [`Suite`], which computes each
+/// event's transfer view once for all of them, and the [`Stats`] they update.
+pub fn build_suite(config: &Config) -> Result<(Suite, Stats), AnalyticsError> {
+    let (members, stats) = build_members(config)?;
+    Ok((Suite::new(members, &config.networks()), stats))
+}
+
+/// Every enabled behavioural detector on its own, in the suite's order (each also
+/// works as a separate [`Detector`] that computes its own transfer view).
+pub fn build_members(config: &Config) -> Result<(Vec<Box<dyn Member>>, Stats), AnalyticsError> {
     use detectors::*;
     let typed = DetectorsConfig::from_table(&config.detectors)?;
     let calendar = Calendar::from_config(&config.calendar)?;
@@ -76,7 +97,7 @@ pub fn build_detectors_with_stats(
             "intel feed {feed}: {skipped} line(s) or entries were not indicators and were skipped"
         ));
     }
-    let mut out: Vec<Box<dyn Detector>> = Vec::new();
+    let mut out: Vec<Box<dyn Member>> = Vec::new();
     if typed.volume.enabled {
         out.push(Box::new(volume::VolumeDetector::new(
             typed.volume.clone(),

@@ -609,6 +609,9 @@ impl Detector for SaasDetector {
     }
 }
 
+/// Audit records carry no transfer: the suite feeds the event as it is.
+impl crate::suite::Member for SaasDetector {}
+
 #[cfg(test)]
 mod tests {
     use super::*;

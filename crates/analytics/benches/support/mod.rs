@@ -1,7 +1,7 @@
 //! The input and the driver shared by the `detectors` bench and the
 //! `detectors_once` example (which callgrind runs for instruction counts).
 
-use model::{Config, Event, EventKind, Origin, Timestamp};
+use model::{Config, Event, EventKind, Origin, Signal, Timestamp};
 use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
 
@@ -67,9 +67,9 @@ pub fn bench_config() -> Config {
 /// Every detector of the bench config over `events`, fed as the engine's
 /// pipeline feeds them: a routing table by event kind built once from each
 /// detector's interests, `advance` each minute of event time, `finish` at the end.
-/// Returns the number of signals.
+/// Returns the signals.
 #[inline(never)]
-pub fn run_all(events: &[Event]) -> usize {
+pub fn run_all(events: &[Event]) -> Vec<Signal> {
     let mut detectors = analytics::build_detectors(&bench_config()).expect("defaults");
     let mut routes = vec![Vec::new(); KINDS.len()];
     for kind in KINDS {
@@ -94,7 +94,7 @@ pub fn run_all(events: &[Event]) -> usize {
     for d in detectors.iter_mut() {
         d.finish(&mut out);
     }
-    out.len()
+    out
 }
 
 const KINDS: [EventKind; 11] = [
@@ -110,3 +110,14 @@ const KINDS: [EventKind; 11] = [
     EventKind::Cloud,
     EventKind::Other,
 ];
+
+/// CPU seconds this thread has used (utime + stime from /proc), when readable: the
+/// per-core figure stays meaningful on a machine shared with other builds.
+pub fn thread_cpu_s() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/thread-self/stat").ok()?;
+    let after_name = &stat[stat.rfind(')')? + 2..];
+    let fields: Vec<&str> = after_name.split(' ').collect();
+    let utime: f64 = fields.get(11)?.parse().ok()?;
+    let stime: f64 = fields.get(12)?.parse().ok()?;
+    Some((utime + stime) / 100.0)
+}

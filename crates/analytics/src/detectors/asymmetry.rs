@@ -7,6 +7,7 @@ use crate::config::AsymmetryConfig;
 use crate::flow::{FastNetworks, Transfer, human_bytes, new_signal};
 use crate::keys::pair_key;
 use crate::routine::Routine;
+use crate::suite::Member;
 use model::detector::Interests;
 use model::{Detector, Event, EventKind, Networks, Signal, Stage};
 use serde_json::json;
@@ -51,7 +52,19 @@ impl Detector for AsymmetryDetector {
     }
 
     fn observe(&mut self, event: &Event, out: &mut Vec<Signal>) {
-        let Some(t) = Transfer::from_event(event, &self.networks) else {
+        let transfer = Transfer::from_event(event, &self.networks);
+        self.observe_with(event, transfer.as_ref(), out);
+    }
+}
+
+impl Member for AsymmetryDetector {
+    fn observe_with(
+        &mut self,
+        event: &Event,
+        transfer: Option<&Transfer<'_>>,
+        out: &mut Vec<Signal>,
+    ) {
+        let Some(t) = transfer else {
             return;
         };
         if t.bytes_out < self.config.min_bytes_out {

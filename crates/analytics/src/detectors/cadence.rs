@@ -14,6 +14,7 @@ use crate::flow::{FastNetworks, Transfer, human_bytes, new_signal};
 use crate::keys::{U64Map, pair_key};
 use crate::state::{Stats, evict_coldest};
 use crate::stats::{bowley_skew, median, median_mad, period_test};
+use crate::suite::Member;
 use model::detector::Interests;
 use model::{Detector, Event, EventKind, Networks, Signal, Stage, Timestamp};
 use serde_json::json;
@@ -359,9 +360,8 @@ impl Detector for CadenceDetector {
     }
 
     fn observe(&mut self, event: &Event, out: &mut Vec<Signal>) {
-        if let Some(transfer) = Transfer::from_event(event, &self.networks) {
-            self.update(&transfer, out);
-        }
+        let transfer = Transfer::from_event(event, &self.networks);
+        self.observe_with(event, transfer.as_ref(), out);
     }
 
     fn advance(&mut self, _watermark: Timestamp, _out: &mut Vec<Signal>) {
@@ -374,6 +374,19 @@ impl Detector for CadenceDetector {
 
     fn finish(&mut self, _out: &mut Vec<Signal>) {
         self.stats.set_tracked_pairs(self.pairs.len() as u64);
+    }
+}
+
+impl Member for CadenceDetector {
+    fn observe_with(
+        &mut self,
+        _event: &Event,
+        transfer: Option<&Transfer<'_>>,
+        out: &mut Vec<Signal>,
+    ) {
+        if let Some(transfer) = transfer {
+            self.update(transfer, out);
+        }
     }
 }
 

@@ -16,6 +16,7 @@ use crate::config::NoveltyConfig;
 use crate::flow::{FastNetworks, Transfer, human_bytes, new_signal};
 use crate::keys::{U64Map, U64Set, pair_key};
 use crate::state::{Stats, evict_coldest};
+use crate::suite::Member;
 use model::detector::Interests;
 use model::{Detector, Event, EventKind, Networks, Signal, Stage, Timestamp};
 use serde_json::json;
@@ -264,9 +265,8 @@ impl Detector for NoveltyDetector {
     }
 
     fn observe(&mut self, event: &Event, out: &mut Vec<Signal>) {
-        if let Some(t) = Transfer::from_event(event, &self.networks) {
-            self.update(&t, out);
-        }
+        let transfer = Transfer::from_event(event, &self.networks);
+        self.observe_with(event, transfer.as_ref(), out);
     }
 
     fn advance(&mut self, watermark: Timestamp, _out: &mut Vec<Signal>) {
@@ -278,6 +278,19 @@ impl Detector for NoveltyDetector {
     fn finish(&mut self, _out: &mut Vec<Signal>) {
         if let Err(e) = self.save() {
             self.stats.warn(format!("novelty history not saved: {e}"));
+        }
+    }
+}
+
+impl Member for NoveltyDetector {
+    fn observe_with(
+        &mut self,
+        _event: &Event,
+        transfer: Option<&Transfer<'_>>,
+        out: &mut Vec<Signal>,
+    ) {
+        if let Some(t) = transfer {
+            self.update(t, out);
         }
     }
 }

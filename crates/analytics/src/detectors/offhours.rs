@@ -9,6 +9,7 @@ use crate::config::OffhoursConfig;
 use crate::flow::{FastNetworks, Transfer, human_bytes, new_signal};
 use crate::keys::U64Map;
 use crate::state::{Stats, evict_coldest};
+use crate::suite::Member;
 use model::detector::Interests;
 use model::{Detector, Event, EventKind, Networks, Signal, Stage, Timestamp};
 
@@ -107,7 +108,26 @@ impl Detector for OffhoursDetector {
     }
 
     fn observe(&mut self, event: &Event, out: &mut Vec<Signal>) {
-        let Some(t) = Transfer::from_event(event, &self.networks) else {
+        let transfer = Transfer::from_event(event, &self.networks);
+        self.observe_with(event, transfer.as_ref(), out);
+    }
+
+    fn advance(&mut self, _watermark: Timestamp, _out: &mut Vec<Signal>) {
+        if self.hosts.len() > MAX_HOSTS {
+            let evicted = evict_coldest(&mut self.hosts, 0.1, |h| h.last_seen);
+            self.stats.add_evictions(evicted);
+        }
+    }
+}
+
+impl Member for OffhoursDetector {
+    fn observe_with(
+        &mut self,
+        _event: &Event,
+        transfer: Option<&Transfer<'_>>,
+        out: &mut Vec<Signal>,
+    ) {
+        let Some(t) = transfer else {
             return;
         };
         if t.bytes_out == 0 {
@@ -143,15 +163,8 @@ impl Detector for OffhoursDetector {
         }
         let bytes = host.hour_bytes;
         if when.is_off() && (habit_days as u32) < habitual {
-            let signal = self.signal(&t, when, bytes, habit_days);
+            let signal = self.signal(t, when, bytes, habit_days);
             out.push(signal);
-        }
-    }
-
-    fn advance(&mut self, _watermark: Timestamp, _out: &mut Vec<Signal>) {
-        if self.hosts.len() > MAX_HOSTS {
-            let evicted = evict_coldest(&mut self.hosts, 0.1, |h| h.last_seen);
-            self.stats.add_evictions(evicted);
         }
     }
 }

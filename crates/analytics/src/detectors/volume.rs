@@ -20,6 +20,7 @@ use crate::flow::{FastNetworks, Transfer, human_bytes, new_signal};
 use crate::keys::{U64Map, name_key};
 use crate::state::{Stats, evict_coldest};
 use crate::stats::{Ewma, MAD_TO_SIGMA, median_mad};
+use crate::suite::Member;
 use model::detector::Interests;
 use model::{Detector, Event, EventKind, Networks, Origin, Signal, Stage, Timestamp};
 use serde_json::json;
@@ -623,19 +624,8 @@ impl Detector for VolumeDetector {
     }
 
     fn observe(&mut self, event: &Event, out: &mut Vec<Signal>) {
-        let Some(transfer) = Transfer::from_event(event, &self.networks) else {
-            return;
-        };
-        if transfer.bytes_out == 0 {
-            return;
-        }
-        self.first_event.get_or_insert(transfer.ts.secs());
-        self.add(transfer.host_key, &transfer, false, out);
-        if self.config.per_user
-            && let Some(user) = transfer.user
-        {
-            self.add(name_key(user) ^ 0x7573_6572, &transfer, true, out);
-        }
+        let transfer = Transfer::from_event(event, &self.networks);
+        self.observe_with(event, transfer.as_ref(), out);
     }
 
     fn advance(&mut self, watermark: Timestamp, out: &mut Vec<Signal>) {
@@ -644,5 +634,28 @@ impl Detector for VolumeDetector {
 
     fn finish(&mut self, out: &mut Vec<Signal>) {
         self.close_all_before(i64::MAX / 2, out);
+    }
+}
+
+impl Member for VolumeDetector {
+    fn observe_with(
+        &mut self,
+        _event: &Event,
+        transfer: Option<&Transfer<'_>>,
+        out: &mut Vec<Signal>,
+    ) {
+        let Some(transfer) = transfer else {
+            return;
+        };
+        if transfer.bytes_out == 0 {
+            return;
+        }
+        self.first_event.get_or_insert(transfer.ts.secs());
+        self.add(transfer.host_key, transfer, false, out);
+        if self.config.per_user
+            && let Some(user) = transfer.user
+        {
+            self.add(name_key(user) ^ 0x7573_6572, transfer, true, out);
+        }
     }
 }
