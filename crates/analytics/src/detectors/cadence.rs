@@ -13,7 +13,7 @@ use crate::config::CadenceConfig;
 use crate::flow::{FastNetworks, Transfer, human_bytes, new_signal};
 use crate::keys::{U64Map, pair_key};
 use crate::state::{Stats, evict_coldest};
-use crate::stats::{bowley_skew, median, median_mad, period_test};
+use crate::stats::{Scratch, bowley_skew, median, median_mad, period_test};
 use crate::suite::Member;
 use model::detector::Interests;
 use model::{Detector, Event, EventKind, Networks, Signal, Stage, Timestamp};
@@ -76,19 +76,18 @@ impl PairState {
         self.len = (self.len + 1).min(SAMPLES as u8);
     }
 
-    /// Samples oldest first.
-    fn samples(&self) -> (Vec<f64>, Vec<f64>) {
+    /// Intervals and sizes, oldest first.
+    fn samples(&self) -> (Scratch, Scratch) {
         let len = self.len as usize;
         let start = (self.head as usize + SAMPLES - len) % SAMPLES;
-        (0..len)
-            .map(|i| {
-                let slot = (start + i) % SAMPLES;
-                (
-                    decode_interval(self.intervals[slot]),
-                    decode_size(self.sizes[slot]),
-                )
-            })
-            .unzip()
+        let mut intervals = Scratch::default();
+        let mut sizes = Scratch::default();
+        for i in 0..len {
+            let slot = (start + i) % SAMPLES;
+            intervals.push(decode_interval(self.intervals[slot]));
+            sizes.push(decode_size(self.sizes[slot]));
+        }
+        (intervals, sizes)
     }
 }
 
@@ -123,19 +122,22 @@ pub fn regularity(
 ) -> Option<Regularity> {
     let period = period_test(intervals, jitter)?;
     // Dispersion is judged on the intervals the period explains as one beat.
-    let single: Vec<f64> = intervals
-        .iter()
-        .copied()
-        .filter(|v| (v / period.period_s) < 1.5)
-        .collect();
+    let mut single = Scratch::default();
+    single.extend(
+        intervals
+            .iter()
+            .copied()
+            .filter(|v| (v / period.period_s) < 1.5),
+    );
     let mut sorted = if single.len() >= 3 {
         single
     } else {
-        intervals.to_vec()
+        Scratch::from_slice(intervals)
     };
-    let mid = median(&mut sorted)?;
-    let skew_score = 1.0 - bowley_skew(&sorted).abs();
-    let (_, mad) = median_mad(&sorted)?;
+    let sorted = sorted.as_mut_slice();
+    let mid = median(sorted)?;
+    let skew_score = 1.0 - bowley_skew(sorted).abs();
+    let (_, mad) = median_mad(sorted)?;
     let dispersion_score = (1.0 - mad / mid.max(1.0)).clamp(0.0, 1.0);
     let (size_mid, size_mad) = median_mad(sizes)?;
     let size_score = (1.0 - size_mad / size_mid.max(1.0)).clamp(0.0, 1.0);
@@ -238,14 +240,21 @@ impl CadenceDetector {
     }
 
     fn judge(&self, state: &PairState, transfer: &Transfer<'_>) -> Option<Signal> {
-        let (intervals, sizes) = state.samples();
-        if intervals.len() + 1 < self.config.min_connections as usize {
+        if (state.len as usize) + 1 < self.config.min_connections as usize {
             return None;
         }
+        let mean_out = state.bytes_out as f64 / state.connections.max(1) as f64;
+        if mean_out < self.config.min_mean_bytes_out as f64 {
+            // A heartbeat or keep-alive: however regular, it carries no data.
+            // (Checked first: it is cheaper than the regularity.)
+            return None;
+        }
+        let (intervals, sizes) = state.samples();
+        let intervals = intervals.as_slice();
         let span = (state.last_seen - state.first_seen) as f64;
         let r = regularity(
-            &intervals,
-            &sizes,
+            intervals,
+            sizes.as_slice(),
             span,
             state.connections,
             self.config.jitter,
@@ -254,11 +263,6 @@ impl CadenceDetector {
             return None;
         }
         let upload_heavy = state.bytes_out > state.bytes_in;
-        let mean_out = state.bytes_out as f64 / state.connections.max(1) as f64;
-        if mean_out < self.config.min_mean_bytes_out as f64 {
-            // A heartbeat or keep-alive: regular, but it carries no data.
-            return None;
-        }
         let mut score = 45.0
             + 35.0 * (r.score - self.config.min_regularity)
                 / (1.0 - self.config.min_regularity).max(0.05);
