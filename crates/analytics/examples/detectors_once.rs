@@ -11,6 +11,7 @@
 mod support;
 
 fn main() {
+    support::allocator_as_in_the_binary();
     let mut args = std::env::args().skip(1);
     let mix = args.next().unwrap_or_else(|| "usual".into());
     let n: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(500_000);
