@@ -20,6 +20,7 @@ pub mod detectors;
 pub mod flow;
 pub mod intel;
 pub mod keys;
+pub mod persist;
 pub mod rescore;
 pub mod routine;
 pub mod saas;
@@ -79,7 +80,20 @@ pub fn build_detectors_with_stats(
 /// event's transfer view once for all of them, and the [`Stats`] they update.
 pub fn build_suite(config: &Config) -> Result<(Suite, Stats), AnalyticsError> {
     let (members, stats) = build_members(config)?;
-    Ok((Suite::new(members, &config.networks()), stats))
+    let typed = DetectorsConfig::from_table(&config.detectors)?;
+    let mut suite = Suite::new(members, &config.networks(), stats.clone());
+    if let Some((file, key)) = typed.state_file()? {
+        let path = config.resolve_path(std::path::Path::new(file));
+        let error = |e: store::StoreError| AnalyticsError::Config {
+            key: key.into(),
+            message: e.to_string(),
+        };
+        let store = store::Store::open(&path).map_err(error)?;
+        suite
+            .attach_state(store, typed.state_max_rows)
+            .map_err(error)?;
+    }
+    Ok((suite, stats))
 }
 
 /// Every enabled behavioural detector on its own, in the suite's order (each also
@@ -114,22 +128,11 @@ pub fn build_members(config: &Config) -> Result<(Vec<Box<dyn Member>>, Stats), A
         )));
     }
     if typed.novelty.enabled {
-        let mut detector =
-            novelty::NoveltyDetector::new(typed.novelty.clone(), networks.clone(), stats.clone());
-        if !typed.novelty.state.is_empty() {
-            let path = config.resolve_path(std::path::Path::new(&typed.novelty.state));
-            let store = store::Store::open(&path).map_err(|e| AnalyticsError::Config {
-                key: "detectors.novelty.state".into(),
-                message: e.to_string(),
-            })?;
-            detector
-                .attach_store(store)
-                .map_err(|e| AnalyticsError::Config {
-                    key: "detectors.novelty.state".into(),
-                    message: e.to_string(),
-                })?;
-        }
-        out.push(Box::new(detector));
+        out.push(Box::new(novelty::NoveltyDetector::new(
+            typed.novelty.clone(),
+            networks.clone(),
+            stats.clone(),
+        )));
     }
     if typed.port.enabled {
         out.push(Box::new(port::PortDetector::new(

@@ -8,6 +8,11 @@
 //! member ([`Member::observe_with`]), routes each event kind only to the members
 //! that want it, and shows a member's signals to the other members, as the
 //! engine's pipeline did when they were separate detectors.
+//!
+//! With a state file (`[detectors] state`) the suite also loads every member's
+//! saved state when it is built ([`Member::load_state`]) and, at the end of input,
+//! after every member finished, saves what each of them keeps
+//! ([`Member::save_state`]) in one transaction.
 
 use crate::flow::{FastNetworks, Transfer, is_transfer_kind};
 use model::detector::Interests;
@@ -26,6 +31,24 @@ pub trait Member: Detector {
         let _ = transfer;
         self.observe(event, out);
     }
+
+    /// Takes over the state an earlier run saved in `store` (nothing by default).
+    fn load_state(&mut self, store: &store::Store) -> Result<(), store::StoreError> {
+        let _ = store;
+        Ok(())
+    }
+
+    /// Adds what this detector keeps between runs to `snapshot` (nothing by
+    /// default). Called once, after [`Detector::finish`].
+    fn save_state(&self, snapshot: &mut store::Snapshot) {
+        let _ = snapshot;
+    }
+}
+
+/// The state file of a run and its bound.
+struct StateFile {
+    store: store::Store,
+    max_rows: usize,
 }
 
 /// How many rounds a signal may cascade between members.
@@ -54,11 +77,18 @@ pub struct Suite {
     interests: Interests,
     networks: FastNetworks,
     scratch: Vec<Signal>,
+    state: Option<StateFile>,
+    stats: crate::Stats,
 }
 
 impl Suite {
-    /// A suite of `members` judging direction with `networks`.
-    pub fn new(members: Vec<Box<dyn Member>>, networks: &model::Networks) -> Self {
+    /// A suite of `members` judging direction with `networks`; `stats` receives
+    /// the warnings of saving state.
+    pub fn new(
+        members: Vec<Box<dyn Member>>,
+        networks: &model::Networks,
+        stats: crate::Stats,
+    ) -> Self {
         let mut routes = vec![Vec::new(); KINDS.len()];
         let mut kinds = Vec::new();
         for kind in KINDS {
@@ -76,6 +106,46 @@ impl Suite {
             interests: Interests::of(&kinds),
             networks: FastNetworks::new(networks),
             scratch: Vec::new(),
+            state: None,
+            stats,
+        }
+    }
+
+    /// Loads every member's state from `store` and saves it there at the end of
+    /// input, at most `max_rows` rows per scope (the coldest dropped).
+    pub fn attach_state(
+        &mut self,
+        store: store::Store,
+        max_rows: usize,
+    ) -> Result<(), store::StoreError> {
+        for member in &mut self.members {
+            member.load_state(&store)?;
+        }
+        self.state = Some(StateFile { store, max_rows });
+        Ok(())
+    }
+
+    /// Saves every member's state in one transaction. A failure is a warning in
+    /// the run's [`crate::Stats`]: the findings of the run stand.
+    fn save_state(&mut self) {
+        let Some(state) = self.state.as_mut() else {
+            return;
+        };
+        let mut snapshot = store::Snapshot::default();
+        for member in &self.members {
+            member.save_state(&mut snapshot);
+        }
+        match state.store.save(&snapshot, state.max_rows) {
+            Ok(report) if report.dropped > 0 => self.stats.warn(format!(
+                "state file {}: {} coldest rows dropped to stay within detectors.state_max_rows = {}",
+                state.store.path().display(),
+                report.dropped,
+                state.max_rows
+            )),
+            Ok(_) => {}
+            Err(e) => self
+                .stats
+                .warn(format!("analytics state not saved: {e}")),
         }
     }
 
@@ -164,5 +234,6 @@ impl Detector for Suite {
                 self.relay(i, out);
             }
         }
+        self.save_state();
     }
 }

@@ -47,7 +47,6 @@ pub struct NoveltyDetector {
     pending: U64Map<Pending>,
     first_event: Option<i64>,
     last_sweep_hour: i64,
-    store: Option<store::Store>,
     last_ts: i64,
 }
 
@@ -67,62 +66,8 @@ impl NoveltyDetector {
             pending: U64Map::default(),
             first_event: None,
             last_sweep_hour: i64::MIN,
-            store: None,
             last_ts: i64::MIN,
         }
-    }
-
-    /// Loads the history kept in `store` and saves to it at the end of input.
-    pub fn attach_store(&mut self, store: store::Store) -> Result<(), store::StoreError> {
-        for row in store.load_seen(SCOPE_DESTINATIONS)? {
-            self.destinations.insert(
-                row.key,
-                Destination {
-                    first_seen: row.first_seen,
-                    last_seen: row.last_seen,
-                    hosts: row.count,
-                },
-            );
-        }
-        for row in store.load_seen(SCOPE_PAIRS)? {
-            self.pairs.insert(row.key);
-        }
-        self.first_event = store.fact(FACT_FIRST_EVENT)?;
-        self.store = Some(store);
-        Ok(())
-    }
-
-    fn save(&mut self) -> Result<(), store::StoreError> {
-        let Some(store) = self.store.as_mut() else {
-            return Ok(());
-        };
-        let destinations: Vec<store::Seen> = self
-            .destinations
-            .iter()
-            .map(|(key, d)| store::Seen {
-                key: *key,
-                first_seen: d.first_seen,
-                last_seen: d.last_seen,
-                count: d.hosts,
-            })
-            .collect();
-        store.save_seen(SCOPE_DESTINATIONS, &destinations)?;
-        let last = self.last_ts;
-        let pairs: Vec<store::Seen> = self
-            .pairs
-            .iter()
-            .map(|key| store::Seen {
-                key: *key,
-                first_seen: last,
-                last_seen: last,
-                count: 0,
-            })
-            .collect();
-        store.save_seen(SCOPE_PAIRS, &pairs)?;
-        if let Some(first) = self.first_event {
-            store.set_fact(FACT_FIRST_EVENT, first)?;
-        }
-        Ok(())
     }
 
     fn learning(&self, ts: i64) -> bool {
@@ -274,15 +219,57 @@ impl Detector for NoveltyDetector {
             self.sweep(watermark.secs());
         }
     }
-
-    fn finish(&mut self, _out: &mut Vec<Signal>) {
-        if let Err(e) = self.save() {
-            self.stats.warn(format!("novelty history not saved: {e}"));
-        }
-    }
 }
 
 impl Member for NoveltyDetector {
+    /// The first-seen sets and the start of the data.
+    fn load_state(&mut self, store: &store::Store) -> Result<(), store::StoreError> {
+        for row in store.load_seen(SCOPE_DESTINATIONS)? {
+            self.destinations.insert(
+                row.key,
+                Destination {
+                    first_seen: row.first_seen,
+                    last_seen: row.last_seen,
+                    hosts: row.count,
+                },
+            );
+        }
+        for row in store.load_seen(SCOPE_PAIRS)? {
+            self.pairs.insert(row.key);
+        }
+        self.first_event = store.fact(FACT_FIRST_EVENT)?;
+        Ok(())
+    }
+
+    fn save_state(&self, snapshot: &mut store::Snapshot) {
+        let destinations: Vec<store::Seen> = self
+            .destinations
+            .iter()
+            .map(|(key, d)| store::Seen {
+                key: *key,
+                first_seen: d.first_seen,
+                last_seen: d.last_seen,
+                count: d.hosts,
+            })
+            .collect();
+        snapshot.seen(SCOPE_DESTINATIONS, destinations);
+        let last = self.last_ts;
+        let pairs: Vec<store::Seen> = self
+            .pairs
+            .iter()
+            .map(|key| store::Seen {
+                key: *key,
+                first_seen: last,
+                last_seen: last,
+                count: 0,
+            })
+            .collect();
+        snapshot.seen(SCOPE_PAIRS, pairs);
+        if let Some(first) = self.first_event {
+            snapshot.fact(FACT_FIRST_EVENT, first);
+        }
+    }
+
     fn observe_with(
         &mut self,
         _event: &Event,
