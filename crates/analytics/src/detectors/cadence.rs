@@ -12,6 +12,7 @@
 use crate::config::CadenceConfig;
 use crate::flow::{FastNetworks, Transfer, human_bytes, new_signal};
 use crate::keys::{U64Map, pair_key};
+use crate::persist::{Reader, Writer};
 use crate::state::{Stats, evict_coldest};
 use crate::stats::{Scratch, bowley_skew, median, median_mad, period_test};
 use crate::suite::Member;
@@ -381,7 +382,126 @@ impl Detector for CadenceDetector {
     }
 }
 
+/// Scope of the pairs in the state file.
+const SCOPE_PAIRS: &str = "cadence.pairs";
+/// Scope of the hosts seen per destination (prevalence).
+const SCOPE_DESTINATIONS: &str = "cadence.destinations";
+/// Scope of the detector's own state (the epoch of the pairs' times).
+const SCOPE_DETECTOR: &str = "cadence.detector";
+
+impl PairState {
+    fn encode(&self) -> Vec<u8> {
+        let mut w = Writer::default();
+        w.u32(self.first_seen)
+            .u32(self.last_seen)
+            .u32(self.connections)
+            .u32(self.last_alert)
+            .u64(self.bytes_out)
+            .u64(self.bytes_in)
+            .u8(self.head)
+            .u8(self.len);
+        for i in 0..SAMPLES {
+            w.u16(self.intervals[i]).u8(self.sizes[i]);
+        }
+        w.finish()
+    }
+
+    fn decode(data: &[u8]) -> Result<PairState, String> {
+        let mut r = Reader::new(data)?;
+        let mut p = PairState {
+            first_seen: r.u32()?,
+            last_seen: r.u32()?,
+            connections: r.u32()?,
+            last_alert: r.u32()?,
+            bytes_out: r.u64()?,
+            bytes_in: r.u64()?,
+            head: r.u8()?,
+            len: r.u8()?,
+            ..PairState::default()
+        };
+        if p.head as usize >= SAMPLES || p.len as usize > SAMPLES {
+            return Err(format!("sample ring at {} of {}", p.head, p.len));
+        }
+        for i in 0..SAMPLES {
+            p.intervals[i] = r.u16()?;
+            p.sizes[i] = r.u8()?;
+        }
+        r.end()?;
+        Ok(p)
+    }
+}
+
 impl Member for CadenceDetector {
+    /// The pairs (intervals, sizes, totals, first seen and last alert), the hosts
+    /// per destination and the epoch their times count from: a daily job's
+    /// rhythm and a pair's age (`established_days`) span runs.
+    fn load_state(&mut self, store: &store::Store) -> Result<(), store::StoreError> {
+        for row in store.load_blobs(SCOPE_DETECTOR)? {
+            let mut r = Reader::new(&row.data).map_err(|m| store.corrupt(SCOPE_DETECTOR, 0, m))?;
+            let epoch = r
+                .i64()
+                .and_then(|e| r.end().map(|_| e))
+                .map_err(|m| store.corrupt(SCOPE_DETECTOR, 0, m))?;
+            self.epoch = Some(epoch);
+        }
+        for row in store.load_blobs(SCOPE_PAIRS)? {
+            let pair =
+                PairState::decode(&row.data).map_err(|m| store.corrupt(SCOPE_PAIRS, row.key, m))?;
+            self.pairs.insert(row.key, pair);
+        }
+        for row in store.load_blobs(SCOPE_DESTINATIONS)? {
+            let mut r = Reader::new(&row.data)
+                .map_err(|m| store.corrupt(SCOPE_DESTINATIONS, row.key, m))?;
+            let hosts = r
+                .u16()
+                .and_then(|h| r.end().map(|_| h))
+                .map_err(|m| store.corrupt(SCOPE_DESTINATIONS, row.key, m))?;
+            self.hosts_per_destination.insert(row.key, hosts);
+        }
+        self.stats.set_tracked_pairs(self.pairs.len() as u64);
+        Ok(())
+    }
+
+    fn save_state(&self, snapshot: &mut store::Snapshot) {
+        let Some(epoch) = self.epoch else {
+            return;
+        };
+        let mut w = Writer::default();
+        w.i64(epoch);
+        snapshot.blobs(
+            SCOPE_DETECTOR,
+            vec![store::Blob {
+                key: 0,
+                last_seen: epoch,
+                data: w.finish(),
+            }],
+        );
+        let pairs = self
+            .pairs
+            .iter()
+            .map(|(key, p)| store::Blob {
+                key: *key,
+                last_seen: epoch + p.last_seen as i64,
+                data: p.encode(),
+            })
+            .collect();
+        snapshot.blobs(SCOPE_PAIRS, pairs);
+        let destinations = self
+            .hosts_per_destination
+            .iter()
+            .map(|(key, hosts)| {
+                let mut w = Writer::default();
+                w.u16(*hosts);
+                store::Blob {
+                    key: *key,
+                    last_seen: epoch,
+                    data: w.finish(),
+                }
+            })
+            .collect();
+        snapshot.blobs(SCOPE_DESTINATIONS, destinations);
+    }
+
     fn observe_with(
         &mut self,
         _event: &Event,
@@ -402,6 +522,27 @@ mod tests {
     fn pair_state_is_small() {
         assert!(std::mem::size_of::<PairState>() + 8 < 200);
         assert_eq!(std::mem::size_of::<PairState>(), 72);
+    }
+
+    #[test]
+    fn a_pair_survives_its_encoding() {
+        let mut p = PairState {
+            first_seen: 5,
+            last_seen: 900,
+            connections: 14,
+            last_alert: 800,
+            bytes_out: 1 << 40,
+            bytes_in: 7,
+            ..PairState::default()
+        };
+        for i in 0..15 {
+            p.push(1800 + i, 200_000 + i as u64);
+        }
+        let data = p.encode();
+        let back = PairState::decode(&data).unwrap();
+        assert_eq!(back.encode(), data);
+        assert_eq!(back.samples().0.as_slice(), p.samples().0.as_slice());
+        assert!(PairState::decode(&data[..10]).is_err());
     }
 
     #[test]
