@@ -108,17 +108,23 @@ fn a_then_b_with_the_state_file_decides_on_b_as_one_hunt_over_both() {
         );
     }
     // Cadence and off-hours keep their state too (pairs' rhythm and age, hosts'
-    // hours of routine), novelty its first-seen sets: the same decisions on B.
+    // hours of routine), novelty its first-seen sets, port and asymmetry their
+    // routine days: the same decisions on B.
     // (Measured: cadence raises 3 findings on B after A, 31 on B alone, where
     // every nightly job looks new.)
-    for detectors in [&["cadence"][..], &["offhours"][..], &["novelty"][..]] {
+    for detectors in [
+        &["cadence"][..],
+        &["offhours"][..],
+        &["novelty"][..],
+        &["port", "asymmetry"][..],
+    ] {
         let want = decisions(&combined, detectors, b_start);
         assert_eq!(
             decisions(&second, detectors, b_start),
             want,
             "{detectors:?}: A then B differs from A+B"
         );
-        if detectors != ["novelty"] {
+        if detectors == ["cadence"] || detectors == ["offhours"] {
             assert_ne!(decisions(&alone, detectors, b_start), want, "{detectors:?}");
         }
     }
@@ -145,7 +151,7 @@ fn a_corrupt_or_foreign_state_file_is_a_config_error_naming_it() {
     let message = err.to_string();
     assert!(message.contains("detectors.state"), "{message}");
     assert!(message.contains(&path.display().to_string()), "{message}");
-    assert!(message.contains("not a database"), "{message}");
+    assert!(message.contains("not an SQLite database"), "{message}");
 
     std::fs::remove_file(&path).unwrap();
     // Another application's SQLite database.

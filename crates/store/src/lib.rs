@@ -229,7 +229,18 @@ impl Store {
                 .map_err(|e| self.wrap(e))
         };
         // The first read of the header: a file that is not SQLite fails here.
-        let application_id = pragma("application_id")?;
+        let application_id = match pragma("application_id") {
+            Err(StoreError::Sqlite {
+                source: rusqlite::Error::SqliteFailure(e, _),
+                ..
+            }) if e.code == rusqlite::ErrorCode::NotADatabase => {
+                return Err(StoreError::Foreign {
+                    path: self.path.clone(),
+                    reason: "not an SQLite database: corrupt, or another kind of file".into(),
+                });
+            }
+            other => other?,
+        };
         let version = pragma("user_version")?;
         let mut stmt = self
             .conn
@@ -571,7 +582,7 @@ mod tests {
         std::fs::write(&path, b"this is not a database, just text...........................................................................................").unwrap();
         let err = Store::open(&path).err().unwrap();
         assert!(err.to_string().contains(&path.display().to_string()));
-        assert!(err.to_string().contains("not a database"), "{err}");
+        assert!(err.to_string().contains("not an SQLite database"), "{err}");
 
         std::fs::remove_file(&path).unwrap();
         {

@@ -58,6 +58,23 @@ impl Detector for AsymmetryDetector {
 }
 
 impl Member for AsymmetryDetector {
+    /// The days each pair had upload-heavy sessions, and the start of the data
+    /// (the learning day is the first day of all runs, not of each).
+    fn load_state(&mut self, store: &store::Store) -> Result<(), store::StoreError> {
+        self.routine.load(store, "asymmetry.routine")?;
+        if let Some(first) = store.fact("asymmetry.first_event")? {
+            self.first_event = Some(first);
+        }
+        Ok(())
+    }
+
+    fn save_state(&self, snapshot: &mut store::Snapshot) {
+        self.routine.save(snapshot, "asymmetry.routine");
+        if let Some(first) = self.first_event {
+            snapshot.fact("asymmetry.first_event", first);
+        }
+    }
+
     fn observe_with(
         &mut self,
         event: &Event,

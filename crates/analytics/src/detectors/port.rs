@@ -134,6 +134,15 @@ impl Detector for PortDetector {
 }
 
 impl Member for PortDetector {
+    /// The days each (host, destination, port) was seen: its routine.
+    fn load_state(&mut self, store: &store::Store) -> Result<(), store::StoreError> {
+        self.routine.load(store, "port.routine")
+    }
+
+    fn save_state(&self, snapshot: &mut store::Snapshot) {
+        self.routine.save(snapshot, "port.routine");
+    }
+
     fn observe_with(
         &mut self,
         event: &Event,
