@@ -52,7 +52,7 @@ impl Routine {
 
     /// Loads the rows of `scope` that [`Routine::save`] wrote.
     pub fn load(&mut self, store: &store::Store, scope: &str) -> Result<(), store::StoreError> {
-        for row in store.load_blobs(scope)? {
+        store.each_blob(scope, |row| {
             let decode = || -> Result<Entry, String> {
                 let mut r = crate::persist::Reader::new(&row.data)?;
                 let e = Entry {
@@ -65,7 +65,8 @@ impl Routine {
             };
             let entry = decode().map_err(|m| store.corrupt(scope, row.key, m))?;
             self.entries.insert(row.key, entry);
-        }
+            Ok(())
+        })?;
         Ok(())
     }
 

@@ -694,11 +694,12 @@ impl SaasDetector {
 /// were raised then, so neither is kept.
 impl crate::suite::Member for SaasDetector {
     fn load_state(&mut self, store: &store::Store) -> Result<(), store::StoreError> {
-        for row in store.load_blobs(SCOPE_DETECTOR)? {
+        store.each_blob(SCOPE_DETECTOR, |row| {
             self.decode_detector(&row.data)
                 .map_err(|m| store.corrupt(SCOPE_DETECTOR, row.key, m))?;
-        }
-        for row in store.load_blobs(SCOPE_SERIES)? {
+            Ok(())
+        })?;
+        store.each_blob(SCOPE_SERIES, |row| {
             let decode = || -> Result<((String, Metric), Series), String> {
                 let mut r = crate::persist::Reader::new(&row.data)?;
                 let user = r.opt_str()?.ok_or("no account name")?;
@@ -720,7 +721,8 @@ impl crate::suite::Member for SaasDetector {
             };
             let (key, series) = decode().map_err(|m| store.corrupt(SCOPE_SERIES, row.key, m))?;
             self.series.insert(key, series);
-        }
+            Ok(())
+        })?;
         Ok(())
     }
 

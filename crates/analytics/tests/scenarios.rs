@@ -710,3 +710,36 @@ fn the_suite_finds_what_the_detectors_found_separately() {
     }
     assert_eq!(suite, separate);
 }
+
+#[test]
+fn a_row_this_build_cannot_read_is_an_error_naming_its_scope() {
+    let dir = std::env::temp_dir().join(format!("exfilguard-badrow-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("state.sqlite");
+    let config = Config::from_toml(
+        "[detectors]\nstate = \"state.sqlite\"\n",
+        &dir.join("exfilguard.toml"),
+    )
+    .unwrap();
+    // A first run writes a well-formed file.
+    let mut t = Traffic::new();
+    t.background(&mut Rng::new(3), 3, 2);
+    t.run(&config);
+    analytics::build_suite(&config).expect("the file it wrote reads back");
+    // Then one volume row is replaced by bytes of an unknown encoding.
+    let mut store = store::Store::open(&path).unwrap();
+    let mut rows = store.load_blobs("volume.entities").unwrap();
+    assert!(!rows.is_empty());
+    rows[0].data = vec![200, 1, 2, 3];
+    let mut snapshot = store::Snapshot::default();
+    snapshot.blobs("volume.entities", rows);
+    store.save(&snapshot, usize::MAX).unwrap();
+    drop(store);
+    let err = analytics::build_suite(&config).err().unwrap().to_string();
+    assert!(err.contains("detectors.state"), "{err}");
+    assert!(err.contains("volume.entities row"), "{err}");
+    assert!(err.contains("encoding version 200"), "{err}");
+    assert!(err.contains(&path.display().to_string()), "{err}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -321,21 +321,38 @@ impl Store {
 
     /// Every blob of `scope`.
     pub fn load_blobs(&self, scope: &str) -> Result<Vec<Blob>, StoreError> {
+        let mut out = Vec::new();
+        self.each_blob(scope, |blob| {
+            out.push(blob);
+            Ok(())
+        })?;
+        Ok(out)
+    }
+
+    /// Calls `f` with each blob of `scope` in turn, without holding them all (a
+    /// scope can have millions of rows); stops at the first error `f` returns.
+    pub fn each_blob(
+        &self,
+        scope: &str,
+        mut f: impl FnMut(Blob) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
         let mut stmt = self
             .conn
             .prepare("SELECT key, last_seen, data FROM state WHERE scope = ?1")
             .map_err(|e| self.wrap(e))?;
-        let rows = stmt
-            .query_map(params![scope], |row| {
-                Ok(Blob {
+        let mut rows = stmt.query(params![scope]).map_err(|e| self.wrap(e))?;
+        while let Some(row) = rows.next().map_err(|e| self.wrap(e))? {
+            let blob = (|| {
+                Ok::<_, rusqlite::Error>(Blob {
                     key: row.get::<_, i64>(0)? as u64,
                     last_seen: row.get(1)?,
                     data: row.get(2)?,
                 })
-            })
+            })()
             .map_err(|e| self.wrap(e))?;
-        rows.collect::<Result<Vec<_>, _>>()
-            .map_err(|e| self.wrap(e))
+            f(blob)?;
+        }
+        Ok(())
     }
 
     /// Merges `rows` into `scope`: the earliest first-seen and latest last-seen win,

@@ -436,20 +436,22 @@ impl Member for CadenceDetector {
     /// per destination and the epoch their times count from: a daily job's
     /// rhythm and a pair's age (`established_days`) span runs.
     fn load_state(&mut self, store: &store::Store) -> Result<(), store::StoreError> {
-        for row in store.load_blobs(SCOPE_DETECTOR)? {
+        store.each_blob(SCOPE_DETECTOR, |row| {
             let mut r = Reader::new(&row.data).map_err(|m| store.corrupt(SCOPE_DETECTOR, 0, m))?;
             let epoch = r
                 .i64()
                 .and_then(|e| r.end().map(|_| e))
                 .map_err(|m| store.corrupt(SCOPE_DETECTOR, 0, m))?;
             self.epoch = Some(epoch);
-        }
-        for row in store.load_blobs(SCOPE_PAIRS)? {
+            Ok(())
+        })?;
+        store.each_blob(SCOPE_PAIRS, |row| {
             let pair =
                 PairState::decode(&row.data).map_err(|m| store.corrupt(SCOPE_PAIRS, row.key, m))?;
             self.pairs.insert(row.key, pair);
-        }
-        for row in store.load_blobs(SCOPE_DESTINATIONS)? {
+            Ok(())
+        })?;
+        store.each_blob(SCOPE_DESTINATIONS, |row| {
             let mut r = Reader::new(&row.data)
                 .map_err(|m| store.corrupt(SCOPE_DESTINATIONS, row.key, m))?;
             let hosts = r
@@ -457,7 +459,8 @@ impl Member for CadenceDetector {
                 .and_then(|h| r.end().map(|_| h))
                 .map_err(|m| store.corrupt(SCOPE_DESTINATIONS, row.key, m))?;
             self.hosts_per_destination.insert(row.key, hosts);
-        }
+            Ok(())
+        })?;
         self.stats.set_tracked_pairs(self.pairs.len() as u64);
         Ok(())
     }

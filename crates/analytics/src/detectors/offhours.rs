@@ -158,11 +158,12 @@ impl HostHabit {
 impl Member for OffhoursDetector {
     /// Each host's days with large sends per local hour (its routine).
     fn load_state(&mut self, store: &store::Store) -> Result<(), store::StoreError> {
-        for row in store.load_blobs(SCOPE_HOSTS)? {
+        store.each_blob(SCOPE_HOSTS, |row| {
             let habit =
                 HostHabit::decode(&row.data).map_err(|m| store.corrupt(SCOPE_HOSTS, row.key, m))?;
             self.hosts.insert(row.key, habit);
-        }
+            Ok(())
+        })?;
         Ok(())
     }
 

@@ -760,15 +760,17 @@ impl Member for VolumeDetector {
     /// Every entity's baseline (hourly ring, EWMA, series, habits) and the peer
     /// group, so that hour-of-week and hour-of-day baselines span runs.
     fn load_state(&mut self, store: &store::Store) -> Result<(), store::StoreError> {
-        for row in store.load_blobs(SCOPE_DETECTOR)? {
+        store.each_blob(SCOPE_DETECTOR, |row| {
             self.decode_detector(&row.data)
                 .map_err(|m| store.corrupt(SCOPE_DETECTOR, row.key, m))?;
-        }
-        for row in store.load_blobs(SCOPE_ENTITIES)? {
+            Ok(())
+        })?;
+        store.each_blob(SCOPE_ENTITIES, |row| {
             let entity =
                 Entity::decode(&row.data).map_err(|m| store.corrupt(SCOPE_ENTITIES, row.key, m))?;
             self.entities.insert(row.key, entity);
-        }
+            Ok(())
+        })?;
         Ok(())
     }
 
