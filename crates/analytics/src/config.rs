@@ -381,6 +381,13 @@ impl DetectorsConfig {
                 });
             }
         }
+        if self.state_max_rows == 0 {
+            return Err(AnalyticsError::Config {
+                key: "detectors.state_max_rows".into(),
+                message: "0 would drop every row of the state file; use at least 1".into(),
+            });
+        }
+        self.state_file()?;
         Ok(())
     }
 }
@@ -413,7 +420,8 @@ mod tests {
                 .unwrap(),
             Some(("n.sqlite", "detectors.novelty.state"))
         );
-        let both = parse("state = \"s.sqlite\"\n[novelty]\nstate = \"n.sqlite\"");
+        let mut both = parse("state = \"s.sqlite\"");
+        both.novelty.state = "n.sqlite".into();
         let err = both.state_file().unwrap_err().to_string();
         assert!(
             err.contains("detectors.state") && err.contains("n.sqlite"),
