@@ -101,8 +101,8 @@ section! {
         rare_hosts: u32 = 2,
         /// Most destinations remembered; the coldest are evicted beyond it.
         max_destinations: usize = 5_000_000,
-        /// SQLite file that keeps first-seen destinations between runs (relative to
-        /// the config file); empty keeps them for one run only.
+        /// The older name of `[detectors] state` (the one state file every detector
+        /// shares); empty: not set here.
         state: String = String::new(),
     }
 }

@@ -8,8 +8,9 @@
 //! uploads add up). Memory: one 8-byte key per (host, destination) pair seen and
 //! 32 bytes per destination.
 //!
-//! With `state` set, the first-seen sets and the start of the data are loaded from
-//! and saved to a SQLite file (the `store` crate), so history spans runs: a second
+//! With a state file (`[detectors] state`, or the older `[detectors.novelty]
+//! state`), the first-seen sets and the start of the data are loaded from and saved
+//! to it through the suite (the `store` crate), so history spans runs: a second
 //! run does not learn again and knows what the first run saw.
 
 use crate::config::NoveltyConfig;
