@@ -4,110 +4,18 @@
 //! `cargo bench -p analytics --bench detectors`
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use model::{Config, Event, EventKind, Origin, Timestamp};
+use model::{Config, Event, Timestamp};
 use std::hint::black_box;
 use std::net::{IpAddr, Ipv4Addr};
-use std::sync::Arc;
 
-/// `n` conn records from 2,000 hosts to 5,000 destinations over about a day.
-/// `regular_share` of them go to one of the host's 20 usual destinations (as real
-/// hosts mostly do); the rest to any destination, which makes a new pair nearly
-/// every time (the worst case for per-pair state).
-fn conn_events(n: usize, regular_share: f64) -> Vec<Event> {
-    let file: Arc<str> = "bench/conn.log".into();
-    let mut state = 0x2545_f491_4f6c_dd1du64;
-    let mut next = move || {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        state
-    };
-    let start = 1_793_577_600i64;
-    (0..n)
-        .map(|i| {
-            let r = next();
-            let host = (r % 2_000) as u32;
-            let regular = ((r >> 48) % 1000) as f64 / 1000.0 < regular_share;
-            let dest = if regular {
-                (host * 7 + ((r >> 16) % 20) as u32) % 5_000
-            } else {
-                ((r >> 16) % 5_000) as u32
-            };
-            let mut e = Event {
-                timestamp: Timestamp(start * 1_000_000 + i as i64 * 86_400_000_000 / n as i64),
-                kind: EventKind::Network,
-                dataset: Some("zeek.conn".into()),
-                origin: Some(Origin {
-                    file: file.clone(),
-                    offset: i as u64 * 120,
-                }),
-                ..Event::default()
-            };
-            let net = e.network_mut();
-            net.source_ip = Some(IpAddr::V4(Ipv4Addr::from(0x0a00_0000 | host)));
-            net.destination_ip = Some(IpAddr::V4(Ipv4Addr::from(0x5db8_0000 | dest)));
-            net.source_port = Some(40_000 + (r >> 40) as u16 % 20_000);
-            net.destination_port = Some(if r & 7 == 0 { 80 } else { 443 });
-            net.source_bytes = Some((r >> 24) % 40_000);
-            net.destination_bytes = Some((r >> 32) % 400_000);
-            net.transport = Some("tcp".into());
-            net.protocol = Some("ssl".into());
-            e
-        })
-        .collect()
-}
-
-/// Defaults, except that nothing waits for a learning day: the input covers one
-/// day, and every signal path should run.
-fn bench_config() -> Config {
-    Config::from_toml(
-        "[detectors.volume]\nlearning_days = 0\n[detectors.novelty]\nlearning_days = 0\n\
-         [detectors.asymmetry]\nlearning_days = 0\n",
-        std::path::Path::new("bench.toml"),
-    )
-    .expect("bench config")
-}
-
-fn run_all(events: &[Event]) -> usize {
-    let mut detectors = analytics::build_detectors(&bench_config()).expect("defaults");
-    let mut out = Vec::new();
-    let mut next_advance = i64::MIN;
-    for event in events {
-        let ts = event.timestamp.secs();
-        if ts >= next_advance {
-            for d in detectors.iter_mut() {
-                d.advance(event.timestamp, &mut out);
-            }
-            next_advance = ts + 60;
-        }
-        for d in detectors.iter_mut() {
-            if d.interests().contains(event.kind) {
-                d.observe(event, &mut out);
-            }
-        }
-    }
-    for d in detectors.iter_mut() {
-        d.finish(&mut out);
-    }
-    out.len()
-}
-
-/// CPU seconds this thread has used (utime + stime from /proc), when readable: the
-/// per-core figure stays meaningful on a machine shared with other builds.
-fn thread_cpu_s() -> Option<f64> {
-    let stat = std::fs::read_to_string("/proc/thread-self/stat").ok()?;
-    let after_name = &stat[stat.rfind(')')? + 2..];
-    let fields: Vec<&str> = after_name.split(' ').collect();
-    let utime: f64 = fields.get(11)?.parse().ok()?;
-    let stime: f64 = fields.get(12)?.parse().ok()?;
-    Some((utime + stime) / 100.0)
-}
+mod support;
+use support::{conn_events, run_all, thread_cpu_s};
 
 fn measure(c: &mut Criterion, name: &str, events: &[Event]) {
     if let Some(before) = thread_cpu_s() {
         let rounds = 3;
         for _ in 0..rounds {
-            black_box(run_all(events));
+            black_box(run_all(events).len());
         }
         if let Some(after) = thread_cpu_s() {
             let per_s = (rounds * events.len()) as f64 / (after - before).max(0.01);
@@ -120,12 +28,17 @@ fn measure(c: &mut Criterion, name: &str, events: &[Event]) {
     let mut group = c.benchmark_group("analytics");
     group.sample_size(10);
     group.throughput(Throughput::Elements(events.len() as u64));
-    group.bench_function(name, |b| b.iter(|| black_box(run_all(black_box(events)))));
+    group.bench_function(name, |b| {
+        b.iter(|| black_box(run_all(black_box(events)).len()))
+    });
     group.finish();
 }
 
-/// Resident memory of the process, bytes (Linux).
+/// Resident memory of the process, bytes (Linux), once mimalloc has given back
+/// what was freed (the tables a growing map outgrew; it keeps them 100 ms).
 fn rss_bytes() -> Option<u64> {
+    // SAFETY: asks the allocator to return freed memory; no pointers involved.
+    unsafe { libmimalloc_sys::mi_collect(true) };
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
     let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
@@ -140,11 +53,8 @@ fn cadence_memory_per_pair(pairs: u32) {
         std::path::Path::new("bench.toml"),
     )
     .expect("config");
-    let (detectors, stats) = analytics::build_detectors_with_stats(&config).expect("defaults");
-    let mut cadence = detectors
-        .into_iter()
-        .find(|d| d.name() == "cadence")
-        .expect("cadence on");
+    let (mut suite, stats) = analytics::build_suite(&config).expect("defaults");
+    let cadence = suite.member_mut("cadence").expect("cadence on");
     let mut event = conn_events(1, 0.0).pop().expect("one event");
     let mut out = Vec::new();
     let Some(before) = rss_bytes() else { return };
@@ -162,10 +72,11 @@ fn cadence_memory_per_pair(pairs: u32) {
         stats.tracked_pairs(),
         (after.saturating_sub(before)) as f64 / pairs as f64
     );
-    drop(cadence);
+    drop(suite);
 }
 
 fn bench(c: &mut Criterion) {
+    support::allocator_as_in_the_binary();
     cadence_memory_per_pair(2_000_000);
     measure(c, "all_detectors_zeek_conn", &conn_events(500_000, 0.8));
     measure(

@@ -101,8 +101,8 @@ section! {
         rare_hosts: u32 = 2,
         /// Most destinations remembered; the coldest are evicted beyond it.
         max_destinations: usize = 5_000_000,
-        /// SQLite file that keeps first-seen destinations between runs (relative to
-        /// the config file); empty keeps them for one run only.
+        /// The older name of `[detectors] state` (the one state file every detector
+        /// shares); empty: not set here.
         state: String = String::new(),
     }
 }
@@ -237,10 +237,17 @@ section! {
     }
 }
 
-/// All `[detectors.*]` sections.
-#[derive(Clone, Debug, Default, Deserialize, PartialEq)]
+/// All `[detectors.*]` sections, and the state file they share.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
 pub struct DetectorsConfig {
+    /// `[detectors] state`: SQLite file (relative to the config file) in which the
+    /// detectors keep their baselines between runs; empty: none kept.
+    pub state: String,
+    /// `[detectors] state_max_rows`: rows kept per scope of the state file (one
+    /// scope per kind of state: volume entities, SaaS series, cadence pairs,
+    /// novelty pairs...); beyond it the coldest are dropped when saving.
+    pub state_max_rows: usize,
     /// `[detectors.volume]`.
     pub volume: VolumeConfig,
     /// `[detectors.cadence]`.
@@ -267,7 +274,46 @@ pub struct DetectorsConfig {
     pub saas: SaasSection,
 }
 
+impl Default for DetectorsConfig {
+    fn default() -> Self {
+        DetectorsConfig {
+            state: String::new(),
+            state_max_rows: 2_000_000,
+            volume: VolumeConfig::default(),
+            cadence: CadenceConfig::default(),
+            novelty: NoveltyConfig::default(),
+            port: PortConfig::default(),
+            offhours: OffhoursConfig::default(),
+            staging: StagingConfig::default(),
+            automation: AutomationConfig::default(),
+            dns_tunnel: DnsTunnelConfig::default(),
+            asymmetry: AsymmetryConfig::default(),
+            intel: IntelDetectorConfig::default(),
+            scoring: ScoringConfig::default(),
+            saas: SaasSection::default(),
+        }
+    }
+}
+
 impl DetectorsConfig {
+    /// The state file every detector shares, and the key that named it:
+    /// `[detectors] state`, or the older `[detectors.novelty] state`, which now
+    /// keeps every detector's state too. Both set to different files is an error.
+    pub fn state_file(&self) -> Result<Option<(&str, &'static str)>, AnalyticsError> {
+        match (self.state.as_str(), self.novelty.state.as_str()) {
+            ("", "") => Ok(None),
+            (shared, "") => Ok(Some((shared, "detectors.state"))),
+            ("", novelty) => Ok(Some((novelty, "detectors.novelty.state"))),
+            (shared, novelty) if shared == novelty => Ok(Some((shared, "detectors.state"))),
+            (shared, novelty) => Err(AnalyticsError::Config {
+                key: "detectors.state".into(),
+                message: format!(
+                    "{shared:?} and detectors.novelty.state {novelty:?} name different files; the detectors share one state file, so set only detectors.state"
+                ),
+            }),
+        }
+    }
+
     /// Types the raw `[detectors]` table of [`model::Config`].
     pub fn from_table(table: &toml::Table) -> Result<Self, AnalyticsError> {
         let config: DetectorsConfig =
@@ -335,6 +381,13 @@ impl DetectorsConfig {
                 });
             }
         }
+        if self.state_max_rows == 0 {
+            return Err(AnalyticsError::Config {
+                key: "detectors.state_max_rows".into(),
+                message: "0 would drop every row of the state file; use at least 1".into(),
+            });
+        }
+        self.state_file()?;
         Ok(())
     }
 }
@@ -348,6 +401,32 @@ mod tests {
         let config = DetectorsConfig::from_table(&toml::Table::new()).unwrap();
         assert_eq!(config, DetectorsConfig::default());
         assert_eq!(config.cadence.min_connections, 6);
+    }
+
+    #[test]
+    fn one_state_file_under_either_key() {
+        let parse = |text: &str| {
+            DetectorsConfig::from_table(&toml::from_str::<toml::Table>(text).unwrap()).unwrap()
+        };
+        assert_eq!(parse("").state_file().unwrap(), None);
+        assert_eq!(parse("").state_max_rows, 2_000_000);
+        assert_eq!(
+            parse("state = \"s.sqlite\"").state_file().unwrap(),
+            Some(("s.sqlite", "detectors.state"))
+        );
+        assert_eq!(
+            parse("[novelty]\nstate = \"n.sqlite\"")
+                .state_file()
+                .unwrap(),
+            Some(("n.sqlite", "detectors.novelty.state"))
+        );
+        let mut both = parse("state = \"s.sqlite\"");
+        both.novelty.state = "n.sqlite".into();
+        let err = both.state_file().unwrap_err().to_string();
+        assert!(
+            err.contains("detectors.state") && err.contains("n.sqlite"),
+            "{err}"
+        );
     }
 
     #[test]

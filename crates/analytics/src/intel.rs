@@ -13,6 +13,7 @@ use crate::AnalyticsError;
 use crate::config::IntelDetectorConfig;
 use crate::flow::{FastNetworks, Transfer, new_signal};
 use crate::keys::{U64Map, domain_matches, name_key, pair_key};
+use crate::suite::Member;
 use ipnet::IpNet;
 use model::detector::Interests;
 use model::{Detector, Event, EventKind, Networks, Signal, Stage, Timestamp};
@@ -333,8 +334,12 @@ impl IntelDetector {
         }
     }
 
-    fn hit<'e>(&self, event: &'e Event) -> Option<(IndicatorSource, Option<Transfer<'e>>)> {
-        if let Some(t) = Transfer::from_event(event, &self.networks) {
+    fn hit<'t, 'e>(
+        &self,
+        event: &'e Event,
+        transfer: Option<&'t Transfer<'e>>,
+    ) -> Option<(IndicatorSource, Option<&'t Transfer<'e>>)> {
+        if let Some(t) = transfer {
             let hit = t
                 .dest_ip
                 .and_then(|ip| self.set.match_ip(ip))
@@ -371,7 +376,29 @@ impl Detector for IntelDetector {
         if self.set.is_empty() {
             return;
         }
-        let Some((hit, transfer)) = self.hit(event) else {
+        let transfer = Transfer::from_event(event, &self.networks);
+        self.observe_with(event, transfer.as_ref(), out);
+    }
+
+    fn advance(&mut self, watermark: Timestamp, _out: &mut Vec<Signal>) {
+        if self.seen.len() > 10_000 && watermark != Timestamp::MAX {
+            let horizon = watermark.secs() - self.config.realert_hours as i64 * 3600;
+            self.seen.retain(|_, last| *last >= horizon);
+        }
+    }
+}
+
+impl Member for IntelDetector {
+    fn observe_with(
+        &mut self,
+        event: &Event,
+        transfer: Option<&Transfer<'_>>,
+        out: &mut Vec<Signal>,
+    ) {
+        if self.set.is_empty() {
+            return;
+        }
+        let Some((hit, transfer)) = self.hit(event, transfer) else {
             return;
         };
         let host = event
@@ -454,13 +481,6 @@ impl Detector for IntelDetector {
         signal.add_record(event.origin.as_ref());
         signal.assign_id();
         out.push(signal);
-    }
-
-    fn advance(&mut self, watermark: Timestamp, _out: &mut Vec<Signal>) {
-        if self.seen.len() > 10_000 && watermark != Timestamp::MAX {
-            let horizon = watermark.secs() - self.config.realert_hours as i64 * 3600;
-            self.seen.retain(|_, last| *last >= horizon);
-        }
     }
 }
 

@@ -20,16 +20,19 @@ pub mod detectors;
 pub mod flow;
 pub mod intel;
 pub mod keys;
+pub mod persist;
 pub mod rescore;
 pub mod routine;
 pub mod saas;
 pub mod state;
 pub mod stats;
+pub mod suite;
 
 pub use calendar::Calendar;
 pub use config::DetectorsConfig;
 pub use rescore::{Rescorer, rescore};
 pub use state::Stats;
+pub use suite::{Member, Suite};
 
 use model::{Config, Detector};
 
@@ -60,10 +63,42 @@ pub fn build_detectors(config: &Config) -> Result<Vec<Box<dyn Detector>>, Analyt
 }
 
 /// As [`build_detectors`], plus the [`Stats`] the detectors update (evictions,
-/// transfers with an unset clock, pairs tracked) for the run summary.
+/// transfers with an unset clock, pairs tracked) for the run summary. The
+/// detectors come as one [`Suite`] (none when every detector is off).
 pub fn build_detectors_with_stats(
     config: &Config,
 ) -> Result<(Vec<Box<dyn Detector>>, Stats), AnalyticsError> {
+    let (suite, stats) = build_suite(config)?;
+    let mut out: Vec<Box<dyn Detector>> = Vec::new();
+    if !suite.names().is_empty() {
+        out.push(Box::new(suite));
+    }
+    Ok((out, stats))
+}
+
+/// Every enabled behavioural detector as one [`Suite`], which computes each
+/// event's transfer view once for all of them, and the [`Stats`] they update.
+pub fn build_suite(config: &Config) -> Result<(Suite, Stats), AnalyticsError> {
+    let (members, stats) = build_members(config)?;
+    let typed = DetectorsConfig::from_table(&config.detectors)?;
+    let mut suite = Suite::new(members, &config.networks(), stats.clone());
+    if let Some((file, key)) = typed.state_file()? {
+        let path = config.resolve_path(std::path::Path::new(file));
+        let error = |e: store::StoreError| AnalyticsError::Config {
+            key: key.into(),
+            message: e.to_string(),
+        };
+        let store = store::Store::open(&path).map_err(error)?;
+        suite
+            .attach_state(store, typed.state_max_rows)
+            .map_err(error)?;
+    }
+    Ok((suite, stats))
+}
+
+/// Every enabled behavioural detector on its own, in the suite's order (each also
+/// works as a separate [`Detector`] that computes its own transfer view).
+pub fn build_members(config: &Config) -> Result<(Vec<Box<dyn Member>>, Stats), AnalyticsError> {
     use detectors::*;
     let typed = DetectorsConfig::from_table(&config.detectors)?;
     let calendar = Calendar::from_config(&config.calendar)?;
@@ -76,7 +111,7 @@ pub fn build_detectors_with_stats(
             "intel feed {feed}: {skipped} line(s) or entries were not indicators and were skipped"
         ));
     }
-    let mut out: Vec<Box<dyn Detector>> = Vec::new();
+    let mut out: Vec<Box<dyn Member>> = Vec::new();
     if typed.volume.enabled {
         out.push(Box::new(volume::VolumeDetector::new(
             typed.volume.clone(),
@@ -93,22 +128,11 @@ pub fn build_detectors_with_stats(
         )));
     }
     if typed.novelty.enabled {
-        let mut detector =
-            novelty::NoveltyDetector::new(typed.novelty.clone(), networks.clone(), stats.clone());
-        if !typed.novelty.state.is_empty() {
-            let path = config.resolve_path(std::path::Path::new(&typed.novelty.state));
-            let store = store::Store::open(&path).map_err(|e| AnalyticsError::Config {
-                key: "detectors.novelty.state".into(),
-                message: e.to_string(),
-            })?;
-            detector
-                .attach_store(store)
-                .map_err(|e| AnalyticsError::Config {
-                    key: "detectors.novelty.state".into(),
-                    message: e.to_string(),
-                })?;
-        }
-        out.push(Box::new(detector));
+        out.push(Box::new(novelty::NoveltyDetector::new(
+            typed.novelty.clone(),
+            networks.clone(),
+            stats.clone(),
+        )));
     }
     if typed.port.enabled {
         out.push(Box::new(port::PortDetector::new(

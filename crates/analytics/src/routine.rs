@@ -50,6 +50,44 @@ impl Routine {
         before
     }
 
+    /// Loads the rows of `scope` that [`Routine::save`] wrote.
+    pub fn load(&mut self, store: &store::Store, scope: &str) -> Result<(), store::StoreError> {
+        store.each_blob(scope, |row| {
+            let decode = || -> Result<Entry, String> {
+                let mut r = crate::persist::Reader::new(&row.data)?;
+                let e = Entry {
+                    last_day: r.i64()?,
+                    days: r.u16()?,
+                    last_alert: r.i64()?,
+                };
+                r.end()?;
+                Ok(e)
+            };
+            let entry = decode().map_err(|m| store.corrupt(scope, row.key, m))?;
+            self.entries.insert(row.key, entry);
+            Ok(())
+        })?;
+        Ok(())
+    }
+
+    /// Adds every key's day count and last alert to `snapshot` under `scope`.
+    pub fn save(&self, snapshot: &mut store::Snapshot, scope: &str) {
+        let rows = self
+            .entries
+            .iter()
+            .map(|(key, e)| {
+                let mut w = crate::persist::Writer::default();
+                w.i64(e.last_day).u16(e.days).i64(e.last_alert);
+                store::Blob {
+                    key: *key,
+                    last_seen: e.last_day.saturating_mul(86_400),
+                    data: w.finish(),
+                }
+            })
+            .collect();
+        snapshot.blobs(scope, rows);
+    }
+
     /// Whether `key` was alerted within `window_s` of `now`; if not, marks it now.
     pub fn should_alert(&mut self, key: u64, now: i64, window_s: i64) -> bool {
         match self.entries.get_mut(&key) {

@@ -170,6 +170,9 @@ struct Bucket {
 struct Series {
     open: Option<Bucket>,
     history: VecDeque<f64>,
+    /// Time of the newest record (seconds): the coldest series are dropped first
+    /// when the state file is over its bound.
+    last_seen: i64,
 }
 
 /// The detector; see the module docs.
@@ -257,6 +260,7 @@ impl SaasDetector {
             self.close(&key, out);
         }
         let series = self.series.entry(key).or_default();
+        series.last_seen = series.last_seen.max(event.timestamp.secs());
         let bucket = series.open.get_or_insert_with(|| Bucket {
             start,
             count: 0.0,
@@ -606,6 +610,150 @@ impl Detector for SaasDetector {
         // The data ended before these bursts could be repeated: raise them.
         out.extend(self.held.drain(..).map(|h| h.signal));
         self.next_close = Timestamp::MAX;
+    }
+}
+
+/// Scope of the per-account histories in the state file.
+const SCOPE_SERIES: &str = "saas.series";
+/// Scope of the detector's own state (start of the data, peer values).
+const SCOPE_DETECTOR: &str = "saas.detector";
+
+const METRICS: [Metric; 6] = [
+    Metric::FilesDownloaded,
+    Metric::FoldersTouched,
+    Metric::FilesSynced,
+    Metric::ReposCloned,
+    Metric::SftpFilesRead,
+    Metric::SftpBytesRead,
+];
+
+fn metric_code(metric: Metric) -> u8 {
+    METRICS.iter().position(|m| *m == metric).unwrap_or(0) as u8
+}
+
+fn metric_of(code: u8) -> Result<Metric, String> {
+    METRICS
+        .get(code as usize)
+        .copied()
+        .ok_or_else(|| format!("metric code {code}"))
+}
+
+/// The row key of an account's series: its exact name (the detector tells
+/// `Alice` from `alice`) and the metric.
+fn series_key(user: &str, metric: Metric) -> u64 {
+    let mut h = 0xcbf2_9ce4_8422_2325u64;
+    for b in user.bytes() {
+        h = (h ^ b as u64).wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    crate::keys::pair_key(h, metric_code(metric) as u64)
+}
+
+impl SaasDetector {
+    fn encode_detector(&self) -> Vec<u8> {
+        let mut w = crate::persist::Writer::default();
+        match self.first_record {
+            Some(first) => w.u8(1).i64(first.0),
+            None => w.u8(0),
+        };
+        let peers: Vec<(&Metric, &VecDeque<f64>)> = METRICS
+            .iter()
+            .filter_map(|m| self.peers.get(m).map(|p| (m, p)))
+            .collect();
+        w.u32(peers.len() as u32);
+        for (metric, values) in peers {
+            w.u8(metric_code(*metric)).u32(values.len() as u32);
+            for v in values {
+                w.f64(*v);
+            }
+        }
+        w.finish()
+    }
+
+    fn decode_detector(&mut self, data: &[u8]) -> Result<(), String> {
+        let mut r = crate::persist::Reader::new(data)?;
+        self.first_record = match r.u8()? {
+            0 => None,
+            _ => Some(Timestamp(r.i64()?)),
+        };
+        for _ in 0..r.count(METRICS.len())? {
+            let metric = metric_of(r.u8()?)?;
+            let n = r.count(MAX_PEER_VALUES)?;
+            let mut values = VecDeque::with_capacity(n);
+            for _ in 0..n {
+                values.push_back(r.f64()?);
+            }
+            self.peers.insert(metric, values);
+        }
+        r.end()
+    }
+}
+
+/// Audit records carry no transfer: the suite feeds the event as it is. Each
+/// account's closed buckets and the peer values are kept between runs; open
+/// buckets were closed by the end of input, and bursts held in the learning days
+/// were raised then, so neither is kept.
+impl crate::suite::Member for SaasDetector {
+    fn load_state(&mut self, store: &store::Store) -> Result<(), store::StoreError> {
+        store.each_blob(SCOPE_DETECTOR, |row| {
+            self.decode_detector(&row.data)
+                .map_err(|m| store.corrupt(SCOPE_DETECTOR, row.key, m))?;
+            Ok(())
+        })?;
+        store.each_blob(SCOPE_SERIES, |row| {
+            let decode = || -> Result<((String, Metric), Series), String> {
+                let mut r = crate::persist::Reader::new(&row.data)?;
+                let user = r.opt_str()?.ok_or("no account name")?;
+                let metric = metric_of(r.u8()?)?;
+                let n = r.count(MAX_HISTORY)?;
+                let mut history = VecDeque::with_capacity(n);
+                for _ in 0..n {
+                    history.push_back(r.f64()?);
+                }
+                r.end()?;
+                Ok((
+                    (user, metric),
+                    Series {
+                        open: None,
+                        history,
+                        last_seen: row.last_seen,
+                    },
+                ))
+            };
+            let (key, series) = decode().map_err(|m| store.corrupt(SCOPE_SERIES, row.key, m))?;
+            self.series.insert(key, series);
+            Ok(())
+        })?;
+        Ok(())
+    }
+
+    fn save_state(&self, snapshot: &mut store::Snapshot) {
+        let rows = self
+            .series
+            .iter()
+            .map(|((user, metric), series)| {
+                let mut w = crate::persist::Writer::default();
+                w.opt_str(Some(user))
+                    .u8(metric_code(*metric))
+                    .u32(series.history.len() as u32);
+                for v in &series.history {
+                    w.f64(*v);
+                }
+                store::Blob {
+                    key: series_key(user, *metric),
+                    last_seen: series.last_seen,
+                    data: w.finish(),
+                }
+            })
+            .collect();
+        snapshot.blobs(SCOPE_SERIES, rows);
+        snapshot.blobs(
+            SCOPE_DETECTOR,
+            vec![store::Blob {
+                key: 0,
+                last_seen: self.first_record.map_or(0, |t| t.secs()),
+                data: self.encode_detector(),
+            }],
+        );
     }
 }
 

@@ -4,12 +4,94 @@
 /// Scale that makes the MAD a consistent estimator of a normal standard deviation.
 pub const MAD_TO_SIGMA: f64 = 1.4826;
 
+/// Values a [`Scratch`] holds without allocating.
+const STACK_VALUES: usize = 32;
+
+/// A work copy of a few values: on the stack up to 32 of them (a cadence pair's
+/// 12 intervals, a baseline's 7 days), on the heap beyond. The statistics below run
+/// for every judged pair, so they must not allocate in the common case.
+#[derive(Clone, Debug)]
+pub struct Scratch {
+    stack: [f64; STACK_VALUES],
+    heap: Vec<f64>,
+    len: usize,
+}
+
+impl Default for Scratch {
+    fn default() -> Self {
+        Scratch {
+            stack: [0.0; STACK_VALUES],
+            heap: Vec::new(),
+            len: 0,
+        }
+    }
+}
+
+impl Scratch {
+    /// A copy of `values`.
+    pub fn from_slice(values: &[f64]) -> Self {
+        let mut s = Scratch::default();
+        s.extend(values.iter().copied());
+        s
+    }
+
+    /// Appends `value`.
+    pub fn push(&mut self, value: f64) {
+        if self.len < STACK_VALUES {
+            self.stack[self.len] = value;
+        } else {
+            if self.heap.is_empty() {
+                self.heap.extend_from_slice(&self.stack);
+            }
+            self.heap.push(value);
+        }
+        self.len += 1;
+    }
+
+    /// Appends every value of `values`.
+    pub fn extend(&mut self, values: impl Iterator<Item = f64>) {
+        for v in values {
+            self.push(v);
+        }
+    }
+
+    /// How many values it holds.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether it holds none.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The values.
+    pub fn as_slice(&self) -> &[f64] {
+        if self.len <= STACK_VALUES {
+            &self.stack[..self.len]
+        } else {
+            &self.heap
+        }
+    }
+
+    /// The values, to sort or change in place.
+    pub fn as_mut_slice(&mut self) -> &mut [f64] {
+        if self.len <= STACK_VALUES {
+            &mut self.stack[..self.len]
+        } else {
+            &mut self.heap
+        }
+    }
+}
+
 /// Median of `values` (sorted in place). `None` when empty.
 pub fn median(values: &mut [f64]) -> Option<f64> {
     if values.is_empty() {
         return None;
     }
-    values.sort_by(f64::total_cmp);
+    // Equal values under `total_cmp` are the same bits: unstable sorting gives the
+    // same order as a stable one, without its buffer.
+    values.sort_unstable_by(f64::total_cmp);
     Some(sorted_quantile(values, 0.5))
 }
 
@@ -26,12 +108,13 @@ pub fn sorted_quantile(sorted: &[f64], q: f64) -> f64 {
 
 /// Median and median absolute deviation of `values`.
 pub fn median_mad(values: &[f64]) -> Option<(f64, f64)> {
-    let mut work: Vec<f64> = values.to_vec();
-    let med = median(&mut work)?;
+    let mut scratch = Scratch::from_slice(values);
+    let work = scratch.as_mut_slice();
+    let med = median(work)?;
     for v in work.iter_mut() {
         *v = (*v - med).abs();
     }
-    let mad = median(&mut work)?;
+    let mad = median(work)?;
     Some((med, mad))
 }
 
@@ -114,29 +197,34 @@ pub fn period_test(intervals: &[f64], jitter: f64) -> Option<Period> {
     if intervals.len() < 3 {
         return None;
     }
-    let mut sorted: Vec<f64> = intervals.iter().copied().filter(|v| *v > 0.0).collect();
-    if sorted.len() < 3 {
+    let mut positive = Scratch::default();
+    positive.extend(intervals.iter().copied().filter(|v| *v > 0.0));
+    if positive.len() < 3 {
         return None;
     }
-    sorted.sort_by(f64::total_cmp);
+    let sorted = positive.as_mut_slice();
+    sorted.sort_unstable_by(f64::total_cmp);
+    let sorted: &[f64] = sorted;
     // The base period is near the lower quartile: gaps only make intervals longer.
-    let base = sorted_quantile(&sorted, 0.25).max(sorted[0]);
-    let core: Vec<f64> = sorted
-        .iter()
-        .copied()
-        .filter(|v| *v <= base * (1.0 + 2.0 * jitter) && *v >= base * (1.0 - jitter))
-        .collect();
+    let base = sorted_quantile(sorted, 0.25).max(sorted[0]);
+    let mut core = Scratch::default();
+    core.extend(
+        sorted
+            .iter()
+            .copied()
+            .filter(|v| *v <= base * (1.0 + 2.0 * jitter) && *v >= base * (1.0 - jitter)),
+    );
     let period = if core.is_empty() {
         base
     } else {
-        sorted_quantile(&core, 0.5)
+        sorted_quantile(core.as_slice(), 0.5)
     };
     if period <= 0.0 {
         return None;
     }
     let mut singles = 0usize;
     let mut gaps = 0usize;
-    for v in &sorted {
+    for v in sorted {
         let k = (v / period).round().clamp(1.0, 4.0);
         let err = (v - k * period).abs() / period;
         // Jitter of each beat adds up over a gap only once (start and end beats).
@@ -161,6 +249,16 @@ pub fn period_test(intervals: &[f64], jitter: f64) -> Option<Period> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn scratch_spills_to_the_heap_past_the_stack() {
+        let values: Vec<f64> = (0..40).rev().map(f64::from).collect();
+        let mut s = Scratch::from_slice(&values);
+        assert_eq!(s.len(), 40);
+        assert_eq!(s.as_slice(), &values[..]);
+        assert_eq!(median(s.as_mut_slice()), Some(19.5));
+        assert_eq!(median_mad(&values[..5]), Some((37.0, 1.0)));
+    }
 
     #[test]
     fn median_and_mad() {

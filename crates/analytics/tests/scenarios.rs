@@ -302,11 +302,8 @@ fn unset_clocks_are_not_off_hours() {
 
 #[test]
 fn sigma_staging_alerts_feed_the_staging_detector() {
-    let mut detectors = analytics::build_detectors(&Config::default()).unwrap();
-    let staging = detectors
-        .iter_mut()
-        .find(|d| d.name() == "staging")
-        .unwrap();
+    let (mut suite, _) = analytics::build_suite(&Config::default()).unwrap();
+    let staging = suite.member_mut("staging").unwrap();
     let mut sigma = model::Signal {
         detector: "sigma".into(),
         rule_name: "Compress data with rar".into(),
@@ -650,4 +647,99 @@ fn an_hourly_upload_job_is_one_finding_a_day_and_its_repeats_are_low() {
         "{}",
         listing(&automation)
     );
+}
+
+#[test]
+fn the_suite_finds_what_the_detectors_found_separately() {
+    let build = || {
+        let mut rng = Rng::new(99);
+        let mut t = Traffic::new();
+        t.background(&mut rng, 12, 5);
+        let mut ts = START + 3 * DAY + 20 * HOUR;
+        for _ in 0..14 {
+            t.conn(ts, "10.0.1.66", "203.0.113.50", 443, 5_000_000, 4_000, None);
+            ts += 3600 + rng.range(-600, 600);
+        }
+        let ts = START + 2 * DAY + 23 * HOUR;
+        t.process(
+            ts,
+            "ws-fin-07",
+            "10.0.1.70",
+            r"C:\Program Files\7-Zip\7z.exe",
+            r"7z.exe a C:\Users\Public\q4.7z C:\Finance",
+            r"C:\Windows\System32\cmd.exe",
+        );
+        t.conn(
+            ts + 600,
+            "10.0.1.70",
+            "203.0.113.90",
+            445,
+            400_000_000,
+            1_000,
+            None,
+        );
+        for i in 0..300 {
+            let label = base32ish(&mut rng, 48);
+            t.dns(
+                START + 4 * DAY + i * 5,
+                "10.0.1.80",
+                &format!("{label}.tunnel.example"),
+                "TXT",
+                "NOERROR",
+            );
+        }
+        t
+    };
+    let ids = |signals: Vec<model::Signal>| {
+        let mut ids: Vec<(String, String, u8)> = signals
+            .into_iter()
+            .map(|s| (s.detector, s.id, s.score))
+            .collect();
+        ids.sort();
+        ids
+    };
+    let suite = ids(build().run(&Config::default()));
+    let separate = ids(build().run_separately(&Config::default()));
+    let detectors: std::collections::BTreeSet<&str> =
+        suite.iter().map(|(d, _, _)| d.as_str()).collect();
+    for expected in ["cadence", "staging", "dns_tunnel", "port", "volume"] {
+        assert!(
+            detectors.contains(expected),
+            "{expected} missing: {detectors:?}"
+        );
+    }
+    assert_eq!(suite, separate);
+}
+
+#[test]
+fn a_row_this_build_cannot_read_is_an_error_naming_its_scope() {
+    let dir = std::env::temp_dir().join(format!("exfilguard-badrow-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("state.sqlite");
+    let config = Config::from_toml(
+        "[detectors]\nstate = \"state.sqlite\"\n",
+        &dir.join("exfilguard.toml"),
+    )
+    .unwrap();
+    // A first run writes a well-formed file.
+    let mut t = Traffic::new();
+    t.background(&mut Rng::new(3), 3, 2);
+    t.run(&config);
+    analytics::build_suite(&config).expect("the file it wrote reads back");
+    // Then one volume row is replaced by bytes of an unknown encoding.
+    let mut store = store::Store::open(&path).unwrap();
+    let mut rows = store.load_blobs("volume.entities").unwrap();
+    assert!(!rows.is_empty());
+    rows[0].data = vec![200, 1, 2, 3];
+    let mut snapshot = store::Snapshot::default();
+    snapshot.blobs("volume.entities", rows);
+    store.save(&snapshot, usize::MAX).unwrap();
+    drop(store);
+    let err = analytics::build_suite(&config).err().unwrap().to_string();
+    assert!(err.contains("detectors.state"), "{err}");
+    assert!(err.contains("volume.entities row"), "{err}");
+    assert!(err.contains("encoding version 200"), "{err}");
+    assert!(err.contains(&path.display().to_string()), "{err}");
+    std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -92,20 +92,24 @@ pub fn load_rules(options: &HuntOptions) -> Result<(sigma::RuleSet, Vec<LintRow>
 type Detectors = Vec<Box<dyn Detector>>;
 
 /// Builds every detector: Sigma first (its alerts feed the analytics), then the
-/// behavioural analytics.
+/// behavioural analytics as one suite (they share each event's transfer view).
+/// Also returns the names of the detectors, the suite's members by their own.
 fn build_detectors(
     options: &HuntOptions,
     rules: &sigma::RuleSet,
-) -> Result<(Detectors, Option<analytics::Stats>), HuntError> {
-    let mut detectors: Vec<Box<dyn Detector>> = vec![Box::new(rules.detector())];
+) -> Result<(Detectors, Vec<String>, Option<analytics::Stats>), HuntError> {
+    let sigma = rules.detector();
+    let mut names = vec![sigma.name().to_string()];
+    let mut detectors: Vec<Box<dyn Detector>> = vec![Box::new(sigma)];
     let mut stats = None;
     if !options.no_analytics {
-        let (analytics, analytics_stats) = analytics::build_detectors_with_stats(&options.config)
+        let (suite, analytics_stats) = analytics::build_suite(&options.config)
             .map_err(|e| HuntError::Config(e.to_string()))?;
-        detectors.extend(analytics);
+        names.extend(suite.names().iter().cloned());
+        detectors.push(Box::new(suite));
         stats = Some(analytics_stats);
     }
-    Ok((detectors, stats))
+    Ok((detectors, names, stats))
 }
 
 /// The analytics' own counters as summary notes: state evicted, clocks unset,
@@ -159,9 +163,8 @@ pub fn hunt(
         .filter(|r| !r.is_ok())
         .collect();
     let rules_loaded = rules.rules().len();
-    let (detectors, analytics_stats) = build_detectors(options, &rules)?;
+    let (detectors, detector_names, analytics_stats) = build_detectors(options, &rules)?;
     let mut pipeline = Pipeline::new(detectors);
-    let detectors = pipeline.detector_names();
 
     let ctx = SourceContext::from_config(options.config.clone());
     let replay_options = ReplayOptions {
@@ -200,7 +203,7 @@ pub fn hunt(
         stats,
         rules_loaded,
         rules_failed,
-        detectors,
+        detectors: detector_names,
         alerts,
         incidents,
         observations,

@@ -7,6 +7,7 @@ use crate::config::AsymmetryConfig;
 use crate::flow::{FastNetworks, Transfer, human_bytes, new_signal};
 use crate::keys::pair_key;
 use crate::routine::Routine;
+use crate::suite::Member;
 use model::detector::Interests;
 use model::{Detector, Event, EventKind, Networks, Signal, Stage};
 use serde_json::json;
@@ -51,7 +52,36 @@ impl Detector for AsymmetryDetector {
     }
 
     fn observe(&mut self, event: &Event, out: &mut Vec<Signal>) {
-        let Some(t) = Transfer::from_event(event, &self.networks) else {
+        let transfer = Transfer::from_event(event, &self.networks);
+        self.observe_with(event, transfer.as_ref(), out);
+    }
+}
+
+impl Member for AsymmetryDetector {
+    /// The days each pair had upload-heavy sessions, and the start of the data
+    /// (the learning day is the first day of all runs, not of each).
+    fn load_state(&mut self, store: &store::Store) -> Result<(), store::StoreError> {
+        self.routine.load(store, "asymmetry.routine")?;
+        if let Some(first) = store.fact("asymmetry.first_event")? {
+            self.first_event = Some(first);
+        }
+        Ok(())
+    }
+
+    fn save_state(&self, snapshot: &mut store::Snapshot) {
+        self.routine.save(snapshot, "asymmetry.routine");
+        if let Some(first) = self.first_event {
+            snapshot.fact("asymmetry.first_event", first);
+        }
+    }
+
+    fn observe_with(
+        &mut self,
+        event: &Event,
+        transfer: Option<&Transfer<'_>>,
+        out: &mut Vec<Signal>,
+    ) {
+        let Some(t) = transfer else {
             return;
         };
         if t.bytes_out < self.config.min_bytes_out {

@@ -11,8 +11,9 @@
 
 use super::marks::{Mark, MarkBook, MarkFinding, base_name, clip, mark_then_transfer_signal};
 use crate::config::AutomationConfig;
-use crate::flow::{FastNetworks, Transfer, new_signal};
+use crate::flow::{FastNetworks, Transfer, is_transfer_kind, new_signal};
 use crate::keys::{U64Map, name_key, pair_key};
+use crate::suite::Member;
 use model::{Detector, Event, EventKind, Networks, Signal, Stage, Timestamp};
 
 const TRANSFER_TOOLS: [&str; 22] = [
@@ -289,6 +290,44 @@ impl Detector for AutomationDetector {
     }
 
     fn observe(&mut self, event: &Event, out: &mut Vec<Signal>) {
+        let transfer =
+            if is_transfer_kind(event.kind) && !(self.book.is_empty() && event.process.is_none()) {
+                Transfer::from_event(event, &self.networks)
+            } else {
+                None
+            };
+        self.observe_with(event, transfer.as_ref(), out);
+    }
+
+    fn observe_signal(&mut self, signal: &Signal, _out: &mut Vec<Signal>) {
+        if signal.detector != "sigma" || signal.stage != Stage::Automation {
+            return;
+        }
+        let event = super::marks::event_of_signal(signal);
+        let techniques: Vec<&str> = signal.techniques.iter().map(String::as_str).collect();
+        self.mark(
+            &event,
+            format!("Sigma: {}", signal.rule_name),
+            signal.rule_id.clone(),
+            &techniques,
+        );
+    }
+
+    fn advance(&mut self, watermark: Timestamp, _out: &mut Vec<Signal>) {
+        if watermark != Timestamp::MAX && watermark.secs() % 600 < 60 {
+            self.book
+                .expire(watermark.secs() - self.config.window_minutes as i64 * 60);
+        }
+    }
+}
+
+impl Member for AutomationDetector {
+    fn observe_with(
+        &mut self,
+        event: &Event,
+        transfer: Option<&Transfer<'_>>,
+        out: &mut Vec<Signal>,
+    ) {
         self.book.learn(event, &self.networks);
         match event.kind {
             EventKind::ProcessStart => {
@@ -330,19 +369,19 @@ impl Detector for AutomationDetector {
                 if self.book.is_empty() && event.process.is_none() {
                     return;
                 }
-                let Some(t) = Transfer::from_event(event, &self.networks) else {
+                let Some(t) = transfer else {
                     return;
                 };
-                self.linked_connection(&t, out);
+                self.linked_connection(t, out);
                 if t.bytes_out > 0 {
                     let window = self.config.window_minutes;
                     let recurring = &mut self.recurring;
                     self.book.on_transfer(
-                        &t,
+                        t,
                         window as i64 * 60,
                         self.config.min_bytes_out,
                         |mark| {
-                            let mut signal = automated_transfer_signal(mark, &t, window);
+                            let mut signal = automated_transfer_signal(mark, t, window);
                             let job = pair_key(
                                 pair_key(t.host_key, name_key(&mark.what)),
                                 name_key(&mark.detail),
@@ -355,27 +394,6 @@ impl Detector for AutomationDetector {
                 }
             }
             _ => {}
-        }
-    }
-
-    fn observe_signal(&mut self, signal: &Signal, _out: &mut Vec<Signal>) {
-        if signal.detector != "sigma" || signal.stage != Stage::Automation {
-            return;
-        }
-        let event = super::marks::event_of_signal(signal);
-        let techniques: Vec<&str> = signal.techniques.iter().map(String::as_str).collect();
-        self.mark(
-            &event,
-            format!("Sigma: {}", signal.rule_name),
-            signal.rule_id.clone(),
-            &techniques,
-        );
-    }
-
-    fn advance(&mut self, watermark: Timestamp, _out: &mut Vec<Signal>) {
-        if watermark != Timestamp::MAX && watermark.secs() % 600 < 60 {
-            self.book
-                .expire(watermark.secs() - self.config.window_minutes as i64 * 60);
         }
     }
 }

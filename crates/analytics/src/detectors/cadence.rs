@@ -12,8 +12,10 @@
 use crate::config::CadenceConfig;
 use crate::flow::{FastNetworks, Transfer, human_bytes, new_signal};
 use crate::keys::{U64Map, pair_key};
+use crate::persist::{Reader, Writer};
 use crate::state::{Stats, evict_coldest};
-use crate::stats::{bowley_skew, median, median_mad, period_test};
+use crate::stats::{Scratch, bowley_skew, median, median_mad, period_test};
+use crate::suite::Member;
 use model::detector::Interests;
 use model::{Detector, Event, EventKind, Networks, Signal, Stage, Timestamp};
 use serde_json::json;
@@ -75,19 +77,18 @@ impl PairState {
         self.len = (self.len + 1).min(SAMPLES as u8);
     }
 
-    /// Samples oldest first.
-    fn samples(&self) -> (Vec<f64>, Vec<f64>) {
+    /// Intervals and sizes, oldest first.
+    fn samples(&self) -> (Scratch, Scratch) {
         let len = self.len as usize;
         let start = (self.head as usize + SAMPLES - len) % SAMPLES;
-        (0..len)
-            .map(|i| {
-                let slot = (start + i) % SAMPLES;
-                (
-                    decode_interval(self.intervals[slot]),
-                    decode_size(self.sizes[slot]),
-                )
-            })
-            .unzip()
+        let mut intervals = Scratch::default();
+        let mut sizes = Scratch::default();
+        for i in 0..len {
+            let slot = (start + i) % SAMPLES;
+            intervals.push(decode_interval(self.intervals[slot]));
+            sizes.push(decode_size(self.sizes[slot]));
+        }
+        (intervals, sizes)
     }
 }
 
@@ -122,19 +123,22 @@ pub fn regularity(
 ) -> Option<Regularity> {
     let period = period_test(intervals, jitter)?;
     // Dispersion is judged on the intervals the period explains as one beat.
-    let single: Vec<f64> = intervals
-        .iter()
-        .copied()
-        .filter(|v| (v / period.period_s) < 1.5)
-        .collect();
+    let mut single = Scratch::default();
+    single.extend(
+        intervals
+            .iter()
+            .copied()
+            .filter(|v| (v / period.period_s) < 1.5),
+    );
     let mut sorted = if single.len() >= 3 {
         single
     } else {
-        intervals.to_vec()
+        Scratch::from_slice(intervals)
     };
-    let mid = median(&mut sorted)?;
-    let skew_score = 1.0 - bowley_skew(&sorted).abs();
-    let (_, mad) = median_mad(&sorted)?;
+    let sorted = sorted.as_mut_slice();
+    let mid = median(sorted)?;
+    let skew_score = 1.0 - bowley_skew(sorted).abs();
+    let (_, mad) = median_mad(sorted)?;
     let dispersion_score = (1.0 - mad / mid.max(1.0)).clamp(0.0, 1.0);
     let (size_mid, size_mad) = median_mad(sizes)?;
     let size_score = (1.0 - size_mad / size_mid.max(1.0)).clamp(0.0, 1.0);
@@ -237,14 +241,21 @@ impl CadenceDetector {
     }
 
     fn judge(&self, state: &PairState, transfer: &Transfer<'_>) -> Option<Signal> {
-        let (intervals, sizes) = state.samples();
-        if intervals.len() + 1 < self.config.min_connections as usize {
+        if (state.len as usize) + 1 < self.config.min_connections as usize {
             return None;
         }
+        let mean_out = state.bytes_out as f64 / state.connections.max(1) as f64;
+        if mean_out < self.config.min_mean_bytes_out as f64 {
+            // A heartbeat or keep-alive: however regular, it carries no data.
+            // (Checked first: it is cheaper than the regularity.)
+            return None;
+        }
+        let (intervals, sizes) = state.samples();
+        let intervals = intervals.as_slice();
         let span = (state.last_seen - state.first_seen) as f64;
         let r = regularity(
-            &intervals,
-            &sizes,
+            intervals,
+            sizes.as_slice(),
             span,
             state.connections,
             self.config.jitter,
@@ -253,11 +264,6 @@ impl CadenceDetector {
             return None;
         }
         let upload_heavy = state.bytes_out > state.bytes_in;
-        let mean_out = state.bytes_out as f64 / state.connections.max(1) as f64;
-        if mean_out < self.config.min_mean_bytes_out as f64 {
-            // A heartbeat or keep-alive: regular, but it carries no data.
-            return None;
-        }
         let mut score = 45.0
             + 35.0 * (r.score - self.config.min_regularity)
                 / (1.0 - self.config.min_regularity).max(0.05);
@@ -359,9 +365,8 @@ impl Detector for CadenceDetector {
     }
 
     fn observe(&mut self, event: &Event, out: &mut Vec<Signal>) {
-        if let Some(transfer) = Transfer::from_event(event, &self.networks) {
-            self.update(&transfer, out);
-        }
+        let transfer = Transfer::from_event(event, &self.networks);
+        self.observe_with(event, transfer.as_ref(), out);
     }
 
     fn advance(&mut self, _watermark: Timestamp, _out: &mut Vec<Signal>) {
@@ -377,6 +382,141 @@ impl Detector for CadenceDetector {
     }
 }
 
+/// Scope of the pairs in the state file.
+const SCOPE_PAIRS: &str = "cadence.pairs";
+/// Scope of the hosts seen per destination (prevalence).
+const SCOPE_DESTINATIONS: &str = "cadence.destinations";
+/// Scope of the detector's own state (the epoch of the pairs' times).
+const SCOPE_DETECTOR: &str = "cadence.detector";
+
+impl PairState {
+    fn encode(&self) -> Vec<u8> {
+        let mut w = Writer::default();
+        w.u32(self.first_seen)
+            .u32(self.last_seen)
+            .u32(self.connections)
+            .u32(self.last_alert)
+            .u64(self.bytes_out)
+            .u64(self.bytes_in)
+            .u8(self.head)
+            .u8(self.len);
+        for i in 0..SAMPLES {
+            w.u16(self.intervals[i]).u8(self.sizes[i]);
+        }
+        w.finish()
+    }
+
+    fn decode(data: &[u8]) -> Result<PairState, String> {
+        let mut r = Reader::new(data)?;
+        let mut p = PairState {
+            first_seen: r.u32()?,
+            last_seen: r.u32()?,
+            connections: r.u32()?,
+            last_alert: r.u32()?,
+            bytes_out: r.u64()?,
+            bytes_in: r.u64()?,
+            head: r.u8()?,
+            len: r.u8()?,
+            ..PairState::default()
+        };
+        if p.head as usize >= SAMPLES || p.len as usize > SAMPLES {
+            return Err(format!("sample ring at {} of {}", p.head, p.len));
+        }
+        for i in 0..SAMPLES {
+            p.intervals[i] = r.u16()?;
+            p.sizes[i] = r.u8()?;
+        }
+        r.end()?;
+        Ok(p)
+    }
+}
+
+impl Member for CadenceDetector {
+    /// The pairs (intervals, sizes, totals, first seen and last alert), the hosts
+    /// per destination and the epoch their times count from: a daily job's
+    /// rhythm and a pair's age (`established_days`) span runs.
+    fn load_state(&mut self, store: &store::Store) -> Result<(), store::StoreError> {
+        store.each_blob(SCOPE_DETECTOR, |row| {
+            let mut r = Reader::new(&row.data).map_err(|m| store.corrupt(SCOPE_DETECTOR, 0, m))?;
+            let epoch = r
+                .i64()
+                .and_then(|e| r.end().map(|_| e))
+                .map_err(|m| store.corrupt(SCOPE_DETECTOR, 0, m))?;
+            self.epoch = Some(epoch);
+            Ok(())
+        })?;
+        store.each_blob(SCOPE_PAIRS, |row| {
+            let pair =
+                PairState::decode(&row.data).map_err(|m| store.corrupt(SCOPE_PAIRS, row.key, m))?;
+            self.pairs.insert(row.key, pair);
+            Ok(())
+        })?;
+        store.each_blob(SCOPE_DESTINATIONS, |row| {
+            let mut r = Reader::new(&row.data)
+                .map_err(|m| store.corrupt(SCOPE_DESTINATIONS, row.key, m))?;
+            let hosts = r
+                .u16()
+                .and_then(|h| r.end().map(|_| h))
+                .map_err(|m| store.corrupt(SCOPE_DESTINATIONS, row.key, m))?;
+            self.hosts_per_destination.insert(row.key, hosts);
+            Ok(())
+        })?;
+        self.stats.set_tracked_pairs(self.pairs.len() as u64);
+        Ok(())
+    }
+
+    fn save_state(&self, snapshot: &mut store::Snapshot) {
+        let Some(epoch) = self.epoch else {
+            return;
+        };
+        let mut w = Writer::default();
+        w.i64(epoch);
+        snapshot.blobs(
+            SCOPE_DETECTOR,
+            vec![store::Blob {
+                key: 0,
+                last_seen: epoch,
+                data: w.finish(),
+            }],
+        );
+        let pairs = self
+            .pairs
+            .iter()
+            .map(|(key, p)| store::Blob {
+                key: *key,
+                last_seen: epoch + p.last_seen as i64,
+                data: p.encode(),
+            })
+            .collect();
+        snapshot.blobs(SCOPE_PAIRS, pairs);
+        let destinations = self
+            .hosts_per_destination
+            .iter()
+            .map(|(key, hosts)| {
+                let mut w = Writer::default();
+                w.u16(*hosts);
+                store::Blob {
+                    key: *key,
+                    last_seen: epoch,
+                    data: w.finish(),
+                }
+            })
+            .collect();
+        snapshot.blobs(SCOPE_DESTINATIONS, destinations);
+    }
+
+    fn observe_with(
+        &mut self,
+        _event: &Event,
+        transfer: Option<&Transfer<'_>>,
+        out: &mut Vec<Signal>,
+    ) {
+        if let Some(transfer) = transfer {
+            self.update(transfer, out);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -385,6 +525,27 @@ mod tests {
     fn pair_state_is_small() {
         assert!(std::mem::size_of::<PairState>() + 8 < 200);
         assert_eq!(std::mem::size_of::<PairState>(), 72);
+    }
+
+    #[test]
+    fn a_pair_survives_its_encoding() {
+        let mut p = PairState {
+            first_seen: 5,
+            last_seen: 900,
+            connections: 14,
+            last_alert: 800,
+            bytes_out: 1 << 40,
+            bytes_in: 7,
+            ..PairState::default()
+        };
+        for i in 0..15 {
+            p.push(1800 + i, 200_000 + i as u64);
+        }
+        let data = p.encode();
+        let back = PairState::decode(&data).unwrap();
+        assert_eq!(back.encode(), data);
+        assert_eq!(back.samples().0.as_slice(), p.samples().0.as_slice());
+        assert!(PairState::decode(&data[..10]).is_err());
     }
 
     #[test]

@@ -270,3 +270,6 @@ impl Detector for DnsTunnelDetector {
         }
     }
 }
+
+/// DNS queries carry no transfer: the suite feeds the event as it is.
+impl crate::suite::Member for DnsTunnelDetector {}

@@ -69,6 +69,10 @@ pub fn host_keys(event: &Event, networks: &FastNetworks) -> (Option<u64>, Option
 impl MarkBook {
     /// Learns a host's name/address pair from any event that carries both.
     pub fn learn(&mut self, event: &Event, networks: &FastNetworks) {
+        if event.host_name.as_deref().is_none_or(str::is_empty) {
+            // Flow records name no host: nothing to learn, and no key to compute.
+            return;
+        }
         if let (Some(name), Some(ip)) = host_keys(event, networks)
             && self.ip_to_name.len() < MAX_HOSTS
         {

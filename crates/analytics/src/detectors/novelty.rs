@@ -8,14 +8,16 @@
 //! uploads add up). Memory: one 8-byte key per (host, destination) pair seen and
 //! 32 bytes per destination.
 //!
-//! With `state` set, the first-seen sets and the start of the data are loaded from
-//! and saved to a SQLite file (the `store` crate), so history spans runs: a second
+//! With a state file (`[detectors] state`, or the older `[detectors.novelty]
+//! state`), the first-seen sets and the start of the data are loaded from and saved
+//! to it through the suite (the `store` crate), so history spans runs: a second
 //! run does not learn again and knows what the first run saw.
 
 use crate::config::NoveltyConfig;
 use crate::flow::{FastNetworks, Transfer, human_bytes, new_signal};
 use crate::keys::{U64Map, U64Set, pair_key};
 use crate::state::{Stats, evict_coldest};
+use crate::suite::Member;
 use model::detector::Interests;
 use model::{Detector, Event, EventKind, Networks, Signal, Stage, Timestamp};
 use serde_json::json;
@@ -46,7 +48,6 @@ pub struct NoveltyDetector {
     pending: U64Map<Pending>,
     first_event: Option<i64>,
     last_sweep_hour: i64,
-    store: Option<store::Store>,
     last_ts: i64,
 }
 
@@ -66,62 +67,8 @@ impl NoveltyDetector {
             pending: U64Map::default(),
             first_event: None,
             last_sweep_hour: i64::MIN,
-            store: None,
             last_ts: i64::MIN,
         }
-    }
-
-    /// Loads the history kept in `store` and saves to it at the end of input.
-    pub fn attach_store(&mut self, store: store::Store) -> Result<(), store::StoreError> {
-        for row in store.load_seen(SCOPE_DESTINATIONS)? {
-            self.destinations.insert(
-                row.key,
-                Destination {
-                    first_seen: row.first_seen,
-                    last_seen: row.last_seen,
-                    hosts: row.count,
-                },
-            );
-        }
-        for row in store.load_seen(SCOPE_PAIRS)? {
-            self.pairs.insert(row.key);
-        }
-        self.first_event = store.fact(FACT_FIRST_EVENT)?;
-        self.store = Some(store);
-        Ok(())
-    }
-
-    fn save(&mut self) -> Result<(), store::StoreError> {
-        let Some(store) = self.store.as_mut() else {
-            return Ok(());
-        };
-        let destinations: Vec<store::Seen> = self
-            .destinations
-            .iter()
-            .map(|(key, d)| store::Seen {
-                key: *key,
-                first_seen: d.first_seen,
-                last_seen: d.last_seen,
-                count: d.hosts,
-            })
-            .collect();
-        store.save_seen(SCOPE_DESTINATIONS, &destinations)?;
-        let last = self.last_ts;
-        let pairs: Vec<store::Seen> = self
-            .pairs
-            .iter()
-            .map(|key| store::Seen {
-                key: *key,
-                first_seen: last,
-                last_seen: last,
-                count: 0,
-            })
-            .collect();
-        store.save_seen(SCOPE_PAIRS, &pairs)?;
-        if let Some(first) = self.first_event {
-            store.set_fact(FACT_FIRST_EVENT, first)?;
-        }
-        Ok(())
     }
 
     fn learning(&self, ts: i64) -> bool {
@@ -264,9 +211,8 @@ impl Detector for NoveltyDetector {
     }
 
     fn observe(&mut self, event: &Event, out: &mut Vec<Signal>) {
-        if let Some(t) = Transfer::from_event(event, &self.networks) {
-            self.update(&t, out);
-        }
+        let transfer = Transfer::from_event(event, &self.networks);
+        self.observe_with(event, transfer.as_ref(), out);
     }
 
     fn advance(&mut self, watermark: Timestamp, _out: &mut Vec<Signal>) {
@@ -274,10 +220,65 @@ impl Detector for NoveltyDetector {
             self.sweep(watermark.secs());
         }
     }
+}
 
-    fn finish(&mut self, _out: &mut Vec<Signal>) {
-        if let Err(e) = self.save() {
-            self.stats.warn(format!("novelty history not saved: {e}"));
+impl Member for NoveltyDetector {
+    /// The first-seen sets and the start of the data.
+    fn load_state(&mut self, store: &store::Store) -> Result<(), store::StoreError> {
+        for row in store.load_seen(SCOPE_DESTINATIONS)? {
+            self.destinations.insert(
+                row.key,
+                Destination {
+                    first_seen: row.first_seen,
+                    last_seen: row.last_seen,
+                    hosts: row.count,
+                },
+            );
+        }
+        for row in store.load_seen(SCOPE_PAIRS)? {
+            self.pairs.insert(row.key);
+        }
+        self.first_event = store.fact(FACT_FIRST_EVENT)?;
+        Ok(())
+    }
+
+    fn save_state(&self, snapshot: &mut store::Snapshot) {
+        let destinations: Vec<store::Seen> = self
+            .destinations
+            .iter()
+            .map(|(key, d)| store::Seen {
+                key: *key,
+                first_seen: d.first_seen,
+                last_seen: d.last_seen,
+                count: d.hosts,
+            })
+            .collect();
+        snapshot.seen(SCOPE_DESTINATIONS, destinations);
+        let last = self.last_ts;
+        let pairs: Vec<store::Seen> = self
+            .pairs
+            .iter()
+            .map(|key| store::Seen {
+                key: *key,
+                first_seen: last,
+                last_seen: last,
+                count: 0,
+            })
+            .collect();
+        snapshot.seen(SCOPE_PAIRS, pairs);
+        if let Some(first) = self.first_event {
+            snapshot.fact(FACT_FIRST_EVENT, first);
+        }
+    }
+
+    fn observe_with(
+        &mut self,
+        _event: &Event,
+        transfer: Option<&Transfer<'_>>,
+        out: &mut Vec<Signal>,
+    ) {
+        if let Some(t) = transfer {
+            self.update(t, out);
         }
     }
 }

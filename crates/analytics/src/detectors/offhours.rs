@@ -9,6 +9,7 @@ use crate::config::OffhoursConfig;
 use crate::flow::{FastNetworks, Transfer, human_bytes, new_signal};
 use crate::keys::U64Map;
 use crate::state::{Stats, evict_coldest};
+use crate::suite::Member;
 use model::detector::Interests;
 use model::{Detector, Event, EventKind, Networks, Signal, Stage, Timestamp};
 
@@ -107,7 +108,85 @@ impl Detector for OffhoursDetector {
     }
 
     fn observe(&mut self, event: &Event, out: &mut Vec<Signal>) {
-        let Some(t) = Transfer::from_event(event, &self.networks) else {
+        let transfer = Transfer::from_event(event, &self.networks);
+        self.observe_with(event, transfer.as_ref(), out);
+    }
+
+    fn advance(&mut self, _watermark: Timestamp, _out: &mut Vec<Signal>) {
+        if self.hosts.len() > MAX_HOSTS {
+            let evicted = evict_coldest(&mut self.hosts, 0.1, |h| h.last_seen);
+            self.stats.add_evictions(evicted);
+        }
+    }
+}
+
+/// Scope of the hosts' habits in the state file.
+const SCOPE_HOSTS: &str = "offhours.hosts";
+
+impl HostHabit {
+    fn encode(&self) -> Vec<u8> {
+        let mut w = crate::persist::Writer::default();
+        w.i64(self.hour_index)
+            .u64(self.hour_bytes)
+            .u8(self.alerted as u8)
+            .i64(self.last_seen);
+        for h in 0..24 {
+            w.u16(self.days_at_hour[h])
+                .u32(self.last_day_at_hour[h] as u32);
+        }
+        w.finish()
+    }
+
+    fn decode(data: &[u8]) -> Result<HostHabit, String> {
+        let mut r = crate::persist::Reader::new(data)?;
+        let mut h = HostHabit {
+            hour_index: r.i64()?,
+            hour_bytes: r.u64()?,
+            alerted: r.u8()? != 0,
+            last_seen: r.i64()?,
+            ..HostHabit::default()
+        };
+        for hod in 0..24 {
+            h.days_at_hour[hod] = r.u16()?;
+            h.last_day_at_hour[hod] = r.u32()? as i32;
+        }
+        r.end()?;
+        Ok(h)
+    }
+}
+
+impl Member for OffhoursDetector {
+    /// Each host's days with large sends per local hour (its routine).
+    fn load_state(&mut self, store: &store::Store) -> Result<(), store::StoreError> {
+        store.each_blob(SCOPE_HOSTS, |row| {
+            let habit =
+                HostHabit::decode(&row.data).map_err(|m| store.corrupt(SCOPE_HOSTS, row.key, m))?;
+            self.hosts.insert(row.key, habit);
+            Ok(())
+        })?;
+        Ok(())
+    }
+
+    fn save_state(&self, snapshot: &mut store::Snapshot) {
+        let rows = self
+            .hosts
+            .iter()
+            .map(|(key, h)| store::Blob {
+                key: *key,
+                last_seen: h.last_seen,
+                data: h.encode(),
+            })
+            .collect();
+        snapshot.blobs(SCOPE_HOSTS, rows);
+    }
+
+    fn observe_with(
+        &mut self,
+        _event: &Event,
+        transfer: Option<&Transfer<'_>>,
+        out: &mut Vec<Signal>,
+    ) {
+        let Some(t) = transfer else {
             return;
         };
         if t.bytes_out == 0 {
@@ -143,15 +222,8 @@ impl Detector for OffhoursDetector {
         }
         let bytes = host.hour_bytes;
         if when.is_off() && (habit_days as u32) < habitual {
-            let signal = self.signal(&t, when, bytes, habit_days);
+            let signal = self.signal(t, when, bytes, habit_days);
             out.push(signal);
-        }
-    }
-
-    fn advance(&mut self, _watermark: Timestamp, _out: &mut Vec<Signal>) {
-        if self.hosts.len() > MAX_HOSTS {
-            let evicted = evict_coldest(&mut self.hosts, 0.1, |h| h.last_seen);
-            self.stats.add_evictions(evicted);
         }
     }
 }

@@ -7,6 +7,7 @@ use crate::config::PortConfig;
 use crate::flow::{FastNetworks, Transfer, human_bytes, new_signal};
 use crate::keys::pair_key;
 use crate::routine::Routine;
+use crate::suite::Member;
 use model::detector::Interests;
 use model::{Detector, Event, EventKind, Networks, Signal, Stage};
 
@@ -127,13 +128,34 @@ impl Detector for PortDetector {
     }
 
     fn observe(&mut self, event: &Event, out: &mut Vec<Signal>) {
-        let Some(t) = Transfer::from_event(event, &self.networks) else {
+        let transfer = Transfer::from_event(event, &self.networks);
+        self.observe_with(event, transfer.as_ref(), out);
+    }
+}
+
+impl Member for PortDetector {
+    /// The days each (host, destination, port) was seen: its routine.
+    fn load_state(&mut self, store: &store::Store) -> Result<(), store::StoreError> {
+        self.routine.load(store, "port.routine")
+    }
+
+    fn save_state(&self, snapshot: &mut store::Snapshot) {
+        self.routine.save(snapshot, "port.routine");
+    }
+
+    fn observe_with(
+        &mut self,
+        event: &Event,
+        transfer: Option<&Transfer<'_>>,
+        out: &mut Vec<Signal>,
+    ) {
+        let Some(t) = transfer else {
             return;
         };
         if t.bytes_out < self.config.min_bytes {
             return;
         }
-        let Some((rule_id, title, score, techniques)) = self.verdict(&t) else {
+        let Some((rule_id, title, score, techniques)) = self.verdict(t) else {
             return;
         };
         let key = pair_key(pair_key(t.host_key, t.dest_key), t.port.unwrap_or(0) as u64);

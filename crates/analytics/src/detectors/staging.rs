@@ -8,7 +8,8 @@
 
 use super::marks::{Mark, MarkBook, MarkFinding, base_name, clip, mark_then_transfer_signal};
 use crate::config::StagingConfig;
-use crate::flow::{FastNetworks, Transfer, human_bytes, new_signal};
+use crate::flow::{FastNetworks, Transfer, human_bytes, is_transfer_kind, new_signal};
+use crate::suite::Member;
 use model::{Detector, Event, EventKind, Networks, Signal, Stage, Timestamp};
 
 const ARCHIVERS: [&str; 16] = [
@@ -142,6 +143,43 @@ impl Detector for StagingDetector {
     }
 
     fn observe(&mut self, event: &Event, out: &mut Vec<Signal>) {
+        let transfer = if is_transfer_kind(event.kind) && !self.book.is_empty() {
+            Transfer::from_event(event, &self.networks)
+        } else {
+            None
+        };
+        self.observe_with(event, transfer.as_ref(), out);
+    }
+
+    fn observe_signal(&mut self, signal: &Signal, _out: &mut Vec<Signal>) {
+        if signal.detector != "sigma" || signal.stage != Stage::Staging {
+            return;
+        }
+        let event = super::marks::event_of_signal(signal);
+        let techniques: Vec<&str> = signal.techniques.iter().map(String::as_str).collect();
+        self.mark(
+            &event,
+            format!("Sigma: {}", signal.rule_name),
+            signal.rule_id.clone(),
+            &techniques,
+        );
+    }
+
+    fn advance(&mut self, watermark: Timestamp, _out: &mut Vec<Signal>) {
+        if watermark != Timestamp::MAX && watermark.secs() % 600 < 60 {
+            self.book
+                .expire(watermark.secs() - self.config.window_minutes as i64 * 60);
+        }
+    }
+}
+
+impl Member for StagingDetector {
+    fn observe_with(
+        &mut self,
+        event: &Event,
+        transfer: Option<&Transfer<'_>>,
+        out: &mut Vec<Signal>,
+    ) {
         self.book.learn(event, &self.networks);
         match event.kind {
             EventKind::ProcessStart => {
@@ -170,41 +208,20 @@ impl Detector for StagingDetector {
                 self.mark(event, "a script compressed files".into(), text, &["T1560"]);
             }
             EventKind::Network | EventKind::Http if !self.book.is_empty() => {
-                if let Some(t) = Transfer::from_event(event, &self.networks)
+                if let Some(t) = transfer
                     && t.bytes_out > 0
                 {
                     let window = self.config.window_minutes;
                     self.book.on_transfer(
-                        &t,
+                        t,
                         window as i64 * 60,
                         self.config.min_bytes_out,
-                        |mark| staged_transfer_signal(mark, &t, window),
+                        |mark| staged_transfer_signal(mark, t, window),
                         out,
                     );
                 }
             }
             _ => {}
-        }
-    }
-
-    fn observe_signal(&mut self, signal: &Signal, _out: &mut Vec<Signal>) {
-        if signal.detector != "sigma" || signal.stage != Stage::Staging {
-            return;
-        }
-        let event = super::marks::event_of_signal(signal);
-        let techniques: Vec<&str> = signal.techniques.iter().map(String::as_str).collect();
-        self.mark(
-            &event,
-            format!("Sigma: {}", signal.rule_name),
-            signal.rule_id.clone(),
-            &techniques,
-        );
-    }
-
-    fn advance(&mut self, watermark: Timestamp, _out: &mut Vec<Signal>) {
-        if watermark != Timestamp::MAX && watermark.secs() % 600 < 60 {
-            self.book
-                .expire(watermark.secs() - self.config.window_minutes as i64 * 60);
         }
     }
 }

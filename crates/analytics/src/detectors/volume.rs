@@ -18,8 +18,10 @@ use crate::calendar::Calendar;
 use crate::config::VolumeConfig;
 use crate::flow::{FastNetworks, Transfer, human_bytes, new_signal};
 use crate::keys::{U64Map, name_key};
+use crate::persist::{Reader, Writer};
 use crate::state::{Stats, evict_coldest};
 use crate::stats::{Ewma, MAD_TO_SIGMA, median_mad};
+use crate::suite::Member;
 use model::detector::Interests;
 use model::{Detector, Event, EventKind, Networks, Origin, Signal, Stage, Timestamp};
 use serde_json::json;
@@ -184,6 +186,85 @@ impl Entity {
             self.habits.remove(0);
         }
         self.habits.push((dest_key, day, bytes));
+    }
+
+    /// The baseline an entity keeps between runs: names, the closed hours the ring
+    /// holds, EWMA, run of flagged hours, series for the evidence and habits. The
+    /// open hour is not kept: the end of input closed it.
+    fn encode(&self) -> Vec<u8> {
+        let mut w = Writer::default();
+        w.opt_str(self.host_name.as_deref())
+            .opt_ip(self.host_ip)
+            .opt_str(self.user.as_deref())
+            .i64(self.newest_hour)
+            .i64(self.first_hour)
+            .i64(self.last_seen);
+        let oldest = self
+            .first_hour
+            .max(self.newest_hour - RING_HOURS as i64 + 1);
+        let hours = (self.newest_hour - oldest + 1).max(0) as usize;
+        w.u32(hours as u32);
+        for hour in oldest..oldest + hours as i64 {
+            w.f32(self.ring[hour.rem_euclid(RING_HOURS as i64) as usize]);
+        }
+        w.f64(self.ewma.mean)
+            .f64(self.ewma.deviation)
+            .u32(self.ewma.count)
+            .u32(self.flagged_run)
+            .f64(self.last_median);
+        w.u32(self.series.len() as u32);
+        for p in &self.series {
+            w.i64(p.hour_start)
+                .f32(p.bytes)
+                .f32(p.baseline)
+                .f32(p.upper);
+        }
+        w.u32(self.habits.len() as u32);
+        for (dest, day, bytes) in &self.habits {
+            w.u64(*dest).i64(*day).u64(*bytes);
+        }
+        w.finish()
+    }
+
+    fn decode(data: &[u8]) -> Result<Entity, String> {
+        let mut r = Reader::new(data)?;
+        let host_name = r.opt_str()?.map(Into::into);
+        let host_ip = r.opt_ip()?;
+        let user = r.opt_str()?.map(Into::into);
+        let newest_hour = r.i64()?;
+        let first_hour = r.i64()?;
+        let last_seen = r.i64()?;
+        let mut entity = Entity::new(first_hour);
+        entity.host_name = host_name;
+        entity.host_ip = host_ip;
+        entity.user = user;
+        entity.newest_hour = newest_hour;
+        entity.last_seen = last_seen;
+        let hours = r.count(RING_HOURS)?;
+        let oldest = newest_hour - hours as i64 + 1;
+        for hour in oldest..=newest_hour {
+            entity.ring[hour.rem_euclid(RING_HOURS as i64) as usize] = r.f32()?;
+        }
+        entity.ewma = Ewma {
+            mean: r.f64()?,
+            deviation: r.f64()?,
+            count: r.u32()?,
+        };
+        entity.flagged_run = r.u32()?;
+        entity.last_median = r.f64()?;
+        for _ in 0..r.count(SERIES_POINTS)? {
+            entity.series.push_back(SeriesPoint {
+                hour_start: r.i64()?,
+                bytes: r.f32()?,
+                baseline: r.f32()?,
+                upper: r.f32()?,
+            });
+        }
+        for _ in 0..r.count(HABITS)? {
+            entity.habits.push((r.u64()?, r.i64()?, r.u64()?));
+        }
+        r.end()?;
+        Ok(entity)
     }
 
     fn record_hour(&mut self, hour: i64, bytes: f64, alpha: f64) {
@@ -623,19 +704,8 @@ impl Detector for VolumeDetector {
     }
 
     fn observe(&mut self, event: &Event, out: &mut Vec<Signal>) {
-        let Some(transfer) = Transfer::from_event(event, &self.networks) else {
-            return;
-        };
-        if transfer.bytes_out == 0 {
-            return;
-        }
-        self.first_event.get_or_insert(transfer.ts.secs());
-        self.add(transfer.host_key, &transfer, false, out);
-        if self.config.per_user
-            && let Some(user) = transfer.user
-        {
-            self.add(name_key(user) ^ 0x7573_6572, &transfer, true, out);
-        }
+        let transfer = Transfer::from_event(event, &self.networks);
+        self.observe_with(event, transfer.as_ref(), out);
     }
 
     fn advance(&mut self, watermark: Timestamp, out: &mut Vec<Signal>) {
@@ -644,5 +714,139 @@ impl Detector for VolumeDetector {
 
     fn finish(&mut self, out: &mut Vec<Signal>) {
         self.close_all_before(i64::MAX / 2, out);
+    }
+}
+
+/// Scope of the per-entity baselines in the state file.
+const SCOPE_ENTITIES: &str = "volume.entities";
+/// Scope of the detector's own state (start of the data, peer group).
+const SCOPE_DETECTOR: &str = "volume.detector";
+
+impl VolumeDetector {
+    fn encode_detector(&self) -> Vec<u8> {
+        let mut w = Writer::default();
+        match self.first_event {
+            Some(first) => w.u8(1).i64(first),
+            None => w.u8(0),
+        };
+        for peers in &self.peers {
+            w.u32(peers.len() as u32);
+            for v in peers {
+                w.f32(*v);
+            }
+        }
+        w.finish()
+    }
+
+    fn decode_detector(&mut self, data: &[u8]) -> Result<(), String> {
+        let mut r = Reader::new(data)?;
+        self.first_event = match r.u8()? {
+            0 => None,
+            _ => Some(r.i64()?),
+        };
+        for hod in 0..24 {
+            let n = r.count(PEER_SAMPLES)?;
+            let mut peers = VecDeque::with_capacity(PEER_SAMPLES);
+            for _ in 0..n {
+                peers.push_back(r.f32()?);
+            }
+            self.peers[hod] = peers;
+        }
+        r.end()
+    }
+}
+
+impl Member for VolumeDetector {
+    /// Every entity's baseline (hourly ring, EWMA, series, habits) and the peer
+    /// group, so that hour-of-week and hour-of-day baselines span runs.
+    fn load_state(&mut self, store: &store::Store) -> Result<(), store::StoreError> {
+        store.each_blob(SCOPE_DETECTOR, |row| {
+            self.decode_detector(&row.data)
+                .map_err(|m| store.corrupt(SCOPE_DETECTOR, row.key, m))?;
+            Ok(())
+        })?;
+        store.each_blob(SCOPE_ENTITIES, |row| {
+            let entity =
+                Entity::decode(&row.data).map_err(|m| store.corrupt(SCOPE_ENTITIES, row.key, m))?;
+            self.entities.insert(row.key, entity);
+            Ok(())
+        })?;
+        Ok(())
+    }
+
+    fn save_state(&self, snapshot: &mut store::Snapshot) {
+        let entities = self
+            .entities
+            .iter()
+            .map(|(key, e)| store::Blob {
+                key: *key,
+                last_seen: e.last_seen,
+                data: e.encode(),
+            })
+            .collect();
+        snapshot.blobs(SCOPE_ENTITIES, entities);
+        snapshot.blobs(
+            SCOPE_DETECTOR,
+            vec![store::Blob {
+                key: 0,
+                last_seen: self.first_event.unwrap_or(0),
+                data: self.encode_detector(),
+            }],
+        );
+    }
+
+    fn observe_with(
+        &mut self,
+        _event: &Event,
+        transfer: Option<&Transfer<'_>>,
+        out: &mut Vec<Signal>,
+    ) {
+        let Some(transfer) = transfer else {
+            return;
+        };
+        if transfer.bytes_out == 0 {
+            return;
+        }
+        self.first_event.get_or_insert(transfer.ts.secs());
+        self.add(transfer.host_key, transfer, false, out);
+        if self.config.per_user
+            && let Some(user) = transfer.user
+        {
+            self.add(name_key(user) ^ 0x7573_6572, transfer, true, out);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_entity_survives_its_encoding() {
+        let mut e = Entity::new(1000);
+        e.host_name = Some("ws-07".into());
+        e.host_ip = "10.0.1.7".parse().ok();
+        e.last_seen = 3_600_500;
+        for hour in 1000..1000 + 700 {
+            e.record_hour(hour, (hour % 24) as f64 * 1e6, 0.1);
+        }
+        e.flagged_run = 2;
+        e.last_median = 5e6;
+        e.series.push_back(SeriesPoint {
+            hour_start: 3_600_000,
+            bytes: 1.0,
+            baseline: 2.0,
+            upper: 3.0,
+        });
+        e.remember_habit(42, 11, 30_000_000);
+        let data = e.encode();
+        let back = Entity::decode(&data).unwrap();
+        assert_eq!(back.encode(), data);
+        assert_eq!(back.hour_value(1699), e.hour_value(1699));
+        assert_eq!(back.hour_value(1699), Some(19e6));
+        assert_eq!(back.hour_value(1000), None, "older than the ring");
+        assert_eq!(back.ewma, e.ewma);
+        assert!(back.habitual(42, 12, 100_000_000));
+        assert!(Entity::decode(&data[..data.len() - 1]).is_err());
     }
 }

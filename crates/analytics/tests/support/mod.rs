@@ -147,6 +147,52 @@ impl Traffic {
         }
     }
 
+    /// As [`Traffic::run`], but every detector separately, each computing its own
+    /// transfer view and seeing the others' signals the way the engine's pipeline
+    /// shows them: what the analytics found before they ran as one suite.
+    pub fn run_separately(mut self, config: &Config) -> Vec<Signal> {
+        self.events.sort_by_key(|e| e.timestamp);
+        let (mut detectors, _) = analytics::build_members(config).expect("config is valid");
+        let mut out = Vec::new();
+        let mut scratch = Vec::new();
+        let mut next_advance = i64::MIN;
+        let relay = |from: usize,
+                     scratch: &mut Vec<Signal>,
+                     detectors: &mut Vec<Box<dyn analytics::Member>>,
+                     out: &mut Vec<Signal>| {
+            for signal in std::mem::take(scratch) {
+                for (j, d) in detectors.iter_mut().enumerate() {
+                    if j != from {
+                        d.observe_signal(&signal, &mut Vec::new());
+                    }
+                }
+                out.push(signal);
+            }
+        };
+        for event in &self.events {
+            let ts = event.timestamp.secs();
+            if ts >= next_advance {
+                for i in 0..detectors.len() {
+                    detectors[i].advance(event.timestamp, &mut scratch);
+                    relay(i, &mut scratch, &mut detectors, &mut out);
+                }
+                next_advance = ts + 60;
+            }
+            for i in 0..detectors.len() {
+                if detectors[i].interests().contains(event.kind) {
+                    detectors[i].observe(event, &mut scratch);
+                    relay(i, &mut scratch, &mut detectors, &mut out);
+                }
+            }
+        }
+        for i in 0..detectors.len() {
+            detectors[i].advance(Timestamp::MAX, &mut scratch);
+            detectors[i].finish(&mut scratch);
+            relay(i, &mut scratch, &mut detectors, &mut out);
+        }
+        out
+    }
+
     /// Runs every detector of `config` over the events in time order (advancing each
     /// minute of event time) and returns the signals.
     pub fn run(mut self, config: &Config) -> Vec<Signal> {
