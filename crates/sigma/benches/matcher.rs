@@ -5,10 +5,11 @@
 //!
 //! `cargo bench -p sigma --bench matcher`
 
+mod support;
+
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use model::{Detector, Event};
-use sigma::{RuleSet, RuleSetBuilder, SigmaOptions};
-use sources::SourceContext;
+use sigma::{RuleSet, SigmaOptions};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -21,18 +22,7 @@ fn shared_data() -> Option<PathBuf> {
 
 fn load_rules(dir: &Path) -> RuleSet {
     let started = Instant::now();
-    let mut builder = RuleSetBuilder::new(SigmaOptions::default()).expect("no pipelines");
-    let mut rows = 0;
-    for tree in [
-        "rules",
-        "rules-emerging-threats",
-        "rules-threat-hunting",
-        "rules-dfir",
-        "rules-compliance",
-    ] {
-        rows += builder.add_path(&dir.join("sigmahq").join(tree)).len();
-    }
-    let set = builder.build();
+    let (set, rows) = support::load_rules(dir, SigmaOptions::default());
     eprintln!(
         "loaded {rows} rule documents ({} detection rules in the matcher) in {:.2?}",
         set.matcher().len(),
@@ -43,29 +33,7 @@ fn load_rules(dir: &Path) -> RuleSet {
 
 fn load_events(dir: &Path) -> Vec<Event> {
     let started = Instant::now();
-    let mut files = Vec::new();
-    let mut stack = vec![dir.join("evtx")];
-    while let Some(folder) = stack.pop() {
-        for entry in std::fs::read_dir(&folder).into_iter().flatten().flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                stack.push(path);
-            } else if path
-                .extension()
-                .is_some_and(|e| e.eq_ignore_ascii_case("evtx"))
-            {
-                files.push(path);
-            }
-        }
-    }
-    files.sort();
-    let ctx = SourceContext::default();
-    let mut events = Vec::new();
-    for file in &files {
-        if let Ok((_, source)) = sources::open_path(file, &ctx) {
-            events.extend(source.flatten());
-        }
-    }
+    let (events, files) = support::load_events(dir);
     let text_bytes: usize = events
         .iter()
         .flat_map(|e| e.native.iter())
@@ -75,11 +43,10 @@ fn load_events(dir: &Path) -> Vec<Event> {
         })
         .sum();
     eprintln!(
-        "read {} events ({} bytes of native text, {} per event) from {} EVTX files in {:.2?}",
+        "read {} events ({} bytes of native text, {} per event) from {files} EVTX files in {:.2?}",
         events.len(),
         text_bytes,
         text_bytes / events.len().max(1),
-        files.len(),
         started.elapsed()
     );
     events
@@ -122,7 +89,7 @@ fn bench(c: &mut Criterion) {
     // with a fresh scratch, as each hunt does: no scan result is remembered
     // from an earlier pass over the same events.
     let passes = 5;
-    let (cpu_before, wall_before) = (thread_cpu_seconds(), Instant::now());
+    let (cpu_before, wall_before) = (support::thread_cpu_seconds(), Instant::now());
     for _ in 0..passes {
         let mut scratch = matcher.scratch();
         for event in &events {
@@ -130,7 +97,7 @@ fn bench(c: &mut Criterion) {
             matcher.match_event(event, &mut scratch, &mut hits);
         }
     }
-    if let (Some(before), Some(after)) = (cpu_before, thread_cpu_seconds()) {
+    if let (Some(before), Some(after)) = (cpu_before, support::thread_cpu_seconds()) {
         let n = (events.len() * passes) as f64;
         eprintln!(
             "match only: {:.0} events per CPU-second ({:.0} per wall second)",
@@ -166,17 +133,6 @@ fn bench(c: &mut Criterion) {
         })
     });
     group.finish();
-}
-
-/// User plus system CPU seconds of the calling thread (Linux), from /proc.
-fn thread_cpu_seconds() -> Option<f64> {
-    let stat = std::fs::read_to_string("/proc/thread-self/stat").ok()?;
-    let after_name = &stat[stat.rfind(')')? + 2..];
-    let fields: Vec<&str> = after_name.split_whitespace().collect();
-    // Fields 14 and 15 of stat(5) are utime and stime; 3 fields precede here.
-    let utime: f64 = fields.get(11)?.parse().ok()?;
-    let stime: f64 = fields.get(12)?.parse().ok()?;
-    Some((utime + stime) / 100.0)
 }
 
 criterion_group!(benches, bench);

@@ -6,11 +6,13 @@
 //!
 //! `cargo run --release -p sigma --example match_profile [SHARED_DATA]`
 
+#[path = "../benches/support/mod.rs"]
+mod support;
+
 use model::{Event, Sym};
-use sigma::{RuleSetBuilder, SigmaOptions};
-use sources::SourceContext;
+use sigma::SigmaOptions;
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Instant;
 
 fn main() {
@@ -28,19 +30,9 @@ fn main() {
         remember_answers: std::env::var_os("MEMO").is_some(),
         ..SigmaOptions::default()
     };
-    let mut builder = RuleSetBuilder::new(options).expect("no pipelines");
-    for tree in [
-        "rules",
-        "rules-emerging-threats",
-        "rules-threat-hunting",
-        "rules-dfir",
-        "rules-compliance",
-    ] {
-        builder.add_path(&dir.join("sigmahq").join(tree));
-    }
-    let set = builder.build();
+    let (set, _) = support::load_rules(&dir, options);
     let matcher = set.matcher();
-    let mut events = load_events(&dir.join("evtx"));
+    let (mut events, _) = support::load_events(&dir);
     if let Ok(only) = std::env::var("ONLY") {
         // Keep the events of routes whose name contains ONLY (`security 5447`).
         events.retain(|e| route_name(e).contains(&only));
@@ -70,7 +62,7 @@ fn main() {
         );
     }
     let started = Instant::now();
-    let cpu_started = thread_cpu_seconds();
+    let cpu_started = support::thread_cpu_seconds().unwrap_or(0.0);
     let mut routes: HashMap<String, (usize, usize, usize, f64)> = HashMap::new();
     let detail = std::env::var_os("ROUTES").is_some();
     let mut scratch_totals = (0, 0);
@@ -93,7 +85,7 @@ fn main() {
         scratch_totals.1 += hits + misses;
     });
     let elapsed = started.elapsed().as_secs_f64();
-    let cpu = thread_cpu_seconds() - cpu_started;
+    let cpu = support::thread_cpu_seconds().unwrap_or(0.0) - cpu_started;
     let (remembered, looked_up) = scratch_totals;
     println!(
         "{} events x {passes} passes: {:.0} events per CPU-second ({:.0} per wall second); {remembered} of {looked_up} answers remembered",
@@ -133,45 +125,4 @@ fn route_name(event: &Event) -> String {
         name(event.logsource.service),
         event.code.map_or("-".to_owned(), |c| c.to_string())
     )
-}
-
-fn load_events(dir: &Path) -> Vec<Event> {
-    let mut files = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(folder) = stack.pop() {
-        for entry in std::fs::read_dir(&folder).into_iter().flatten().flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                stack.push(path);
-            } else if path
-                .extension()
-                .is_some_and(|e| e.eq_ignore_ascii_case("evtx"))
-            {
-                files.push(path);
-            }
-        }
-    }
-    files.sort();
-    let ctx = SourceContext::default();
-    let mut events = Vec::new();
-    for file in &files {
-        if let Ok((_, source)) = sources::open_path(file, &ctx) {
-            events.extend(source.flatten());
-        }
-    }
-    events
-}
-
-/// User plus system CPU seconds of the calling thread (Linux), from /proc.
-fn thread_cpu_seconds() -> f64 {
-    let stat = std::fs::read_to_string("/proc/thread-self/stat").unwrap_or_default();
-    let after_name = stat.rfind(')').map_or("", |i| &stat[i + 2..]);
-    let fields: Vec<&str> = after_name.split_whitespace().collect();
-    let tick = |i: usize| {
-        fields
-            .get(i)
-            .and_then(|f| f.parse::<f64>().ok())
-            .unwrap_or(0.0)
-    };
-    (tick(11) + tick(12)) / 100.0
 }

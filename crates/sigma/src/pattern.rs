@@ -738,44 +738,40 @@ pub(crate) fn glob_match(tokens: &[GlobTok], text: &str) -> bool {
     }
     let chars = text.char_indices().map(|(_, c)| c);
     let hay: smallvec_lite::Chars = smallvec_lite::Chars::new(chars);
-    let hay = hay.as_slice();
-    let (mut p, mut s) = (0usize, 0usize);
-    let mut star: Option<(usize, usize)> = None;
-    while s < hay.len() {
-        match tokens.get(p) {
-            Some(GlobTok::Char(c)) if *c == hay[s] => {
-                p += 1;
-                s += 1;
-            }
-            Some(GlobTok::One) => {
-                p += 1;
-                s += 1;
-            }
-            Some(GlobTok::Many) => {
-                star = Some((p, s));
-                p += 1;
-            }
-            _ => match star {
-                Some((sp, ss)) => {
-                    p = sp + 1;
-                    s = ss + 1;
-                    star = Some((sp, ss + 1));
-                }
-                None => return false,
-            },
-        }
-    }
-    tokens[p..].iter().all(|t| *t == GlobTok::Many)
+    glob_walk(tokens, hay.as_slice())
 }
 
 /// [`glob_match`] over an ASCII text, byte by byte (a non-ASCII token
 /// character matches no byte of it).
 fn glob_match_ascii(tokens: &[GlobTok], hay: &[u8]) -> bool {
+    glob_walk(tokens, hay)
+}
+
+/// One unit of a text for the wildcard walk: a character, or a byte of an
+/// ASCII text.
+trait GlobUnit: Copy {
+    fn is(self, c: char) -> bool;
+}
+
+impl GlobUnit for char {
+    fn is(self, c: char) -> bool {
+        self == c
+    }
+}
+
+impl GlobUnit for u8 {
+    fn is(self, c: char) -> bool {
+        c as u32 == self as u32
+    }
+}
+
+/// The wildcard walk over a text's units, backtracking only to the last `*`.
+fn glob_walk<U: GlobUnit>(tokens: &[GlobTok], hay: &[U]) -> bool {
     let (mut p, mut s) = (0usize, 0usize);
     let mut star: Option<(usize, usize)> = None;
     while s < hay.len() {
         match tokens.get(p) {
-            Some(GlobTok::Char(c)) if *c as u32 == hay[s] as u32 => {
+            Some(GlobTok::Char(c)) if hay[s].is(*c) => {
                 p += 1;
                 s += 1;
             }

@@ -552,10 +552,7 @@ detection:
             "process_creation",
             &[("Image", image), ("CommandLine", command)],
         );
-        let (mut fast, mut slow) = (Vec::new(), Vec::new());
-        matcher.match_event(&event, &mut scratch, &mut fast);
-        matcher.match_event_exhaustive(&event, &mut slow);
-        assert_eq!(fast, slow, "{command}");
+        let fast = match_both(matcher, &mut scratch, &event, command);
         assert_eq!(!fast.is_empty(), expected, "{command}");
     }
 }
@@ -618,7 +615,6 @@ fn remembered_scans_keep_the_answers() {
     let set = b.build();
     let matcher = set.matcher();
     let mut scratch = matcher.scratch();
-    let (mut fast, mut slow) = (Vec::new(), Vec::new());
     let mut fired = 0;
     for n in 0..20_000u32 {
         let image = match n % 4 {
@@ -632,11 +628,7 @@ fn remembered_scans_keep_the_answers() {
             "process_creation",
             &[("Image", &image), ("CommandLine", "x copy y")],
         );
-        fast.clear();
-        slow.clear();
-        matcher.match_event(&event, &mut scratch, &mut fast);
-        matcher.match_event_exhaustive(&event, &mut slow);
-        assert_eq!(fast, slow, "{image}");
+        let fast = match_both(matcher, &mut scratch, &event, &image);
         fired += fast.len();
     }
     assert_eq!(fired, 10_000);
@@ -669,6 +661,21 @@ detection:
     Image|fieldref: ParentImage
   condition: selection
 "#;
+
+/// Matches `event` with the prefilter and exhaustively, asserts that both
+/// give the same rules (`what` says which case failed), and returns them.
+fn match_both(
+    matcher: &sigma::Matcher,
+    scratch: &mut sigma::MatchScratch,
+    event: &Event,
+    what: &str,
+) -> Vec<u32> {
+    let (mut fast, mut slow) = (Vec::new(), Vec::new());
+    matcher.match_event(event, scratch, &mut fast);
+    matcher.match_event_exhaustive(event, &mut slow);
+    assert_eq!(fast, slow, "{what}");
+    fast
+}
 
 fn remembering_builder() -> RuleSetBuilder {
     RuleSetBuilder::new(SigmaOptions {
@@ -718,15 +725,10 @@ fn remembered_answers_of_repeated_events_are_the_exhaustive_answers() {
     let set = b.build();
     let matcher = set.matcher();
     let mut scratch = matcher.scratch();
-    let (mut fast, mut slow) = (Vec::new(), Vec::new());
     let mut per_rule = [0usize; 3];
     for n in 0..10_000u32 {
         let event = memo_event(n);
-        fast.clear();
-        slow.clear();
-        matcher.match_event(&event, &mut scratch, &mut fast);
-        matcher.match_event_exhaustive(&event, &mut slow);
-        assert_eq!(fast, slow, "event {n}");
+        let fast = match_both(matcher, &mut scratch, &event, &format!("event {n}"));
         for rule in &fast {
             per_rule[*rule as usize] += 1;
         }
@@ -749,7 +751,6 @@ fn unique_events_pause_remembering_and_keep_their_answers() {
     let set = b.build();
     let matcher = set.matcher();
     let mut scratch = matcher.scratch();
-    let (mut fast, mut slow) = (Vec::new(), Vec::new());
     for n in 0..20_000u32 {
         let command = format!("7z a out{n}.7z -p{n}");
         let event = sysmon(
@@ -757,11 +758,7 @@ fn unique_events_pause_remembering_and_keep_their_answers() {
             "process_creation",
             &[("Image", "C:\\7z.exe"), ("CommandLine", &command)],
         );
-        fast.clear();
-        slow.clear();
-        matcher.match_event(&event, &mut scratch, &mut fast);
-        matcher.match_event_exhaustive(&event, &mut slow);
-        assert_eq!(fast, slow);
+        let fast = match_both(matcher, &mut scratch, &event, &command);
         assert_eq!(fast, vec![0]);
     }
     let (remembered, missed) = scratch.remembered();
@@ -789,18 +786,13 @@ fn gated_scans_of_long_values_find_every_literal() {
         format!("{filler}sekurlsa:gentilkiwi.com:"),
         filler.clone(),
     ];
-    let (mut fast, mut slow) = (Vec::new(), Vec::new());
     for text in &texts {
         let event = sysmon(
             1,
             "process_creation",
             &[("Image", "C:\\a.exe"), ("Description", text)],
         );
-        fast.clear();
-        slow.clear();
-        matcher.match_event(&event, &mut scratch, &mut fast);
-        matcher.match_event_exhaustive(&event, &mut slow);
-        assert_eq!(fast, slow, "{text}");
+        match_both(matcher, &mut scratch, &event, text);
     }
     let fired = texts
         .iter()
@@ -865,10 +857,7 @@ detection:
     for (command, port, expected) in cases {
         let mut event = sysmon(1, "process_creation", &[("CommandLine", command)]);
         event.native.push("DestinationPort", Value::Int(port));
-        let (mut fast, mut slow) = (Vec::new(), Vec::new());
-        matcher.match_event(&event, &mut scratch, &mut fast);
-        matcher.match_event_exhaustive(&event, &mut slow);
-        assert_eq!(fast, slow, "{command} {port}");
+        let fast = match_both(matcher, &mut scratch, &event, &format!("{command} {port}"));
         assert_eq!(fast, expected, "{command} {port}");
     }
     // None of the three is evaluated on every event any more.

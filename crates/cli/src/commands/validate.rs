@@ -260,7 +260,12 @@ mod tests {
     /// `simulate` then the `validate` pipeline on the default scenario set (12 hosts,
     /// two days, every scenario), scored against the labels it wrote.
     fn simulate_and_score() -> Score {
-        let dir = std::env::temp_dir().join(format!("exfilguard-validate-{}", std::process::id()));
+        // Tests run on parallel threads of one process: each call gets its own
+        // folder (a shared one was deleted under a reader, a skipped record).
+        static CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let call = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let dir =
+            std::env::temp_dir().join(format!("exfilguard-validate-{}-{call}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         simulate::run(&simulate::Options::default(), &dir).unwrap();
         let labels = Labels::load(&dir).unwrap();
