@@ -300,24 +300,14 @@ impl Detector for AutomationDetector {
     }
 
     fn observe_signal(&mut self, signal: &Signal, _out: &mut Vec<Signal>) {
-        if signal.detector != "sigma" || signal.stage != Stage::Automation {
-            return;
+        if let Some(mark) = super::marks::SigmaMark::of(signal, Stage::Automation) {
+            self.mark(&mark.event, mark.what, mark.detail, &mark.techniques);
         }
-        let event = super::marks::event_of_signal(signal);
-        let techniques: Vec<&str> = signal.techniques.iter().map(String::as_str).collect();
-        self.mark(
-            &event,
-            format!("Sigma: {}", signal.rule_name),
-            signal.rule_id.clone(),
-            &techniques,
-        );
     }
 
     fn advance(&mut self, watermark: Timestamp, _out: &mut Vec<Signal>) {
-        if watermark != Timestamp::MAX && watermark.secs() % 600 < 60 {
-            self.book
-                .expire(watermark.secs() - self.config.window_minutes as i64 * 60);
-        }
+        self.book
+            .expire_on_schedule(watermark, self.config.window_minutes);
     }
 }
 

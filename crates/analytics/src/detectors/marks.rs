@@ -9,7 +9,7 @@
 use crate::flow::FastNetworks;
 use crate::flow::Transfer;
 use crate::keys::{U64Map, ip_key, name_key};
-use model::{Event, EventKind, Origin, Signal};
+use model::{Event, EventKind, Origin, Signal, Timestamp};
 use std::net::IpAddr;
 
 /// Marks kept per host (the newest win).
@@ -152,12 +152,49 @@ impl MarkBook {
         self.marks.is_empty()
     }
 
+    /// Every ten minutes of event time, forgets marks older than
+    /// `window_minutes` before `watermark` (none at the end of the input).
+    pub fn expire_on_schedule(&mut self, watermark: Timestamp, window_minutes: u32) {
+        if watermark != Timestamp::MAX && watermark.secs() % 600 < 60 {
+            self.expire(watermark.secs() - window_minutes as i64 * 60);
+        }
+    }
+
     /// Drops marks older than `horizon` seconds.
     pub fn expire(&mut self, horizon: i64) {
         self.marks.retain(|_, list| {
             list.retain(|m| m.ts >= horizon);
             !list.is_empty()
         });
+    }
+}
+
+/// A mark that a Sigma alert of the rule pack sets on its host (an archive
+/// created, a task scheduled), for the detectors that watch for a transfer
+/// after such a step.
+pub struct SigmaMark<'a> {
+    /// The alert as an event (host, user, time, first record).
+    pub event: Event,
+    /// What the mark says: `Sigma: <rule title>`.
+    pub what: String,
+    /// The rule id.
+    pub detail: String,
+    /// The alert's ATT&CK techniques.
+    pub techniques: Vec<&'a str>,
+}
+
+impl<'a> SigmaMark<'a> {
+    /// The mark of `signal` when it is a Sigma alert of chain stage `stage`.
+    pub fn of(signal: &'a Signal, stage: model::Stage) -> Option<SigmaMark<'a>> {
+        if signal.detector != "sigma" || signal.stage != stage {
+            return None;
+        }
+        Some(SigmaMark {
+            event: event_of_signal(signal),
+            what: format!("Sigma: {}", signal.rule_name),
+            detail: signal.rule_id.clone(),
+            techniques: signal.techniques.iter().map(String::as_str).collect(),
+        })
     }
 }
 
