@@ -16,7 +16,7 @@
 
 use crate::flow::{FastNetworks, Transfer, is_transfer_kind};
 use model::detector::Interests;
-use model::{Detector, Event, EventKind, Signal, Timestamp};
+use model::{Detector, Event, Signal, Timestamp};
 
 /// A detector that can take the event's transfer view from the suite.
 pub trait Member: Detector {
@@ -54,21 +54,6 @@ struct StateFile {
 /// How many rounds a signal may cascade between members.
 const MAX_CASCADE: usize = 3;
 
-/// Kinds a detector can be interested in (the routing table's rows).
-const KINDS: [EventKind; 11] = [
-    EventKind::ProcessStart,
-    EventKind::Network,
-    EventKind::Dns,
-    EventKind::Http,
-    EventKind::Tls,
-    EventKind::File,
-    EventKind::Script,
-    EventKind::ScheduledTask,
-    EventKind::Authentication,
-    EventKind::Cloud,
-    EventKind::Other,
-];
-
 /// Every enabled behavioural detector, fed as one.
 pub struct Suite {
     members: Vec<Box<dyn Member>>,
@@ -89,21 +74,14 @@ impl Suite {
         networks: &model::Networks,
         stats: crate::Stats,
     ) -> Self {
-        let mut routes = vec![Vec::new(); KINDS.len()];
-        let mut kinds = Vec::new();
-        for kind in KINDS {
-            routes[kind as usize] = (0..members.len())
-                .filter(|&i| members[i].interests().contains(kind))
-                .collect();
-            if !routes[kind as usize].is_empty() {
-                kinds.push(kind);
-            }
-        }
+        let interests: Vec<Interests> = members.iter().map(|m| m.interests()).collect();
         Suite {
             names: members.iter().map(|m| m.name().to_string()).collect(),
             members,
-            routes,
-            interests: Interests::of(&kinds),
+            routes: Interests::route_table(&interests),
+            interests: interests
+                .iter()
+                .fold(Interests::NONE, |all, &one| all.union(one)),
             networks: FastNetworks::new(networks),
             scratch: Vec::new(),
             state: None,

@@ -2,7 +2,7 @@
 //! every signal to the other detectors, and advances them on event time.
 
 use model::detector::Interests;
-use model::{Detector, Event, EventKind, Signal, Timestamp};
+use model::{Detector, Event, Signal, Timestamp};
 
 /// How much event time passes between two `advance` calls (seconds).
 const ADVANCE_EVERY_S: i64 = 60;
@@ -21,30 +21,11 @@ pub struct Pipeline {
     events_seen: u64,
 }
 
-const KINDS: [EventKind; 11] = [
-    EventKind::ProcessStart,
-    EventKind::Network,
-    EventKind::Dns,
-    EventKind::Http,
-    EventKind::Tls,
-    EventKind::File,
-    EventKind::Script,
-    EventKind::ScheduledTask,
-    EventKind::Authentication,
-    EventKind::Cloud,
-    EventKind::Other,
-];
-
 impl Pipeline {
     /// Builds the routing table from each detector's [`Interests`].
     pub fn new(detectors: Vec<Box<dyn Detector>>) -> Self {
         let interests: Vec<Interests> = detectors.iter().map(|d| d.interests()).collect();
-        let mut routes = vec![Vec::new(); KINDS.len()];
-        for kind in KINDS {
-            routes[kind as usize] = (0..detectors.len())
-                .filter(|&i| interests[i].contains(kind))
-                .collect();
-        }
+        let routes = Interests::route_table(&interests);
         Pipeline {
             detectors,
             routes,
@@ -134,6 +115,7 @@ impl Pipeline {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use model::EventKind;
 
     struct CountProcesses {
         seen: usize,

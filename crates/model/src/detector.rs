@@ -23,6 +23,25 @@ impl Interests {
     pub fn contains(self, kind: EventKind) -> bool {
         self.0 & (1 << (kind as u32)) != 0
     }
+
+    /// The kinds of either set.
+    pub fn union(self, other: Interests) -> Interests {
+        Interests(self.0 | other.0)
+    }
+
+    /// For each event kind (indexed by `kind as usize`), the indices of the
+    /// sets in `sets` that contain it, in order: the table by which a pipeline
+    /// hands an event only to the detectors that want its kind.
+    pub fn route_table(sets: &[Interests]) -> Vec<Vec<usize>> {
+        EventKind::ALL
+            .iter()
+            .map(|&kind| {
+                (0..sets.len())
+                    .filter(|&i| sets[i].contains(kind))
+                    .collect()
+            })
+            .collect()
+    }
 }
 
 /// A detector: a Sigma rule set or a behavioural analytic.
@@ -63,5 +82,25 @@ mod tests {
         assert!(!only_net.contains(EventKind::ProcessStart));
         assert!(Interests::ALL.contains(EventKind::Other));
         assert!(!Interests::NONE.contains(EventKind::Other));
+    }
+
+    #[test]
+    fn route_table_lists_the_sets_of_each_kind_in_order() {
+        let sets = [
+            Interests::of(&[EventKind::ProcessStart]),
+            Interests::ALL,
+            Interests::NONE,
+            Interests::of(&[EventKind::Network, EventKind::ProcessStart]),
+        ];
+        let table = Interests::route_table(&sets);
+        assert_eq!(table.len(), EventKind::ALL.len());
+        assert_eq!(table[EventKind::ProcessStart as usize], vec![0, 1, 3]);
+        assert_eq!(table[EventKind::Network as usize], vec![1, 3]);
+        assert_eq!(table[EventKind::Cloud as usize], vec![1]);
+        for (index, kind) in EventKind::ALL.iter().enumerate() {
+            assert_eq!(*kind as usize, index);
+        }
+        let union = sets[0].union(sets[3]);
+        assert!(union.contains(EventKind::Network) && !union.contains(EventKind::Dns));
     }
 }

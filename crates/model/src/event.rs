@@ -38,6 +38,23 @@ pub enum EventKind {
     Other,
 }
 
+impl EventKind {
+    /// Every kind, in declaration order (`kind as usize` is its index).
+    pub const ALL: [EventKind; 11] = [
+        EventKind::ProcessStart,
+        EventKind::Network,
+        EventKind::Dns,
+        EventKind::Http,
+        EventKind::Tls,
+        EventKind::File,
+        EventKind::Script,
+        EventKind::ScheduledTask,
+        EventKind::Authentication,
+        EventKind::Cloud,
+        EventKind::Other,
+    ];
+}
+
 /// Where a record came from: the file and the byte offset (or record number for
 /// container formats such as EVTX), so every alert can point back at its evidence.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]

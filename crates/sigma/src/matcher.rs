@@ -65,14 +65,16 @@ type SlotFields = Option<Box<[FieldRef]>>;
 /// The (rule, literal group) pairs one prefilter literal satisfies.
 type RuleGroups = Box<[(u32, u8)]>;
 
-/// The prefilter of one route, in two stages: the rules that read named
-/// fields only, whose answer for an event is remembered (see [`crate::memo`]),
-/// and the rules with keyword items, evaluated on every event.
+/// The prefilter of one route. When answers are remembered (see
+/// [`crate::memo`]) it has two stages: the rules that read named fields only,
+/// whose answer for an event is remembered, and the rules with keyword items,
+/// evaluated on every event. Otherwise every rule is in the first stage and
+/// the second is empty.
 #[derive(Debug)]
 struct RoutePrefilter {
     fields: Stage,
     keywords: Stage,
-    /// What the `fields` rules read, when their answers can be remembered.
+    /// What the `fields` rules read, when their answers are remembered.
     read: Option<ReadSet>,
     /// Patterns over all slots (size of the per-thread pattern stamps).
     total_patterns: usize,
@@ -454,21 +456,27 @@ impl Matcher {
     }
 
     fn build_prefilter(&self, routed: &[u32]) -> RoutePrefilter {
-        let (keyword_rules, field_rules): (Vec<u32>, Vec<u32>) = routed
-            .iter()
-            .partition(|&&rule| self.keyword_rules[rule as usize]);
+        // Keyword rules are kept apart only so that the others' answers can be
+        // remembered: one stage is one scan and no merge.
+        let (keyword_rules, field_rules): (Vec<u32>, Vec<u32>) = if self.remember_answers {
+            routed
+                .iter()
+                .partition(|&&rule| self.keyword_rules[rule as usize])
+        } else {
+            (Vec::new(), routed.to_vec())
+        };
         let mut total_patterns = 0;
         let fields = self.build_stage(&field_rules, &mut total_patterns);
         let keywords = self.build_stage(&keyword_rules, &mut total_patterns);
-        let mut read_fields = Vec::new();
-        for &rule in &field_rules {
-            self.rules[rule as usize].node.read_fields(&mut read_fields);
-        }
-        let read = if field_rules.is_empty() || !self.remember_answers {
-            None
-        } else {
-            ReadSet::new(&read_fields)
-        };
+        let read = (self.remember_answers && !field_rules.is_empty())
+            .then(|| {
+                let mut read_fields = Vec::new();
+                for &rule in &field_rules {
+                    self.rules[rule as usize].node.read_fields(&mut read_fields);
+                }
+                ReadSet::new(&read_fields)
+            })
+            .flatten();
         RoutePrefilter {
             fields,
             keywords,
@@ -631,27 +639,15 @@ impl Matcher {
                     return;
                 }
                 found.clear();
+                let ascii = haystack.is_ascii();
                 if let Some(automaton) = &slot.automaton {
                     let gated = slot
                         .gate
                         .as_ref()
                         .filter(|_| haystack.len() >= GATE_MIN_VALUE);
-                    let ascii = haystack.is_ascii();
-                    let hay = if ascii && slot.folds && gated.is_none() {
-                        haystack.as_bytes()
-                    } else {
-                        folded.clear();
-                        if ascii {
-                            folded.extend_from_slice(haystack.as_bytes());
-                            folded.make_ascii_lowercase();
-                        } else {
-                            // As evaluation lower-cases it (Unicode's rules: the
-                            // Kelvin sign is a `k`), so that no literal it would
-                            // match is missed here.
-                            fold_unicode(haystack, folded);
-                        }
-                        folded.as_slice()
-                    };
+                    // The automaton folds ASCII case itself; the gate does not.
+                    let as_is = ascii && slot.folds && gated.is_none();
+                    let hay = fold_haystack(haystack, ascii, as_is, folded);
                     // No literal starts before the gate's leftmost match: without
                     // one, nothing is there; with one, the exhaustive scan starts at it.
                     let from = match gated {
@@ -666,7 +662,7 @@ impl Matcher {
                     }
                 }
                 if let Some(pid) = slot.non_ascii
-                    && !haystack.is_ascii()
+                    && !ascii
                 {
                     found.push(pid);
                     marks.mark(route_slot, pid as usize);
@@ -732,6 +728,29 @@ impl MatchRule {
                 .as_ref()
                 .is_none_or(|codes| code.is_some_and(|c| codes.contains(&c)))
     }
+}
+
+/// The bytes a slot scans for `haystack`: as they are when `as_is`, else
+/// lower-cased into `folded` as evaluation compares them (ASCII folded in place;
+/// other text by Unicode's rules, where the Kelvin sign is a `k`, so that no
+/// literal a rule would match is missed).
+fn fold_haystack<'a>(
+    haystack: &'a str,
+    ascii: bool,
+    as_is: bool,
+    folded: &'a mut Vec<u8>,
+) -> &'a [u8] {
+    if as_is {
+        return haystack.as_bytes();
+    }
+    folded.clear();
+    if ascii {
+        folded.extend_from_slice(haystack.as_bytes());
+        folded.make_ascii_lowercase();
+    } else {
+        fold_unicode(haystack, folded);
+    }
+    folded
 }
 
 /// `text` lower-cased by Unicode's rules, as evaluation compares it, into

@@ -1,6 +1,7 @@
 //! The input and the driver shared by the `detectors` bench and the
 //! `detectors_once` example (which callgrind runs for instruction counts).
 
+use model::detector::Interests;
 use model::{Config, Event, EventKind, Origin, Signal, Timestamp};
 use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
@@ -84,12 +85,8 @@ pub fn bench_config() -> Config {
 #[inline(never)]
 pub fn run_all(events: &[Event]) -> Vec<Signal> {
     let mut detectors = analytics::build_detectors(&bench_config()).expect("defaults");
-    let mut routes = vec![Vec::new(); KINDS.len()];
-    for kind in KINDS {
-        routes[kind as usize] = (0..detectors.len())
-            .filter(|&i| detectors[i].interests().contains(kind))
-            .collect();
-    }
+    let interests: Vec<Interests> = detectors.iter().map(|d| d.interests()).collect();
+    let routes = Interests::route_table(&interests);
     let mut out = Vec::new();
     let mut next_advance = i64::MIN;
     for event in events {
@@ -109,20 +106,6 @@ pub fn run_all(events: &[Event]) -> Vec<Signal> {
     }
     out
 }
-
-const KINDS: [EventKind; 11] = [
-    EventKind::ProcessStart,
-    EventKind::Network,
-    EventKind::Dns,
-    EventKind::Http,
-    EventKind::Tls,
-    EventKind::File,
-    EventKind::Script,
-    EventKind::ScheduledTask,
-    EventKind::Authentication,
-    EventKind::Cloud,
-    EventKind::Other,
-];
 
 /// CPU seconds this thread has used (utime + stime from /proc), when readable: the
 /// per-core figure stays meaningful on a machine shared with other builds.

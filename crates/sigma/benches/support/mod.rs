@@ -31,22 +31,14 @@ pub fn load_rules(dir: &Path, options: SigmaOptions) -> (RuleSet, usize) {
 /// Every event of the `.evtx` files under `dir/evtx`, files in path order, and
 /// the number of files.
 pub fn load_events(dir: &Path) -> (Vec<Event>, usize) {
-    let mut files: Vec<PathBuf> = Vec::new();
-    let mut stack = vec![dir.join("evtx")];
-    while let Some(folder) = stack.pop() {
-        for entry in std::fs::read_dir(&folder).into_iter().flatten().flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                stack.push(path);
-            } else if path
-                .extension()
+    let files: Vec<PathBuf> = sources::discover(&[dir.join("evtx")])
+        .files
+        .into_iter()
+        .filter(|path| {
+            path.extension()
                 .is_some_and(|e| e.eq_ignore_ascii_case("evtx"))
-            {
-                files.push(path);
-            }
-        }
-    }
-    files.sort();
+        })
+        .collect();
     let ctx = SourceContext::default();
     let mut events = Vec::new();
     for file in &files {
