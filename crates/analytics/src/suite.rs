@@ -51,9 +51,6 @@ struct StateFile {
     max_rows: usize,
 }
 
-/// How many rounds a signal may cascade between members.
-const MAX_CASCADE: usize = 3;
-
 /// Every enabled behavioural detector, fed as one.
 pub struct Suite {
     members: Vec<Box<dyn Member>>,
@@ -141,24 +138,14 @@ impl Suite {
     /// Moves the signals member `from` raised into `out`, showing each to the other
     /// members first (a bounded number of rounds, as the engine's pipeline does).
     fn relay(&mut self, from: usize, out: &mut Vec<Signal>) {
-        let mut wave: Vec<(usize, Signal)> = self.scratch.drain(..).map(|s| (from, s)).collect();
-        for _ in 0..MAX_CASCADE {
-            if wave.is_empty() {
-                break;
-            }
-            let mut next = Vec::new();
-            for (origin, signal) in &wave {
-                for j in 0..self.members.len() {
-                    if j != *origin {
-                        self.members[j].observe_signal(signal, &mut self.scratch);
-                        next.extend(self.scratch.drain(..).map(|s| (j, s)));
-                    }
-                }
-            }
-            out.extend(wave.into_iter().map(|(_, s)| s));
-            wave = next;
-        }
-        out.extend(wave.into_iter().map(|(_, s)| s));
+        let members = &mut self.members;
+        model::detector::relay_signals(
+            members.len(),
+            from,
+            &mut self.scratch,
+            out,
+            |member, signal, raised| members[member].observe_signal(signal, raised),
+        );
     }
 }
 

@@ -7,10 +7,6 @@ use model::{Detector, Event, Signal, Timestamp};
 /// How much event time passes between two `advance` calls (seconds).
 const ADVANCE_EVERY_S: i64 = 60;
 
-/// How many rounds a signal may cascade (a detector reacting to another's signal,
-/// and so on) before the pipeline stops passing it on.
-const MAX_CASCADE: usize = 3;
-
 /// Runs a fixed set of detectors over an event stream in event-time order.
 pub struct Pipeline {
     detectors: Vec<Box<dyn Detector>>,
@@ -79,25 +75,14 @@ impl Pipeline {
     /// Moves the signals in `scratch` (raised by detector `from`) to the alerts and
     /// shows them to every other detector, cascading a bounded number of rounds.
     fn dispatch(&mut self, from: usize) {
-        let mut wave: Vec<(usize, Signal)> = self.scratch.drain(..).map(|s| (from, s)).collect();
-        for _ in 0..MAX_CASCADE {
-            if wave.is_empty() {
-                break;
-            }
-            let mut next = Vec::new();
-            for (origin, signal) in &wave {
-                for j in 0..self.detectors.len() {
-                    if j == *origin {
-                        continue;
-                    }
-                    self.detectors[j].observe_signal(signal, &mut self.scratch);
-                    next.extend(self.scratch.drain(..).map(|s| (j, s)));
-                }
-            }
-            self.alerts.extend(wave.into_iter().map(|(_, s)| s));
-            wave = next;
-        }
-        self.alerts.extend(wave.into_iter().map(|(_, s)| s));
+        let detectors = &mut self.detectors;
+        model::detector::relay_signals(
+            detectors.len(),
+            from,
+            &mut self.scratch,
+            &mut self.alerts,
+            |member, signal, raised| detectors[member].observe_signal(signal, raised),
+        );
     }
 
     /// Ends the stream: flushes every detector and returns all signals raised.

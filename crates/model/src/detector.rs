@@ -44,6 +44,40 @@ impl Interests {
     }
 }
 
+/// How many rounds a signal may cascade (a detector reacting to another's
+/// signal, and so on) before it is no longer passed on.
+pub const MAX_SIGNAL_ROUNDS: usize = 3;
+
+/// Moves the signals in `raised` (raised by member `from` of `members`) to
+/// `out`, showing each first to every other member through `show(member,
+/// signal, raised)` (a [`Detector::observe_signal`]), and what those raise in
+/// turn, for at most [`MAX_SIGNAL_ROUNDS`] rounds. The engine's pipeline and
+/// the analytics suite pass signals between their detectors this way.
+pub fn relay_signals(
+    members: usize,
+    from: usize,
+    raised: &mut Vec<Signal>,
+    out: &mut Vec<Signal>,
+    mut show: impl FnMut(usize, &Signal, &mut Vec<Signal>),
+) {
+    let mut wave: Vec<(usize, Signal)> = raised.drain(..).map(|s| (from, s)).collect();
+    for _ in 0..MAX_SIGNAL_ROUNDS {
+        if wave.is_empty() {
+            break;
+        }
+        let mut next = Vec::new();
+        for (origin, signal) in &wave {
+            for member in (0..members).filter(|m| m != origin) {
+                show(member, signal, raised);
+                next.extend(raised.drain(..).map(|s| (member, s)));
+            }
+        }
+        out.extend(wave.into_iter().map(|(_, s)| s));
+        wave = next;
+    }
+    out.extend(wave.into_iter().map(|(_, s)| s));
+}
+
 /// A detector: a Sigma rule set or a behavioural analytic.
 ///
 /// Only [`Detector::observe`] is required. Events arrive in event-time order (within
