@@ -63,7 +63,7 @@ impl Routine {
                 r.end()?;
                 Ok(e)
             };
-            let entry = decode().map_err(|m| store.corrupt(scope, row.key, m))?;
+            let entry = decode()?;
             self.entries.insert(row.key, entry);
             Ok(())
         })?;

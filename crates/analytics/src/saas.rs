@@ -695,8 +695,7 @@ impl SaasDetector {
 impl crate::suite::Member for SaasDetector {
     fn load_state(&mut self, store: &store::Store) -> Result<(), store::StoreError> {
         store.each_blob(SCOPE_DETECTOR, |row| {
-            self.decode_detector(&row.data)
-                .map_err(|m| store.corrupt(SCOPE_DETECTOR, row.key, m))?;
+            self.decode_detector(&row.data)?;
             Ok(())
         })?;
         store.each_blob(SCOPE_SERIES, |row| {
@@ -719,7 +718,7 @@ impl crate::suite::Member for SaasDetector {
                     },
                 ))
             };
-            let (key, series) = decode().map_err(|m| store.corrupt(SCOPE_SERIES, row.key, m))?;
+            let (key, series) = decode()?;
             self.series.insert(key, series);
             Ok(())
         })?;

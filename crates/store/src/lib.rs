@@ -219,7 +219,7 @@ impl Store {
     }
 
     /// An error about a row the caller could not decode.
-    pub fn corrupt(&self, scope: &str, key: u64, message: impl Into<String>) -> StoreError {
+    fn corrupt(&self, scope: &str, key: u64, message: impl Into<String>) -> StoreError {
         StoreError::Corrupt {
             path: self.path.clone(),
             scope: scope.to_string(),
@@ -337,11 +337,13 @@ impl Store {
     }
 
     /// Calls `f` with each blob of `scope` in turn, without holding them all (a
-    /// scope can have millions of rows); stops at the first error `f` returns.
+    /// scope can have millions of rows). `f` returns why a blob cannot be
+    /// decoded; the first such reason stops the walk as a
+    /// [`StoreError::Corrupt`] naming the file, the scope and the blob's key.
     pub fn each_blob(
         &self,
         scope: &str,
-        mut f: impl FnMut(Blob) -> Result<(), StoreError>,
+        mut f: impl FnMut(Blob) -> Result<(), String>,
     ) -> Result<(), StoreError> {
         let mut stmt = self
             .conn
@@ -357,7 +359,8 @@ impl Store {
                 })
             })()
             .map_err(|e| self.wrap(e))?;
-            f(blob)?;
+            let key = blob.key;
+            f(blob).map_err(|message| self.corrupt(scope, key, message))?;
         }
         Ok(())
     }

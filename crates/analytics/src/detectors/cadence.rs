@@ -437,27 +437,19 @@ impl Member for CadenceDetector {
     /// rhythm and a pair's age (`established_days`) span runs.
     fn load_state(&mut self, store: &store::Store) -> Result<(), store::StoreError> {
         store.each_blob(SCOPE_DETECTOR, |row| {
-            let mut r = Reader::new(&row.data).map_err(|m| store.corrupt(SCOPE_DETECTOR, 0, m))?;
-            let epoch = r
-                .i64()
-                .and_then(|e| r.end().map(|_| e))
-                .map_err(|m| store.corrupt(SCOPE_DETECTOR, 0, m))?;
+            let mut r = Reader::new(&row.data)?;
+            let epoch = r.i64().and_then(|e| r.end().map(|_| e))?;
             self.epoch = Some(epoch);
             Ok(())
         })?;
         store.each_blob(SCOPE_PAIRS, |row| {
-            let pair =
-                PairState::decode(&row.data).map_err(|m| store.corrupt(SCOPE_PAIRS, row.key, m))?;
+            let pair = PairState::decode(&row.data)?;
             self.pairs.insert(row.key, pair);
             Ok(())
         })?;
         store.each_blob(SCOPE_DESTINATIONS, |row| {
-            let mut r = Reader::new(&row.data)
-                .map_err(|m| store.corrupt(SCOPE_DESTINATIONS, row.key, m))?;
-            let hosts = r
-                .u16()
-                .and_then(|h| r.end().map(|_| h))
-                .map_err(|m| store.corrupt(SCOPE_DESTINATIONS, row.key, m))?;
+            let mut r = Reader::new(&row.data)?;
+            let hosts = r.u16().and_then(|h| r.end().map(|_| h))?;
             self.hosts_per_destination.insert(row.key, hosts);
             Ok(())
         })?;

@@ -159,8 +159,7 @@ impl Member for OffhoursDetector {
     /// Each host's days with large sends per local hour (its routine).
     fn load_state(&mut self, store: &store::Store) -> Result<(), store::StoreError> {
         store.each_blob(SCOPE_HOSTS, |row| {
-            let habit =
-                HostHabit::decode(&row.data).map_err(|m| store.corrupt(SCOPE_HOSTS, row.key, m))?;
+            let habit = HostHabit::decode(&row.data)?;
             self.hosts.insert(row.key, habit);
             Ok(())
         })?;

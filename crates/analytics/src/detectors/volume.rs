@@ -761,13 +761,11 @@ impl Member for VolumeDetector {
     /// group, so that hour-of-week and hour-of-day baselines span runs.
     fn load_state(&mut self, store: &store::Store) -> Result<(), store::StoreError> {
         store.each_blob(SCOPE_DETECTOR, |row| {
-            self.decode_detector(&row.data)
-                .map_err(|m| store.corrupt(SCOPE_DETECTOR, row.key, m))?;
+            self.decode_detector(&row.data)?;
             Ok(())
         })?;
         store.each_blob(SCOPE_ENTITIES, |row| {
-            let entity =
-                Entity::decode(&row.data).map_err(|m| store.corrupt(SCOPE_ENTITIES, row.key, m))?;
+            let entity = Entity::decode(&row.data)?;
             self.entities.insert(row.key, entity);
             Ok(())
         })?;
