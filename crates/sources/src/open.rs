@@ -29,6 +29,9 @@ pub fn sniff(head: &[u8]) -> Option<Format> {
     if let Some(format) = net::sniff(head) {
         return Some(Format::Net(format));
     }
+    if is_simulation_labels(head) {
+        return None;
+    }
     let (_, shape) = json::sniff(head)?;
     match shape {
         Some(shape) => Some(json_format(shape)),
@@ -36,6 +39,31 @@ pub fn sniff(head: &[u8]) -> Option<Format> {
         None if head.len() >= crate::input::HEAD_BYTES => Some(Format::Json(JsonShape::Generic)),
         None => None,
     }
+}
+
+/// The first key `exfilguard simulate` writes in the labels beside its logs.
+const SIMULATION_LABELS_MARK: &[u8] = b"\"exfilguard simulate";
+
+/// Whether `head` is the labels file `exfilguard simulate` writes beside its logs
+/// (a JSON object whose first key is `"generator": "exfilguard simulate ..."`):
+/// the answers to a simulation, not a log, so a hunt over the folder lists it
+/// with the files in no log format instead of reporting a bad record.
+fn is_simulation_labels(head: &[u8]) -> bool {
+    let text = head.strip_prefix(b"\xef\xbb\xbf").unwrap_or(head);
+    let rest = |text: &[u8], token: &[u8]| -> Option<usize> {
+        let start = text.iter().position(|b| !b.is_ascii_whitespace())?;
+        text[start..]
+            .starts_with(token)
+            .then_some(start + token.len())
+    };
+    let mut at = 0;
+    for token in [&b"{"[..], b"\"generator\"", b":", SIMULATION_LABELS_MARK] {
+        match rest(&text[at..], token) {
+            Some(end) => at += end,
+            None => return false,
+        }
+    }
+    true
 }
 
 fn json_format(shape: RecordShape) -> Format {
@@ -57,6 +85,9 @@ fn unsupported_detail(head: &[u8]) -> String {
     }
     if binary {
         return "binary data".into();
+    }
+    if is_simulation_labels(head) {
+        return "labels of `exfilguard simulate` (the scenarios' answers, not a log)".into();
     }
     let first_line = head.split(|b| *b == b'\n').next().unwrap_or(head);
     let preview: String = String::from_utf8_lossy(first_line)

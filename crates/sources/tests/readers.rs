@@ -338,3 +338,23 @@ fn truncated_evtx_keeps_readable_records() {
     assert_eq!(errors.len(), 1, "{errors:?}");
     assert_eq!(errors[0].offset, cut_at as u64);
 }
+
+/// The labels `exfilguard simulate` writes beside its logs are not a log: they
+/// are unsupported (listed with the other non-log files), not a record skipped
+/// for its missing timestamp. Any other object with a `generator` key is read.
+#[test]
+fn simulation_labels_are_not_a_log() {
+    let labels =
+        b"{\n  \"generator\": \"exfilguard simulate 0.1.0\",\n  \"seed\": 1,\n  \"hosts\": []\n}\n";
+    assert_eq!(sources::sniff(labels), None);
+    let with_bom = [&b"\xef\xbb\xbf"[..], labels].concat();
+    assert_eq!(sources::sniff(&with_bom), None);
+    let error = match sources::open_bytes("labels.json", labels.to_vec(), &SourceContext::default())
+    {
+        Err(error) => error.to_string(),
+        Ok(_) => panic!("labels opened as a log"),
+    };
+    assert!(error.contains("exfilguard simulate"), "{error}");
+    let other = b"{\"generator\": \"nxlog\", \"@timestamp\": \"2026-11-02T10:00:00Z\", \"message\": \"x\"}\n";
+    assert!(sources::sniff(other).is_some());
+}
