@@ -60,6 +60,11 @@ pub fn relay_signals(
     out: &mut Vec<Signal>,
     mut show: impl FnMut(usize, &Signal, &mut Vec<Signal>),
 ) {
+    if members <= 1 {
+        // Nobody else to show them to (a Sigma-only hunt): one move.
+        out.append(raised);
+        return;
+    }
     let mut wave: Vec<(usize, Signal)> = raised.drain(..).map(|s| (from, s)).collect();
     for _ in 0..MAX_SIGNAL_ROUNDS {
         if wave.is_empty() {

@@ -66,12 +66,22 @@ fn main() {
     let mut routes: HashMap<String, (usize, usize, usize, f64)> = HashMap::new();
     let detail = std::env::var_os("ROUTES").is_some();
     let mut scratch_totals = (0, 0);
+    // RULES=1: per rule, how often the prefilter let it through and it matched.
+    let per_rule = std::env::var_os("RULES").is_some();
+    let mut rule_counts: HashMap<u32, (usize, usize)> = HashMap::new();
     measured_passes(passes, &mut || {
         let mut scratch = matcher.scratch();
         for event in &events {
             hits.clear();
             let t = detail.then(Instant::now);
             matcher.match_event(event, &mut scratch, &mut hits);
+            if per_rule {
+                for &rule in scratch.last_evaluated() {
+                    let entry = rule_counts.entry(rule).or_default();
+                    entry.0 += 1;
+                    entry.1 += usize::from(hits.contains(&rule));
+                }
+            }
             if let Some(t) = t {
                 let entry = routes.entry(route_name(event)).or_default();
                 entry.0 += 1;
@@ -93,6 +103,12 @@ fn main() {
         (events.len() * passes) as f64 / cpu.max(1e-9),
         (events.len() * passes) as f64 / elapsed
     );
+    let mut counts: Vec<_> = rule_counts.into_iter().collect();
+    counts.sort_by_key(|(_, (evaluated, matched))| std::cmp::Reverse(evaluated - matched));
+    for (rule, (evaluated, matched)) in counts.into_iter().take(40) {
+        let title = set.detection_title(rule).unwrap_or("?");
+        println!("{evaluated:>8} evaluated {matched:>8} matched  {rule:>5}  {title}");
+    }
     let mut rows: Vec<_> = routes.into_iter().collect();
     rows.sort_by(|a, b| b.1.3.total_cmp(&a.1.3));
     for (name, (n, evaluated, matched, secs)) in rows.into_iter().take(25) {

@@ -24,6 +24,11 @@ pub(crate) struct SignalMeta {
 }
 
 impl SignalMeta {
+    /// The rule's title.
+    pub fn title(&self) -> &str {
+        &self.title
+    }
+
     pub fn of(doc: &RuleDoc, evidence: Vec<(Box<str>, Box<[FieldRef]>)>) -> Self {
         let severity = doc
             .level

@@ -183,6 +183,13 @@ impl MatchScratch {
         self.evaluated
     }
 
+    /// The rules the last [`Matcher::match_event`] evaluated in its last stage
+    /// (all of them unless answers are remembered): which rules the prefilter
+    /// lets through, for profiling.
+    pub fn last_evaluated(&self) -> &[u32] {
+        &self.candidates
+    }
+
     /// Events answered from memory and events looked up but not found, so far:
     /// how repetitive the data is (benchmarks, `--verbose`).
     pub fn remembered(&self) -> (u64, u64) {

@@ -470,6 +470,13 @@ pub(crate) struct Shared {
 }
 
 impl RuleSet {
+    /// The title of the detection rule the matcher numbers `index` (the
+    /// numbers [`Matcher::match_event`] pushes), for profiling output.
+    pub fn detection_title(&self, index: u32) -> Option<&str> {
+        let meta = self.shared.detection_meta.get(index as usize)?;
+        Some(meta.title())
+    }
+
     /// Every loaded rule (detections, correlations, filters), in load order.
     pub fn rules(&self) -> &[RuleInfo] {
         &self.infos

@@ -35,7 +35,7 @@ pub fn l1_steps(case: &Case<'_>) -> Vec<String> {
         .copied()
         .filter(|s| evidence::is_automation(s))
         .count();
-    let tools = evidence::tools_named(case.signals());
+    let tools = case.tools();
     steps.push(match (automation, case.has(Telemetry::ProcessExecution)) {
         (0, true) => format!("Checked {} for scripts and automation tools: none found in the process-execution records.", case.subject),
         (0, false) => format!("Checked {} for scripts and automation tools: not possible, {}.", case.subject, case.missing(Telemetry::ProcessExecution)),
@@ -178,7 +178,7 @@ fn user_questions(case: &Case<'_>) -> String {
         Some(user) if !evidence::is_service_account(&user) => user,
         _ => creator.unwrap_or_else(|| format!("the owner of {}", case.short_subject())),
     };
-    let tools = evidence::tools_named(case.signals());
+    let tools = case.tools();
     let mut questions = Vec::new();
     if !tools.is_empty() {
         questions.push(format!(
@@ -235,7 +235,7 @@ pub fn containment(case: &Case<'_>, decision: Decision) -> Vec<String> {
             ));
         }
     }
-    for item in evidence::persistence_named(case.signals()) {
+    for item in case.persistence().iter().cloned() {
         steps.push(match item {
             Persistence::ScheduledTask(name) => format!(
                 "Remove the scheduled task on {}: `schtasks /Delete /TN \"{}\" /F` (export it first with `schtasks /Query /TN \"{}\" /XML`).",
@@ -253,8 +253,10 @@ pub fn containment(case: &Case<'_>, decision: Decision) -> Vec<String> {
             }
         });
     }
-    let named: Vec<String> = evidence::persistence_named(case.signals())
-        .into_iter()
+    let named: Vec<String> = case
+        .persistence()
+        .iter()
+        .cloned()
         .filter_map(|p| match p {
             Persistence::ScheduledTask(name) => Some(name),
             Persistence::Cron { .. } => None,
@@ -285,7 +287,7 @@ pub fn containment(case: &Case<'_>, decision: Decision) -> Vec<String> {
             cron_changes.join("; ")
         ));
     }
-    let tools = evidence::tools_named(case.signals());
+    let tools = case.tools();
     if tools.iter().any(|t| t == "rclone") {
         steps.push("Revoke the cloud credentials stored in rclone.conf on the host (`rclone config file` prints its path) and rotate the user's password.".to_string());
     }

@@ -11,6 +11,7 @@ use correlate::{
 use ipnet::IpNet;
 use model::config::AllowEntry;
 use model::{IncidentDestination, Signal, Timestamp};
+use std::cell::OnceCell;
 use std::net::IpAddr;
 
 /// Buckets of history outside the incident window needed before calling a burst.
@@ -158,6 +159,12 @@ pub struct Case<'a> {
     pub subject: String,
     /// Destinations with their standing.
     pub destinations: Vec<DestinationView<'a>>,
+    /// [`evidence::tools_named`] of the signals, worked out on first use: the
+    /// decision and three actions ask, and each answer walks every signal's
+    /// evidence (tens of thousands in an alert-heavy hunt).
+    tools: OnceCell<Vec<String>>,
+    /// [`evidence::persistence_named`] of the signals, on first use.
+    persistence: OnceCell<Vec<evidence::Persistence>>,
 }
 
 impl<'a> Case<'a> {
@@ -210,6 +217,8 @@ impl<'a> Case<'a> {
             facts,
             subject,
             destinations,
+            tools: OnceCell::new(),
+            persistence: OnceCell::new(),
         };
         case.recognise_habits();
         case
@@ -223,6 +232,20 @@ impl<'a> Case<'a> {
     /// `no <telemetry> for host ws1`.
     pub fn missing(&self, kind: Telemetry) -> String {
         format!("no {} for {}", kind.describe(), self.subject)
+    }
+
+    /// Transfer, archive and script tools the signals name, sorted
+    /// ([`evidence::tools_named`]).
+    pub fn tools(&self) -> &[String] {
+        self.tools
+            .get_or_init(|| evidence::tools_named(self.signals()))
+    }
+
+    /// Scheduled tasks and cron entries the signals name, sorted and unique
+    /// ([`evidence::persistence_named`]).
+    pub fn persistence(&self) -> &[evidence::Persistence] {
+        self.persistence
+            .get_or_init(|| evidence::persistence_named(self.signals()))
     }
 
     /// Signals of the incident.

@@ -163,7 +163,7 @@ fn automation_reasons(case: &Case<'_>) -> Vec<String> {
         .filter(|s| evidence::is_automation(s))
         .collect();
     if !automation.is_empty() {
-        let tools = evidence::tools_named(&case.draft.signals);
+        let tools = case.tools();
         let tools = if tools.is_empty() {
             String::new()
         } else {

@@ -204,23 +204,16 @@ fn scalar_text(value: &serde_json::Value) -> Option<String> {
 /// Every string inside a signal's evidence (nested too), with the key it sits under,
 /// plus the rule name: where tool names, task names and cron lines are looked for.
 pub fn evidence_strings(signal: &Signal) -> Vec<(String, String)> {
-    fn walk(key: &str, value: &serde_json::Value, out: &mut Vec<(String, String)>) {
-        if out.len() >= 256 {
-            return;
-        }
-        match value {
-            serde_json::Value::String(s) => out.push((key.to_string(), s.clone())),
-            serde_json::Value::Array(items) => items.iter().for_each(|v| walk(key, v, out)),
-            serde_json::Value::Object(map) => map.iter().for_each(|(k, v)| walk(k, v, out)),
-            _ => {}
-        }
-    }
-    let mut out = vec![("rule.name".to_string(), signal.rule_name.clone())];
-    for (key, value) in &signal.evidence {
-        walk(key, value, &mut out);
-    }
+    let mut out = Vec::new();
+    visit_entries(signal, &mut { EVIDENCE_STRINGS }, &mut |key, text| {
+        out.push((key.to_string(), text.to_string()));
+    });
     out
 }
+
+/// Most strings read from one signal (its rule name and evidence), so that a
+/// signal with a huge evidence tree costs a bounded time.
+const EVIDENCE_STRINGS: usize = 256;
 
 /// Transfer, archive and script tools named in the signals, sorted.
 ///
@@ -230,11 +223,10 @@ pub fn evidence_strings(signal: &Signal) -> Vec<(String, String)> {
 pub fn tools_named(signals: &[&Signal]) -> Vec<String> {
     let mut seen = [false; TRANSFER_TOOLS.len()];
     for signal in signals {
-        mark_tools(&signal.rule_name, &mut seen);
-        let mut budget = 256;
-        for value in signal.evidence.values() {
-            visit_strings(value, &mut budget, &mut |text| mark_tools(text, &mut seen));
-        }
+        let mut budget = EVIDENCE_STRINGS;
+        visit_entries(signal, &mut budget, &mut |_, text| {
+            mark_tools(text, &mut seen)
+        });
     }
     let mut tools: Vec<String> = TRANSFER_TOOLS
         .iter()
@@ -244,23 +236,6 @@ pub fn tools_named(signals: &[&Signal]) -> Vec<String> {
         .collect();
     tools.sort();
     tools
-}
-
-/// Calls `f` on each string in `value`, at most `budget` of them in all (the
-/// same bound as [`evidence_strings`]).
-fn visit_strings(value: &serde_json::Value, budget: &mut usize, f: &mut impl FnMut(&str)) {
-    if *budget == 0 {
-        return;
-    }
-    match value {
-        serde_json::Value::String(s) => {
-            *budget -= 1;
-            f(s);
-        }
-        serde_json::Value::Array(items) => items.iter().for_each(|v| visit_strings(v, budget, f)),
-        serde_json::Value::Object(map) => map.values().for_each(|v| visit_strings(v, budget, f)),
-        _ => {}
-    }
 }
 
 /// Marks the tools of [`TRANSFER_TOOLS`] that occur in `text` as whole words.
@@ -330,36 +305,80 @@ pub enum Persistence {
 pub fn persistence_named(signals: &[&Signal]) -> Vec<Persistence> {
     let mut found = Vec::new();
     for signal in signals {
-        for (key, text) in evidence_strings(signal) {
-            let key = key.to_ascii_lowercase();
-            if matches!(
-                key.as_str(),
-                "task_name" | "task.name" | "taskname" | "scheduled_task"
-            ) && !text.trim().is_empty()
-            {
-                found.push(Persistence::ScheduledTask(text.trim().to_string()));
-            } else if matches!(
-                key.as_str(),
-                "cron_entry" | "crontab" | "cron" | "cron.entry"
-            ) && !text.trim().is_empty()
-            {
-                found.push(Persistence::Cron {
-                    entry: text.trim().to_string(),
-                    user: signal.user_name.clone(),
-                });
-            } else if let Some(name) = task_from_command(&text) {
-                found.push(Persistence::ScheduledTask(name));
+        let mut budget = EVIDENCE_STRINGS;
+        visit_entries(signal, &mut budget, &mut |key, text| {
+            if let Some(item) = persistence_in(signal, key, text) {
+                found.push(item);
             }
-        }
+        });
     }
     found.sort();
     found.dedup();
     found
 }
 
+/// The task or cron entry one evidence string names, by its key or, for a
+/// command line, by what it runs.
+fn persistence_in(signal: &Signal, key: &str, text: &str) -> Option<Persistence> {
+    let entry = text.trim();
+    let named =
+        |names: &[&str]| !entry.is_empty() && names.iter().any(|n| key.eq_ignore_ascii_case(n));
+    if named(&["task_name", "task.name", "taskname", "scheduled_task"]) {
+        Some(Persistence::ScheduledTask(entry.to_string()))
+    } else if named(&["cron_entry", "crontab", "cron", "cron.entry"]) {
+        Some(Persistence::Cron {
+            entry: entry.to_string(),
+            user: signal.user_name.clone(),
+        })
+    } else {
+        task_from_command(text).map(Persistence::ScheduledTask)
+    }
+}
+
+/// Calls `f` with each (key, string) of a signal, as [`evidence_strings`]
+/// lists them (rule name first, a nested string under its own key), without
+/// copying them; at most `budget` strings.
+fn visit_entries(signal: &Signal, budget: &mut usize, f: &mut impl FnMut(&str, &str)) {
+    fn walk(
+        key: &str,
+        value: &serde_json::Value,
+        budget: &mut usize,
+        f: &mut impl FnMut(&str, &str),
+    ) {
+        if *budget == 0 {
+            return;
+        }
+        match value {
+            serde_json::Value::String(s) => {
+                *budget -= 1;
+                f(key, s);
+            }
+            serde_json::Value::Array(items) => items.iter().for_each(|v| walk(key, v, budget, f)),
+            serde_json::Value::Object(map) => map.iter().for_each(|(k, v)| walk(k, v, budget, f)),
+            _ => {}
+        }
+    }
+    *budget = budget.saturating_sub(1);
+    f("rule.name", &signal.rule_name);
+    for (key, value) in &signal.evidence {
+        walk(key, value, budget, f);
+    }
+}
+
 /// The task name in a `schtasks /create ... /tn NAME` or
 /// `Register-ScheduledTask -TaskName NAME` command line.
 fn task_from_command(command: &str) -> Option<String> {
+    // Most evidence strings name no task: look before lower-casing a copy.
+    static COMMANDS: std::sync::LazyLock<aho_corasick::AhoCorasick> =
+        std::sync::LazyLock::new(|| {
+            aho_corasick::AhoCorasick::builder()
+                .ascii_case_insensitive(true)
+                .build(["schtasks", "register-scheduledtask"])
+                .expect("two literals build")
+        });
+    if !COMMANDS.is_match(command) {
+        return None;
+    }
     let lower = command.to_ascii_lowercase();
     let start = if lower.contains("schtasks") && lower.contains("/create") {
         lower.find("/tn ").map(|i| i + 4)
