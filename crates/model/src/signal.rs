@@ -369,24 +369,73 @@ impl Serialize for Signal {
             map.serialize_entry("destination.port", v)?;
         }
         map.serialize_entry("threat.technique.id", &self.techniques)?;
-        let mut evidence = self.evidence.clone();
-        if let Some(bytes) = self.bytes_out {
-            evidence.entry("bytes_out").or_insert(bytes.into());
+        map.serialize_entry("evidence", &EvidenceOut(self))?;
+        map.end()
+    }
+}
+
+/// A signal's `evidence` as the output contract writes it: its own entries in
+/// order, then `bytes_out` and `transfers` unless the evidence has them,
+/// `allow_listed`, `records` and `records_total` (these replace an entry of the
+/// same name in place), as inserting them into a copy of the map would, without
+/// the copy (an alert-heavy hunt writes tens of thousands).
+struct EvidenceOut<'a>(&'a Signal);
+
+impl EvidenceOut<'_> {
+    /// The value written for `key` in place of the evidence's own, if any.
+    fn replaced(&self, key: &str) -> Option<Replacement<'_>> {
+        let signal = self.0;
+        match key {
+            "allow_listed" => signal.allowed.as_deref().map(Replacement::Text),
+            "records" => Some(Replacement::Records(&signal.records)),
+            "records_total" => self.total().map(Replacement::Number),
+            _ => None,
         }
-        if let Some(n) = self.transfers {
-            evidence.entry("transfers").or_insert(n.into());
+    }
+
+    /// `records_total`, when the records were cut.
+    fn total(&self) -> Option<u64> {
+        let signal = self.0;
+        (signal.records_total as usize > signal.records.len()).then_some(signal.records_total)
+    }
+}
+
+/// A value [`EvidenceOut`] writes instead of, or after, the evidence's own.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum Replacement<'a> {
+    Text(&'a str),
+    Records(&'a [RecordRef]),
+    Number(u64),
+}
+
+impl Serialize for EvidenceOut<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let signal = self.0;
+        let evidence = &signal.evidence;
+        let mut map = serializer.serialize_map(None)?;
+        for (key, value) in evidence {
+            match self.replaced(key) {
+                Some(replacement) => map.serialize_entry(key, &replacement)?,
+                None => map.serialize_entry(key, value)?,
+            }
         }
-        if let Some(reason) = &self.allowed {
-            evidence.insert("allow_listed".into(), reason.clone().into());
+        let added = [
+            ("bytes_out", signal.bytes_out.map(Replacement::Number)),
+            ("transfers", signal.transfers.map(Replacement::Number)),
+        ];
+        for (key, value) in added {
+            if let Some(value) = value.filter(|_| !evidence.contains_key(key)) {
+                map.serialize_entry(key, &value)?;
+            }
         }
-        evidence.insert(
-            "records".into(),
-            serde_json::to_value(&self.records).unwrap_or_default(),
-        );
-        if self.records_total as usize > self.records.len() {
-            evidence.insert("records_total".into(), self.records_total.into());
+        for key in ["allow_listed", "records", "records_total"] {
+            if !evidence.contains_key(key)
+                && let Some(value) = self.replaced(key)
+            {
+                map.serialize_entry(key, &value)?;
+            }
         }
-        map.serialize_entry("evidence", &evidence)?;
         map.end()
     }
 }
@@ -394,6 +443,45 @@ impl Serialize for Signal {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn evidence_is_written_in_order_with_added_keys_last_and_replacements_in_place() {
+        let mut signal = Signal {
+            bytes_out: Some(5),
+            transfers: Some(2),
+            allowed: Some("backup".into()),
+            ..Default::default()
+        };
+        signal.evidence.insert("z".into(), 1.into());
+        signal.evidence.insert("transfers".into(), 9.into());
+        signal.evidence.insert("allow_listed".into(), "old".into());
+        signal.evidence.insert("a".into(), 2.into());
+        for offset in 0..(MAX_EVIDENCE_RECORDS as u64 + 3) {
+            signal.add_record(Some(&Origin {
+                file: "f.log".into(),
+                offset,
+            }));
+        }
+        let text = serde_json::to_string(&signal).unwrap();
+        let evidence = &text[text.find("\"evidence\":").unwrap()..];
+        let at = |key: &str| {
+            evidence
+                .find(key)
+                .unwrap_or_else(|| panic!("{key} in {evidence}"))
+        };
+        // The evidence's own entries (in the map's order), then what is added.
+        let own = [
+            "\"z\"",
+            "\"transfers\":9",
+            "\"allow_listed\":\"backup\"",
+            "\"a\"",
+        ];
+        let added = ["\"bytes_out\":5", "\"records\":[", "\"records_total\":23"];
+        assert!(own.iter().all(|k| at(k) < at(added[0])), "{evidence}");
+        assert!(added.windows(2).all(|w| at(w[0]) < at(w[1])), "{evidence}");
+        assert_eq!(evidence.matches("\"transfers\"").count(), 1);
+        assert_eq!(evidence.matches("\"allow_listed\"").count(), 1);
+    }
 
     #[test]
     fn alert_json_reads_back_to_the_same_alert() {

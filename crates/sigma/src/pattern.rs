@@ -125,9 +125,16 @@ fn long_run_regex(source: &str) -> Option<usize> {
 /// The `contains` values of one detection item (any of them), searched with one
 /// automaton instead of one substring search per value: a rule with 300 emoji
 /// or 50 tool names costs one pass over the value, not 300.
+///
+/// The automaton is built when the item is first evaluated: most items of a
+/// large rule set never are (their rule is routed no event, or its prefilter
+/// never lets it through), and building them all at load was a sixth of the
+/// instructions of loading SigmaHQ.
 #[derive(Clone, Debug)]
 pub(crate) struct ContainsSet {
-    automaton: aho_corasick::AhoCorasick,
+    /// `None` inside once built means too large for one automaton: the values
+    /// are then searched one by one.
+    automaton: std::sync::OnceLock<Option<aho_corasick::AhoCorasick>>,
     /// The values, lower-cased unless `cased` (for the prefilter's literals).
     pub texts: Box<[Box<str>]>,
     pub cased: bool,
@@ -140,7 +147,24 @@ impl ContainsSet {
     /// Whether any value occurs in `raw` (compared lower-cased unless `cased`).
     pub fn matches(&self, raw: &str, lowered: &mut Lowered<'_>) -> bool {
         let hay = if self.cased { raw } else { lowered.get(raw) };
-        self.automaton.is_match(hay.as_bytes())
+        match self.automaton() {
+            Some(automaton) => automaton.is_match(hay.as_bytes()),
+            None => self.texts.iter().any(|text| hay.contains(&**text)),
+        }
+    }
+
+    fn automaton(&self) -> Option<&aho_corasick::AhoCorasick> {
+        self.automaton
+            .get_or_init(|| {
+                // Only whether some value occurs is asked: leftmost-first answers
+                // that as Standard does, and keeps its SIMD prefilter (Standard
+                // searches walk every byte: 1.5 ns a byte against 0.1, measured).
+                aho_corasick::AhoCorasick::builder()
+                    .match_kind(aho_corasick::MatchKind::LeftmostFirst)
+                    .build(self.texts.iter().map(|t| t.as_bytes()))
+                    .ok()
+            })
+            .as_ref()
     }
 }
 
@@ -165,22 +189,12 @@ pub(crate) fn merge_contains(patterns: Vec<Pattern>, all: bool) -> Vec<Pattern> 
                 _ => None,
             })
             .collect();
-        // Only whether some value occurs is asked: leftmost-first answers that
-        // as Standard does, and keeps its SIMD prefilter (Standard searches
-        // walk every byte: 1.5 ns a byte against 0.1, measured).
-        let automaton = aho_corasick::AhoCorasick::builder()
-            .match_kind(aho_corasick::MatchKind::LeftmostFirst)
-            .build(texts.iter().map(|t| t.as_bytes()));
         patterns = rest;
-        match automaton {
-            Ok(automaton) => patterns.push(Pattern::AnyContains(ContainsSet {
-                automaton,
-                texts,
-                cased,
-            })),
-            // Too large for one automaton: keep the values as single searches.
-            Err(_) => patterns.extend(merged),
-        }
+        patterns.push(Pattern::AnyContains(ContainsSet {
+            automaton: std::sync::OnceLock::new(),
+            texts,
+            cased,
+        }));
     }
     patterns
 }

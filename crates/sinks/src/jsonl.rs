@@ -16,6 +16,7 @@ use std::io::Write;
 pub struct JsonlSink<W: Write> {
     out: W,
     what: String,
+    line: Vec<u8>,
 }
 
 impl<W: Write> JsonlSink<W> {
@@ -24,6 +25,7 @@ impl<W: Write> JsonlSink<W> {
         JsonlSink {
             out,
             what: what.into(),
+            line: Vec::new(),
         }
     }
 
@@ -35,13 +37,16 @@ impl<W: Write> JsonlSink<W> {
 
 impl<W: Write> Sink for JsonlSink<W> {
     fn write(&mut self, record: Record<'_>) -> Result<(), SinkError> {
-        let line = match record {
-            Record::Alert(signal) => serde_json::to_string(signal)?,
-            Record::Incident(incident) => serde_json::to_string(incident)?,
-        };
+        // One reused line buffer, one write per record: no string per record,
+        // no small writes through the (boxed) writer.
+        self.line.clear();
+        match record {
+            Record::Alert(signal) => serde_json::to_writer(&mut self.line, signal)?,
+            Record::Incident(incident) => serde_json::to_writer(&mut self.line, incident)?,
+        }
+        self.line.push(b'\n');
         self.out
-            .write_all(line.as_bytes())
-            .and_then(|_| self.out.write_all(b"\n"))
+            .write_all(&self.line)
             .map_err(|e| SinkError::io(self.what.clone(), e))
     }
 

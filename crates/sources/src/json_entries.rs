@@ -90,7 +90,7 @@ impl<'de> Entries<'de> {
     /// byte parser, which rejects it as before.
     pub fn parse(line: &'de [u8]) -> Option<Entries<'de>> {
         match std::str::from_utf8(line) {
-            Ok(text) => serde_json::from_str(text).ok(),
+            Ok(text) => crate::flat_json::parse(text).or_else(|| serde_json::from_str(text).ok()),
             Err(_) => serde_json::from_slice(line).ok(),
         }
     }

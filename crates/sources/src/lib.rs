@@ -15,6 +15,7 @@
 pub mod cloud;
 pub mod discover;
 pub mod evtx;
+mod flat_json;
 pub mod format;
 pub mod input;
 pub mod json;

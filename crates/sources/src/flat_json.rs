@@ -1,0 +1,311 @@
+//! A reader for the common case of JSON Lines logs: one object per line whose
+//! values are strings, integers, booleans or null (flat Windows exports, most
+//! JSON audit logs). It builds the same [`Entries`] as `serde_json` does, in a
+//! single pass with `memchr` over each string, instead of going through serde's
+//! visitors and a [`serde_json::Value`] per entry: reading was a third of a
+//! JSONL hunt's instructions, and this reader takes about half of that.
+//!
+//! It declines (returns `None`) whenever the line holds anything else: nested
+//! objects, arrays, numbers with a fraction or exponent or more than 18 digits,
+//! `\u` escapes, bad syntax. The caller then parses the line with `serde_json`,
+//! so every answer and every error is the one `serde_json` gives. A property
+//! test checks that both build the same entries.
+
+use crate::json_entries::Entries;
+use serde_json::Value as Json;
+use std::borrow::Cow;
+
+/// The entries of `line` (already trimmed), or `None` to leave it to
+/// `serde_json`.
+pub(crate) fn parse(line: &str) -> Option<Entries<'_>> {
+    let mut reader = Reader {
+        text: line,
+        bytes: line.as_bytes(),
+        at: 0,
+    };
+    reader.expect(b'{')?;
+    let mut entries = Vec::with_capacity(32);
+    reader.skip_ws();
+    if reader.peek()? == b'}' {
+        reader.at += 1;
+    } else {
+        loop {
+            reader.skip_ws();
+            reader.expect(b'"')?;
+            let key = reader.string()?;
+            reader.skip_ws();
+            reader.expect(b':')?;
+            reader.skip_ws();
+            let value = reader.value()?;
+            entries.push((key, value));
+            reader.skip_ws();
+            match reader.next()? {
+                b',' => continue,
+                b'}' => break,
+                _ => return None,
+            }
+        }
+    }
+    reader.skip_ws();
+    (reader.at == reader.bytes.len()).then_some(Entries(entries))
+}
+
+struct Reader<'a> {
+    text: &'a str,
+    bytes: &'a [u8],
+    at: usize,
+}
+
+impl<'a> Reader<'a> {
+    fn peek(&self) -> Option<u8> {
+        self.bytes.get(self.at).copied()
+    }
+
+    fn next(&mut self) -> Option<u8> {
+        let byte = self.peek()?;
+        self.at += 1;
+        Some(byte)
+    }
+
+    fn expect(&mut self, byte: u8) -> Option<()> {
+        (self.next()? == byte).then_some(())
+    }
+
+    fn skip_ws(&mut self) {
+        while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.peek() {
+            self.at += 1;
+        }
+    }
+
+    /// A string's contents after its opening quote: borrowed when it has no
+    /// escapes. Control characters are refused, as JSON (and `serde_json`) do.
+    fn string(&mut self) -> Option<Cow<'a, str>> {
+        let start = self.at;
+        let mut owned: Option<String> = None;
+        let mut run = start;
+        loop {
+            let end = self.at + special_byte(&self.bytes[self.at..])?;
+            if self.bytes[end] < 0x20 {
+                return None;
+            }
+            if self.bytes[end] == b'"' {
+                self.at = end + 1;
+                return Some(match owned {
+                    None => Cow::Borrowed(&self.text[start..end]),
+                    Some(mut text) => {
+                        text.push_str(&self.text[run..end]);
+                        Cow::Owned(text)
+                    }
+                });
+            }
+            let text = owned.get_or_insert_with(String::new);
+            text.push_str(&self.text[run..end]);
+            let unescaped = match self.bytes.get(end + 1)? {
+                b'"' => '"',
+                b'\\' => '\\',
+                b'/' => '/',
+                b'b' => '\u{8}',
+                b'f' => '\u{c}',
+                b'n' => '\n',
+                b'r' => '\r',
+                b't' => '\t',
+                // `\u` (and surrogate pairs) are left to serde_json.
+                _ => return None,
+            };
+            text.push(unescaped);
+            self.at = end + 2;
+            run = self.at;
+        }
+    }
+
+    fn value(&mut self) -> Option<Json> {
+        match self.peek()? {
+            b'"' => {
+                self.at += 1;
+                Some(Json::String(self.string()?.into_owned()))
+            }
+            b't' => self.literal("true", Json::Bool(true)),
+            b'f' => self.literal("false", Json::Bool(false)),
+            b'n' => self.literal("null", Json::Null),
+            b'-' | b'0'..=b'9' => self.integer(),
+            _ => None,
+        }
+    }
+
+    fn literal(&mut self, word: &str, value: Json) -> Option<Json> {
+        let end = self.at + word.len();
+        (self.bytes.get(self.at..end)? == word.as_bytes()).then(|| {
+            self.at = end;
+            value
+        })
+    }
+
+    /// An integer of at most 18 digits, as `serde_json` stores it (`u64` when
+    /// not negative, else `i64`); other numbers are left to serde_json.
+    fn integer(&mut self) -> Option<Json> {
+        let negative = self.peek()? == b'-';
+        let digits_start = self.at + usize::from(negative);
+        let digits = self.bytes[digits_start..]
+            .iter()
+            .take_while(|b| b.is_ascii_digit())
+            .count();
+        let end = digits_start + digits;
+        let leading_zero = digits > 1 && self.bytes[digits_start] == b'0';
+        if digits == 0 || digits > 18 || leading_zero {
+            return None;
+        }
+        if let Some(b'.' | b'e' | b'E') = self.bytes.get(end) {
+            return None;
+        }
+        let magnitude: u64 = self.text[digits_start..end].parse().ok()?;
+        if negative && magnitude == 0 {
+            // serde_json reads `-0` as the float -0.0.
+            return None;
+        }
+        self.at = end;
+        Some(if negative {
+            // 18 digits fit in an i64.
+            Json::from(-(magnitude as i64))
+        } else {
+            Json::from(magnitude)
+        })
+    }
+}
+
+/// Index of the first `"`, `\\` or control character in `bytes`: eight
+/// bytes at a time (a string value is 30-40 bytes, too short for `memchr`'s
+/// vector loop to pay for its setup).
+fn special_byte(bytes: &[u8]) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    // High bit set in each byte of `word` that is zero; the lowest one set is
+    // exact (a borrow only marks bytes above a true zero).
+    let zero_bytes = |word: u64| word.wrapping_sub(ONES) & !word & HIGHS;
+    let mut chunks = bytes.chunks_exact(8);
+    let mut at = 0;
+    for chunk in &mut chunks {
+        let word = u64::from_le_bytes(chunk.try_into().expect("eight bytes"));
+        let quote = zero_bytes(word ^ (ONES * u64::from(b'"')));
+        let backslash = zero_bytes(word ^ (ONES * u64::from(b'\\')));
+        let control = word.wrapping_sub(ONES * 0x20) & !word & HIGHS;
+        let found = quote | backslash | control;
+        if found != 0 {
+            return Some(at + (found.trailing_zeros() / 8) as usize);
+        }
+        at += 8;
+    }
+    let tail = chunks.remainder();
+    tail.iter()
+        .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
+        .map(|i| at + i)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// What serde_json builds for the line, as entries.
+    fn by_serde(line: &str) -> Option<Vec<(String, Json)>> {
+        let entries: Entries = serde_json::from_str(line).ok()?;
+        Some(
+            entries
+                .0
+                .into_iter()
+                .map(|(k, v)| (k.into_owned(), v))
+                .collect(),
+        )
+    }
+
+    fn by_reader(line: &str) -> Option<Vec<(String, Json)>> {
+        let entries = parse(line)?;
+        Some(
+            entries
+                .0
+                .into_iter()
+                .map(|(k, v)| (k.into_owned(), v))
+                .collect(),
+        )
+    }
+
+    fn scalar() -> impl Strategy<Value = String> {
+        prop_oneof![
+            "[ -~]{0,12}".prop_map(|s| serde_json::to_string(&s).unwrap()),
+            r#""[a-z\\"/\\\\ ]{0,6}(\\\\[nrtbf/"\\\\u]|\\\\u00e9)?[a-z]{0,4}""#,
+            "-?[0-9]{1,20}",
+            "-?[0-9]{1,3}\\.[0-9]{1,3}",
+            "[0-9]e[0-9]",
+            Just("true".to_string()),
+            Just("false".to_string()),
+            Just("null".to_string()),
+            Just("[1,\"a\"]".to_string()),
+            Just("{\"n\":1}".to_string()),
+            Just("tru".to_string()),
+            Just("\"\u{1}\"".to_string()),
+        ]
+    }
+
+    proptest! {
+        /// Whenever the reader answers, it answers as serde_json does; it
+        /// declines only lines that serde_json must read.
+        #[test]
+        fn the_reader_builds_what_serde_json_builds(
+            entries in proptest::collection::vec(("[A-Za-z_]{0,8}", scalar()), 0..12),
+            spaced in any::<bool>(),
+            tail in prop_oneof![Just(""), Just(" "), Just("x"), Just(",")],
+        ) {
+            let gap = if spaced { " " } else { "" };
+            let body: Vec<String> = entries
+                .iter()
+                .map(|(k, v)| format!("{gap}{k:?}{gap}:{gap}{v}{gap}"))
+                .collect();
+            let line = format!("{{{}}}{tail}", body.join(","));
+            if let Some(read) = by_reader(&line) {
+                prop_assert_eq!(Some(read), by_serde(&line), "{}", line);
+            }
+            let plain = entries.iter().all(|(_, v)| {
+                !v.contains(['[', '{', '.', 'e', 'u', '\u{1}']) && v != "tru" && v.trim_start_matches('-').len() <= 18
+            });
+            if plain && tail.trim().is_empty() && by_serde(&line).is_some() {
+                prop_assert!(by_reader(&line).is_some(), "declined {}", line);
+            }
+        }
+    }
+
+    proptest! {
+        /// The word-at-a-time search finds what a byte loop finds.
+        #[test]
+        fn special_bytes_are_found_as_a_byte_loop_finds_them(bytes in proptest::collection::vec(prop_oneof![0x20u8..0x7f, Just(b'"'), Just(b'\\'), 0u8..0x20, 0x80u8..=0xff], 0..40)) {
+            let expected = bytes.iter().position(|&b| b == b'"' || b == b'\\' || b < 0x20);
+            prop_assert_eq!(special_byte(&bytes), expected);
+        }
+    }
+
+    #[test]
+    fn windows_paths_and_ids_read_as_serde_json_reads_them() {
+        let line = r#"{"EventID":4688,"Channel":"Security","NewProcessName":"C:\\Windows\\System32\\cmd.exe","CommandLine":"cmd /c \"echo\"\ttab","Neg":-12,"Zero":0,"Ok":true,"None":null}"#;
+        assert_eq!(by_reader(line), by_serde(line));
+        assert!(by_reader(line).is_some());
+        let entries = parse(line).unwrap();
+        assert!(matches!(entries.0[0].0, Cow::Borrowed("EventID")));
+    }
+
+    #[test]
+    fn anything_unusual_is_left_to_serde_json() {
+        for line in [
+            r#"{"a":"\u00e9"}"#,
+            r#"{"a":1.5}"#,
+            r#"{"a":12345678901234567890}"#,
+            r#"{"a":[1]}"#,
+            r#"{"a":{"b":1}}"#,
+            r#"{"a":01}"#,
+            r#"{"a":1} x"#,
+            r#"{"a":1,}"#,
+            "{\"a\":\"\u{1}\"}",
+            r#"{"a":"unterminated}"#,
+            r#"["a"]"#,
+        ] {
+            assert!(parse(line).is_none(), "{line}");
+        }
+    }
+}
