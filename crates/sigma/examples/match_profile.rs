@@ -69,6 +69,11 @@ fn main() {
     // RULES=1: per rule, how often the prefilter let it through and it matched.
     let per_rule = std::env::var_os("RULES").is_some();
     let mut rule_counts: HashMap<u32, (usize, usize)> = HashMap::new();
+    // RULECOST=1 (with RULES=1): also the time each evaluated rule's
+    // conditions take on the event, alone.
+    let rule_cost = std::env::var_os("RULECOST").is_some();
+    let mut rule_secs: HashMap<u32, f64> = HashMap::new();
+    let mut cost_scratch = matcher.scratch();
     measured_passes(passes, &mut || {
         let mut scratch = matcher.scratch();
         for event in &events {
@@ -80,6 +85,13 @@ fn main() {
                     let entry = rule_counts.entry(rule).or_default();
                     entry.0 += 1;
                     entry.1 += usize::from(hits.contains(&rule));
+                    if rule_cost {
+                        let t = Instant::now();
+                        for _ in 0..16 {
+                            std::hint::black_box(matcher.eval_rule(rule, event, &mut cost_scratch));
+                        }
+                        *rule_secs.entry(rule).or_default() += t.elapsed().as_secs_f64() / 16.0;
+                    }
                 }
             }
             if let Some(t) = t {
@@ -104,10 +116,20 @@ fn main() {
         (events.len() * passes) as f64 / elapsed
     );
     let mut counts: Vec<_> = rule_counts.into_iter().collect();
-    counts.sort_by_key(|(_, (evaluated, matched))| std::cmp::Reverse(evaluated - matched));
+    if rule_cost {
+        let total: f64 = rule_secs.values().sum();
+        println!("evaluating alone: {:.3} s in all", total);
+        counts.sort_by(|a, b| rule_secs[&b.0].total_cmp(&rule_secs[&a.0]));
+    } else {
+        counts.sort_by_key(|(_, (evaluated, matched))| std::cmp::Reverse(evaluated - matched));
+    }
     for (rule, (evaluated, matched)) in counts.into_iter().take(40) {
         let title = set.detection_title(rule).unwrap_or("?");
-        println!("{evaluated:>8} evaluated {matched:>8} matched  {rule:>5}  {title}");
+        let secs = rule_secs.get(&rule).copied().unwrap_or(0.0);
+        println!(
+            "{evaluated:>8} evaluated {matched:>8} matched {:>8.1} ms  {rule:>5}  {title}",
+            secs * 1e3
+        );
     }
     let mut rows: Vec<_> = routes.into_iter().collect();
     rows.sort_by(|a, b| b.1.3.total_cmp(&a.1.3));

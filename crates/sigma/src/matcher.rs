@@ -394,6 +394,15 @@ impl Matcher {
         scratch.candidates = candidates;
     }
 
+    /// Evaluates rule `index` alone on `event` (no routing, no prefilter): for
+    /// profiling what each rule's conditions cost.
+    pub fn eval_rule(&self, index: u32, event: &Event, scratch: &mut MatchScratch) -> bool {
+        scratch.buffers.start_event();
+        self.rules[index as usize]
+            .node
+            .eval(event, &mut scratch.buffers)
+    }
+
     /// The reference answer: every rule whose logsource and event id accept the
     /// event is evaluated, without the prefilter. Slow; for same-answer tests of
     /// the prefilter.

@@ -247,6 +247,11 @@ fn mark_tools(text: &str, seen: &mut [bool]) {
                 .build(TRANSFER_TOOLS)
                 .expect("the static tool list builds")
         });
+    // Most evidence names no tool: a search that can skip ahead (its
+    // prefilter) says so before the overlapping walk of every byte.
+    if !FINDER.is_match(text) {
+        return;
+    }
     let bytes = text.as_bytes();
     let boundary = |b: Option<&u8>| b.is_none_or(|b| !b.is_ascii_alphanumeric());
     for found in FINDER.find_overlapping_iter(text) {
