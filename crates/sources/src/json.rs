@@ -282,7 +282,7 @@ fn flat_windows_entries(entries: Entries<'_>, networks: &Networks) -> Result<Eve
         native: model::Native::with_capacity(entries.0.len() + 2),
         ..Event::default()
     };
-    for (key, value) in entries.0 {
+    for (position, (key, value)) in entries.0.into_iter().enumerate() {
         let alias = FLAT_ALIASES
             .iter()
             .position(|(name, _)| *name == key)
@@ -303,7 +303,9 @@ fn flat_windows_entries(entries: Entries<'_>, networks: &Networks) -> Result<Eve
                 other => Value::from_json(&other),
             }
         };
-        event.native.push(&key, native);
+        if let Some(sym) = KEY_SYMBOLS.with_borrow_mut(|symbols| symbols.get(position, &key)) {
+            event.native.push_sym(sym, native);
+        }
         if let (Some(alias), Some(value)) = (alias, alias_value) {
             event.native.push(alias, value);
         }
@@ -312,6 +314,41 @@ fn flat_windows_entries(entries: Entries<'_>, networks: &Networks) -> Result<Eve
     windows::normalise(&mut event, networks);
     Ok(event)
 }
+
+thread_local! {
+    /// The keys of the last flat record read on this thread, by position.
+    static KEY_SYMBOLS: std::cell::RefCell<KeySymbols> = std::cell::RefCell::default();
+}
+
+/// The symbols of the last flat record's keys, by position: the records of
+/// one export repeat the same keys in the same order, and comparing a key with
+/// the one at its position last time costs a fraction of interning it (a hash
+/// and a table lookup per key, 27 per Windows event).
+#[derive(Default)]
+struct KeySymbols {
+    keys: Vec<(Box<str>, Option<model::Sym>)>,
+}
+
+impl KeySymbols {
+    /// The symbol of `key`, the record's key at `position`.
+    fn get(&mut self, position: usize, key: &str) -> Option<model::Sym> {
+        if let Some((known, sym)) = self.keys.get(position)
+            && **known == *key
+        {
+            return *sym;
+        }
+        let sym = model::Sym::intern(key);
+        if position < self.keys.len() {
+            self.keys[position] = (key.into(), sym);
+        } else if position == self.keys.len() && position < MAX_CACHED_KEYS {
+            self.keys.push((key.into(), sym));
+        }
+        sym
+    }
+}
+
+/// Most key positions remembered (a record with more keys interns the rest).
+const MAX_CACHED_KEYS: usize = 256;
 
 fn ecs(obj: &Map<String, Json>) -> Result<Event, String> {
     let mut event = Event::default();
