@@ -121,7 +121,7 @@ struct SlotAutomaton {
     /// prefilter works. The overlapping scan the prefilter needs walks every
     /// byte (1.5 ns a byte, measured); the gate skips a 1 KB value without a
     /// literal in about 0.1 microseconds.
-    gate: Option<AhoCorasick>,
+    gate: Option<Gate>,
     /// Pattern id -> (rule, literal group) pairs it satisfies.
     pattern_rules: Box<[RuleGroups]>,
 }
@@ -161,7 +161,7 @@ pub struct MatchScratch {
     text: String,
     /// ASCII-lower-cased copy of the value being scanned.
     folded: Vec<u8>,
-    /// The event's text values, joined for the keyword scan.
+    /// The event's text values, joined (then lower-cased) for the keyword scan.
     joined: String,
     /// Pattern ids found in the value being scanned.
     found: Vec<u32>,
@@ -605,7 +605,7 @@ impl Matcher {
         Some(SlotAutomaton {
             fields: fields.clone(),
             folds,
-            gate: build_gate(&literals),
+            gate: Gate::new(&literals),
             automaton,
             non_ascii,
             pattern_rules: pattern_rules
@@ -646,52 +646,11 @@ impl Matcher {
         for route_slot in slots {
             let slot = &*route_slot.core;
             let slot_id = Arc::as_ptr(&route_slot.core) as usize;
-            let mut scan = |haystack: &str, cacheable: bool| {
-                let cacheable = cacheable && haystack.len() <= SCAN_CACHE_MAX_VALUE;
-                if cacheable && let Some(found) = scan_cache.get(slot_id, haystack) {
-                    for &pid in found {
-                        marks.mark(route_slot, pid as usize);
-                    }
-                    return;
-                }
-                found.clear();
-                let ascii = haystack.is_ascii();
-                if let Some(automaton) = &slot.automaton {
-                    let gated = slot
-                        .gate
-                        .as_ref()
-                        .filter(|_| haystack.len() >= GATE_MIN_VALUE);
-                    // The automaton folds ASCII case itself; the gate does not.
-                    let as_is = ascii && slot.folds && gated.is_none();
-                    let hay = fold_haystack(haystack, ascii, as_is, folded);
-                    // No literal starts before the gate's leftmost match: without
-                    // one, nothing is there; with one, the exhaustive scan starts at it.
-                    let from = match gated {
-                        Some(gate) => gate.find(hay).map(|m| m.start()),
-                        None => Some(0),
-                    };
-                    let hay = from.map_or(&[][..], |from| &hay[from..]);
-                    for hit in automaton.find_overlapping_iter(hay) {
-                        let pid = hit.pattern().as_usize();
-                        found.push(pid as u32);
-                        marks.mark(route_slot, pid);
-                    }
-                }
-                if let Some(pid) = slot.non_ascii
-                    && !ascii
-                {
-                    found.push(pid);
-                    marks.mark(route_slot, pid as usize);
-                }
-                if cacheable {
-                    scan_cache.insert(slot_id, haystack, found);
-                }
-            };
             let Some(refs) = &slot.fields else {
-                // Keyword literals: any text value of the event, joined into one
-                // scan (through the gate, a few hundred bytes without a literal
-                // cost about 0.1 microseconds; a literal across two values only
-                // costs an evaluation).
+                // Keyword literals: any text value of the event, joined
+                // lower-cased into one scan (through the gate, a few hundred
+                // bytes without a literal cost about 0.1 microseconds; a literal
+                // across two values only costs an evaluation).
                 joined.clear();
                 for (_, value) in event.native.iter() {
                     scan_value(value, None, &mut |s| {
@@ -702,8 +661,36 @@ impl Matcher {
                 if let Some(message) = &event.message {
                     joined.push_str(message);
                 }
-                scan(joined, false);
+                // Lower-cased in place when ASCII (one copy of the text, not two).
+                let ascii = joined.is_ascii();
+                let hay = if ascii {
+                    joined.make_ascii_lowercase();
+                    joined.as_bytes()
+                } else {
+                    folded.clear();
+                    fold_unicode(joined, folded);
+                    &folded[..]
+                };
+                scan_folded(route_slot, hay, ascii, found, &mut marks);
                 continue;
+            };
+            let mut scan = |haystack: &str, cacheable: bool| {
+                let cacheable = cacheable && haystack.len() <= SCAN_CACHE_MAX_VALUE;
+                if cacheable && let Some(found) = scan_cache.get(slot_id, haystack) {
+                    for &pid in found {
+                        marks.mark(route_slot, pid as usize);
+                    }
+                    return;
+                }
+                let ascii = haystack.is_ascii();
+                // The automaton folds ASCII case itself; the gate does not.
+                let gated = slot.gate.is_some() && haystack.len() >= GATE_MIN_VALUE;
+                let as_is = ascii && slot.folds && !gated;
+                let hay = fold_haystack(haystack, ascii, as_is, &mut *folded);
+                scan_folded(route_slot, hay, ascii, found, &mut marks);
+                if cacheable {
+                    scan_cache.insert(slot_id, haystack, found);
+                }
             };
             // The value the rules read: the first present candidate, as evaluation does.
             let Some(value) = refs.iter().find_map(|f| event.get(*f)) else {
@@ -743,6 +730,42 @@ impl MatchRule {
                 .codes
                 .as_ref()
                 .is_none_or(|codes| code.is_some_and(|c| codes.contains(&c)))
+    }
+}
+
+/// Scans `hay` (lower-cased, or as it is when the slot's automaton folds case
+/// itself and no gate is used) for the slot's literals, marking the rules they
+/// satisfy and listing the patterns found in `found`; `ascii` says whether the
+/// original text was ASCII (for the non-ASCII needle).
+fn scan_folded(
+    route_slot: &Slot,
+    hay: &[u8],
+    ascii: bool,
+    found: &mut Vec<u32>,
+    marks: &mut Marks<'_>,
+) {
+    let slot = &*route_slot.core;
+    found.clear();
+    if let Some(automaton) = &slot.automaton {
+        let gate = slot.gate.as_ref().filter(|_| hay.len() >= GATE_MIN_VALUE);
+        // No literal starts before the gate's leftmost match: without one,
+        // nothing is there; with one, the exhaustive scan starts at it.
+        let from = match gate {
+            Some(gate) => gate.leftmost(hay),
+            None => Some(0),
+        };
+        let hay = from.map_or(&[][..], |from| &hay[from..]);
+        for hit in automaton.find_overlapping_iter(hay) {
+            let pid = hit.pattern().as_usize();
+            found.push(pid as u32);
+            marks.mark(route_slot, pid);
+        }
+    }
+    if let Some(pid) = slot.non_ascii
+        && !ascii
+    {
+        found.push(pid);
+        marks.mark(route_slot, pid as usize);
     }
 }
 
@@ -816,25 +839,62 @@ fn scan_value(value: &Value, numbers: Option<&mut String>, scan: &mut impl FnMut
     }
 }
 
-/// Most literals of a slot with a gate: the SIMD prefilter (Teddy) that makes
-/// the gate fast takes up to 64 patterns.
-const GATE_MAX_LITERALS: usize = 64;
+/// Literals per SIMD searcher of a gate: Teddy's own limit as a prefilter,
+/// where its buckets still tell most literals apart.
+const GATE_CHUNK: usize = 64;
+
+/// Most literals of a slot with a gate: beyond four searchers, running them
+/// all costs about what the automaton's walk does.
+const GATE_MAX_LITERALS: usize = 4 * GATE_CHUNK;
 
 /// Shortest value scanned through the gate: shorter ones cost about as much
 /// through the automaton alone (and most are answered by the scan cache).
 const GATE_MIN_VALUE: usize = 64;
 
-/// The gate of a slot (see [`SlotAutomaton::gate`]), for up to
-/// [`GATE_MAX_LITERALS`] literals.
-fn build_gate(literals: &[&[u8]]) -> Option<AhoCorasick> {
-    if literals.is_empty() || literals.len() > GATE_MAX_LITERALS {
-        return None;
+/// A slot's gate (see [`SlotAutomaton::gate`]): SIMD searchers (Teddy) over
+/// its literals, up to [`GATE_CHUNK`] each, that find the leftmost place a
+/// literal starts, skipping text without one at a fraction of a byte-by-byte
+/// walk. A keyword slot (89 literals in SigmaHQ's PowerShell routes) scans a
+/// whole event's text through it.
+#[derive(Debug)]
+struct Gate {
+    /// Each searcher with the length of its longest literal.
+    searchers: Box<[(aho_corasick::packed::Searcher, usize)]>,
+}
+
+impl Gate {
+    /// The gate of `literals` (lower-cased text), if SIMD searchers take them.
+    fn new(literals: &[&[u8]]) -> Option<Gate> {
+        if literals.is_empty() || literals.len() > GATE_MAX_LITERALS {
+            return None;
+        }
+        let searchers = literals
+            .chunks(GATE_CHUNK)
+            .map(|chunk| {
+                let longest = chunk.iter().map(|l| l.len()).max().unwrap_or(0);
+                aho_corasick::packed::Config::new()
+                    .match_kind(aho_corasick::packed::MatchKind::LeftmostFirst)
+                    .builder()
+                    .extend(chunk)
+                    .build()
+                    .map(|searcher| (searcher, longest))
+            })
+            .collect::<Option<Box<[_]>>>()?;
+        Some(Gate { searchers })
     }
-    AhoCorasickBuilder::new()
-        .match_kind(MatchKind::LeftmostFirst)
-        .prefilter(true)
-        .build(literals)
-        .ok()
+
+    /// Where the leftmost literal starts in `haystack`, if any does.
+    fn leftmost(&self, haystack: &[u8]) -> Option<usize> {
+        let mut first: Option<usize> = None;
+        for (searcher, longest) in &self.searchers {
+            // Only text before the best start so far can hold an earlier one.
+            let end = first.map_or(haystack.len(), |at| (at + longest).min(haystack.len()));
+            if let Some(found) = searcher.find(&haystack[..end]) {
+                first = Some(first.map_or(found.start(), |at| at.min(found.start())));
+            }
+        }
+        first
+    }
 }
 
 /// Most literal bytes of a slot built as a DFA that ignores ASCII case itself
