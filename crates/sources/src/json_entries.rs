@@ -68,14 +68,14 @@ impl<'de> Deserialize<'de> for Entries<'de> {
 /// length and its first and last eight bytes, which tell apart the keys of
 /// real records (`ParentImage`, `ParentCommandLine`).
 fn fingerprint(key: &[u8]) -> u8 {
-    let word = |bytes: &[u8]| {
-        let mut buf = [0u8; 8];
-        buf[..bytes.len()].copy_from_slice(bytes);
-        u64::from_le_bytes(buf)
-    };
     let n = key.len();
-    let head = word(&key[..n.min(8)]);
-    let tail = word(&key[n.saturating_sub(8)..]);
+    let (head, tail) = if n >= 8 {
+        let word = |at: usize| u64::from_le_bytes(key[at..at + 8].try_into().expect("eight bytes"));
+        (word(0), word(n - 8))
+    } else {
+        let small = key.iter().fold(0u64, |acc, &b| (acc << 8) | u64::from(b));
+        (small, 0)
+    };
     let mixed = (head ^ tail.rotate_left(29) ^ n as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
     (mixed >> 56) as u8
 }
