@@ -309,11 +309,19 @@ pub enum Persistence {
 /// `evidence.cron_entry` / `evidence.crontab`), sorted and unique.
 pub fn persistence_named(signals: &[&Signal]) -> Vec<Persistence> {
     let mut found = Vec::new();
+    // Strings already read without a task in them (see [`tools_named`]).
+    let mut nothing_in: hashbrown::HashSet<(&str, &str)> = hashbrown::HashSet::new();
     for signal in signals {
         let mut budget = EVIDENCE_STRINGS;
         visit_entries(signal, &mut budget, &mut |key, text| {
-            if let Some(item) = persistence_in(signal, key, text) {
-                found.push(item);
+            if nothing_in.contains(&(key, text)) {
+                return;
+            }
+            match persistence_in(signal, key, text) {
+                Some(item) => found.push(item),
+                None => {
+                    nothing_in.insert((key, text));
+                }
             }
         });
     }
@@ -343,12 +351,12 @@ fn persistence_in(signal: &Signal, key: &str, text: &str) -> Option<Persistence>
 /// Calls `f` with each (key, string) of a signal, as [`evidence_strings`]
 /// lists them (rule name first, a nested string under its own key), without
 /// copying them; at most `budget` strings.
-fn visit_entries(signal: &Signal, budget: &mut usize, f: &mut impl FnMut(&str, &str)) {
-    fn walk(
-        key: &str,
-        value: &serde_json::Value,
+fn visit_entries<'a>(signal: &'a Signal, budget: &mut usize, f: &mut impl FnMut(&'a str, &'a str)) {
+    fn walk<'a>(
+        key: &'a str,
+        value: &'a serde_json::Value,
         budget: &mut usize,
-        f: &mut impl FnMut(&str, &str),
+        f: &mut impl FnMut(&'a str, &'a str),
     ) {
         if *budget == 0 {
             return;
