@@ -173,14 +173,15 @@ pub fn normalise(event: &mut Event, networks: &Networks) {
         event.host_name = owned(event, n.computer);
     }
     let code = event.code.unwrap_or(0);
-    let channel = event.channel.clone().unwrap_or_default();
-    let provider = event.provider.clone().unwrap_or_default();
+    // Borrowed, not copied: this runs on every Windows event.
+    let channel = event.channel.as_deref().unwrap_or_default();
+    let provider = event.provider.as_deref().unwrap_or_default();
     let is_sysmon = provider.eq_ignore_ascii_case("Microsoft-Windows-Sysmon")
         || provider.eq_ignore_ascii_case("Linux-Sysmon")
-        || channel.to_ascii_lowercase().contains("sysmon/operational");
+        || contains_ignore_ascii_case(channel, "sysmon/operational");
     let linux = provider.eq_ignore_ascii_case("Linux-Sysmon")
         || channel.eq_ignore_ascii_case("Linux-Sysmon/Operational");
-    let service = service_of(&channel, &provider);
+    let service = service_of(channel, provider);
     let category = category_of(event, code, service, is_sysmon);
     event.logsource = LogSource::new(
         Some(if linux { "linux" } else { "windows" }),
@@ -191,10 +192,30 @@ pub fn normalise(event: &mut Event, networks: &Networks) {
     fill_typed(event, code, service, is_sysmon, networks);
 }
 
+/// Whether `needle` (lower-case ASCII) occurs in `text`, ignoring ASCII case.
+fn contains_ignore_ascii_case(text: &str, needle: &str) -> bool {
+    text.as_bytes()
+        .windows(needle.len())
+        .any(|window| window.eq_ignore_ascii_case(needle.as_bytes()))
+}
+
 /// The SigmaHQ `service` of a Windows channel.
 fn service_of(channel: &str, provider: &str) -> Option<&'static str> {
-    let lower = channel.to_ascii_lowercase();
-    let service = match lower.as_str() {
+    // Lower-cased on the stack for the usual channel name (every event asks).
+    let mut buf = [0u8; 128];
+    let owned;
+    let lower: &str = match buf.get_mut(..channel.len()) {
+        Some(copy) => {
+            copy.copy_from_slice(channel.as_bytes());
+            copy.make_ascii_lowercase();
+            std::str::from_utf8(copy).expect("lower-casing ASCII keeps UTF-8")
+        }
+        None => {
+            owned = channel.to_ascii_lowercase();
+            &owned
+        }
+    };
+    let service = match lower {
         "security" => "security",
         "system" => "system",
         "application" => "application",
