@@ -291,6 +291,20 @@ mod tests {
         }
     }
 
+    proptest! {
+        /// Arbitrary text from JSON's alphabet (most of it not JSON at all):
+        /// the reader never panics, and whatever it accepts, serde_json reads
+        /// the same way.
+        #[test]
+        fn any_text_is_read_as_serde_json_reads_it_or_declined(
+            line in r#"\{[{}\[\]":,\\ /a-fnrtu0-9\-\.eE\u{e9}\u{1}]{0,60}\}?"#,
+        ) {
+            if let Some(read) = by_reader(&line) {
+                prop_assert_eq!(Some(read), by_serde(&line), "{}", line);
+            }
+        }
+    }
+
     #[test]
     fn windows_paths_and_ids_read_as_serde_json_reads_them() {
         let line = r#"{"EventID":4688,"Channel":"Security","NewProcessName":"C:\\Windows\\System32\\cmd.exe","CommandLine":"cmd /c \"echo\"\ttab","Neg":-12,"Zero":0,"Ok":true,"None":null}"#;
