@@ -53,6 +53,47 @@ const FLAT_ALIASES: [(&str, &str); 6] = [
     ("ComputerName", "Computer"),
 ];
 
+/// Which of [`FLAT_ALIASES`] `key` is, if any.
+fn flat_alias(key: &str) -> Option<usize> {
+    match key {
+        "EventId" => Some(0),
+        "event_id" => Some(1),
+        "SourceName" => Some(2),
+        "ProviderName" => Some(3),
+        "Hostname" => Some(4),
+        "ComputerName" => Some(5),
+        _ => None,
+    }
+}
+
+/// Which of the aliases' targets (`EventID`, `Provider_Name`, `Computer`)
+/// `key` is, if any.
+fn alias_target(key: &str) -> Option<usize> {
+    match key {
+        "EventID" => Some(0),
+        "Provider_Name" => Some(1),
+        "Computer" => Some(2),
+        _ => None,
+    }
+}
+
+/// Whether a record's keys make it a flat Windows export: one of
+/// [`EVENT_ID_KEYS`], one of [`WINDOWS_SOURCE_KEYS`], and no Zeek `ts`; in one
+/// pass over them (a test holds the match to the two lists).
+fn is_flat_windows(entries: &Entries<'_>) -> bool {
+    let (mut event_id, mut source) = (false, false);
+    for (key, _) in &entries.0 {
+        match key.as_ref() {
+            "ts" => return false,
+            "EventID" | "EventId" | "event_id" => event_id = true,
+            "Channel" | "SourceName" | "ProviderName" | "Provider_Name" | "Hostname"
+            | "Computer" => source = true,
+            _ => {}
+        }
+    }
+    event_id && source
+}
+
 /// Where flat exports keep the event time, in order of preference.
 const FLAT_TIME_KEYS: [&str; 7] = [
     "@timestamp",
@@ -71,10 +112,7 @@ pub(crate) fn event_from_entries(
     entries: Entries<'_>,
     networks: &Networks,
 ) -> Result<Event, String> {
-    let flat_windows = !entries.contains_key("ts")
-        && EVENT_ID_KEYS.iter().any(|k| entries.contains_key(k))
-        && WINDOWS_SOURCE_KEYS.iter().any(|k| entries.contains_key(k))
-        && entries.is_flat_and_unique();
+    let flat_windows = is_flat_windows(&entries) && entries.is_flat_and_unique();
     if flat_windows {
         return flat_windows_entries(entries, networks);
     }
@@ -273,19 +311,31 @@ fn flat_windows(obj: &Map<String, Json>, networks: &Networks) -> Result<Event, S
 /// A flat Windows record (unique keys, no nested object): every entry becomes
 /// a native field in order, string values moved, not copied.
 fn flat_windows_entries(entries: Entries<'_>, networks: &Networks) -> Result<Event, String> {
-    let timestamp = FLAT_TIME_KEYS
+    // One pass over the keys for what the record's shape needs (a lookup per
+    // name was 20 scans of the record).
+    let mut time_at = [None; FLAT_TIME_KEYS.len()];
+    let mut alias_targets = [false; 3];
+    for (index, (key, _)) in entries.0.iter().enumerate() {
+        if let Some(rank) = FLAT_TIME_KEYS.iter().position(|k| *k == key) {
+            time_at[rank].get_or_insert(index);
+        }
+        if let Some(target) = alias_target(key) {
+            alias_targets[target] = true;
+        }
+    }
+    let timestamp = time_at
         .iter()
-        .find_map(|key| json_timestamp(entries.get(key)?))
+        .flatten()
+        .find_map(|&index| json_timestamp(&entries.0[index].1))
         .ok_or("missing timestamp")?;
-    let alias_wanted = FLAT_ALIASES.map(|(_, alias)| !entries.contains_key(alias));
+    let alias_wanted = FLAT_ALIASES
+        .map(|(_, alias)| alias_target(alias).is_none_or(|target| !alias_targets[target]));
     let mut event = Event {
         native: model::Native::with_capacity(entries.0.len() + 2),
         ..Event::default()
     };
     for (position, (key, value)) in entries.0.into_iter().enumerate() {
-        let alias = FLAT_ALIASES
-            .iter()
-            .position(|(name, _)| *name == key)
+        let alias = flat_alias(&key)
             .filter(|&i| alias_wanted[i])
             .map(|i| FLAT_ALIASES[i].1);
         let alias_value = alias.map(|alias| {

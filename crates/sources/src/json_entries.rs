@@ -95,16 +95,6 @@ impl<'de> Entries<'de> {
         }
     }
 
-    /// The value of the first entry named `key`.
-    pub fn get(&self, key: &str) -> Option<&Json> {
-        self.0.iter().find(|(k, _)| k == key).map(|(_, v)| v)
-    }
-
-    /// Whether an entry is named `key`.
-    pub fn contains_key(&self, key: &str) -> bool {
-        self.0.iter().any(|(k, _)| k == key)
-    }
-
     /// Whether every value is a scalar or an array (no nested object) and no key
     /// repeats: then the entries are exactly what the map would hold, in order.
     ///
