@@ -107,6 +107,9 @@ struct Slot {
 /// automaton; shared by the routes that have the same rules on that field.
 #[derive(Debug)]
 struct SlotAutomaton {
+    /// Its number among the matcher's slot automata (indexes the per-thread
+    /// scan cache without hashing).
+    id: usize,
     fields: SlotFields,
     /// The literals' automaton (`None` when the slot only has the non-ASCII
     /// needle).
@@ -210,24 +213,25 @@ const SCAN_CACHE_ENTRIES: usize = 16_384;
 /// scan through an automaton too large for the cache.
 #[derive(Debug, Default)]
 struct ScanCache {
-    slots: hashbrown::HashMap<usize, ScanResults>,
+    /// By slot automaton id.
+    slots: Vec<ScanResults>,
     entries: usize,
 }
 
 impl ScanCache {
     fn get(&self, slot: usize, value: &str) -> Option<&[u32]> {
-        self.slots.get(&slot)?.get(value.as_bytes()).map(|p| &**p)
+        self.slots.get(slot)?.get(value.as_bytes()).map(|p| &**p)
     }
 
     fn insert(&mut self, slot: usize, value: &str, found: &[u32]) {
         if self.entries >= SCAN_CACHE_ENTRIES {
-            self.slots.clear();
+            self.slots.iter_mut().for_each(ScanResults::clear);
             self.entries = 0;
         }
-        self.slots
-            .entry(slot)
-            .or_default()
-            .insert(value.as_bytes().into(), found.into());
+        if self.slots.len() <= slot {
+            self.slots.resize_with(slot + 1, ScanResults::default);
+        }
+        self.slots[slot].insert(value.as_bytes().into(), found.into());
         self.entries += 1;
     }
 }
@@ -533,7 +537,7 @@ impl Matcher {
             let core = match cache.get(&key) {
                 Some(core) => Arc::clone(core),
                 None => {
-                    let Some(core) = self.build_slot(fields, &key.1) else {
+                    let Some(core) = self.build_slot(fields, &key.1, cache.len()) else {
                         // Cannot happen for non-empty literal sets; if it did, every
                         // rule of the stage is evaluated on every event.
                         return Stage {
@@ -560,7 +564,7 @@ impl Matcher {
     }
 
     /// The automaton over the literals `rules` tie to `fields`.
-    fn build_slot(&self, fields: &SlotFields, rules: &[u32]) -> Option<SlotAutomaton> {
+    fn build_slot(&self, fields: &SlotFields, rules: &[u32], id: usize) -> Option<SlotAutomaton> {
         let mut ids: HashMap<&[u8], usize> = HashMap::new();
         let mut literals: Vec<&[u8]> = Vec::new();
         let mut pattern_rules: Vec<Vec<(u32, u8)>> = Vec::new();
@@ -603,6 +607,7 @@ impl Matcher {
             literals.len() as u32
         });
         Some(SlotAutomaton {
+            id,
             fields: fields.clone(),
             folds,
             gate: Gate::new(&literals),
@@ -645,7 +650,7 @@ impl Matcher {
         marks.touched.clear();
         for route_slot in slots {
             let slot = &*route_slot.core;
-            let slot_id = Arc::as_ptr(&route_slot.core) as usize;
+            let slot_id = slot.id;
             let Some(refs) = &slot.fields else {
                 // Keyword literals: any text value of the event, joined
                 // lower-cased into one scan (through the gate, a few hundred
