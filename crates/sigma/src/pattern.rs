@@ -66,7 +66,9 @@ pub(crate) enum Pattern {
     Str(StrPattern),
     Regex(regex::Regex),
     Cmp(CmpOp, f64),
-    Cidr(ipnet::IpNet),
+    /// In any of these networks (an item's `cidr` values, merged unless `all`:
+    /// the address is parsed once, not once per network).
+    Cidr(Box<[ipnet::IpNet]>),
     TimePart(TimePart, i64),
     /// Compares with another field of the same event.
     FieldRef {
@@ -169,11 +171,13 @@ impl ContainsSet {
 }
 
 /// Merges the `contains` values of an item matched by any value (not `all`)
-/// into [`ContainsSet`]s, one per case mode, when there are enough of them.
+/// into [`ContainsSet`]s, one per case mode, when there are enough of them,
+/// and its `cidr` values into one pattern.
 pub(crate) fn merge_contains(patterns: Vec<Pattern>, all: bool) -> Vec<Pattern> {
     if all {
         return patterns;
     }
+    let patterns = merge_cidrs(patterns);
     let is_contains = |p: &Pattern, cased: bool| matches!(p, Pattern::Str(StrPattern { op: StrOp::Contains(_), cased: c, .. }) if *c == cased);
     let mut patterns = patterns;
     for cased in [false, true] {
@@ -197,6 +201,36 @@ pub(crate) fn merge_contains(patterns: Vec<Pattern>, all: bool) -> Vec<Pattern> 
         }));
     }
     patterns
+}
+
+/// One [`Pattern::Cidr`] for all of an item's networks, where the first of
+/// them stood (an address is then parsed once per value, not once per
+/// network: "Failed Logon From Public IP" has 19).
+fn merge_cidrs(patterns: Vec<Pattern>) -> Vec<Pattern> {
+    if patterns
+        .iter()
+        .filter(|p| matches!(p, Pattern::Cidr(_)))
+        .count()
+        < 2
+    {
+        return patterns;
+    }
+    let mut nets = Vec::new();
+    let mut out = Vec::with_capacity(patterns.len());
+    let mut at = None;
+    for pattern in patterns {
+        match pattern {
+            Pattern::Cidr(some) => {
+                at.get_or_insert(out.len());
+                nets.extend(some.iter().copied());
+            }
+            other => out.push(other),
+        }
+    }
+    if let Some(at) = at {
+        out.insert(at, Pattern::Cidr(nets.into_boxed_slice()));
+    }
+    out
 }
 
 /// Position of a `fieldref` comparison.
@@ -340,7 +374,7 @@ fn compile_value(
     if m.cidr {
         let net = parse_cidr(&text)
             .ok_or_else(|| RuleError::new(format!("`{text}` is not a CIDR network")))?;
-        out.push(Pattern::Cidr(net));
+        out.push(Pattern::Cidr(Box::new([net])));
         return Ok(());
     }
     if m.fieldref {
@@ -852,15 +886,20 @@ mod smallvec_lite {
 pub(crate) fn match_typed(pattern: &Pattern, value: ValueRef<'_>) -> bool {
     match pattern {
         Pattern::Cmp(op, n) => value.as_f64().is_some_and(|v| op.holds(v, *n)),
-        Pattern::Cidr(net) => match value {
-            ValueRef::Ip(ip) => net.contains(&ip),
-            ValueRef::Str(s) => s
-                .trim()
-                .trim_start_matches("::ffff:")
-                .parse::<IpAddr>()
-                .is_ok_and(|ip| net.contains(&ip)),
-            _ => false,
-        },
+        Pattern::Cidr(nets) => {
+            let ip = match value {
+                ValueRef::Ip(ip) => Some(ip),
+                ValueRef::Str(s) => {
+                    let mut text = s.trim();
+                    while let Some(rest) = text.strip_prefix("::ffff:") {
+                        text = rest;
+                    }
+                    text.parse::<IpAddr>().ok()
+                }
+                _ => None,
+            };
+            ip.is_some_and(|ip| nets.iter().any(|net| net.contains(&ip)))
+        }
         Pattern::TimePart(part, n) => {
             let ts = match value {
                 ValueRef::Str(s) => Timestamp::parse(s),
@@ -1288,6 +1327,31 @@ mod tests {
         assert!(any(&p, "10.1.2.3") && !any(&p, "11.1.2.3"));
         assert!(any(&pat("fe80::/10", &["cidr"]), "fe80::1"));
         assert!(any(&pat("23", &["hour"]), "2026-11-23T23:10:00Z"));
+    }
+
+    #[test]
+    fn an_items_networks_are_one_pattern_that_matches_any_of_them() {
+        let mut patterns = pat("10.0.0.0/8", &["cidr"]);
+        patterns.extend(pat("exact", &[]));
+        patterns.extend(pat("192.168.0.0/16", &["cidr"]));
+        patterns.extend(pat("fe80::/10", &["cidr"]));
+        let merged = merge_contains(patterns.clone(), false);
+        assert_eq!(merged.len(), 2);
+        assert!(matches!(&merged[0], Pattern::Cidr(nets) if nets.len() == 3));
+        for (text, inside) in [
+            ("10.1.2.3", true),
+            ("192.168.7.7", true),
+            (" ::ffff:192.168.7.7", true),
+            ("fe80::1", true),
+            ("11.1.2.3", false),
+            ("exact", true),
+            ("not an address", false),
+        ] {
+            assert_eq!(any(&merged, text), inside, "{text}");
+            assert_eq!(any(&patterns, text), inside, "{text} unmerged");
+        }
+        // `all` keeps one pattern per network (an address is in all of them).
+        assert_eq!(merge_contains(patterns, true).len(), 4);
     }
 
     #[test]
