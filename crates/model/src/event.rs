@@ -95,10 +95,10 @@ impl LogSource {
 #[derive(Clone, Debug, Default)]
 pub struct Native {
     pairs: Vec<(Sym, Value)>,
-    /// One bit per `sym % 64` of the fields pushed: most lookups are of fields
+    /// One bit per `sym % 128` of the fields pushed: most lookups are of fields
     /// the record does not have (a Sigma rule tries `CommandLine`, then its
     /// fallbacks), and the mask answers those without a scan.
-    present: u64,
+    present: u128,
 }
 
 impl PartialEq for Native {
@@ -107,8 +107,8 @@ impl PartialEq for Native {
     }
 }
 
-fn sym_bit(sym: Sym) -> u64 {
-    1 << (sym.0 % 64)
+fn sym_bit(sym: Sym) -> u128 {
+    1 << (sym.0 % 128)
 }
 
 impl Native {
