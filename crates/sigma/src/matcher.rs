@@ -119,9 +119,9 @@ struct SlotAutomaton {
     /// Whether the automaton ignores ASCII case itself; otherwise haystacks are
     /// lower-cased before the scan.
     folds: bool,
-    /// For slots of few literals: a leftmost-first automaton over the same
-    /// literals, case-sensitive (it runs on lower-cased text) so that its SIMD
-    /// prefilter works. The overlapping scan the prefilter needs walks every
+    /// For slots of up to [`GATE_MAX_LITERALS`] literals: leftmost-first SIMD
+    /// searchers over the same literals, case-sensitive (they run on
+    /// lower-cased text). The overlapping scan the prefilter needs walks every
     /// byte (1.5 ns a byte, measured); the gate skips a 1 KB value without a
     /// literal in about 0.1 microseconds.
     gate: Option<Gate>,
