@@ -238,13 +238,68 @@ impl Config {
                 "output.exit_code_counts must be \"any\" or \"escalate\"".into(),
             ));
         }
-        Ok(())
+        check_sigma_table(&self.sigma).map_err(invalid)
     }
+}
+
+/// `[sigma]` is read by the Sigma crate from a free table; its keys and
+/// types are checked here with the other sections', so that a misspelt key
+/// (`remeber_answers`) is an error, not a silently ignored line.
+fn check_sigma_table(table: &toml::Table) -> Result<(), String> {
+    let strings = |value: &toml::Value| {
+        value
+            .as_array()
+            .is_some_and(|items| items.iter().all(toml::Value::is_str))
+    };
+    for (key, value) in table {
+        let fits = match key.as_str() {
+            "remember_answers" => value.is_bool(),
+            "pipelines" => strings(value),
+            "placeholders" => value
+                .as_table()
+                .is_some_and(|names| names.values().all(|v| v.is_str() || strings(v))),
+            other => {
+                return Err(format!(
+                    "unknown key sigma.{other} (known: placeholders, pipelines, remember_answers)"
+                ));
+            }
+        };
+        if !fits {
+            let wanted = match key.as_str() {
+                "remember_answers" => "true or false",
+                "pipelines" => "a list of file names",
+                _ => "a table of names, each a string or a list of strings",
+            };
+            return Err(format!("sigma.{key} must be {wanted}"));
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sigma_keys_and_types_are_checked() {
+        let check = |text: &str| Config::from_toml(text, Path::new("t.toml")).map(|_| ());
+        assert!(check("[sigma]\nremember_answers = true\npipelines = [\"p.yml\"]\n[sigma.placeholders]\nadmins = [\"a\", \"b\"]\nshare = \"s\"\n").is_ok());
+        let message = |text: &str| check(text).unwrap_err().to_string();
+        assert!(
+            message("[sigma]\nremeber_answers = true\n")
+                .contains("unknown key sigma.remeber_answers")
+        );
+        assert!(
+            message("[sigma]\nremember_answers = \"yes\"\n")
+                .contains("sigma.remember_answers must be true or false")
+        );
+        assert!(
+            message("[sigma]\npipelines = \"p.yml\"\n").contains("sigma.pipelines must be a list")
+        );
+        assert!(
+            message("[sigma.placeholders]\nadmins = 3\n").contains("sigma.placeholders must be")
+        );
+    }
 
     #[test]
     fn design_example_parses() {
