@@ -66,6 +66,21 @@ fn flat_alias(key: &str) -> Option<usize> {
     }
 }
 
+/// Which of [`FLAT_TIME_KEYS`] `key` is, if any (a match, not a scan of the
+/// list per key).
+fn time_rank(key: &str) -> Option<usize> {
+    match key {
+        "@timestamp" => Some(0),
+        "TimeCreated" => Some(1),
+        "EventTime" => Some(2),
+        "SystemTime" => Some(3),
+        "UtcTime" => Some(4),
+        "TimeGenerated" => Some(5),
+        "timestamp" => Some(6),
+        _ => None,
+    }
+}
+
 /// Which of the aliases' targets (`EventID`, `Provider_Name`, `Computer`)
 /// `key` is, if any.
 fn alias_target(key: &str) -> Option<usize> {
@@ -316,7 +331,7 @@ fn flat_windows_entries(entries: Entries<'_>, networks: &Networks) -> Result<Eve
     let mut time_at = [None; FLAT_TIME_KEYS.len()];
     let mut alias_targets = [false; 3];
     for (index, (key, _)) in entries.0.iter().enumerate() {
-        if let Some(rank) = FLAT_TIME_KEYS.iter().position(|k| *k == key) {
+        if let Some(rank) = time_rank(key) {
             time_at[rank].get_or_insert(index);
         }
         if let Some(target) = alias_target(key) {
@@ -903,6 +918,49 @@ impl Iterator for JsonSource {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_flat_windows_test_is_the_two_key_lists() {
+        use super::*;
+        let flat = |line: String| is_flat_windows(&Entries::parse(line.as_bytes()).unwrap());
+        for id in EVENT_ID_KEYS {
+            for source in WINDOWS_SOURCE_KEYS {
+                assert!(
+                    flat(format!(r#"{{"{id}":1,"{source}":"x"}}"#)),
+                    "{id} {source}"
+                );
+                assert!(!flat(format!(r#"{{"{id}":1,"{source}":"x","ts":1}}"#)));
+            }
+            assert!(!flat(format!(r#"{{"{id}":1,"Other":"x"}}"#)));
+        }
+        for source in WINDOWS_SOURCE_KEYS {
+            assert!(!flat(format!(r#"{{"Id":1,"{source}":"x"}}"#)));
+        }
+        for (alias, target) in FLAT_ALIASES {
+            assert_eq!(FLAT_ALIASES[flat_alias(alias).unwrap()].0, alias);
+            assert!(alias_target(target).is_some(), "{target}");
+        }
+        assert_eq!(flat_alias("EventID"), None);
+        for (rank, key) in FLAT_TIME_KEYS.iter().enumerate() {
+            assert_eq!(time_rank(key), Some(rank), "{key}");
+        }
+        assert_eq!(time_rank("Time"), None);
+    }
+
+    #[test]
+    fn key_symbols_follow_the_keys_not_their_positions() {
+        use super::*;
+        let mut symbols = KeySymbols::default();
+        let image = model::Sym::intern("Image");
+        let user = model::Sym::intern("User");
+        assert_eq!(symbols.get(0, "Image"), image);
+        assert_eq!(symbols.get(0, "Image"), image);
+        // Another key at a known position is interned, not taken from the cache.
+        assert_eq!(symbols.get(0, "User"), user);
+        assert_eq!(symbols.get(1, "Image"), image);
+        // A gap in the positions is interned without being remembered.
+        assert_eq!(symbols.get(5, "User"), user);
+        assert_eq!(symbols.keys.len(), 2);
+    }
 
     fn json_key() -> impl proptest::strategy::Strategy<Value = String> {
         use proptest::prelude::*;
