@@ -1,15 +1,17 @@
 //! A reader for the common case of JSON Lines logs: one object per line whose
 //! values are strings, integers, booleans or null (flat Windows exports, most
 //! JSON audit logs). It builds the same [`Entries`] as `serde_json` does, in a
-//! single pass with `memchr` over each string, instead of going through serde's
-//! visitors and a [`serde_json::Value`] per entry: reading was a third of a
-//! JSONL hunt's instructions, and this reader takes about half of that.
+//! single pass that looks at eight bytes of a string at a time, instead of
+//! going through serde's visitors: on the EVTX corpus as flat JSON, its
+//! strings cost about 190 instructions each, and serde's path took about a
+//! fifth more per line.
 //!
 //! It declines (returns `None`) whenever the line holds anything else: nested
 //! objects, arrays, numbers with a fraction or exponent or more than 18 digits,
-//! `\u` escapes, bad syntax. The caller then parses the line with `serde_json`,
-//! so every answer and every error is the one `serde_json` gives. A property
-//! test checks that both build the same entries.
+//! `-0`, `\u` escapes, bad syntax. The caller then parses the line with
+//! `serde_json`, so every answer and every error is the one `serde_json` gives.
+//! Property tests check that both build the same entries, and that arbitrary
+//! text is read as `serde_json` reads it or declined.
 
 use crate::json_entries::Entries;
 use serde_json::Value as Json;
@@ -50,6 +52,7 @@ pub(crate) fn parse(line: &str) -> Option<Entries<'_>> {
     (reader.at == reader.bytes.len()).then_some(Entries(entries))
 }
 
+/// A line being read: its text, the same as bytes, and the read position.
 struct Reader<'a> {
     text: &'a str,
     bytes: &'a [u8],
