@@ -66,21 +66,6 @@ fn flat_alias(key: &str) -> Option<usize> {
     }
 }
 
-/// Which of [`FLAT_TIME_KEYS`] `key` is, if any (a match, not a scan of the
-/// list per key).
-fn time_rank(key: &str) -> Option<usize> {
-    match key {
-        "@timestamp" => Some(0),
-        "TimeCreated" => Some(1),
-        "EventTime" => Some(2),
-        "SystemTime" => Some(3),
-        "UtcTime" => Some(4),
-        "TimeGenerated" => Some(5),
-        "timestamp" => Some(6),
-        _ => None,
-    }
-}
-
 /// Which of the aliases' targets (`EventID`, `Provider_Name`, `Computer`)
 /// `key` is, if any.
 fn alias_target(key: &str) -> Option<usize> {
@@ -331,7 +316,7 @@ fn flat_windows_entries(entries: Entries<'_>, networks: &Networks) -> Result<Eve
     let mut time_at = [None; FLAT_TIME_KEYS.len()];
     let mut alias_targets = [false; 3];
     for (index, (key, _)) in entries.0.iter().enumerate() {
-        if let Some(rank) = time_rank(key) {
+        if let Some(rank) = FLAT_TIME_KEYS.iter().position(|k| *k == key) {
             time_at[rank].get_or_insert(index);
         }
         if let Some(target) = alias_target(key) {
@@ -940,10 +925,6 @@ mod tests {
             assert!(alias_target(target).is_some(), "{target}");
         }
         assert_eq!(flat_alias("EventID"), None);
-        for (rank, key) in FLAT_TIME_KEYS.iter().enumerate() {
-            assert_eq!(time_rank(key), Some(rank), "{key}");
-        }
-        assert_eq!(time_rank("Time"), None);
     }
 
     #[test]
