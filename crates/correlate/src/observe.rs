@@ -1043,16 +1043,9 @@ fn normalise_host(name: &str) -> std::borrow::Cow<'_, str> {
 fn is_pcap(event: &Event) -> bool {
     let has = |s: &Option<String>| {
         s.as_deref()
-            .is_some_and(|s| contains_ignore_case(s, "pcap"))
+            .is_some_and(|s| model::text::contains_ignore_ascii_case(s, "pcap"))
     };
     has(&event.dataset) || has(&event.provider)
-}
-
-fn contains_ignore_case(haystack: &str, needle: &str) -> bool {
-    haystack
-        .as_bytes()
-        .windows(needle.len())
-        .any(|w| w.eq_ignore_ascii_case(needle.as_bytes()))
 }
 
 /// The telemetry kinds one event provides.
@@ -1098,16 +1091,21 @@ fn persistence_of(event: &Event) -> Option<PersistenceRecord> {
             let command = process.command_line.as_deref()?;
             let lower = base.to_ascii_lowercase();
             let kind = match lower.trim_end_matches(".exe") {
-                "schtasks" if contains_ignore_case(command, "/create") => {
+                "schtasks" if model::text::contains_ignore_ascii_case(command, "/create") => {
                     PersistenceKind::TaskCommand
                 }
                 "at" => PersistenceKind::TaskCommand,
                 "powershell" | "pwsh"
-                    if contains_ignore_case(command, "register-scheduledtask") =>
+                    if model::text::contains_ignore_ascii_case(
+                        command,
+                        "register-scheduledtask",
+                    ) =>
                 {
                     PersistenceKind::TaskCommand
                 }
-                "crontab" if !contains_ignore_case(command, " -l") => PersistenceKind::Cron,
+                "crontab" if !model::text::contains_ignore_ascii_case(command, " -l") => {
+                    PersistenceKind::Cron
+                }
                 _ => return None,
             };
             (kind, command.chars().take(MAX_COMMAND_CHARS).collect())

@@ -23,6 +23,7 @@ pub mod incident;
 pub mod net;
 pub mod signal;
 pub mod symbol;
+pub mod text;
 pub mod time;
 pub mod value;
 

@@ -237,7 +237,7 @@ fn compile_spec(
         return Ok(Node::Const(false));
     }
     let all = modifiers.all && patterns.len() > 1;
-    let patterns = pattern::merge_contains(patterns, all);
+    let patterns = pattern::merge_any_of(patterns, all);
     match &spec.field {
         None => Ok(Node::Keyword(KeywordItem {
             patterns: patterns.into_boxed_slice(),

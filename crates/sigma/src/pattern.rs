@@ -170,14 +170,22 @@ impl ContainsSet {
     }
 }
 
+/// Merges the values of an item matched by any value (not `all`) that are
+/// tested faster together: its `contains` values ([`merge_contains`]) and its
+/// `cidr` networks ([`merge_cidrs`]).
+pub(crate) fn merge_any_of(patterns: Vec<Pattern>, all: bool) -> Vec<Pattern> {
+    if all {
+        return patterns;
+    }
+    merge_contains(merge_cidrs(patterns), false)
+}
+
 /// Merges the `contains` values of an item matched by any value (not `all`)
-/// into [`ContainsSet`]s, one per case mode, when there are enough of them,
-/// and its `cidr` values into one pattern.
+/// into [`ContainsSet`]s, one per case mode, when there are enough of them.
 pub(crate) fn merge_contains(patterns: Vec<Pattern>, all: bool) -> Vec<Pattern> {
     if all {
         return patterns;
     }
-    let patterns = merge_cidrs(patterns);
     let is_contains = |p: &Pattern, cased: bool| matches!(p, Pattern::Str(StrPattern { op: StrOp::Contains(_), cased: c, .. }) if *c == cased);
     let mut patterns = patterns;
     for cased in [false, true] {
@@ -1335,7 +1343,7 @@ mod tests {
         patterns.extend(pat("exact", &[]));
         patterns.extend(pat("192.168.0.0/16", &["cidr"]));
         patterns.extend(pat("fe80::/10", &["cidr"]));
-        let merged = merge_contains(patterns.clone(), false);
+        let merged = merge_any_of(patterns.clone(), false);
         assert_eq!(merged.len(), 2);
         assert!(matches!(&merged[0], Pattern::Cidr(nets) if nets.len() == 3));
         for (text, inside) in [
@@ -1351,7 +1359,7 @@ mod tests {
             assert_eq!(any(&patterns, text), inside, "{text} unmerged");
         }
         // `all` keeps one pattern per network (an address is in all of them).
-        assert_eq!(merge_contains(patterns, true).len(), 4);
+        assert_eq!(merge_any_of(patterns, true).len(), 4);
     }
 
     #[test]

@@ -178,7 +178,7 @@ pub fn normalise(event: &mut Event, networks: &Networks) {
     let provider = event.provider.as_deref().unwrap_or_default();
     let is_sysmon = provider.eq_ignore_ascii_case("Microsoft-Windows-Sysmon")
         || provider.eq_ignore_ascii_case("Linux-Sysmon")
-        || contains_ignore_ascii_case(channel, "sysmon/operational");
+        || model::text::contains_ignore_ascii_case(channel, "sysmon/operational");
     let linux = provider.eq_ignore_ascii_case("Linux-Sysmon")
         || channel.eq_ignore_ascii_case("Linux-Sysmon/Operational");
     let service = service_of(channel, provider);
@@ -190,13 +190,6 @@ pub fn normalise(event: &mut Event, networks: &Networks) {
     );
     event.dataset = service.map(|s| format!("{}.{s}", if linux { "linux" } else { "windows" }));
     fill_typed(event, code, service, is_sysmon, networks);
-}
-
-/// Whether `needle` (lower-case ASCII) occurs in `text`, ignoring ASCII case.
-fn contains_ignore_ascii_case(text: &str, needle: &str) -> bool {
-    text.as_bytes()
-        .windows(needle.len())
-        .any(|window| window.eq_ignore_ascii_case(needle.as_bytes()))
 }
 
 /// The SigmaHQ `service` of a Windows channel.

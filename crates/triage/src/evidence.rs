@@ -201,16 +201,6 @@ fn scalar_text(value: &serde_json::Value) -> Option<String> {
     })
 }
 
-/// Every string inside a signal's evidence (nested too), with the key it sits under,
-/// plus the rule name: where tool names, task names and cron lines are looked for.
-pub fn evidence_strings(signal: &Signal) -> Vec<(String, String)> {
-    let mut out = Vec::new();
-    visit_entries(signal, &mut { EVIDENCE_STRINGS }, &mut |key, text| {
-        out.push((key.to_string(), text.to_string()));
-    });
-    out
-}
-
 /// Most strings read from one signal (its rule name and evidence), so that a
 /// signal with a huge evidence tree costs a bounded time.
 const EVIDENCE_STRINGS: usize = 256;
@@ -223,10 +213,7 @@ const EVIDENCE_STRINGS: usize = 256;
 pub fn tools_named(signals: &[&Signal]) -> Vec<String> {
     let mut seen = [false; TRANSFER_TOOLS.len()];
     for signal in signals {
-        let mut budget = EVIDENCE_STRINGS;
-        visit_entries(signal, &mut budget, &mut |_, text| {
-            mark_tools(text, &mut seen)
-        });
+        visit_entries(signal, &mut |_, text| mark_tools(text, &mut seen));
     }
     let mut tools: Vec<String> = TRANSFER_TOOLS
         .iter()
@@ -312,8 +299,7 @@ pub fn persistence_named(signals: &[&Signal]) -> Vec<Persistence> {
     // Strings already read without a task in them (see [`tools_named`]).
     let mut nothing_in: hashbrown::HashSet<(&str, &str)> = hashbrown::HashSet::new();
     for signal in signals {
-        let mut budget = EVIDENCE_STRINGS;
-        visit_entries(signal, &mut budget, &mut |key, text| {
+        visit_entries(signal, &mut |key, text| {
             if nothing_in.contains(&(key, text)) {
                 return;
             }
@@ -348,10 +334,11 @@ fn persistence_in(signal: &Signal, key: &str, text: &str) -> Option<Persistence>
     }
 }
 
-/// Calls `f` with each (key, string) of a signal, as [`evidence_strings`]
-/// lists them (rule name first, a nested string under its own key), without
-/// copying them; at most `budget` strings.
-fn visit_entries<'a>(signal: &'a Signal, budget: &mut usize, f: &mut impl FnMut(&'a str, &'a str)) {
+/// Calls `f` with each (key, string) of a signal: the rule name first, then
+/// every string inside its evidence (nested too) under the key it sits under,
+/// without copying them; at most [`EVIDENCE_STRINGS`] strings. This is where
+/// tool names, task names and cron lines are looked for.
+fn visit_entries<'a>(signal: &'a Signal, f: &mut impl FnMut(&'a str, &'a str)) {
     fn walk<'a>(
         key: &'a str,
         value: &'a serde_json::Value,
@@ -371,10 +358,10 @@ fn visit_entries<'a>(signal: &'a Signal, budget: &mut usize, f: &mut impl FnMut(
             _ => {}
         }
     }
-    *budget = budget.saturating_sub(1);
+    let mut budget = EVIDENCE_STRINGS - 1;
     f("rule.name", &signal.rule_name);
     for (key, value) in &signal.evidence {
-        walk(key, value, budget, f);
+        walk(key, value, &mut budget, f);
     }
 }
 
