@@ -33,6 +33,7 @@ mod pattern;
 pub mod pipeline;
 mod rule;
 mod ruleset;
+mod window_scan;
 mod yaml;
 
 pub use detector::SigmaDetector;

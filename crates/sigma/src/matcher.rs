@@ -10,6 +10,7 @@ use crate::compile::{EvalBuffers, Literal, Node};
 use crate::mapping::Route;
 use crate::memo::{Memo, ReadSet};
 use crate::pattern::Needle;
+use crate::window_scan::WindowScan;
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 use model::{Event, FieldRef, LogSource, Value, ValueRef};
 use std::collections::{HashMap, HashSet};
@@ -111,9 +112,9 @@ struct SlotAutomaton {
     /// scan cache without hashing).
     id: usize,
     fields: SlotFields,
-    /// The literals' automaton (`None` when the slot only has the non-ASCII
+    /// What finds the literals (`None` when the slot only has the non-ASCII
     /// needle).
-    automaton: Option<AhoCorasick>,
+    automaton: Option<SlotScanner>,
     /// The pattern id standing for [`Needle::NonAscii`], when rules use it.
     non_ascii: Option<u32>,
     /// Whether the automaton ignores ASCII case itself; otherwise haystacks are
@@ -127,6 +128,26 @@ struct SlotAutomaton {
     gate: Option<Gate>,
     /// Pattern id -> (rule, literal group) pairs it satisfies.
     pattern_rules: Box<[RuleGroups]>,
+}
+
+/// How a slot finds every literal a value holds.
+#[derive(Debug)]
+enum SlotScanner {
+    /// Aho-corasick's overlapping search: slots of up to
+    /// [`GATE_MAX_LITERALS`] literals, whose gate skips most text first.
+    Automaton(AhoCorasick),
+    /// Hashed windows (see [`crate::window_scan`]): larger slots, which have
+    /// no gate; about a third of the automaton walk's instructions a byte.
+    Windows(WindowScan),
+}
+
+impl SlotScanner {
+    fn memory_usage(&self) -> usize {
+        match self {
+            SlotScanner::Automaton(automaton) => automaton.memory_usage(),
+            SlotScanner::Windows(windows) => windows.memory_usage(),
+        }
+    }
 }
 
 /// Slot automata built so far, by field and contributing rules.
@@ -322,7 +343,7 @@ impl Matcher {
             prefilter_bytes: slots
                 .values()
                 .filter_map(|s| s.automaton.as_ref())
-                .map(AhoCorasick::memory_usage)
+                .map(SlotScanner::memory_usage)
                 .sum(),
         }
     }
@@ -760,10 +781,18 @@ fn scan_folded(
             None => Some(0),
         };
         let hay = from.map_or(&[][..], |from| &hay[from..]);
-        for hit in automaton.find_overlapping_iter(hay) {
-            let pid = hit.pattern().as_usize();
-            found.push(pid as u32);
-            marks.mark(route_slot, pid);
+        match automaton {
+            SlotScanner::Automaton(automaton) => {
+                for hit in automaton.find_overlapping_iter(hay) {
+                    let pid = hit.pattern().as_usize();
+                    found.push(pid as u32);
+                    marks.mark(route_slot, pid);
+                }
+            }
+            SlotScanner::Windows(windows) => windows.for_each_match(hay, |pid| {
+                found.push(pid);
+                marks.mark(route_slot, pid as usize);
+            }),
         }
     }
     if let Some(pid) = slot.non_ascii
@@ -917,15 +946,20 @@ fn fits_dfa(literals: &[&[u8]]) -> bool {
     literals.iter().map(|l| l.len()).sum::<usize>() <= DFA_MAX_LITERAL_BYTES
 }
 
-/// The automaton of a slot. Field slots scan short values one by one: small
-/// ones ignore ASCII case themselves, and have no prefilter (starting one per
-/// value cost more than it saved). The keyword slot scans the whole event's text
-/// at once, lower-cased first, so a case-sensitive automaton with its prefilter
-/// can skip through it. Also says whether the automaton ignores ASCII case
-/// itself (then values are scanned as they are).
-fn build_automaton(literals: &[&[u8]], keywords: bool) -> Option<(AhoCorasick, bool)> {
+/// The scanner of a slot. Slots of more than [`GATE_MAX_LITERALS`] literals
+/// (no gate) are hashed windows over lower-cased text. Smaller field slots
+/// scan short values one by one: small ones ignore ASCII case themselves, and
+/// have no prefilter (starting one per value cost more than it saved). The
+/// keyword slot scans the whole event's text at once, lower-cased first, so a
+/// case-sensitive automaton with its prefilter can skip through it. Also says
+/// whether the scanner ignores ASCII case itself (then values are scanned as
+/// they are).
+fn build_automaton(literals: &[&[u8]], keywords: bool) -> Option<(SlotScanner, bool)> {
     if literals.is_empty() {
         return None;
+    }
+    if literals.len() > GATE_MAX_LITERALS {
+        return Some((SlotScanner::Windows(WindowScan::new(literals)), false));
     }
     let dfa = fits_dfa(literals);
     let ignores_case = dfa;
@@ -940,7 +974,7 @@ fn build_automaton(literals: &[&[u8]], keywords: bool) -> Option<(AhoCorasick, b
         }))
         .build(literals)
         .ok()?;
-    Some((automaton, ignores_case))
+    Some((SlotScanner::Automaton(automaton), ignores_case))
 }
 
 #[cfg(test)]
