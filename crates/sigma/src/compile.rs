@@ -532,6 +532,16 @@ impl FieldItem {
         let EvalBuffers {
             text, lower, other, ..
         } = buf;
+        // An integer tested only against numbers (`LogonType: 3`) needs no
+        // text: each such pattern compares the integer itself.
+        if matches!(value, ValueRef::Int(_) | ValueRef::UInt(_))
+            && self
+                .patterns
+                .iter()
+                .all(|p| matches!(p, Pattern::Str(p) if p.number.is_some()))
+        {
+            return self.test_patterns(value, None, &mut Lowered::new(lower), event, other);
+        }
         let raw = value.write_text(text).then_some(text.as_str());
         // Lower-cased at most once per value, whatever the number of patterns.
         let mut lowered = Lowered::new(lower);

@@ -922,3 +922,58 @@ fn remembering_is_off_by_default_and_set_by_the_config() {
     assert_eq!(scratch.remembered(), (0, 0));
     assert!(fired > 1_000);
 }
+
+/// An integer field tested only against numbers is compared as a number (no
+/// text is written for it); one tested against text too is still written as
+/// text, so `contains`, wildcards and strings that look like numbers keep
+/// their answers.
+#[test]
+fn integer_fields_compare_as_numbers_and_as_text() {
+    let rules = r#"
+title: Network logon
+id: 11111111-0000-0000-0000-0000000000d1
+logsource: {product: windows, category: process_creation}
+detection:
+  selection:
+    LogonType: [3, 10]
+  condition: selection
+---
+title: Port as text
+id: 11111111-0000-0000-0000-0000000000d2
+logsource: {product: windows, category: process_creation}
+detection:
+  selection:
+    LogonType:
+      - 7
+      - '4*'
+  condition: selection
+---
+title: Big unsigned
+id: 11111111-0000-0000-0000-0000000000d3
+logsource: {product: windows, category: process_creation}
+detection:
+  selection:
+    LogonType: 18446744073709551615
+  condition: selection
+"#;
+    let mut b = builder();
+    assert!(b.add_yaml(rules, "n.yml").iter().all(|r| r.is_ok()));
+    let set = b.build();
+    let matcher = set.matcher();
+    let mut scratch = matcher.scratch();
+    let cases: [(Value, &[u32]); 7] = [
+        (Value::Int(3), &[0]),
+        (Value::Int(10), &[0]),
+        (Value::Int(4), &[1]),
+        (Value::Int(42), &[1]),
+        (Value::Int(7), &[1]),
+        (Value::Int(-3), &[]),
+        (Value::from("3"), &[0]),
+    ];
+    for (value, expected) in cases {
+        let mut event = sysmon(1, "process_creation", &[]);
+        event.native.push("LogonType", value.clone());
+        let fast = match_both(matcher, &mut scratch, &event, &format!("{value:?}"));
+        assert_eq!(fast, expected, "{value:?}");
+    }
+}
