@@ -115,6 +115,8 @@ fn main() {
         (events.len() * passes) as f64 / cpu.max(1e-9),
         (events.len() * passes) as f64 / elapsed
     );
+    // The automata and tables the routes seen have built (prefilter bytes).
+    println!("{:?}", matcher.stats());
     let mut counts: Vec<_> = rule_counts.into_iter().collect();
     if rule_cost {
         let total: f64 = rule_secs.values().sum();

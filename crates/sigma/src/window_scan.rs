@@ -49,8 +49,14 @@ pub(crate) struct WindowScan {
     spans: Box<[(u32, u32)]>,
     /// One bit per hash bucket: whether some long literal's window hashes there.
     long_filter: Box<[u64; BUCKETS / 64]>,
-    /// Per bucket, the range of `long_entries` it owns (`bucket_start[h]..bucket_start[h + 1]`).
-    bucket_start: Box<[u32]>,
+    /// Per word of `long_filter`: the used buckets before it. A used
+    /// bucket's rank (used buckets before it) indexes `rank_start`, which
+    /// keeps the verification tables small (8 KB and 4 bytes a used bucket,
+    /// not 4 bytes for each of the 131,072 buckets).
+    word_rank: Box<[u32; BUCKETS / 64]>,
+    /// Per used bucket, by rank, the range of `long_entries` it owns
+    /// (`rank_start[k]..rank_start[k + 1]`).
+    rank_start: Box<[u32]>,
     /// (pattern id, offset of its window in the literal), grouped by bucket.
     long_entries: Box<[(u32, u32)]>,
     /// When there are more than [`MAX_SEARCHED_SHORT`] two- and three-byte
@@ -92,16 +98,22 @@ impl WindowScan {
             }
         }
         long.sort_unstable();
-        let mut bucket_start = vec![0u32; BUCKETS + 1];
-        for &(bucket, _, _) in &long {
-            bucket_start[bucket + 1] += 1;
-        }
-        for b in 0..BUCKETS {
-            bucket_start[b + 1] += bucket_start[b];
-        }
+        // `long` is sorted by bucket: each used bucket's entries start where
+        // its first one is.
         let mut long_filter = Box::new([0u64; BUCKETS / 64]);
-        for &(bucket, _, _) in &long {
-            long_filter[bucket / 64] |= 1 << (bucket % 64);
+        let mut rank_start = Vec::new();
+        for (index, &(bucket, _, _)) in long.iter().enumerate() {
+            if long_filter[bucket / 64] & (1 << (bucket % 64)) == 0 {
+                long_filter[bucket / 64] |= 1 << (bucket % 64);
+                rank_start.push(index as u32);
+            }
+        }
+        rank_start.push(long.len() as u32);
+        let mut word_rank = Box::new([0u32; BUCKETS / 64]);
+        let mut used = 0;
+        for (rank, word) in word_rank.iter_mut().zip(long_filter.iter()) {
+            *rank = used;
+            used += word.count_ones();
         }
         let short_count: usize = short.values().map(Vec::len).sum();
         let (short_filter, short_finders) = if short_count > MAX_SEARCHED_SHORT {
@@ -126,7 +138,8 @@ impl WindowScan {
             bytes: bytes.into(),
             spans: spans.into(),
             long_filter,
-            bucket_start: bucket_start.into(),
+            word_rank,
+            rank_start: rank_start.into(),
             long_entries: long.iter().map(|&(_, id, offset)| (id, offset)).collect(),
             short_filter,
             short_entries: short.into_iter().map(|(k, v)| (k, v.into())).collect(),
@@ -142,7 +155,8 @@ impl WindowScan {
             + BUCKETS / 8
             + self.short_filter.as_ref().map_or(0, |_| 65_536 / 8)
             + self.short_finders.len() * 64
-            + self.bucket_start.len() * 4
+            + BUCKETS / 16
+            + self.rank_start.len() * 4
             + self.long_entries.len() * 8
             + self.short_entries.len() * 24
             + self.single.len() * 8
@@ -209,7 +223,10 @@ impl WindowScan {
     #[cold]
     #[inline(never)]
     fn verify_long(&self, bucket: usize, text: &[u8], at: usize, found: &mut impl FnMut(u32)) {
-        let range = self.bucket_start[bucket] as usize..self.bucket_start[bucket + 1] as usize;
+        let word = self.long_filter[bucket / 64];
+        let rank = (self.word_rank[bucket / 64] + (word & ((1 << (bucket % 64)) - 1)).count_ones())
+            as usize;
+        let range = self.rank_start[rank] as usize..self.rank_start[rank + 1] as usize;
         for &(id, offset) in &self.long_entries[range] {
             let Some(start) = at.checked_sub(offset as usize) else {
                 continue;
