@@ -27,6 +27,9 @@ pub(crate) struct FieldItem {
     pub patterns: Box<[Pattern]>,
     pub all: bool,
     pub negate: bool,
+    /// Every pattern is an integer compared as a number (`LogonType: 3`): an
+    /// integer value is then tested without writing its text.
+    pub numbers_only: bool,
 }
 
 /// A keyword list: values searched in every field.
@@ -253,6 +256,9 @@ fn compile_spec(
                     refs
                 })
                 .into_boxed_slice(),
+            numbers_only: patterns
+                .iter()
+                .all(|p| matches!(p, Pattern::Str(p) if p.number.is_some())),
             patterns: patterns.into_boxed_slice(),
             all,
             negate: modifiers.neq,
@@ -534,12 +540,7 @@ impl FieldItem {
         } = buf;
         // An integer tested only against numbers (`LogonType: 3`) needs no
         // text: each such pattern compares the integer itself.
-        if matches!(value, ValueRef::Int(_) | ValueRef::UInt(_))
-            && self
-                .patterns
-                .iter()
-                .all(|p| matches!(p, Pattern::Str(p) if p.number.is_some()))
-        {
+        if self.numbers_only && matches!(value, ValueRef::Int(_) | ValueRef::UInt(_)) {
             return self.test_patterns(value, None, &mut Lowered::new(lower), event, other);
         }
         let raw = value.write_text(text).then_some(text.as_str());

@@ -350,7 +350,8 @@ mod tests {
 
     #[test]
     fn literals_sharing_a_bucket_are_told_apart() {
-        // Far more literals than buckets at the smallest size.
+        // 20,000 literals of one shape: many windows share a bucket, and a
+        // window's bucket holds literals that differ elsewhere.
         let owned: Vec<Vec<u8>> = (0..20_000)
             .map(|i| format!("lit{i:05}").into_bytes())
             .collect();

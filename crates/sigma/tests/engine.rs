@@ -938,7 +938,7 @@ detection:
     LogonType: [3, 10]
   condition: selection
 ---
-title: Port as text
+title: Logon type as number or text
 id: 11111111-0000-0000-0000-0000000000d2
 logsource: {product: windows, category: process_creation}
 detection:
