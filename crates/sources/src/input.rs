@@ -4,7 +4,7 @@
 
 use crate::{Input, OpenError};
 use std::fs::File;
-use std::io::{BufRead, BufReader, Cursor, Read};
+use std::io::{self, BufRead, BufReader, Cursor, Read};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -121,6 +121,35 @@ fn read_head(reader: &mut impl Read, limit: usize) -> std::io::Result<Vec<u8>> {
     Ok(head)
 }
 
+/// Appends the bytes up to and including the next `\n` (or to the end of the
+/// input) to `line` and returns how many were read: what
+/// `BufRead::read_until(b'\n', line)` does, with the newline found by the
+/// `memchr` crate's vector search instead of the standard library's
+/// word-at-a-time loop, about a byte per instruction on 1 KB Windows lines.
+pub(crate) fn read_line<R: BufRead + ?Sized>(
+    reader: &mut R,
+    line: &mut Vec<u8>,
+) -> io::Result<usize> {
+    let mut read = 0;
+    loop {
+        let available = match reader.fill_buf() {
+            Ok(available) => available,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        let (used, found) = match memchr::memchr(b'\n', available) {
+            Some(at) => (at + 1, true),
+            None => (available.len(), false),
+        };
+        line.extend_from_slice(&available[..used]);
+        reader.consume(used);
+        read += used;
+        if found || used == 0 {
+            return Ok(read);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -155,5 +184,24 @@ mod tests {
         let path = dir.path().join("bad");
         std::fs::write(&path, [0x1f, 0x8b, 0, 1, 2, 3, 4, 5]).unwrap();
         assert!(peek_path(&path).is_err());
+    }
+
+    proptest::proptest! {
+        /// Lines come out as `read_until` gives them, whatever the buffer
+        /// size and wherever the newlines fall.
+        #[test]
+        fn read_line_reads_what_read_until_reads(text in "[a\n]{0,40}", capacity in 1usize..8) {
+            let mut ours = BufReader::with_capacity(capacity, text.as_bytes());
+            let mut std_reader = BufReader::with_capacity(capacity, text.as_bytes());
+            loop {
+                let (mut a, mut b) = (Vec::new(), Vec::new());
+                let n = read_line(&mut ours, &mut a).unwrap();
+                proptest::prop_assert_eq!(n, std_reader.read_until(b'\n', &mut b).unwrap());
+                proptest::prop_assert_eq!(&a, &b);
+                if n == 0 {
+                    break;
+                }
+            }
+        }
     }
 }

@@ -783,7 +783,7 @@ impl JsonSource {
             };
             line.clear();
             let start = *offset;
-            match reader.read_until(b'\n', line) {
+            match crate::input::read_line(reader, line) {
                 Ok(0) => {
                     self.state = State::Done;
                     return None;

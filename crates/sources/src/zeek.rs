@@ -20,7 +20,6 @@ use crate::format::ZeekLog;
 use crate::windows::{orient, parse_ip};
 use crate::{Input, RecordError};
 use model::{Event, EventKind, LogSource, Networks, Origin, Sym, Timestamp, Value};
-use std::io::BufRead;
 use std::sync::Arc;
 
 /// Where a Zeek field goes in the typed event.
@@ -561,7 +560,7 @@ impl Iterator for ZeekTsvSource {
         while !self.done {
             self.line.clear();
             let offset = self.offset;
-            match self.input.reader.read_until(b'\n', &mut self.line) {
+            match crate::input::read_line(&mut self.input.reader, &mut self.line) {
                 Ok(0) => self.done = true,
                 Ok(n) => {
                     self.offset += n as u64;
