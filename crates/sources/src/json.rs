@@ -19,6 +19,7 @@
 //! and skipped. In an array or a multi-object document a syntax error cannot be
 //! resynchronised: it is reported with its offset and ends the file.
 
+use crate::flat_shape::{Shape, Shapes};
 use crate::format::{JsonShape, ZeekLog};
 use crate::json_entries::Entries;
 use crate::windows;
@@ -42,81 +43,28 @@ const WINDOWS_SOURCE_KEYS: [&str; 6] = [
     "Computer",
 ];
 
-/// Flat exports' other names for the fields Sigma rules read, added beside the
-/// original when the record lacks the Sigma name.
-const FLAT_ALIASES: [(&str, &str); 6] = [
-    ("EventId", "EventID"),
-    ("event_id", "EventID"),
-    ("SourceName", "Provider_Name"),
-    ("ProviderName", "Provider_Name"),
-    ("Hostname", "Computer"),
-    ("ComputerName", "Computer"),
-];
-
-/// Which of [`FLAT_ALIASES`] `key` is, if any.
-fn flat_alias(key: &str) -> Option<usize> {
-    match key {
-        "EventId" => Some(0),
-        "event_id" => Some(1),
-        "SourceName" => Some(2),
-        "ProviderName" => Some(3),
-        "Hostname" => Some(4),
-        "ComputerName" => Some(5),
-        _ => None,
-    }
-}
-
-/// Which of the aliases' targets (`EventID`, `Provider_Name`, `Computer`)
-/// `key` is, if any.
-fn alias_target(key: &str) -> Option<usize> {
-    match key {
-        "EventID" => Some(0),
-        "Provider_Name" => Some(1),
-        "Computer" => Some(2),
-        _ => None,
-    }
-}
-
-/// Whether a record's keys make it a flat Windows export: one of
-/// [`EVENT_ID_KEYS`], one of [`WINDOWS_SOURCE_KEYS`], and no Zeek `ts`; in one
-/// pass over them (a test holds the match to the two lists).
-fn is_flat_windows(entries: &Entries<'_>) -> bool {
-    let (mut event_id, mut source) = (false, false);
-    for (key, _) in &entries.0 {
-        match key.as_ref() {
-            "ts" => return false,
-            "EventID" | "EventId" | "event_id" => event_id = true,
-            "Channel" | "SourceName" | "ProviderName" | "Provider_Name" | "Hostname"
-            | "Computer" => source = true,
-            _ => {}
-        }
-    }
-    event_id && source
-}
-
-/// Where flat exports keep the event time, in order of preference.
-const FLAT_TIME_KEYS: [&str; 7] = [
-    "@timestamp",
-    "TimeCreated",
-    "EventTime",
-    "SystemTime",
-    "UtcTime",
-    "TimeGenerated",
-    "timestamp",
-];
-
 /// Builds the event of one JSON Lines record read as [`Entries`]: flat Windows
 /// records directly, every other shape through the same map as
 /// [`event_from_object`].
+///
+/// What the keys decide (flat Windows or not, where the time is, each key's
+/// symbol) comes from the thread's remembered [`Shapes`].
 pub(crate) fn event_from_entries(
     entries: Entries<'_>,
     networks: &Networks,
 ) -> Result<Event, String> {
-    let flat_windows = is_flat_windows(&entries) && entries.is_flat_and_unique();
-    if flat_windows {
-        return flat_windows_entries(entries, networks);
-    }
-    event_from_object(&entries.into_map(), networks)
+    SHAPES.with_borrow_mut(|shapes| {
+        let shape = shapes.of(&entries);
+        if shape.flat_windows && !entries.has_object() {
+            return flat_windows_entries(entries, shape, networks);
+        }
+        event_from_object(&entries.into_map(), networks)
+    })
+}
+
+thread_local! {
+    /// The key sequences of the flat records last read on this thread.
+    static SHAPES: std::cell::RefCell<Shapes> = std::cell::RefCell::default();
 }
 
 /// The shape of one JSON record.
@@ -305,47 +253,38 @@ fn flat_windows(obj: &Map<String, Json>, networks: &Networks) -> Result<Event, S
         .iter()
         .map(|(k, v)| (Cow::Borrowed(k.as_str()), v.clone()))
         .collect();
-    flat_windows_entries(Entries(entries), networks)
+    let entries = Entries(entries);
+    let shape = Shape::learn(&entries);
+    flat_windows_entries(entries, &shape, networks)
 }
 
-/// A flat Windows record (unique keys, no nested object): every entry becomes
-/// a native field in order, string values moved, not copied.
-fn flat_windows_entries(entries: Entries<'_>, networks: &Networks) -> Result<Event, String> {
-    // One pass over the keys for what the record's shape needs (a lookup per
-    // name was 20 scans of the record).
-    let mut time_at = [None; FLAT_TIME_KEYS.len()];
-    let mut alias_targets = [false; 3];
-    for (index, (key, _)) in entries.0.iter().enumerate() {
-        if let Some(rank) = FLAT_TIME_KEYS.iter().position(|k| *k == key) {
-            time_at[rank].get_or_insert(index);
-        }
-        if let Some(target) = alias_target(key) {
-            alias_targets[target] = true;
-        }
-    }
-    let timestamp = time_at
+/// A flat Windows record (unique keys, no nested object) of shape `shape`:
+/// every entry becomes a native field in order, string values moved, not
+/// copied.
+fn flat_windows_entries(
+    entries: Entries<'_>,
+    shape: &Shape,
+    networks: &Networks,
+) -> Result<Event, String> {
+    let timestamp = shape
+        .time_at
         .iter()
-        .flatten()
         .find_map(|&index| json_timestamp(&entries.0[index].1))
         .ok_or("missing timestamp")?;
-    let alias_wanted = FLAT_ALIASES
-        .map(|(_, alias)| alias_target(alias).is_none_or(|target| !alias_targets[target]));
     let mut event = Event {
         native: model::Native::with_capacity(entries.0.len() + 2),
         ..Event::default()
     };
-    for (position, (key, value)) in entries.0.into_iter().enumerate() {
-        let alias = flat_alias(&key)
-            .filter(|&i| alias_wanted[i])
-            .map(|i| FLAT_ALIASES[i].1);
-        let alias_value = alias.map(|alias| {
-            if alias == "EventID" {
+    for ((_, value), field) in entries.0.into_iter().zip(&shape.fields) {
+        let alias = field.alias.map(|(sym, event_id)| {
+            let value = if event_id {
                 event_id_value(&value)
             } else {
                 Value::from_json(&value)
-            }
+            };
+            (sym, value)
         });
-        let native = if key == "EventID" {
+        let native = if field.event_id {
             event_id_value(&value)
         } else {
             match value {
@@ -353,52 +292,17 @@ fn flat_windows_entries(entries: Entries<'_>, networks: &Networks) -> Result<Eve
                 other => Value::from_json(&other),
             }
         };
-        if let Some(sym) = KEY_SYMBOLS.with_borrow_mut(|symbols| symbols.get(position, &key)) {
+        if let Some(sym) = field.sym {
             event.native.push_sym(sym, native);
         }
-        if let (Some(alias), Some(value)) = (alias, alias_value) {
-            event.native.push(alias, value);
+        if let Some((Some(sym), value)) = alias {
+            event.native.push_sym(sym, value);
         }
     }
     event.timestamp = timestamp;
     windows::normalise(&mut event, networks);
     Ok(event)
 }
-
-thread_local! {
-    /// The keys of the last flat record read on this thread, by position.
-    static KEY_SYMBOLS: std::cell::RefCell<KeySymbols> = std::cell::RefCell::default();
-}
-
-/// The symbols of the last flat record's keys, by position: the records of
-/// one export repeat the same keys in the same order, and comparing a key with
-/// the one at its position last time costs a fraction of interning it (a hash
-/// and a table lookup per key, 27 per Windows event).
-#[derive(Default)]
-struct KeySymbols {
-    keys: Vec<(Box<str>, Option<model::Sym>)>,
-}
-
-impl KeySymbols {
-    /// The symbol of `key`, the record's key at `position`.
-    fn get(&mut self, position: usize, key: &str) -> Option<model::Sym> {
-        if let Some((known, sym)) = self.keys.get(position)
-            && **known == *key
-        {
-            return *sym;
-        }
-        let sym = model::Sym::intern(key);
-        if position < self.keys.len() {
-            self.keys[position] = (key.into(), sym);
-        } else if position == self.keys.len() && position < MAX_CACHED_KEYS {
-            self.keys.push((key.into(), sym));
-        }
-        sym
-    }
-}
-
-/// Most key positions remembered (a record with more keys interns the rest).
-const MAX_CACHED_KEYS: usize = 256;
 
 fn ecs(obj: &Map<String, Json>) -> Result<Event, String> {
     let mut event = Event::default();
@@ -906,7 +810,12 @@ mod tests {
     #[test]
     fn the_flat_windows_test_is_the_two_key_lists() {
         use super::*;
-        let flat = |line: String| is_flat_windows(&Entries::parse(line.as_bytes()).unwrap());
+        use crate::flat_shape::is_flat_windows;
+        let flat = |line: String| {
+            let entries = Entries::parse(line.as_bytes()).unwrap();
+            let keys: Vec<&str> = entries.0.iter().map(|(k, _)| k.as_ref()).collect();
+            is_flat_windows(&keys)
+        };
         for id in EVENT_ID_KEYS {
             for source in WINDOWS_SOURCE_KEYS {
                 assert!(
@@ -920,32 +829,12 @@ mod tests {
         for source in WINDOWS_SOURCE_KEYS {
             assert!(!flat(format!(r#"{{"Id":1,"{source}":"x"}}"#)));
         }
-        for (alias, target) in FLAT_ALIASES {
-            assert_eq!(FLAT_ALIASES[flat_alias(alias).unwrap()].0, alias);
-            assert!(alias_target(target).is_some(), "{target}");
-        }
-        assert_eq!(flat_alias("EventID"), None);
-    }
-
-    #[test]
-    fn key_symbols_follow_the_keys_not_their_positions() {
-        use super::*;
-        let mut symbols = KeySymbols::default();
-        let image = model::Sym::intern("Image");
-        let user = model::Sym::intern("User");
-        assert_eq!(symbols.get(0, "Image"), image);
-        assert_eq!(symbols.get(0, "Image"), image);
-        // Another key at a known position is interned, not taken from the cache.
-        assert_eq!(symbols.get(0, "User"), user);
-        assert_eq!(symbols.get(1, "Image"), image);
-        // A gap in the positions is interned without being remembered.
-        assert_eq!(symbols.get(5, "User"), user);
-        assert_eq!(symbols.keys.len(), 2);
     }
 
     fn json_key() -> impl proptest::strategy::Strategy<Value = String> {
         use proptest::prelude::*;
         // The keys the shape detectors look for, and some others.
+        use crate::flat_shape::{FLAT_ALIASES, FLAT_TIME_KEYS};
         let marked: Vec<&str> = EVENT_ID_KEYS
             .iter()
             .chain(&WINDOWS_SOURCE_KEYS)

@@ -64,7 +64,7 @@ impl<'de> Deserialize<'de> for Entries<'de> {
     }
 }
 
-/// A key's bit in [`Entries::is_flat_and_unique`]'s filter (0-255): from its
+/// A key's bit in [`Entries::keys_are_unique`]'s filter (0-255): from its
 /// length and its first and last eight bytes, which tell apart the keys of
 /// real records (`ParentImage`, `ParentCommandLine`).
 fn fingerprint(key: &[u8]) -> u8 {
@@ -95,16 +95,18 @@ impl<'de> Entries<'de> {
         }
     }
 
-    /// Whether every value is a scalar or an array (no nested object) and no key
-    /// repeats: then the entries are exactly what the map would hold, in order.
+    /// Whether a value is a nested object. With [`Entries::keys_are_unique`]:
+    /// when neither, the entries are exactly what the map would hold, in order.
+    pub fn has_object(&self) -> bool {
+        self.0.iter().any(|(_, v)| v.is_object())
+    }
+
+    /// Whether no key repeats.
     ///
     /// Keys are compared only when a 256-bit filter of their fingerprints says
     /// an earlier key may be the same: comparing every pair of a 30-key record
     /// was 400 string comparisons per event.
-    pub fn is_flat_and_unique(&self) -> bool {
-        if self.0.iter().any(|(_, v)| v.is_object()) {
-            return false;
-        }
+    pub fn keys_are_unique(&self) -> bool {
         let mut filter = [0u64; 4];
         for (i, (key, _)) in self.0.iter().enumerate() {
             let bit = fingerprint(key.as_bytes());
@@ -145,7 +147,7 @@ mod tests {
             let line = record(&keys);
             let entries = Entries::parse(line.as_bytes()).unwrap();
             let unique = keys.iter().enumerate().all(|(i, k)| !keys[..i].contains(k));
-            prop_assert_eq!(entries.is_flat_and_unique(), unique);
+            prop_assert_eq!(entries.keys_are_unique(), unique);
         }
     }
 
@@ -156,16 +158,16 @@ mod tests {
         assert!(
             !Entries::parse(record(&keys).as_bytes())
                 .unwrap()
-                .is_flat_and_unique()
+                .keys_are_unique()
         );
         keys.pop();
         assert!(
             Entries::parse(record(&keys).as_bytes())
                 .unwrap()
-                .is_flat_and_unique()
+                .keys_are_unique()
         );
         let nested = Entries::parse(br#"{"a":1,"b":{"c":2}}"#).unwrap();
-        assert!(!nested.is_flat_and_unique());
+        assert!(nested.has_object() && nested.keys_are_unique());
     }
 
     #[test]
