@@ -219,9 +219,43 @@ fn finalise_alerts(mut alerts: Vec<Signal>) -> Vec<Signal> {
             alert.assign_id();
         }
     }
-    alerts.sort_by(|a, b| a.timestamp.cmp(&b.timestamp).then_with(|| a.id.cmp(&b.id)));
+    sort_by_time_and_id(&mut alerts);
     alerts.dedup_by(|a, b| a.id == b.id);
     alerts
+}
+
+/// Sorts alerts by time, then id, keeping the order of equal ones (a stable
+/// sort's answer).
+///
+/// Small keys (time, the id's first 16 bytes, position) are sorted and each
+/// alert is then moved twice: sorting the 408-byte alerts themselves moved
+/// each one at every merge level and followed two id pointers at every tie,
+/// and a hunt of the flat EVTX corpus ten times over has 66,000 alerts in
+/// ten runs of equal times.
+fn sort_by_time_and_id(alerts: &mut Vec<Signal>) {
+    let prefix = |id: &str| {
+        let mut head = [0u8; 16];
+        let n = id.len().min(16);
+        head[..n].copy_from_slice(&id.as_bytes()[..n]);
+        // Big-endian and zero-padded: ordered as the strings are, up to a tie.
+        u128::from_be_bytes(head)
+    };
+    let mut order: Vec<(Timestamp, u128, usize)> = alerts
+        .iter()
+        .enumerate()
+        .map(|(at, alert)| (alert.timestamp, prefix(&alert.id), at))
+        .collect();
+    order.sort_unstable_by(|a, b| {
+        (a.0, a.1)
+            .cmp(&(b.0, b.1))
+            .then_with(|| alerts[a.2].id.cmp(&alerts[b.2].id))
+            .then(a.2.cmp(&b.2))
+    });
+    let mut slots: Vec<Option<Signal>> = std::mem::take(alerts).into_iter().map(Some).collect();
+    *alerts = order
+        .into_iter()
+        .map(|(_, _, at)| slots[at].take().expect("each position once"))
+        .collect();
 }
 
 impl HuntOutcome {
@@ -334,4 +368,45 @@ fn file_failure_notes(stats: &ReadStats) -> Vec<String> {
         ));
     }
     notes
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// The key sort gives what sorting the alerts by (time, id) with a
+        /// stable sort gives, ties and ids sharing 16-byte prefixes included.
+        #[test]
+        fn alerts_are_sorted_as_a_stable_sort_sorts_them(
+            alerts in proptest::collection::vec(
+                (0i64..4, prop_oneof![
+                    "alert-00000000000000[0-2]{1,2}",
+                    "alert-0000000000[0-2]{0,3}",
+                    "[ab]{0,3}",
+                ], any::<u8>()),
+                0..40,
+            )
+        ) {
+            let alerts: Vec<Signal> = alerts
+                .into_iter()
+                .map(|(secs, id, score)| Signal {
+                    timestamp: Timestamp::from_secs(secs),
+                    id,
+                    score,
+                    ..Signal::default()
+                })
+                .collect();
+            let mut expected = alerts.clone();
+            expected.sort_by(|a, b| a.timestamp.cmp(&b.timestamp).then_with(|| a.id.cmp(&b.id)));
+            let mut sorted = alerts;
+            sort_by_time_and_id(&mut sorted);
+            let key = |s: &Signal| (s.timestamp, s.id.clone(), s.score);
+            prop_assert_eq!(
+                sorted.iter().map(key).collect::<Vec<_>>(),
+                expected.iter().map(key).collect::<Vec<_>>()
+            );
+        }
+    }
 }

@@ -116,10 +116,12 @@ impl<'a> Reader<'a> {
                         // `\u` (and surrogate pairs) are left to serde_json.
                         _ => return None,
                     };
-                    // Room for the text so far and some more: most escaped
-                    // strings are paths and command lines of under 100 bytes.
-                    let text =
-                        unescaped.get_or_insert_with(|| String::with_capacity(at - start + 64));
+                    // Room for the text up to the next quote, the closing one
+                    // unless an escaped quote comes first (then it grows).
+                    let text = unescaped.get_or_insert_with(|| {
+                        let to_quote = memchr::memchr(b'"', &self.bytes[at..]).unwrap_or(0);
+                        String::with_capacity(at - start + to_quote)
+                    });
                     text.push_str(&self.text[run..at]);
                     text.push(decoded);
                     self.at = at + 2;

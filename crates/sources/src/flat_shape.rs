@@ -125,18 +125,22 @@ pub(crate) fn is_flat_windows(keys: &[&str]) -> bool {
     event_id && source
 }
 
-/// Byte equality with the common key lengths (8 to 16 bytes) compared as two
-/// overlapping words, not through a `memcmp` call.
+/// Byte equality with keys of up to 16 bytes (nearly all) compared as two
+/// overlapping words, not through a `memcmp` call (2.9 million calls a run
+/// of the flat EVTX corpus ten times over).
 fn same_bytes(a: &[u8], b: &[u8]) -> bool {
     let n = a.len();
     if n != b.len() {
         return false;
     }
-    if (8..=16).contains(&n) {
-        let word = |s: &[u8], at: usize| u64::from_le_bytes(s[at..at + 8].try_into().expect("8"));
-        return word(a, 0) == word(b, 0) && word(a, n - 8) == word(b, n - 8);
+    let long = |s: &[u8], at: usize| u64::from_le_bytes(s[at..at + 8].try_into().expect("8"));
+    let short = |s: &[u8], at: usize| u32::from_le_bytes(s[at..at + 4].try_into().expect("4"));
+    match n {
+        8..=16 => long(a, 0) == long(b, 0) && long(a, n - 8) == long(b, n - 8),
+        4..=7 => short(a, 0) == short(b, 0) && short(a, n - 4) == short(b, n - 4),
+        0..=3 => a.iter().zip(b).all(|(x, y)| x == y),
+        _ => a == b,
     }
-    a == b
 }
 
 /// The last [`REMEMBERED`] shapes seen, most recent first.
@@ -219,8 +223,15 @@ mod tests {
     proptest! {
         /// Word-wise equality is byte equality.
         #[test]
-        fn same_bytes_is_equality(a in "[ab]{0,20}", b in "[ab]{0,20}") {
+        fn same_bytes_is_equality(a in "[ab]{0,20}", b in "[ab]{0,20}", c in "[ab]{0,20}") {
             prop_assert_eq!(same_bytes(a.as_bytes(), b.as_bytes()), a == b);
+            // Same length, one byte different, wherever it is.
+            prop_assert!(same_bytes(c.as_bytes(), c.as_bytes()));
+            for at in 0..c.len() {
+                let mut d = c.clone().into_bytes();
+                d[at] = if d[at] == b'a' { b'b' } else { b'a' };
+                prop_assert!(!same_bytes(c.as_bytes(), &d));
+            }
         }
 
         /// Whatever sequence of records comes, the shape handed out is the
