@@ -245,7 +245,9 @@ mod tests {
                 timestamp: Timestamp::from_secs(1_000_000_000 + (i as i64 * 37) % 11),
                 kind: kinds[i % 3],
                 host_name: hosts[i % 5].map(str::to_string),
-                host_ip: i.is_multiple_of(7).then(|| format!("10.0.0.{}", i % 4).parse().unwrap()),
+                host_ip: i
+                    .is_multiple_of(7)
+                    .then(|| format!("10.0.0.{}", i % 4).parse().unwrap()),
                 ..Event::default()
             })
             .collect();
