@@ -1,7 +1,19 @@
 //! JSON Lines: one alert or incident object per line (DESIGN.md's output contract).
 
-use crate::{Record, Sink, SinkError};
+use crate::{Record, Sink, SinkError, json_line};
+use serde::Serialize;
 use std::io::Write;
+
+/// Appends `value` as compact JSON: by [`json_line`], or by `serde_json` when
+/// that refuses it (a map key that is not a string), so that the bytes are
+/// always the ones `serde_json` writes.
+fn write_json<T: Serialize>(line: &mut Vec<u8>, value: &T) -> Result<(), serde_json::Error> {
+    if json_line::write(line, value).is_err() {
+        line.clear();
+        serde_json::to_writer(line, value)?;
+    }
+    Ok(())
+}
 
 /// Writes each record as one JSON object on its own line, exactly as the output
 /// contract says: `{"kind":"alert", "id", "@timestamp", "detector", "rule.id",
@@ -41,8 +53,8 @@ impl<W: Write> Sink for JsonlSink<W> {
         // no small writes through the (boxed) writer.
         self.line.clear();
         match record {
-            Record::Alert(signal) => serde_json::to_writer(&mut self.line, signal)?,
-            Record::Incident(incident) => serde_json::to_writer(&mut self.line, incident)?,
+            Record::Alert(signal) => write_json(&mut self.line, signal)?,
+            Record::Incident(incident) => write_json(&mut self.line, incident)?,
         }
         self.line.push(b'\n');
         self.out

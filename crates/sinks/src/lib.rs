@@ -15,6 +15,7 @@
 mod cases;
 mod csv;
 mod html;
+mod json_line;
 mod jsonl;
 mod navigator;
 mod summary;

@@ -207,13 +207,20 @@ const EVIDENCE_STRINGS: usize = 256;
 
 /// Transfer, archive and script tools named in the signals, sorted.
 ///
-/// One case-insensitive automaton over the tool list scans each evidence string
-/// once (this runs for every incident, several times, and an alert-heavy hunt has
-/// tens of thousands of signals); a name counts only as a whole word.
+/// One case-insensitive automaton over the tool list scans each distinct
+/// evidence string once (an alert-heavy hunt has tens of thousands of
+/// signals, and a rule that fires on a repeated command line repeats its
+/// evidence: hashing a string costs a tenth of scanning it); a name counts
+/// only as a whole word.
 pub fn tools_named(signals: &[&Signal]) -> Vec<String> {
     let mut seen = [false; TRANSFER_TOOLS.len()];
+    let mut scanned: hashbrown::HashSet<&str> = hashbrown::HashSet::new();
     for signal in signals {
-        visit_entries(signal, &mut |_, text| mark_tools(text, &mut seen));
+        visit_entries(signal, &mut |_, text| {
+            if scanned.insert(text) {
+                mark_tools(text, &mut seen);
+            }
+        });
     }
     let mut tools: Vec<String> = TRANSFER_TOOLS
         .iter()
@@ -445,5 +452,20 @@ mod tests {
         // Case-insensitive, nested evidence, overlapping names: `sftp` is a word,
         // the `ftp` inside it and inside `ftpd` is not.
         assert_eq!(tools_named(&[&signal]), vec!["mega-put", "sftp"]);
+    }
+
+    #[test]
+    fn repeated_evidence_is_read_once_and_new_evidence_still_counts() {
+        let with = |command: &str| Signal {
+            rule_name: "Transfer".into(),
+            evidence: serde_json::json!({ "command_line": command })
+                .as_object()
+                .cloned()
+                .unwrap(),
+            ..Default::default()
+        };
+        let (a, b, c) = (with("copy x y"), with("copy x y"), with("curl -T x"));
+        assert_eq!(tools_named(&[&a, &b]), Vec::<String>::new());
+        assert_eq!(tools_named(&[&a, &b, &c, &a]), vec!["curl"]);
     }
 }

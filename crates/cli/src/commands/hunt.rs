@@ -67,7 +67,12 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
     })?;
     spinner.finish();
     write_outputs(&args, &outcome)?;
-    Ok(exit_code(&outcome, &config))
+    let code = exit_code(&outcome, &config);
+    // The process ends right after: returning the alerts' and incidents'
+    // allocations one by one (tens of thousands of alerts, each with its
+    // evidence) would only delay the exit.
+    std::mem::forget(outcome);
+    Ok(code)
 }
 
 fn write_outputs(args: &Args, outcome: &HuntOutcome) -> anyhow::Result<()> {
