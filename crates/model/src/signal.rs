@@ -5,6 +5,7 @@ use crate::time::Timestamp;
 use serde::Serialize;
 use serde::ser::SerializeMap;
 use std::net::IpAddr;
+use std::sync::Arc;
 
 /// Alert severity, ordered from least to most severe.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Default)]
@@ -100,8 +101,9 @@ impl Stage {
 /// A pointer to a record behind a signal.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
 pub struct RecordRef {
-    /// Source file.
-    pub file: String,
+    /// Source file (shared with the events of the file: an alert-heavy hunt
+    /// keeps tens of thousands of these).
+    pub file: Arc<str>,
     /// Byte offset (or EVTX record id).
     pub offset: u64,
 }
@@ -109,7 +111,7 @@ pub struct RecordRef {
 impl From<&Origin> for RecordRef {
     fn from(origin: &Origin) -> Self {
         RecordRef {
-            file: origin.file.to_string(),
+            file: origin.file.clone(),
             offset: origin.offset,
         }
     }
@@ -253,7 +255,7 @@ impl Signal {
             .iter()
             .filter_map(|r| {
                 Some(RecordRef {
-                    file: r.get("file")?.as_str()?.to_string(),
+                    file: r.get("file")?.as_str()?.into(),
                     offset: r.get("offset")?.as_u64()?,
                 })
             })
@@ -420,17 +422,20 @@ impl Serialize for EvidenceOut<'_> {
                 None => map.serialize_entry(key, value)?,
             }
         }
+        // Evidence holds a few entries: scanning its keys beats hashing each
+        // name with the map's SipHash (five lookups for every alert written).
+        let has = |name: &str| evidence.keys().any(|key| key == name);
         let added = [
             ("bytes_out", signal.bytes_out.map(Replacement::Number)),
             ("transfers", signal.transfers.map(Replacement::Number)),
         ];
         for (key, value) in added {
-            if let Some(value) = value.filter(|_| !evidence.contains_key(key)) {
+            if let Some(value) = value.filter(|_| !has(key)) {
                 map.serialize_entry(key, &value)?;
             }
         }
         for key in ["allow_listed", "records", "records_total"] {
-            if !evidence.contains_key(key)
+            if !has(key)
                 && let Some(value) = self.replaced(key)
             {
                 map.serialize_entry(key, &value)?;

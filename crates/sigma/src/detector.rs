@@ -138,13 +138,14 @@ impl SigmaDetector {
         let mut signal = meta.signal(event.timestamp);
         copy_context(&mut signal, event);
         signal.add_record(event.origin.as_ref());
-        let mut fields = serde_json::Map::new();
+        let mut fields = serde_json::Map::with_capacity(meta.evidence.len() + 1);
         let mut text = String::new();
         for (name, refs) in &meta.evidence {
             if let Some(value) = refs.iter().find_map(|f| event.get(*f))
                 && value.write_text(&mut text)
             {
-                fields.insert(name.to_string(), text.clone().into());
+                // Moved, not copied: the next field writes into a new buffer.
+                fields.insert(name.to_string(), std::mem::take(&mut text).into());
             }
         }
         // What the record did (a cloud API call, an audit operation), so that an

@@ -58,7 +58,7 @@ fn signal(
         stage,
         techniques: techniques.iter().map(|t| t.to_string()).collect(),
         records: vec![RecordRef {
-            file: format!("logs/{detector}.jsonl"),
+            file: format!("logs/{detector}.jsonl").into(),
             offset: at as u64 % 100_000,
         }],
         records_total: 1,

@@ -208,7 +208,7 @@ pub fn event_of_signal(signal: &Signal) -> Event {
         host_ip: signal.host_ip,
         user_name: signal.user_name.clone(),
         origin: signal.records.first().map(|r| Origin {
-            file: r.file.as_str().into(),
+            file: r.file.clone(),
             offset: r.offset,
         }),
         ..Event::default()
