@@ -188,9 +188,9 @@ pub fn new_signal(
     techniques: &[&str],
 ) -> Signal {
     Signal {
-        detector: detector.to_string(),
-        rule_id: rule_id.to_string(),
-        rule_name: rule_name.to_string(),
+        detector: detector.into(),
+        rule_id: rule_id.into(),
+        rule_name: rule_name.into(),
         timestamp: ts,
         stage,
         techniques: techniques.iter().map(|t| t.to_string()).collect(),

@@ -452,7 +452,7 @@ fn signal(user: &str, metric: Metric, value: f64, verdict: &Verdict, bucket: Buc
     let mut signal = Signal {
         timestamp: bucket.last_seen,
         detector: "saas".into(),
-        rule_id: format!("exfilguard.saas.{}", metric.name()),
+        rule_id: format!("exfilguard.saas.{}", metric.name()).into(),
         rule_name: metric.title().into(),
         rule_author: Some("exfilguard team".into()),
         stage,

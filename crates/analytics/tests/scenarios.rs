@@ -693,7 +693,7 @@ fn the_suite_finds_what_the_detectors_found_separately() {
     let ids = |signals: Vec<model::Signal>| {
         let mut ids: Vec<(String, String, u8)> = signals
             .into_iter()
-            .map(|s| (s.detector, s.id, s.score))
+            .map(|s| (s.detector.to_string(), s.id, s.score))
             .collect();
         ids.sort();
         ids

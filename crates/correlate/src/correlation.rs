@@ -265,7 +265,7 @@ fn build_draft<'a>(
     )
     .or_else(|| most_common(signals.iter().filter_map(|s| s.user_name.clone())));
     let stage = signals.iter().map(|s| s.stage).max().unwrap_or_default();
-    let mut detectors: Vec<String> = signals.iter().map(|s| s.detector.clone()).collect();
+    let mut detectors: Vec<String> = signals.iter().map(|s| s.detector.to_string()).collect();
     detectors.sort();
     detectors.dedup();
     let mut techniques: Vec<String> = signals

@@ -15,8 +15,8 @@ fn ip(text: &str) -> IpAddr {
 fn signal(detector: &str, at: i64, host: Option<&str>, stage: Stage) -> Signal {
     let mut s = Signal {
         detector: detector.into(),
-        rule_id: format!("exfilguard.{detector}.test"),
-        rule_name: format!("{detector} finding"),
+        rule_id: format!("exfilguard.{detector}.test").into(),
+        rule_name: format!("{detector} finding").into(),
         timestamp: Timestamp::from_secs(at),
         host_name: host.map(str::to_string),
         stage,

@@ -1,5 +1,6 @@
 //! A detector's finding, and its JSONL `alert` shape (DESIGN.md output contract).
 
+use crate::SharedText;
 use crate::event::Origin;
 use crate::time::Timestamp;
 use serde::Serialize;
@@ -128,15 +129,15 @@ pub struct Signal {
     /// When the behaviour happened (event time).
     pub timestamp: Timestamp,
     /// `sigma` or an analytic's name (`volume`, `cadence`...).
-    pub detector: String,
+    pub detector: SharedText,
     /// Rule id (Sigma id, or `exfilguard.<detector>.<what>`).
-    pub rule_id: String,
+    pub rule_id: SharedText,
     /// Rule title.
-    pub rule_name: String,
+    pub rule_name: SharedText,
     /// Rule author(s), credited as Sigma's licence asks.
-    pub rule_author: Option<String>,
+    pub rule_author: Option<SharedText>,
     /// Rule tags (Sigma tags).
-    pub rule_tags: Vec<String>,
+    pub rule_tags: Vec<SharedText>,
     /// 0-100.
     pub score: u8,
     /// Severity.
@@ -270,11 +271,14 @@ impl Signal {
         let mut signal = Signal {
             id: text("id")?,
             timestamp: Timestamp::parse(object.get("@timestamp")?.as_str()?)?,
-            detector: text("detector")?,
-            rule_id: text("rule.id")?,
-            rule_name: text("rule.name").unwrap_or_default(),
-            rule_author: text("rule.author"),
-            rule_tags: strings("rule.tags"),
+            detector: text("detector")?.into(),
+            rule_id: text("rule.id")?.into(),
+            rule_name: text("rule.name").unwrap_or_default().into(),
+            rule_author: text("rule.author").map(SharedText::from),
+            rule_tags: strings("rule.tags")
+                .into_iter()
+                .map(SharedText::from)
+                .collect(),
             stage: match object.get("stage").and_then(Value::as_str) {
                 Some("staging") => Stage::Staging,
                 Some("automation") => Stage::Automation,

@@ -159,7 +159,7 @@ fn pack_over_the_public_evtx_samples() {
             .to_string();
         for hit in alerts_of(&blocks, path, &mut 0).1 {
             *block_hits
-                .entry((hit.rule_name, relative.clone()))
+                .entry((hit.rule_name.to_string(), relative.clone()))
                 .or_default() += 1;
         }
         let name = path
@@ -174,7 +174,10 @@ fn pack_over_the_public_evtx_samples() {
             .to_string();
         for alert in alerts {
             *per_rule
-                .entry((alert.severity.as_str().to_string(), alert.rule_name.clone()))
+                .entry((
+                    alert.severity.as_str().to_string(),
+                    alert.rule_name.to_string(),
+                ))
                 .or_default() += 1;
             let line = format!(
                 "{:<13} {} <- {relative}{}",

@@ -89,7 +89,7 @@ fn read_events(path: &Path) -> Vec<Event> {
 fn fired(set: &RuleSet, events: &[Event]) -> BTreeSet<String> {
     signals(set, events)
         .into_iter()
-        .map(|s| s.rule_id)
+        .map(|s| s.rule_id.to_string())
         .collect()
 }
 

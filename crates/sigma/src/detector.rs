@@ -6,16 +6,18 @@ use crate::matcher::MatchScratch;
 use crate::rule::RuleDoc;
 use crate::ruleset::Shared;
 use model::attack::technique_from_tag;
-use model::{Detector, Event, FieldRef, Severity, Signal, Stage, Timestamp};
+use model::{Detector, Event, FieldRef, Severity, SharedText, Signal, Stage, Timestamp};
 use std::sync::Arc;
 
 /// What every signal of one rule carries, computed once.
 #[derive(Clone, Debug)]
 pub(crate) struct SignalMeta {
-    rule_id: String,
-    title: String,
-    author: Option<String>,
-    tags: Vec<String>,
+    /// `sigma`, shared by every alert.
+    detector: SharedText,
+    rule_id: SharedText,
+    title: SharedText,
+    author: Option<SharedText>,
+    tags: Vec<SharedText>,
     severity: Severity,
     stage: Stage,
     techniques: Vec<String>,
@@ -42,14 +44,15 @@ impl SignalMeta {
             .collect();
         techniques.dedup();
         SignalMeta {
+            detector: SharedText::from("sigma"),
             rule_id: if doc.id.is_empty() {
-                doc.title.clone()
+                doc.title.as_str().into()
             } else {
-                doc.id.clone()
+                doc.id.as_str().into()
             },
-            title: doc.title.clone(),
-            author: doc.author.clone(),
-            tags: doc.tags.clone(),
+            title: doc.title.as_str().into(),
+            author: doc.author.as_deref().map(SharedText::from),
+            tags: doc.tags.iter().map(SharedText::from).collect(),
             severity,
             stage: stage_of(&doc.tags, &techniques),
             techniques,
@@ -60,7 +63,7 @@ impl SignalMeta {
     fn signal(&self, timestamp: Timestamp) -> Signal {
         Signal {
             timestamp,
-            detector: "sigma".into(),
+            detector: self.detector.clone(),
             rule_id: self.rule_id.clone(),
             rule_name: self.title.clone(),
             rule_author: self.author.clone(),

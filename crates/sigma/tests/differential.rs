@@ -36,7 +36,7 @@ fn fired(yaml: &str, event: &str) -> Vec<String> {
         detector.observe(&record.unwrap(), &mut out);
     }
     detector.finish(&mut out);
-    out.into_iter().map(|s| s.rule_id).collect()
+    out.into_iter().map(|s| s.rule_id.to_string()).collect()
 }
 
 fn rule(id: &str, logsource: &str, detection: &str) -> String {

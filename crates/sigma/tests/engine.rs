@@ -372,7 +372,9 @@ detection:
         let mut out = Vec::new();
         detector.observe(&sysmon(1, "process_creation", fields), &mut out);
         detector.finish(&mut out);
-        out.into_iter().map(|s| s.rule_id).collect::<Vec<_>>()
+        out.into_iter()
+            .map(|s| s.rule_id.to_string())
+            .collect::<Vec<_>>()
     };
     let rclone = [
         ("Image", "C:\\t\\rclone.exe"),

@@ -321,8 +321,10 @@ impl<'a> Matcher<'a> {
             .iter()
             .filter(|i| self.matches_incident(i))
             .collect();
-        let mut detectors: BTreeSet<String> =
-            matched_alerts.iter().map(|a| a.detector.clone()).collect();
+        let mut detectors: BTreeSet<String> = matched_alerts
+            .iter()
+            .map(|a| a.detector.to_string())
+            .collect();
         for incident in &matched_incidents {
             detectors.extend(incident.detectors.iter().cloned());
         }

@@ -161,7 +161,7 @@ pub fn case_file(incident: &Incident, signals: &[&Signal]) -> String {
             .collect();
         let rule = match &s.allowed {
             Some(reason) => format!("{} (allow-listed: {reason})", s.rule_name),
-            None => s.rule_name.clone(),
+            None => s.rule_name.to_string(),
         };
         let _ = writeln!(
             md,

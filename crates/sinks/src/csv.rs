@@ -73,9 +73,9 @@ fn row(s: &Signal) -> Vec<String> {
     vec![
         s.id.clone(),
         s.timestamp.to_rfc3339(),
-        s.detector.clone(),
-        s.rule_id.clone(),
-        s.rule_name.clone(),
+        s.detector.to_string(),
+        s.rule_id.to_string(),
+        s.rule_name.to_string(),
         s.score.to_string(),
         s.severity.as_str().to_string(),
         s.stage.as_str().to_string(),

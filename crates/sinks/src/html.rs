@@ -340,7 +340,7 @@ fn charts(
             "<h3>Intervals between transfers: {}</h3>",
             html_escape(
                 &triage::evidence::destination_label(signal)
-                    .unwrap_or_else(|| signal.rule_name.clone())
+                    .unwrap_or_else(|| signal.rule_name.to_string())
             )
         );
         html.push_str(&svg::interval_histogram(&values));

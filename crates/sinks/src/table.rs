@@ -240,7 +240,7 @@ impl<W: Write> TableSink<W> {
             let rule = if alert.allowed.is_some() {
                 format!("{} (allow-listed)", alert.rule_name)
             } else {
-                alert.rule_name.clone()
+                alert.rule_name.to_string()
             };
             out.push_str(&format!(
                 "{:<20} {:>3} {:<8} {:<10} {:<18} {:<12} {:<28} {}\n",

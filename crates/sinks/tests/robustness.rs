@@ -37,9 +37,9 @@ fn odd_signals(seed: u64) -> Vec<Signal> {
             let r = next();
             let mut s = Signal {
                 timestamp: Timestamp(times[(r % 6) as usize].saturating_add((i as i64) * 1_000_000)),
-                detector: detectors[(r >> 3) as usize % detectors.len()].to_string(),
-                rule_id: format!("r{}", r % 5),
-                rule_name: ["", "x|y`z", "<script>alert(1)</script>", "=cmd"][(r >> 7) as usize % 4].to_string(),
+                detector: detectors[(r >> 3) as usize % detectors.len()].to_string().into(),
+                rule_id: format!("r{}", r % 5).into(),
+                rule_name: ["", "x|y`z", "<script>alert(1)</script>", "=cmd"][(r >> 7) as usize % 4].to_string().into(),
                 stage: stages[(r >> 9) as usize % 4],
                 host_name: [None, Some(String::new()), Some("H".into()), Some("h".into())][(r >> 11) as usize % 4].clone(),
                 host_ip: [None, Some("10.0.0.1".parse().unwrap()), Some("::ffff:10.0.0.1".parse().unwrap())][(r >> 13) as usize % 3],

@@ -174,7 +174,7 @@ fn alerts(set: &RuleSet, line: &str) -> Option<Vec<String>> {
         detector.observe(&event, &mut out);
     }
     detector.finish(&mut out);
-    read.then(|| out.into_iter().map(|s| s.rule_id).collect())
+    read.then(|| out.into_iter().map(|s| s.rule_id.to_string()).collect())
 }
 
 #[derive(Default)]

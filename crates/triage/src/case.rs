@@ -561,7 +561,7 @@ fn trust_of(
         .filter(|s| names_destination(s, destination))
         .collect();
     if let Some(intel) = about.iter().find(|s| s.detector == "intel") {
-        return Trust::Intel(intel.rule_name.clone());
+        return Trust::Intel(intel.rule_name.to_string());
     }
     if let Some(reason) = about.iter().find_map(|s| s.allowed.clone()) {
         return Trust::AllowListed(reason);

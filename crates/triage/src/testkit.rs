@@ -49,7 +49,8 @@ fn signal(
         rule_id: format!(
             "exfilguard.{detector}.{}",
             rule.to_ascii_lowercase().replace(' ', "_")
-        ),
+        )
+        .into(),
         rule_name: rule.into(),
         timestamp: Timestamp::from_secs(at),
         host_name: (!host.0.is_empty()).then(|| host.0.to_string()),

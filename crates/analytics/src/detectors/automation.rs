@@ -177,7 +177,8 @@ impl Recurrence {
             signal.rule_name,
             entry.1,
             Timestamp::from_secs(entry.0).to_rfc3339()
-        );
+        )
+        .into();
         signal
             .evidence
             .insert("recurring_count".into(), entry.1.into());

@@ -192,7 +192,7 @@ impl<'a> SigmaMark<'a> {
         Some(SigmaMark {
             event: event_of_signal(signal),
             what: format!("Sigma: {}", signal.rule_name),
-            detail: signal.rule_id.clone(),
+            detail: signal.rule_id.to_string(),
             techniques: signal.techniques.iter().map(String::as_str).collect(),
         })
     }

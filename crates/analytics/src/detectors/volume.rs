@@ -571,7 +571,8 @@ impl VolumeDetector {
             if run >= self.config.sustained_hours {
                 signal.rule_id = "exfilguard.volume.sustained".into();
                 signal.rule_name =
-                    format!("Sustained outbound transfer: {run} hours in a row above baseline");
+                    format!("Sustained outbound transfer: {run} hours in a row above baseline")
+                        .into();
                 signal.evidence.insert("hours_in_a_row".into(), run.into());
                 signal.set_score(signal.score.saturating_add(10));
             }
