@@ -140,6 +140,9 @@ impl SigmaDetector {
         let meta = &self.shared.detection_meta[rule as usize];
         let mut signal = meta.signal(event.timestamp);
         copy_context(&mut signal, event);
+        // Exact sizes: the alert is kept until the incidents are built, and
+        // a growing vector or map would hold room for four.
+        signal.records.reserve_exact(1);
         signal.add_record(event.origin.as_ref());
         let mut fields = serde_json::Map::with_capacity(meta.evidence.len() + 1);
         let mut text = String::new();
@@ -159,6 +162,7 @@ impl SigmaDetector {
             fields.insert("event.action".into(), action.into());
         }
         if !fields.is_empty() {
+            signal.evidence = serde_json::Map::with_capacity(1);
             signal.evidence.insert("fields".into(), fields.into());
         }
         signal.assign_id();
