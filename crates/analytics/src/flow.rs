@@ -193,7 +193,7 @@ pub fn new_signal(
         rule_name: rule_name.into(),
         timestamp: ts,
         stage,
-        techniques: techniques.iter().map(|t| t.to_string()).collect(),
+        techniques: techniques.iter().map(|t| (*t).into()).collect(),
         ..Signal::default()
     }
 }

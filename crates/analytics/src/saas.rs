@@ -459,7 +459,7 @@ fn signal(user: &str, metric: Metric, value: f64, verdict: &Verdict, bucket: Buc
         user_name: Some(user.to_owned()),
         host_name: bucket.host_name,
         destination_ip: bucket.destination_ip,
-        techniques: techniques.iter().map(|t| (*t).to_owned()).collect(),
+        techniques: techniques.iter().map(|t| (*t).into()).collect(),
         transfers: Some(bucket.records_total),
         ..Signal::default()
     };

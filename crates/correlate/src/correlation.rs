@@ -268,12 +268,11 @@ fn build_draft<'a>(
     let mut detectors: Vec<String> = signals.iter().map(|s| s.detector.to_string()).collect();
     detectors.sort();
     detectors.dedup();
-    let mut techniques: Vec<String> = signals
-        .iter()
-        .flat_map(|s| s.techniques.iter().cloned())
-        .collect();
-    techniques.sort();
-    techniques.dedup();
+    let mut shared: Vec<&model::SharedText> =
+        signals.iter().flat_map(|s| s.techniques.iter()).collect();
+    shared.sort();
+    shared.dedup();
+    let techniques: Vec<String> = shared.into_iter().map(|t| t.to_string()).collect();
     let score = incident_score(&signals, stage);
     let mut hash = Fnv::new();
     hash.write(entity.to_string().as_bytes());

@@ -161,7 +161,7 @@ pub struct Signal {
     /// Transfers (connections/requests) this finding covers.
     pub transfers: Option<u64>,
     /// ATT&CK technique ids, e.g. `["T1020"]`.
-    pub techniques: Vec<String>,
+    pub techniques: Vec<SharedText>,
     /// The numbers behind the finding (baseline, ratio, intervals...).
     pub evidence: serde_json::Map<String, serde_json::Value>,
     /// Records behind the finding (at most [`MAX_EVIDENCE_RECORDS`]).
@@ -296,7 +296,10 @@ impl Signal {
                 .and_then(|p| u16::try_from(p).ok()),
             bytes_out: evidence.get("bytes_out").and_then(Value::as_u64),
             transfers: evidence.get("transfers").and_then(Value::as_u64),
-            techniques: strings("threat.technique.id"),
+            techniques: strings("threat.technique.id")
+                .into_iter()
+                .map(SharedText::from)
+                .collect(),
             records,
             records_total,
             allowed,

@@ -20,7 +20,7 @@ pub(crate) struct SignalMeta {
     tags: Vec<SharedText>,
     severity: Severity,
     stage: Stage,
-    techniques: Vec<String>,
+    techniques: Vec<SharedText>,
     /// Fields whose values go into `evidence.fields`.
     evidence: Vec<(Box<str>, Box<[FieldRef]>)>,
 }
@@ -55,7 +55,7 @@ impl SignalMeta {
             tags: doc.tags.iter().map(SharedText::from).collect(),
             severity,
             stage: stage_of(&doc.tags, &techniques),
-            techniques,
+            techniques: techniques.iter().map(SharedText::from).collect(),
             evidence,
         }
     }
@@ -144,7 +144,9 @@ impl SigmaDetector {
         // a growing vector or map would hold room for four.
         signal.records.reserve_exact(1);
         signal.add_record(event.origin.as_ref());
-        let mut fields = serde_json::Map::with_capacity(meta.evidence.len() + 1);
+        let mut fields = serde_json::Map::with_capacity(
+            meta.evidence.len() + usize::from(event.action.is_some()),
+        );
         let mut text = String::new();
         for (name, refs) in &meta.evidence {
             if let Some(value) = refs.iter().find_map(|f| event.get(*f))

@@ -57,7 +57,7 @@ fn signal(
         host_ip: (!host.1.is_empty()).then(|| ip(host.1)),
         user_name: user.map(str::to_string),
         stage,
-        techniques: techniques.iter().map(|t| t.to_string()).collect(),
+        techniques: techniques.iter().map(|t| (*t).into()).collect(),
         records: vec![RecordRef {
             file: format!("logs/{detector}.jsonl").into(),
             offset: at as u64 % 100_000,

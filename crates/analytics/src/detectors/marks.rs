@@ -9,7 +9,7 @@
 use crate::flow::FastNetworks;
 use crate::flow::Transfer;
 use crate::keys::{U64Map, ip_key, name_key};
-use model::{Event, EventKind, Origin, Signal, Timestamp};
+use model::{Event, EventKind, Origin, SharedText, Signal, Timestamp};
 use std::net::IpAddr;
 
 /// Marks kept per host (the newest win).
@@ -193,7 +193,7 @@ impl<'a> SigmaMark<'a> {
             event: event_of_signal(signal),
             what: format!("Sigma: {}", signal.rule_name),
             detail: signal.rule_id.to_string(),
-            techniques: signal.techniques.iter().map(String::as_str).collect(),
+            techniques: signal.techniques.iter().map(SharedText::as_str).collect(),
         })
     }
 }
@@ -277,8 +277,8 @@ pub fn mark_then_transfer_signal(
         signal.user_name = mark.user_name.clone();
     }
     for tech in &mark.techniques {
-        if !signal.techniques.contains(tech) {
-            signal.techniques.push(tech.clone());
+        if !signal.techniques.iter().any(|known| known == tech) {
+            signal.techniques.push(tech.as_str().into());
         }
     }
     signal.set_score(if mark.bytes_after >= 100_000_000 {
