@@ -159,12 +159,11 @@ pub struct Case<'a> {
     pub subject: String,
     /// Destinations with their standing.
     pub destinations: Vec<DestinationView<'a>>,
-    /// [`evidence::tools_named`] of the signals, worked out on first use: the
-    /// decision and three actions ask, and each answer walks every signal's
-    /// evidence (tens of thousands in an alert-heavy hunt).
-    tools: OnceCell<Vec<String>>,
-    /// [`evidence::persistence_named`] of the signals, on first use.
-    persistence: OnceCell<Vec<evidence::Persistence>>,
+    /// [`evidence::named`] of the signals (tools, tasks and cron entries),
+    /// worked out on first use in one walk: the decision and three actions
+    /// ask, and each walk reads every signal's evidence (tens of thousands
+    /// in an alert-heavy hunt).
+    named: OnceCell<evidence::Named>,
 }
 
 impl<'a> Case<'a> {
@@ -217,8 +216,7 @@ impl<'a> Case<'a> {
             facts,
             subject,
             destinations,
-            tools: OnceCell::new(),
-            persistence: OnceCell::new(),
+            named: OnceCell::new(),
         };
         case.recognise_habits();
         case
@@ -237,15 +235,17 @@ impl<'a> Case<'a> {
     /// Transfer, archive and script tools the signals name, sorted
     /// ([`evidence::tools_named`]).
     pub fn tools(&self) -> &[String] {
-        self.tools
-            .get_or_init(|| evidence::tools_named(self.signals()))
+        &self.named().tools
     }
 
     /// Scheduled tasks and cron entries the signals name, sorted and unique
     /// ([`evidence::persistence_named`]).
     pub fn persistence(&self) -> &[evidence::Persistence] {
-        self.persistence
-            .get_or_init(|| evidence::persistence_named(self.signals()))
+        &self.named().persistence
+    }
+
+    fn named(&self) -> &evidence::Named {
+        self.named.get_or_init(|| evidence::named(self.signals()))
     }
 
     /// Signals of the incident.

@@ -205,31 +205,10 @@ fn scalar_text(value: &serde_json::Value) -> Option<String> {
 /// signal with a huge evidence tree costs a bounded time.
 const EVIDENCE_STRINGS: usize = 256;
 
-/// Transfer, archive and script tools named in the signals, sorted.
-///
-/// One case-insensitive automaton over the tool list scans each distinct
-/// evidence string once (an alert-heavy hunt has tens of thousands of
-/// signals, and a rule that fires on a repeated command line repeats its
-/// evidence: hashing a string costs a tenth of scanning it); a name counts
-/// only as a whole word.
+/// Transfer, archive and script tools named in the signals, sorted (a name
+/// counts only as a whole word); see [`named`].
 pub fn tools_named(signals: &[&Signal]) -> Vec<String> {
-    let mut seen = [false; TRANSFER_TOOLS.len()];
-    let mut scanned: hashbrown::HashSet<&str> = hashbrown::HashSet::new();
-    for signal in signals {
-        visit_entries(signal, &mut |_, text| {
-            if scanned.insert(text) {
-                mark_tools(text, &mut seen);
-            }
-        });
-    }
-    let mut tools: Vec<String> = TRANSFER_TOOLS
-        .iter()
-        .zip(seen)
-        .filter(|(_, seen)| *seen)
-        .map(|(tool, _)| tool.to_string())
-        .collect();
-    tools.sort();
-    tools
+    named(signals).tools
 }
 
 /// Marks the tools of [`TRANSFER_TOOLS`] that occur in `text` as whole words.
@@ -302,14 +281,29 @@ pub enum Persistence {
 /// `schtasks /create /tn NAME`, `Register-ScheduledTask -TaskName NAME`,
 /// `evidence.cron_entry` / `evidence.crontab`), sorted and unique.
 pub fn persistence_named(signals: &[&Signal]) -> Vec<Persistence> {
+    named(signals).persistence
+}
+
+/// The tools ([`tools_named`]) and the scheduled tasks and cron entries
+/// ([`persistence_named`]) the signals name, found in one walk of their
+/// evidence: the triage asks for both, and each walk of an alert-heavy
+/// incident's evidence reads tens of thousands of alerts.
+///
+/// One case-insensitive automaton over the tool list scans each evidence
+/// string. A (key, string) pair that named no task is not read again (a rule
+/// that fires on a repeated command line repeats its evidence, and hashing a
+/// string costs a tenth of scanning it); its string's tools were marked when
+/// it was first read.
+pub fn named(signals: &[&Signal]) -> Named {
+    let mut seen = [false; TRANSFER_TOOLS.len()];
     let mut found = Vec::new();
-    // Strings already read without a task in them (see [`tools_named`]).
     let mut nothing_in: hashbrown::HashSet<(&str, &str)> = hashbrown::HashSet::new();
     for signal in signals {
         visit_entries(signal, &mut |key, text| {
             if nothing_in.contains(&(key, text)) {
                 return;
             }
+            mark_tools(text, &mut seen);
             match persistence_in(signal, key, text) {
                 Some(item) => found.push(item),
                 None => {
@@ -318,9 +312,28 @@ pub fn persistence_named(signals: &[&Signal]) -> Vec<Persistence> {
             }
         });
     }
+    let mut tools: Vec<String> = TRANSFER_TOOLS
+        .iter()
+        .zip(seen)
+        .filter(|(_, seen)| *seen)
+        .map(|(tool, _)| tool.to_string())
+        .collect();
+    tools.sort();
     found.sort();
     found.dedup();
-    found
+    Named {
+        tools,
+        persistence: found,
+    }
+}
+
+/// What [`named`] finds.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Named {
+    /// Transfer, archive and script tools, sorted.
+    pub tools: Vec<String>,
+    /// Scheduled tasks and cron entries, sorted and unique.
+    pub persistence: Vec<Persistence>,
 }
 
 /// The task or cron entry one evidence string names, by its key or, for a
@@ -452,6 +465,43 @@ mod tests {
         // Case-insensitive, nested evidence, overlapping names: `sftp` is a word,
         // the `ftp` inside it and inside `ftpd` is not.
         assert_eq!(tools_named(&[&signal]), vec!["mega-put", "sftp"]);
+    }
+
+    #[test]
+    fn one_walk_finds_tools_and_tasks_and_keeps_each_users_cron_entry() {
+        let with = |user: &str, evidence: serde_json::Value| Signal {
+            rule_name: "Job".into(),
+            user_name: Some(user.into()),
+            evidence: evidence.as_object().cloned().unwrap(),
+            ..Default::default()
+        };
+        let a = with(
+            "alice",
+            serde_json::json!({"cron_entry": "0 * * * * rclone copy /d x:"}),
+        );
+        let b = with(
+            "bob",
+            serde_json::json!({"cron_entry": "0 * * * * rclone copy /d x:"}),
+        );
+        let c = with(
+            "bob",
+            serde_json::json!({"command_line": "schtasks /create /tn Sync /tr x"}),
+        );
+        let found = named(&[&a, &b, &c, &a]);
+        assert_eq!(found.tools, vec!["rclone", "schtasks"]);
+        assert_eq!(found.persistence.len(), 3, "{:?}", found.persistence);
+        assert!(
+            found
+                .persistence
+                .contains(&Persistence::ScheduledTask("Sync".into()))
+        );
+        assert_eq!(
+            found,
+            Named {
+                tools: tools_named(&[&a, &b, &c]),
+                persistence: persistence_named(&[&a, &b, &c]),
+            }
+        );
     }
 
     #[test]
