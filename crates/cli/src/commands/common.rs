@@ -28,15 +28,22 @@ pub struct OutputArgs {
 }
 
 impl OutputArgs {
-    /// Opens the output: the file, or a buffered, locked stdout.
+    /// Opens the output: the file, or a buffered, locked stdout. The buffer
+    /// is 1 MiB: an alert-heavy hunt writes tens of megabytes, and 8 KiB
+    /// buffers meant thousands of `write` calls (two per buffer on stdout,
+    /// whose own line buffering splits each at its last newline).
     pub fn open(&self) -> anyhow::Result<Box<dyn Write>> {
+        const BUFFER: usize = 1 << 20;
         match &self.output {
             Some(path) => {
                 let file = std::fs::File::create(path)
                     .with_context(|| format!("cannot create {}", path.display()))?;
-                Ok(Box::new(std::io::BufWriter::new(file)))
+                Ok(Box::new(std::io::BufWriter::with_capacity(BUFFER, file)))
             }
-            None => Ok(Box::new(std::io::BufWriter::new(std::io::stdout().lock()))),
+            None => Ok(Box::new(std::io::BufWriter::with_capacity(
+                BUFFER,
+                std::io::stdout().lock(),
+            ))),
         }
     }
 }
