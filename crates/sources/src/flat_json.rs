@@ -15,8 +15,7 @@
 //! Property tests check that both build the same entries, and that arbitrary
 //! text is read as `serde_json` reads it or declined.
 
-use crate::json_entries::Entries;
-use serde_json::Value as Json;
+use crate::json_entries::{Entries, Scalar};
 use std::borrow::Cow;
 
 /// The entries of `line` (already trimmed), or `None` to leave it to
@@ -162,21 +161,21 @@ impl<'a> Reader<'a, '_> {
         }
     }
 
-    fn value(&mut self) -> Option<Json> {
+    fn value(&mut self) -> Option<Scalar> {
         match self.peek()? {
             b'"' => {
                 self.at += 1;
-                Some(Json::String(self.string()?.into_owned()))
+                Some(Scalar::Str(self.string()?.into_owned()))
             }
-            b't' => self.literal("true", Json::Bool(true)),
-            b'f' => self.literal("false", Json::Bool(false)),
-            b'n' => self.literal("null", Json::Null),
+            b't' => self.literal("true", Scalar::Bool(true)),
+            b'f' => self.literal("false", Scalar::Bool(false)),
+            b'n' => self.literal("null", Scalar::Null),
             b'-' | b'0'..=b'9' => self.integer(),
             _ => None,
         }
     }
 
-    fn literal(&mut self, word: &str, value: Json) -> Option<Json> {
+    fn literal(&mut self, word: &str, value: Scalar) -> Option<Scalar> {
         let end = self.at + word.len();
         (self.bytes.get(self.at..end)? == word.as_bytes()).then(|| {
             self.at = end;
@@ -186,7 +185,7 @@ impl<'a> Reader<'a, '_> {
 
     /// An integer of at most 18 digits, as `serde_json` stores it (`u64` when
     /// not negative, else `i64`); other numbers are left to serde_json.
-    fn integer(&mut self) -> Option<Json> {
+    fn integer(&mut self) -> Option<Scalar> {
         let negative = self.peek()? == b'-';
         let digits_start = self.at + usize::from(negative);
         let digits = self.bytes[digits_start..]
@@ -207,12 +206,12 @@ impl<'a> Reader<'a, '_> {
             return None;
         }
         self.at = end;
-        Some(if negative {
+        Some(Scalar::Number(if negative {
             // 18 digits fit in an i64.
-            Json::from(-(magnitude as i64))
+            serde_json::Number::from(-(magnitude as i64))
         } else {
-            Json::from(magnitude)
-        })
+            serde_json::Number::from(magnitude)
+        }))
     }
 }
 
@@ -279,6 +278,7 @@ fn special_mask16(bytes: &[u8]) -> Option<u16> {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+    use serde_json::Value as Json;
 
     /// What serde_json builds for the line, as entries.
     fn by_serde(line: &str) -> Option<Vec<(String, Json)>> {
@@ -287,7 +287,7 @@ mod tests {
             entries
                 .0
                 .into_iter()
-                .map(|(k, v)| (k.into_owned(), v))
+                .map(|(k, v)| (k.into_owned(), v.into_json()))
                 .collect(),
         )
     }
@@ -298,7 +298,7 @@ mod tests {
             entries
                 .0
                 .into_iter()
-                .map(|(k, v)| (k.into_owned(), v))
+                .map(|(k, v)| (k.into_owned(), v.into_json()))
                 .collect(),
         )
     }

@@ -169,14 +169,14 @@ impl Shapes {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::json_entries::Scalar;
     use proptest::prelude::*;
-    use serde_json::Value as Json;
     use std::borrow::Cow;
 
     fn entries(keys: &[&str]) -> Entries<'static> {
         Entries(
             keys.iter()
-                .map(|k| (Cow::Owned(k.to_string()), Json::Null))
+                .map(|k| (Cow::Owned(k.to_string()), Scalar::Null))
                 .collect(),
         )
     }

@@ -21,7 +21,7 @@
 
 use crate::flat_shape::{Shape, Shapes};
 use crate::format::{JsonShape, ZeekLog};
-use crate::json_entries::Entries;
+use crate::json_entries::{Entries, Scalar};
 use crate::windows;
 use crate::{Input, RecordError};
 use model::{Event, EventKind, Field, LogSource, Networks, Origin, Timestamp, Value};
@@ -180,6 +180,39 @@ fn json_timestamp(value: &Json) -> Option<Timestamp> {
     }
 }
 
+/// [`json_timestamp`] of an entry's value.
+fn scalar_timestamp(value: &Scalar) -> Option<Timestamp> {
+    match value {
+        Scalar::Str(s) => Timestamp::parse(s),
+        Scalar::Number(n) => Timestamp::parse(&n.to_string()),
+        _ => None,
+    }
+}
+
+/// [`event_id_value`] of an entry's value.
+fn scalar_event_id(value: &Scalar) -> Value {
+    match value {
+        Scalar::Str(s) => s
+            .trim()
+            .parse::<i64>()
+            .map(Value::Int)
+            .unwrap_or_else(|_| Value::from(s.as_str())),
+        other => scalar_value(other.clone()),
+    }
+}
+
+/// An entry's value as a native value, as [`Value::from_json`] converts it
+/// (a string moved, not copied).
+fn scalar_value(value: Scalar) -> Value {
+    match value {
+        Scalar::Str(s) => Value::from(s),
+        Scalar::Bool(b) => Value::Bool(b),
+        Scalar::Null => Value::Null,
+        Scalar::Number(n) => Value::from_json(&Json::Number(n)),
+        Scalar::Other(json) => Value::from_json(&json),
+    }
+}
+
 /// A number-looking `EventID` as an integer value, so rules compare numerically.
 fn event_id_value(value: &Json) -> Value {
     match value {
@@ -251,7 +284,7 @@ fn winlogbeat(obj: &Map<String, Json>, networks: &Networks) -> Result<Event, Str
 fn flat_windows(obj: &Map<String, Json>, networks: &Networks) -> Result<Event, String> {
     let entries = obj
         .iter()
-        .map(|(k, v)| (Cow::Borrowed(k.as_str()), v.clone()))
+        .map(|(k, v)| (Cow::Borrowed(k.as_str()), Scalar::from(v.clone())))
         .collect();
     let entries = Entries(entries);
     let shape = Shape::learn(&entries);
@@ -269,7 +302,7 @@ fn flat_windows_entries(
     let timestamp = shape
         .time_at
         .iter()
-        .find_map(|&index| json_timestamp(&entries.0[index].1))
+        .find_map(|&index| scalar_timestamp(&entries.0[index].1))
         .ok_or("missing timestamp")?;
     let mut event = Event {
         native: model::Native::with_capacity(entries.0.len() + 2),
@@ -278,19 +311,16 @@ fn flat_windows_entries(
     for ((_, value), field) in entries.0.into_iter().zip(&shape.fields) {
         let alias = field.alias.map(|(sym, event_id)| {
             let value = if event_id {
-                event_id_value(&value)
+                scalar_event_id(&value)
             } else {
-                Value::from_json(&value)
+                scalar_value(value.clone())
             };
             (sym, value)
         });
         let native = if field.event_id {
-            event_id_value(&value)
+            scalar_event_id(&value)
         } else {
-            match value {
-                Json::String(s) => Value::from(s),
-                other => Value::from_json(&other),
-            }
+            scalar_value(value)
         };
         if let Some(sym) = field.sym {
             event.native.push_sym(sym, native);
