@@ -192,11 +192,7 @@ fn scalar_timestamp(value: &Scalar) -> Option<Timestamp> {
 /// [`event_id_value`] of an entry's value.
 fn scalar_event_id(value: &Scalar) -> Value {
     match value {
-        Scalar::Str(s) => s
-            .trim()
-            .parse::<i64>()
-            .map(Value::Int)
-            .unwrap_or_else(|_| Value::from(s.as_str())),
+        Scalar::Str(s) => event_id_text(s),
         other => scalar_value(other.clone()),
     }
 }
@@ -216,13 +212,17 @@ fn scalar_value(value: Scalar) -> Value {
 /// A number-looking `EventID` as an integer value, so rules compare numerically.
 fn event_id_value(value: &Json) -> Value {
     match value {
-        Json::String(s) => s
-            .trim()
-            .parse::<i64>()
-            .map(Value::Int)
-            .unwrap_or_else(|_| Value::from(s.as_str())),
+        Json::String(s) => event_id_text(s),
         other => Value::from_json(other),
     }
+}
+
+/// An event id written as text: an integer when it reads as one.
+fn event_id_text(text: &str) -> Value {
+    text.trim()
+        .parse::<i64>()
+        .map(Value::Int)
+        .unwrap_or_else(|_| Value::from(text))
 }
 
 fn winlogbeat(obj: &Map<String, Json>, networks: &Networks) -> Result<Event, String> {
