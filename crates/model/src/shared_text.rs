@@ -6,10 +6,11 @@ use std::fmt;
 use std::ops::Deref;
 use std::sync::Arc;
 
-/// Text shared by many values: a rule's id, title, author and tags go into
-/// every alert the rule raises, and an alert-heavy hunt keeps tens of
-/// thousands of alerts. Cloning it counts a reference instead of copying the
-/// text; it reads, compares, hashes, prints and serializes as a `str`.
+/// Text shared by many values: a rule's id, title, author, tags and ATT&CK
+/// technique ids go into every alert the rule raises, and an alert-heavy hunt
+/// keeps tens of thousands of alerts. Cloning it counts a reference instead
+/// of copying the text; it reads, compares, hashes, prints and serializes as
+/// a `str`.
 #[derive(Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct SharedText(Arc<str>);
 
