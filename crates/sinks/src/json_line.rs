@@ -6,13 +6,14 @@
 //! each run between escapes with its own call; Windows evidence (paths,
 //! command lines) has a backslash every few bytes, and escaping was a
 //! twentieth of a JSON Lines hunt of 66,000 alerts. Here the next byte that
-//! needs an escape is found with SSE2 (or a byte loop elsewhere) and each run
+//! needs an escape is found sixteen bytes at a time and each run
 //! is one copy. Integers are written by `itoa`, as `serde_json` writes them,
 //! and floats by `serde_json` itself. Map keys that are not strings are
 //! written as `serde_json` writes them (integers and booleans quoted) or
 //! refused; the sink then falls back to `serde_json`, so an odd value is
 //! never written differently.
 
+use model::text::{is_json_special, json_special_mask};
 use serde::ser::{self, Serialize};
 use std::fmt;
 
@@ -479,48 +480,23 @@ pub fn write_string(out: &mut Vec<u8>, text: &str) {
 }
 
 /// Index of the first byte that needs an escape (`"`, `\` or a control
-/// character): sixteen bytes at a time with SSE2 (every x86-64 has it).
-#[cfg(target_arch = "x86_64")]
+/// character): sixteen bytes at a time ([`json_special_mask`]), the rest
+/// byte by byte.
 fn needs_escape(bytes: &[u8]) -> Option<usize> {
-    use std::arch::x86_64::{
-        __m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_min_epu8, _mm_movemask_epi8, _mm_or_si128,
-        _mm_set1_epi8,
-    };
     let mut chunks = bytes.chunks_exact(16);
     let mut at = 0;
-    // SAFETY: SSE2 is part of the x86-64 baseline; each load reads one
-    // `chunk`, sixteen bytes in bounds (unaligned loads).
-    unsafe {
-        let quote = _mm_set1_epi8(b'"' as i8);
-        let backslash = _mm_set1_epi8(b'\\' as i8);
-        let below_space = _mm_set1_epi8(0x1F);
-        for chunk in &mut chunks {
-            let word = _mm_loadu_si128(chunk.as_ptr().cast::<__m128i>());
-            let quotes = _mm_cmpeq_epi8(word, quote);
-            let backslashes = _mm_cmpeq_epi8(word, backslash);
-            // A control character is one that min(byte, 0x1F) leaves as it is.
-            let controls = _mm_cmpeq_epi8(_mm_min_epu8(word, below_space), word);
-            let special = _mm_or_si128(_mm_or_si128(quotes, backslashes), controls);
-            let found = _mm_movemask_epi8(special);
-            if found != 0 {
-                return Some(at + found.trailing_zeros() as usize);
-            }
-            at += 16;
+    for chunk in &mut chunks {
+        let found = json_special_mask(chunk.try_into().expect("sixteen bytes"));
+        if found != 0 {
+            return Some(at + found.trailing_zeros() as usize);
         }
+        at += 16;
     }
     needs_escape_bytewise(chunks.remainder()).map(|i| at + i)
 }
 
-/// [`needs_escape`] where SSE2 is not there.
-#[cfg(not(target_arch = "x86_64"))]
-fn needs_escape(bytes: &[u8]) -> Option<usize> {
-    needs_escape_bytewise(bytes)
-}
-
 fn needs_escape_bytewise(bytes: &[u8]) -> Option<usize> {
-    bytes
-        .iter()
-        .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
+    bytes.iter().position(|&b| is_json_special(b))
 }
 
 #[cfg(test)]

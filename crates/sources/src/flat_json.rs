@@ -16,6 +16,7 @@
 //! text is read as `serde_json` reads it or declined.
 
 use crate::json_entries::{Entries, Scalar};
+use model::text::{is_json_special, json_special_mask};
 use std::borrow::Cow;
 
 /// The entries of `line` (already trimmed), or `None` to leave it to
@@ -229,49 +230,19 @@ fn next_special(specials: &[u64], from: usize) -> Option<usize> {
 
 /// Sets the bit of every `"`, `\\` and control character of `bytes` in
 /// `specials` (zeroed, one word per 64 bytes): sixteen bytes at a time with
-/// SSE2, the rest byte by byte.
+/// [`model::text::json_special_mask`], the rest byte by byte.
 fn mark_specials(bytes: &[u8], specials: &mut [u64]) {
     let mut at = 0;
-    while let Some(found) = bytes.get(at..).and_then(special_mask16) {
-        specials[at / 64] |= u64::from(found) << (at % 64);
+    while let Some(chunk) = bytes.get(at..at + 16) {
+        let chunk: &[u8; 16] = chunk.try_into().expect("sixteen bytes");
+        specials[at / 64] |= u64::from(json_special_mask(chunk)) << (at % 64);
         at += 16;
     }
     for (i, &b) in bytes.iter().enumerate().skip(at) {
-        if b == b'"' || b == b'\\' || b < 0x20 {
+        if is_json_special(b) {
             specials[i / 64] |= 1 << (i % 64);
         }
     }
-}
-
-/// The special bytes of `bytes`' first sixteen as a 16-bit mask, or `None`
-/// when there are fewer than sixteen.
-#[cfg(target_arch = "x86_64")]
-fn special_mask16(bytes: &[u8]) -> Option<u16> {
-    use std::arch::x86_64::{
-        __m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_min_epu8, _mm_movemask_epi8, _mm_or_si128,
-        _mm_set1_epi8,
-    };
-    let chunk = bytes.get(..16)?;
-    // SAFETY: SSE2 is part of the x86-64 baseline; the load reads `chunk`,
-    // sixteen bytes in bounds (unaligned load).
-    let mask = unsafe {
-        let word = _mm_loadu_si128(chunk.as_ptr().cast::<__m128i>());
-        let quotes = _mm_cmpeq_epi8(word, _mm_set1_epi8(b'"' as i8));
-        let backslashes = _mm_cmpeq_epi8(word, _mm_set1_epi8(b'\\' as i8));
-        let below_space = _mm_set1_epi8(0x1F);
-        let controls = _mm_cmpeq_epi8(_mm_min_epu8(word, below_space), word);
-        _mm_movemask_epi8(_mm_or_si128(_mm_or_si128(quotes, backslashes), controls))
-    };
-    Some(mask as u16)
-}
-
-/// [`special_mask16`] where SSE2 is not there.
-#[cfg(not(target_arch = "x86_64"))]
-fn special_mask16(bytes: &[u8]) -> Option<u16> {
-    let chunk = bytes.get(..16)?;
-    Some(chunk.iter().enumerate().fold(0u16, |mask, (i, &b)| {
-        mask | (u16::from(b == b'"' || b == b'\\' || b < 0x20) << i)
-    }))
 }
 
 #[cfg(test)]
