@@ -5,6 +5,13 @@
 //! `PASSES` times (default 5) with a fresh scratch each pass.
 //!
 //! `cargo run --release -p sigma --example match_profile [SHARED_DATA]`
+//!
+//! Knobs (environment): `PASSES=n`; `HOT=1` (each event read just before it
+//! is matched, matching alone timed); `ROUTES=1` (time per route, with
+//! `HOT=1` also hot); `RULES=1` and `RULECOST=1` (per rule); `ONLY=text`
+//! (only the routes whose name holds it); `SIZES=1` (text per route);
+//! `CHECK=1` (same answers as evaluating every routed rule); `MEMO=1`
+//! (answers for repeated events remembered).
 
 #[path = "../benches/support/mod.rs"]
 mod support;
@@ -36,6 +43,9 @@ fn main() {
     if let Ok(only) = std::env::var("ONLY") {
         // Keep the events of routes whose name contains ONLY (`security 5447`).
         events.retain(|e| route_name(e).contains(&only));
+    }
+    if std::env::var_os("SIZES").is_some() {
+        print_sizes(&events);
     }
     let mut hits = Vec::new();
     // Warm the shared prefilters.
@@ -119,16 +129,26 @@ fn main() {
         // HOT=1: each event is read once (cloned) just before it is matched,
         // as the hunt does (it matches an event right after parsing it), and
         // only the matching is timed: the figure without the cache misses of
-        // fetching a cold event from a corpus larger than the cache.
-        let mut scratch = matcher.scratch();
+        // fetching a cold event from a corpus larger than the cache. Each
+        // pass has a fresh scratch, as the measured passes do: one kept
+        // across passes would find every value and answer of the pass
+        // before in its caches, which distinct events never give.
         let mut matching = 0.0;
+        let mut hot_routes: HashMap<String, (usize, f64)> = HashMap::new();
         for _ in 0..passes {
+            let mut scratch = matcher.scratch();
             for event in &events {
                 let copy = std::hint::black_box(event.clone());
                 hits.clear();
                 let t = Instant::now();
-                matcher.match_event(event, &mut scratch, &mut hits);
-                matching += t.elapsed().as_secs_f64();
+                hot_match(matcher, event, &mut scratch, &mut hits);
+                let took = t.elapsed().as_secs_f64();
+                matching += took;
+                if detail {
+                    let entry = hot_routes.entry(route_name(event)).or_default();
+                    entry.0 += 1;
+                    entry.1 += took;
+                }
                 drop(copy);
             }
         }
@@ -136,6 +156,15 @@ fn main() {
             "hot events: {:.0} events per matching second",
             (events.len() * passes) as f64 / matching
         );
+        let mut rows: Vec<_> = hot_routes.into_iter().collect();
+        rows.sort_by(|a, b| b.1.1.total_cmp(&a.1.1));
+        for (name, (n, secs)) in rows.into_iter().take(20) {
+            println!(
+                "   hot {:>5.1}% {n:>7} events {:>6.2} us/event  {name}",
+                100.0 * secs / matching,
+                1e6 * secs / n as f64
+            );
+        }
     }
     // The automata and tables the routes seen have built (prefilter bytes).
     println!("{:?}", matcher.stats());
@@ -176,6 +205,56 @@ fn measured_passes(passes: usize, pass: &mut dyn FnMut()) {
     for _ in 0..passes {
         pass();
     }
+}
+
+/// One match of the `HOT=1` passes, in a function of its own so that
+/// `valgrind --tool=callgrind --collect-atstart=no --toggle-collect=*hot_match*`
+/// counts the instructions of matching hot events alone.
+#[inline(never)]
+fn hot_match(
+    matcher: &sigma::Matcher,
+    event: &Event,
+    scratch: &mut sigma::MatchScratch,
+    hits: &mut Vec<u32>,
+) {
+    matcher.match_event(event, scratch, hits);
+}
+
+/// `SIZES=1`: per route, the text the keyword and field scans read (bytes
+/// and values of text per event, and bytes in values over 256 bytes, which
+/// the scan cache does not keep).
+fn print_sizes(events: &[Event]) {
+    // Per route: events, text bytes, text values, bytes in long values.
+    let mut routes: HashMap<String, (usize, usize, usize, usize)> = HashMap::new();
+    for event in events {
+        let row = routes.entry(route_name(event)).or_default();
+        row.0 += 1;
+        for (_, value) in event.native.iter() {
+            if let model::Value::Str(text) = value {
+                row.1 += text.len();
+                row.2 += 1;
+                if text.len() > 256 {
+                    row.3 += text.len();
+                }
+            }
+        }
+    }
+    let total_bytes: usize = routes.values().map(|row| row.1).sum();
+    let mut rows: Vec<_> = routes.into_iter().collect();
+    rows.sort_by_key(|(_, row)| std::cmp::Reverse(row.1));
+    for (name, (n, bytes, values, long)) in rows.iter().take(15) {
+        println!(
+            "{n:>6} events {:>6} bytes/event {:>5.1} values/event {:>6} long bytes/event  {name}",
+            bytes / n,
+            *values as f64 / *n as f64,
+            long / n
+        );
+    }
+    println!(
+        "all: {} events, {} text bytes per event",
+        events.len(),
+        total_bytes / events.len().max(1)
+    );
 }
 
 fn route_name(event: &Event) -> String {
