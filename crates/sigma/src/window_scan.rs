@@ -283,7 +283,7 @@ fn rarest_window(literal: &[u8], occupancy: &[u32]) -> usize {
 
 /// How common a (lower-cased) byte is in command lines, paths and scripts:
 /// a rough rank, higher for more common, used only to choose windows.
-fn byte_commonness(byte: u8) -> u32 {
+pub(crate) fn byte_commonness(byte: u8) -> u32 {
     match byte {
         b' ' | b'e' | b't' | b'a' | b'o' | b'i' | b'n' | b's' | b'r' | b'\\' => 8,
         b'l' | b'c' | b'd' | b'h' | b'u' | b'm' | b'p' | b'.' | b'-' | b'/' | b':' => 6,
