@@ -11,7 +11,8 @@
 //! `HOT=1` also hot); `RULES=1` and `RULECOST=1` (per rule); `ONLY=text`
 //! (only the routes whose name holds it); `SIZES=1` (text per route);
 //! `CHECK=1` (same answers as evaluating every routed rule); `MEMO=1`
-//! (answers for repeated events remembered).
+//! (answers for repeated events remembered); `WINDOWS=1` (only SigmaHQ's
+//! `rules/windows` tree, not every tree).
 
 #[path = "../benches/support/mod.rs"]
 mod support;
@@ -37,7 +38,13 @@ fn main() {
         remember_answers: std::env::var_os("MEMO").is_some(),
         ..SigmaOptions::default()
     };
-    let (set, _) = support::load_rules(&dir, options);
+    // WINDOWS=1: the Windows rule tree alone (`rules/windows`), as the
+    // peers' hunts load it; by default every SigmaHQ tree.
+    let (set, _) = if std::env::var_os("WINDOWS").is_some() {
+        support::load_trees(&dir, &[support::SIGMAHQ_WINDOWS_TREE], options)
+    } else {
+        support::load_rules(&dir, options)
+    };
     let matcher = set.matcher();
     let (mut events, _) = support::load_events(&dir);
     if let Ok(only) = std::env::var("ONLY") {
