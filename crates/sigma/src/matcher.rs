@@ -172,8 +172,9 @@ pub struct MatcherStats {
 /// Per-thread state of a [`Matcher`]: routing cache and buffers.
 #[derive(Debug, Default)]
 pub struct MatchScratch {
-    /// By (logsource, event id); hashed with foldhash (SipHash took 2% of
-    /// matching on the EVTX corpus, whose routes change from event to event).
+    /// By (logsource, event id); hashed with foldhash (SipHash's hashing was
+    /// 1.1% of matching's instructions on the EVTX corpus, whose routes change
+    /// from event to event).
     route_index: hashbrown::HashMap<(LogSource, Option<u32>), usize>,
     routes: Vec<Arc<RoutePrefilter>>,
     last: Option<((LogSource, Option<u32>), usize)>,
@@ -924,14 +925,13 @@ const GATE_MIN_VALUE: usize = 64;
 /// fraction of a byte-by-byte walk. A keyword slot (SigmaHQ's Mimikatz
 /// keywords reach every Windows event) scans a whole event's text through it.
 ///
-/// Teddy tells candidates by the first bytes of its patterns; given whole
-/// literals, prefixes such as `\mi` (`\mimilib.dll`), `eve` (`event::`) or
-/// `pri` (`privilege::`) made a candidate to verify every few bytes of
-/// ordinary Windows text. Each literal is therefore searched from its
-/// rarest window of [`GATE_WINDOW`] bytes on (by
-/// [`crate::window_scan::byte_commonness`]): measured on SigmaHQ over the
-/// EVTX corpus, the keyword gate's instructions fell from about 2.5 to under
-/// 1 a byte.
+/// Teddy tells candidates apart by the first bytes of its patterns; given
+/// whole literals, prefixes such as `even` (`event::clear`) or `priv`
+/// (`privilege::debug`) made candidates to verify all through ordinary
+/// Windows text. Each literal is therefore searched from its rarest window
+/// of [`GATE_WINDOW`] bytes on (by [`crate::window_scan::byte_commonness`]):
+/// measured with callgrind over the EVTX corpus and all SigmaHQ rules, the
+/// gates' Teddy searches took 19% fewer instructions (0.6% of matching).
 #[derive(Debug)]
 struct Gate {
     /// Each searcher with the length of its longest pattern.
