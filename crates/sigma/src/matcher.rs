@@ -235,33 +235,74 @@ const SCAN_CACHE_ENTRIES: usize = 16_384;
 /// values repeat heavily in real logs (the same image path, parent, user and
 /// hashes over thousands of events), and a hash lookup costs a fraction of a
 /// scan through an automaton too large for the cache.
+///
+/// One table for all slots, its entries small and the bytes they name in
+/// one arena: each value's text followed by the ids of the patterns found
+/// in it, so that a hit reads the text and the ids from one place and an
+/// insert allocates nothing once the arena has grown (a box for each value
+/// and each answer, as before, cost two allocations a miss and a pointer
+/// chase a hit).
 #[derive(Debug, Default)]
 struct ScanCache {
-    /// By slot automaton id.
-    slots: Vec<ScanResults>,
-    entries: usize,
+    table: hashbrown::HashTable<ScanEntry>,
+    /// Texts and pattern ids (`u32`, little-endian) of the entries.
+    arena: Vec<u8>,
+    hasher: hashbrown::DefaultHashBuilder,
+}
+
+/// A remembered value: its slot, and where its text and then its pattern
+/// ids are in the arena.
+#[derive(Debug, Clone, Copy)]
+struct ScanEntry {
+    hash: u64,
+    slot: u32,
+    start: u32,
+    text_len: u16,
+    patterns: u16,
 }
 
 impl ScanCache {
-    fn get(&self, slot: usize, value: &str) -> Option<&[u32]> {
-        self.slots.get(slot)?.get(value.as_bytes()).map(|p| &**p)
+    fn hash(&self, slot: usize, value: &str) -> u64 {
+        use std::hash::BuildHasher;
+        self.hasher.hash_one((slot, value.as_bytes()))
+    }
+
+    /// The ids of the patterns found in `value` by `slot`, as little-endian
+    /// `u32`s, if it was scanned recently.
+    fn get(&self, slot: usize, value: &str) -> Option<&[u8]> {
+        let hash = self.hash(slot, value);
+        let entry = self.table.find(hash, |e| {
+            e.slot as usize == slot
+                && usize::from(e.text_len) == value.len()
+                && &self.arena[e.start as usize..e.start as usize + value.len()] == value.as_bytes()
+        })?;
+        let ids = entry.start as usize + usize::from(entry.text_len);
+        Some(&self.arena[ids..ids + 4 * usize::from(entry.patterns)])
     }
 
     fn insert(&mut self, slot: usize, value: &str, found: &[u32]) {
-        if self.entries >= SCAN_CACHE_ENTRIES {
-            self.slots.iter_mut().for_each(ScanResults::clear);
-            self.entries = 0;
+        if value.len() > usize::from(u16::MAX) || found.len() > usize::from(u16::MAX) {
+            return;
         }
-        if self.slots.len() <= slot {
-            self.slots.resize_with(slot + 1, ScanResults::default);
+        if self.table.len() >= SCAN_CACHE_ENTRIES {
+            self.table.clear();
+            self.arena.clear();
         }
-        self.slots[slot].insert(value.as_bytes().into(), found.into());
-        self.entries += 1;
+        let hash = self.hash(slot, value);
+        let entry = ScanEntry {
+            hash,
+            slot: slot as u32,
+            start: self.arena.len() as u32,
+            text_len: value.len() as u16,
+            patterns: found.len() as u16,
+        };
+        self.arena.extend_from_slice(value.as_bytes());
+        for id in found {
+            self.arena.extend_from_slice(&id.to_le_bytes());
+        }
+        self.table.insert_unique(hash, entry, |e| e.hash);
     }
 }
-
-/// One slot's remembered values and the pattern ids found in each.
-type ScanResults = hashbrown::HashMap<Box<[u8]>, Box<[u32]>>;
 
 /// Marks the rules whose literal groups a found pattern satisfies, once per
 /// pattern and event.
@@ -699,7 +740,8 @@ impl Matcher {
             let mut scan = |haystack: &str, cacheable: bool| {
                 let cacheable = cacheable && haystack.len() <= SCAN_CACHE_MAX_VALUE;
                 if cacheable && let Some(found) = scan_cache.get(slot_id, haystack) {
-                    for &pid in found {
+                    for id in found.chunks_exact(4) {
+                        let pid = u32::from_le_bytes([id[0], id[1], id[2], id[3]]);
                         marks.mark(route_slot, pid as usize);
                     }
                     return;
@@ -1059,6 +1101,41 @@ fn build_automaton(literals: &[&[u8]], keywords: bool) -> Option<(SlotScanner, b
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_scan_cache_answers_per_slot_and_starts_afresh_when_full() {
+        let ids = |bytes: Option<&[u8]>| {
+            bytes.map(|b| {
+                b.chunks_exact(4)
+                    .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+                    .collect::<Vec<_>>()
+            })
+        };
+        let mut cache = ScanCache::default();
+        cache.insert(3, "c:\\windows\\system32\\cmd.exe", &[7, 70_000, 2]);
+        cache.insert(4, "c:\\windows\\system32\\cmd.exe", &[]);
+        cache.insert(3, "", &[1]);
+        assert_eq!(
+            ids(cache.get(3, "c:\\windows\\system32\\cmd.exe")),
+            Some(vec![7, 70_000, 2])
+        );
+        assert_eq!(
+            ids(cache.get(4, "c:\\windows\\system32\\cmd.exe")),
+            Some(vec![])
+        );
+        assert_eq!(ids(cache.get(3, "")), Some(vec![1]));
+        assert_eq!(cache.get(5, "c:\\windows\\system32\\cmd.exe"), None);
+        assert_eq!(cache.get(3, "c:\\windows\\system32\\cmd.ex"), None);
+        for i in 0..SCAN_CACHE_ENTRIES {
+            cache.insert(9, &format!("value {i}"), &[i as u32]);
+        }
+        // Full: the next insert started afresh, so the first values are gone.
+        assert_eq!(cache.get(3, ""), None);
+        assert_eq!(
+            ids(cache.get(9, &format!("value {}", SCAN_CACHE_ENTRIES - 1))),
+            Some(vec![SCAN_CACHE_ENTRIES as u32 - 1])
+        );
+    }
 
     #[test]
     fn the_keyword_join_is_folded_again_only_when_a_character_changes() {
