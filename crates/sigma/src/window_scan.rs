@@ -275,15 +275,20 @@ fn rarest_window(literal: &[u8], occupancy: &[u32]) -> usize {
     (0..=literal.len() - WINDOW)
         .min_by_key(|&offset| {
             let window = &literal[offset..offset + WINDOW];
-            let common: u32 = window.iter().map(|&b| byte_commonness(b)).sum();
-            common + 4 * occupancy[window_hash(window)]
+            window_commonness(window) + 4 * occupancy[window_hash(window)]
         })
         .unwrap_or(0)
 }
 
+/// How common the bytes of `window` are together (by [`byte_commonness`]):
+/// the lower, the rarer the window in ordinary text.
+pub(crate) fn window_commonness(window: &[u8]) -> u32 {
+    window.iter().map(|&b| byte_commonness(b)).sum()
+}
+
 /// How common a (lower-cased) byte is in command lines, paths and scripts:
 /// a rough rank, higher for more common, used only to choose windows.
-pub(crate) fn byte_commonness(byte: u8) -> u32 {
+fn byte_commonness(byte: u8) -> u32 {
     match byte {
         b' ' | b'e' | b't' | b'a' | b'o' | b'i' | b'n' | b's' | b'r' | b'\\' => 8,
         b'l' | b'c' | b'd' | b'h' | b'u' | b'm' | b'p' | b'.' | b'-' | b'/' | b':' => 6,
