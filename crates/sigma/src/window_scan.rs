@@ -20,8 +20,6 @@
 //! Texts are matched as bytes: the caller lower-cases them, as the literals
 //! are.
 
-use hashbrown::HashMap;
-
 /// Bytes of a long literal's window.
 const WINDOW: usize = 4;
 
@@ -40,109 +38,172 @@ const BUCKETS: usize = 1 << HASH_BITS;
 /// more are found through the pair filter in the main pass.
 const MAX_SEARCHED_SHORT: usize = 32;
 
+/// Buckets of the short-literal table: one per pair of bytes.
+const PAIRS: usize = 65_536;
+
 /// The literals of one set and the tables that find them.
 #[derive(Debug)]
 pub(crate) struct WindowScan {
     /// All literals' bytes, one after another.
     bytes: Box<[u8]>,
-    /// Per pattern id: where its bytes start in `bytes`, and its length.
-    spans: Box<[(u32, u32)]>,
-    /// One bit per hash bucket: whether some long literal's window hashes there.
-    long_filter: Box<[u64; BUCKETS / 64]>,
-    /// Per word of `long_filter`: the used buckets before it. A used
-    /// bucket's rank (used buckets before it) indexes `rank_start`, which
-    /// keeps the verification tables small (8 KB and 4 bytes a used bucket,
-    /// not 4 bytes for each of the 131,072 buckets).
-    word_rank: Box<[u32; BUCKETS / 64]>,
-    /// Per used bucket, by rank, the range of `long_entries` it owns
-    /// (`rank_start[k]..rank_start[k + 1]`).
-    rank_start: Box<[u32]>,
-    /// (pattern id, offset of its window in the literal), grouped by bucket.
-    long_entries: Box<[(u32, u32)]>,
+    /// Long literals by the hash bucket of their chosen window.
+    long: BucketTable<LongEntry>,
     /// When there are more than [`MAX_SEARCHED_SHORT`] two- and three-byte
-    /// literals: one bit per first pair of bytes of one of them.
-    short_filter: Option<Box<[u64; 65_536 / 64]>>,
-    /// The two- and three-byte literals by their first pair of bytes.
-    short_entries: HashMap<u16, Box<[u32]>>,
+    /// literals: they, by their first pair of bytes (exact, one bucket a
+    /// pair).
+    short: Option<BucketTable<ShortEntry>>,
     /// When there are at most [`MAX_SEARCHED_SHORT`]: each one's searcher.
     short_finders: Box<[(memchr::memmem::Finder<'static>, u32)]>,
     /// One-byte literals: (byte, pattern id).
     single: Box<[(u8, u32)]>,
 }
 
+/// A long literal in its bucket: all a verification reads, in one place
+/// (before, the pattern id led to a table of spans and that to the bytes:
+/// a quarter of a command line's positions pass the filter, and a third of
+/// those hold a literal, so verification was most of the scan).
+#[derive(Debug, Clone, Copy)]
+struct LongEntry {
+    id: u32,
+    /// Where the literal's bytes start in [`WindowScan::bytes`].
+    start: u32,
+    len: u32,
+    /// Offset of the hashed window in the literal.
+    offset: u32,
+}
+
+/// A two- or three-byte literal under its first pair: the pair matched
+/// exactly, so a two-byte literal is found and a three-byte one needs its
+/// last byte.
+#[derive(Debug, Clone, Copy)]
+struct ShortEntry {
+    id: u32,
+    /// The third byte, for three-byte literals.
+    third: Option<u8>,
+}
+
+/// Entries grouped by bucket behind a bitmap of the used buckets: a bucket's
+/// rank (used buckets before it) locates its entries, so the tables take
+/// 4 bytes a used bucket instead of 4 bytes every bucket (131,072 long
+/// buckets), and the bitmap stays small enough for the L1 cache.
+#[derive(Debug)]
+struct BucketTable<E> {
+    /// One bit per bucket: whether it holds entries.
+    filter: Box<[u64]>,
+    /// Per word of `filter`: the used buckets before it.
+    word_rank: Box<[u32]>,
+    /// Per used bucket, by rank, where its entries start (one more at the
+    /// end: where the last one's end).
+    rank_start: Box<[u32]>,
+    entries: Box<[E]>,
+}
+
+impl<E: Copy> BucketTable<E> {
+    /// A table of `buckets` buckets (a multiple of 64) over `sorted`, sorted
+    /// by bucket.
+    fn new(buckets: usize, sorted: &[(usize, E)]) -> BucketTable<E> {
+        let mut filter = vec![0u64; buckets / 64];
+        let mut rank_start = Vec::new();
+        for (index, &(bucket, _)) in sorted.iter().enumerate() {
+            if filter[bucket / 64] & (1 << (bucket % 64)) == 0 {
+                filter[bucket / 64] |= 1 << (bucket % 64);
+                rank_start.push(index as u32);
+            }
+        }
+        rank_start.push(sorted.len() as u32);
+        let mut word_rank = vec![0u32; buckets / 64];
+        let mut used = 0;
+        for (rank, word) in word_rank.iter_mut().zip(filter.iter()) {
+            *rank = used;
+            used += word.count_ones();
+        }
+        BucketTable {
+            filter: filter.into(),
+            word_rank: word_rank.into(),
+            rank_start: rank_start.into(),
+            entries: sorted.iter().map(|&(_, entry)| entry).collect(),
+        }
+    }
+
+    /// Whether `bucket` holds entries.
+    #[inline(always)]
+    fn has(&self, bucket: usize) -> bool {
+        self.filter[bucket / 64] & (1 << (bucket % 64)) != 0
+    }
+
+    /// The entries of a used `bucket`.
+    #[inline(always)]
+    fn entries(&self, bucket: usize) -> &[E] {
+        let word = self.filter[bucket / 64];
+        let rank = (self.word_rank[bucket / 64] + (word & ((1 << (bucket % 64)) - 1)).count_ones())
+            as usize;
+        &self.entries[self.rank_start[rank] as usize..self.rank_start[rank + 1] as usize]
+    }
+
+    fn memory_usage(&self) -> usize {
+        self.filter.len() * 8
+            + self.word_rank.len() * 4
+            + self.rank_start.len() * 4
+            + self.entries.len() * std::mem::size_of::<E>()
+    }
+}
+
 impl WindowScan {
     /// Indexes `literals` (pattern id = position); empty literals are never
     /// reported.
     pub(crate) fn new(literals: &[&[u8]]) -> WindowScan {
-        let long_count = literals.iter().filter(|l| l.len() >= WINDOW).count();
         let mut bytes = Vec::new();
-        let mut spans = Vec::with_capacity(literals.len());
-        let mut long: Vec<(usize, u32, u32)> = Vec::with_capacity(long_count);
+        let mut long: Vec<(usize, LongEntry)> = Vec::new();
         let mut occupancy = vec![0u32; BUCKETS];
-        let mut short: HashMap<u16, Vec<u32>> = HashMap::new();
+        let mut short: Vec<(usize, ShortEntry)> = Vec::new();
         let mut single = Vec::new();
         for (id, literal) in literals.iter().enumerate() {
             let id = id as u32;
-            spans.push((bytes.len() as u32, literal.len() as u32));
+            let start = bytes.len() as u32;
             bytes.extend_from_slice(literal);
             match literal.len() {
                 0 => {}
                 1 => single.push((literal[0], id)),
-                2 | 3 => short.entry(pair(literal)).or_default().push(id),
-                _ => {
+                2 | 3 => {
+                    let third = literal.get(2).copied();
+                    short.push((usize::from(pair(literal)), ShortEntry { id, third }));
+                }
+                len => {
                     let offset = rarest_window(literal, &occupancy);
                     let bucket = window_hash(&literal[offset..]);
                     occupancy[bucket] += 1;
-                    long.push((bucket, id, offset as u32));
+                    let len = len as u32;
+                    let offset = offset as u32;
+                    long.push((
+                        bucket,
+                        LongEntry {
+                            id,
+                            start,
+                            len,
+                            offset,
+                        },
+                    ));
                 }
             }
         }
-        long.sort_unstable();
-        // `long` is sorted by bucket: each used bucket's entries start where
-        // its first one is.
-        let mut long_filter = Box::new([0u64; BUCKETS / 64]);
-        let mut rank_start = Vec::new();
-        for (index, &(bucket, _, _)) in long.iter().enumerate() {
-            if long_filter[bucket / 64] & (1 << (bucket % 64)) == 0 {
-                long_filter[bucket / 64] |= 1 << (bucket % 64);
-                rank_start.push(index as u32);
-            }
-        }
-        rank_start.push(long.len() as u32);
-        let mut word_rank = Box::new([0u32; BUCKETS / 64]);
-        let mut used = 0;
-        for (rank, word) in word_rank.iter_mut().zip(long_filter.iter()) {
-            *rank = used;
-            used += word.count_ones();
-        }
-        let short_count: usize = short.values().map(Vec::len).sum();
-        let (short_filter, short_finders) = if short_count > MAX_SEARCHED_SHORT {
-            let mut filter = Box::new([0u64; 65_536 / 64]);
-            for &key in short.keys() {
-                filter[key as usize / 64] |= 1 << (key % 64);
-            }
-            (Some(filter), Vec::new())
+        long.sort_by_key(|&(bucket, entry)| (bucket, entry.id));
+        short.sort_by_key(|&(key, entry)| (key, entry.id));
+        let (short, short_finders) = if short.len() > MAX_SEARCHED_SHORT {
+            (Some(BucketTable::new(PAIRS, &short)), Vec::new())
         } else {
             let finders = short
-                .values()
-                .flatten()
-                .map(|&id| {
-                    let literal = literals[id as usize];
-                    (memchr::memmem::Finder::new(literal).into_owned(), id)
+                .iter()
+                .map(|&(_, entry)| {
+                    let literal = literals[entry.id as usize];
+                    (memchr::memmem::Finder::new(literal).into_owned(), entry.id)
                 })
                 .collect();
-            short.clear();
             (None, finders)
         };
         WindowScan {
             bytes: bytes.into(),
-            spans: spans.into(),
-            long_filter,
-            word_rank,
-            rank_start: rank_start.into(),
-            long_entries: long.iter().map(|&(_, id, offset)| (id, offset)).collect(),
-            short_filter,
-            short_entries: short.into_iter().map(|(k, v)| (k, v.into())).collect(),
+            long: BucketTable::new(BUCKETS, &long),
+            short,
             short_finders: short_finders.into(),
             single: single.into(),
         }
@@ -151,14 +212,9 @@ impl WindowScan {
     /// Heap bytes of the tables.
     pub(crate) fn memory_usage(&self) -> usize {
         self.bytes.len()
-            + self.spans.len() * 8
-            + BUCKETS / 8
-            + self.short_filter.as_ref().map_or(0, |_| 65_536 / 8)
+            + self.long.memory_usage()
+            + self.short.as_ref().map_or(0, BucketTable::memory_usage)
             + self.short_finders.len() * 64
-            + BUCKETS / 16
-            + self.rank_start.len() * 4
-            + self.long_entries.len() * 8
-            + self.short_entries.len() * 24
             + self.single.len() * 8
     }
 
@@ -175,9 +231,9 @@ impl WindowScan {
                 found(*id);
             }
         }
-        match &self.short_filter {
-            Some(short_filter) => self.scan_windows_and_pairs(short_filter, text, &mut found),
-            None if !self.long_entries.is_empty() => self.scan_windows(text, &mut found),
+        match &self.short {
+            Some(short) => self.scan_windows_and_pairs(short, text, &mut found),
+            None if !self.long.entries.is_empty() => self.scan_windows(text, &mut found),
             None => {}
         }
     }
@@ -187,7 +243,7 @@ impl WindowScan {
     fn scan_windows(&self, text: &[u8], found: &mut impl FnMut(u32)) {
         for (at, window) in text.windows(WINDOW).enumerate() {
             let bucket = window_hash(window);
-            if self.long_filter[bucket / 64] & (1 << (bucket % 64)) != 0 {
+            if self.long.has(bucket) {
                 self.verify_long(bucket, text, at, found);
             }
         }
@@ -196,64 +252,84 @@ impl WindowScan {
     /// The main pass with the pair filter of the short literals too.
     fn scan_windows_and_pairs(
         &self,
-        short_filter: &[u64; 65_536 / 64],
+        short: &BucketTable<ShortEntry>,
         text: &[u8],
         found: &mut impl FnMut(u32),
     ) {
         for (at, window) in text.windows(WINDOW).enumerate() {
             let bucket = window_hash(window);
-            if self.long_filter[bucket / 64] & (1 << (bucket % 64)) != 0 {
+            if self.long.has(bucket) {
                 self.verify_long(bucket, text, at, found);
             }
-            let key = pair(window);
-            if short_filter[key as usize / 64] & (1 << (key % 64)) != 0 {
-                self.verify_short(key, text, at, found);
+            let key = usize::from(pair(window));
+            if short.has(key) {
+                verify_short(short, key, Some(window[2]), found);
             }
         }
         // The last positions, where only a short literal still fits.
         for at in text.len().saturating_sub(WINDOW - 1)..text.len().saturating_sub(1) {
-            let key = pair(&text[at..]);
-            if short_filter[key as usize / 64] & (1 << (key % 64)) != 0 {
-                self.verify_short(key, text, at, found);
+            let key = usize::from(pair(&text[at..]));
+            if short.has(key) {
+                verify_short(short, key, text.get(at + 2).copied(), found);
             }
         }
     }
 
     /// Reports the long literals of `bucket` whose window is at `at`.
-    #[cold]
-    #[inline(never)]
+    #[inline(always)]
     fn verify_long(&self, bucket: usize, text: &[u8], at: usize, found: &mut impl FnMut(u32)) {
-        let word = self.long_filter[bucket / 64];
-        let rank = (self.word_rank[bucket / 64] + (word & ((1 << (bucket % 64)) - 1)).count_ones())
-            as usize;
-        let range = self.rank_start[rank] as usize..self.rank_start[rank + 1] as usize;
-        for &(id, offset) in &self.long_entries[range] {
-            let Some(start) = at.checked_sub(offset as usize) else {
+        for entry in self.long.entries(bucket) {
+            let Some(start) = at.checked_sub(entry.offset as usize) else {
                 continue;
             };
-            if text[start..].starts_with(self.literal(id)) {
-                found(id);
+            let literal = &self.bytes[entry.start as usize..(entry.start + entry.len) as usize];
+            if text.len() - start >= literal.len()
+                && same_bytes(&text[start..start + literal.len()], literal)
+            {
+                found(entry.id);
             }
         }
     }
+}
 
-    /// Reports the two- and three-byte literals that start at `at`.
-    #[cold]
-    #[inline(never)]
-    fn verify_short(&self, key: u16, text: &[u8], at: usize, found: &mut impl FnMut(u32)) {
-        let Some(ids) = self.short_entries.get(&key) else {
-            return;
-        };
-        for &id in ids.iter() {
-            if text[at..].starts_with(self.literal(id)) {
-                found(id);
-            }
+/// Reports the two- and three-byte literals of pair `key` that start where
+/// it was read, `next` being the byte after the pair.
+#[inline(always)]
+fn verify_short(
+    short: &BucketTable<ShortEntry>,
+    key: usize,
+    next: Option<u8>,
+    found: &mut impl FnMut(u32),
+) {
+    for entry in short.entries(key) {
+        if entry.third.is_none() || entry.third == next {
+            found(entry.id);
         }
     }
+}
 
-    fn literal(&self, id: u32) -> &[u8] {
-        let (start, len) = self.spans[id as usize];
-        &self.bytes[start as usize..(start + len) as usize]
+/// Whether two slices of the same length hold the same bytes: by words,
+/// the last one overlapping, without a call (most literals are 4 to 24
+/// bytes, where `memcmp`'s call and dispatch cost more than the compare).
+#[inline(always)]
+fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    debug_assert_eq!(a.len(), b.len());
+    let len = a.len();
+    let word8 = |s: &[u8], at: usize| u64::from_ne_bytes(s[at..at + 8].try_into().unwrap());
+    let word4 = |s: &[u8], at: usize| u32::from_ne_bytes(s[at..at + 4].try_into().unwrap());
+    if len >= 8 {
+        let mut at = 0;
+        while at + 8 < len {
+            if word8(a, at) != word8(b, at) {
+                return false;
+            }
+            at += 8;
+        }
+        word8(a, len - 8) == word8(b, len - 8)
+    } else if len >= 4 {
+        word4(a, 0) == word4(b, 0) && word4(a, len - 4) == word4(b, len - 4)
+    } else {
+        a.iter().zip(b).all(|(x, y)| x == y)
     }
 }
 
@@ -376,7 +452,7 @@ mod tests {
             .collect();
         let literals: Vec<&[u8]> = owned.iter().map(Vec::as_slice).collect();
         let scan = WindowScan::new(&literals);
-        assert!(scan.short_filter.is_some());
+        assert!(scan.short.is_some());
         for text in [&b"qz!"[..], b"xx", b"..ab!", b"zz", b"a!b"] {
             assert_eq!(
                 found_by_windows(&literals, text),
@@ -399,6 +475,22 @@ mod tests {
         ) {
             let literals: Vec<&[u8]> = literals.iter().map(Vec::as_slice).collect();
             prop_assert_eq!(found_by_windows(&literals, &text), found_by_automaton(&literals, &text));
+        }
+
+        /// The word-wise compare answers as `==` does, for every length and
+        /// wherever two slices first differ.
+        #[test]
+        fn same_bytes_is_slice_equality(
+            a in prop::collection::vec(prop::sample::select(b"ab".to_vec()), 0..40),
+            flip in any::<prop::sample::Index>(),
+        ) {
+            prop_assert!(same_bytes(&a, &a.clone()));
+            if !a.is_empty() {
+                let mut b = a.clone();
+                let at = flip.index(b.len());
+                b[at] ^= 1;
+                prop_assert_eq!(same_bytes(&a, &b), a == b);
+            }
         }
     }
 }
