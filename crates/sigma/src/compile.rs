@@ -30,6 +30,9 @@ pub(crate) struct FieldItem {
     /// Every pattern is an integer compared as a number (`LogonType: 3`): an
     /// integer value is then tested without writing its text.
     pub numbers_only: bool,
+    /// The ordinal of its first pattern among its rule's (see
+    /// [`Node::number_patterns`]), which indexes [`Known::patterns`].
+    pub first_pattern: u32,
 }
 
 /// A keyword list: values searched in every field.
@@ -37,6 +40,102 @@ pub(crate) struct FieldItem {
 pub(crate) struct KeywordItem {
     pub patterns: Box<[Pattern]>,
     pub all: bool,
+}
+
+/// What the prefilter's scan of the current event already tells of one
+/// pattern of a rule, by the literal it found or did not find in the field's
+/// value (the same value the item reads: the first present candidate).
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum KnownPattern {
+    /// Nothing: the pattern is tested.
+    Unknown,
+    /// The pattern can match only if the literal of stamp `.0` was found (its
+    /// required literal): when it was not, it does not match.
+    Needs(u32),
+    /// The pattern (`contains` of exactly that literal, case-insensitive)
+    /// matches exactly when the literal of stamp `.0` was found.
+    Is(u32),
+    /// A `contains` list: one of these literals must be found for a match.
+    NeedsAny(Box<[u32]>),
+    /// A `contains` list of exactly these literals: it matches exactly when
+    /// one was found.
+    IsAny(Box<[u32]>),
+}
+
+impl KnownPattern {
+    /// What the prefilter's findings can tell of `pattern`, given the stamp
+    /// of each literal the slot of its field finds (`stamp_of`). A pattern
+    /// matches only where its required literal occurs in the lower-cased
+    /// value (what the prefilter rests on); a case-insensitive `contains`
+    /// whose whole text is that literal matches exactly where it occurs.
+    pub fn of(pattern: &Pattern, stamp_of: &impl Fn(&Needle) -> Option<u32>) -> KnownPattern {
+        match pattern {
+            Pattern::Str(p) => {
+                let Some(needle) = pattern::required_literal(pattern) else {
+                    return KnownPattern::Unknown;
+                };
+                let Some(stamp) = stamp_of(&needle) else {
+                    return KnownPattern::Unknown;
+                };
+                let exact = matches!(p.op, pattern::StrOp::Contains(_))
+                    && !p.cased
+                    && p.number.is_none()
+                    && matches!(&needle, Needle::Text(text) if **text == *p.text);
+                if exact {
+                    KnownPattern::Is(stamp)
+                } else {
+                    KnownPattern::Needs(stamp)
+                }
+            }
+            Pattern::Regex(_) => pattern::required_literal(pattern)
+                .and_then(|needle| stamp_of(&needle))
+                .map_or(KnownPattern::Unknown, KnownPattern::Needs),
+            Pattern::AnyContains(set) => {
+                let mut stamps = Vec::with_capacity(set.texts.len());
+                let mut exact = !set.cased;
+                for text in set.texts.iter() {
+                    let Some(needle) = pattern::contains_literal(text) else {
+                        return KnownPattern::Unknown;
+                    };
+                    let Some(stamp) = stamp_of(&needle) else {
+                        return KnownPattern::Unknown;
+                    };
+                    exact &= matches!(&needle, Needle::Text(literal) if **literal == **text);
+                    stamps.push(stamp);
+                }
+                if exact {
+                    KnownPattern::IsAny(stamps.into())
+                } else {
+                    KnownPattern::NeedsAny(stamps.into())
+                }
+            }
+            _ => KnownPattern::Unknown,
+        }
+    }
+}
+
+/// The prefilter's findings for one event and rule: per pattern ordinal what
+/// is known, and the stamps that say which literals were found (equal to
+/// `generation`).
+pub(crate) struct Known<'a> {
+    pub patterns: &'a [KnownPattern],
+    pub stamps: &'a [u32],
+    pub generation: u32,
+}
+
+impl Known<'_> {
+    /// The answer of pattern `ordinal`, when the findings settle it.
+    #[inline]
+    fn answer(&self, ordinal: usize) -> Option<bool> {
+        let found = |stamp: &u32| self.stamps[*stamp as usize] == self.generation;
+        match self.patterns.get(ordinal)? {
+            KnownPattern::Unknown => None,
+            KnownPattern::Needs(stamp) => (!found(stamp)).then_some(false),
+            KnownPattern::Is(stamp) => Some(found(stamp)),
+            KnownPattern::NeedsAny(stamps) => (!stamps.iter().any(found)).then_some(false),
+            KnownPattern::IsAny(stamps) => Some(stamps.iter().any(found)),
+        }
+    }
 }
 
 /// Reusable buffers for one thread's evaluations, and the lower-cased copies
@@ -262,6 +361,7 @@ fn compile_spec(
             patterns: patterns.into_boxed_slice(),
             all,
             negate: modifiers.neq,
+            first_pattern: 0,
         })),
     }
 }
@@ -269,13 +369,47 @@ fn compile_spec(
 impl Node {
     /// Evaluates the condition for one event.
     pub fn eval(&self, event: &Event, buf: &mut EvalBuffers) -> bool {
+        self.eval_known(event, buf, None)
+    }
+
+    /// Evaluates the condition for one event, taking from `known` what the
+    /// prefilter's scan of this event already answers.
+    pub fn eval_known(&self, event: &Event, buf: &mut EvalBuffers, known: Option<&Known>) -> bool {
         match self {
-            Node::And(parts) => parts.iter().all(|p| p.eval(event, buf)),
-            Node::Or(parts) => parts.iter().any(|p| p.eval(event, buf)),
-            Node::Not(inner) => !inner.eval(event, buf),
-            Node::Field(item) => item.eval(event, buf),
+            Node::And(parts) => parts.iter().all(|p| p.eval_known(event, buf, known)),
+            Node::Or(parts) => parts.iter().any(|p| p.eval_known(event, buf, known)),
+            Node::Not(inner) => !inner.eval_known(event, buf, known),
+            Node::Field(item) => item.eval(event, buf, known),
             Node::Keyword(item) => item.eval(event, buf),
             Node::Const(b) => *b,
+        }
+    }
+
+    /// Numbers the patterns of the node's field items in order from `next`
+    /// (each item's [`FieldItem::first_pattern`]); returns the count after.
+    pub fn number_patterns(&mut self, next: u32) -> u32 {
+        match self {
+            Node::And(parts) | Node::Or(parts) => parts
+                .iter_mut()
+                .fold(next, |next, part| part.number_patterns(next)),
+            Node::Not(inner) => inner.number_patterns(next),
+            Node::Field(item) => {
+                item.first_pattern = next;
+                next + item.patterns.len() as u32
+            }
+            Node::Keyword(_) | Node::Const(_) => next,
+        }
+    }
+
+    /// Calls `visit` with every field item of the node.
+    pub fn for_each_field_item(&self, visit: &mut impl FnMut(&FieldItem)) {
+        match self {
+            Node::And(parts) | Node::Or(parts) => {
+                parts.iter().for_each(|p| p.for_each_field_item(visit))
+            }
+            Node::Not(inner) => inner.for_each_field_item(visit),
+            Node::Field(item) => visit(item),
+            Node::Keyword(_) | Node::Const(_) => {}
         }
     }
 
@@ -496,16 +630,18 @@ fn literal_groups(
 }
 
 impl FieldItem {
-    fn eval(&self, event: &Event, buf: &mut EvalBuffers) -> bool {
+    fn eval(&self, event: &Event, buf: &mut EvalBuffers, known: Option<&Known>) -> bool {
         let value = self.fields.iter().find_map(|f| event.get(*f));
+        // What the prefilter knows is of the field's one text value; list
+        // elements are tested one by one.
         let result = match value {
             Some(ValueRef::List(items)) => items
                 .iter()
-                .any(|v| self.test_value(Some(v.as_ref()), event, buf)),
+                .any(|v| self.test_value(Some(v.as_ref()), event, buf, None)),
             Some(ValueRef::StrList(items)) => items
                 .iter()
-                .any(|s| self.test_value(Some(ValueRef::Str(s)), event, buf)),
-            other => self.test_value(other, event, buf),
+                .any(|s| self.test_value(Some(ValueRef::Str(s)), event, buf, None)),
+            other => self.test_value(other, event, buf, known),
         };
         result != self.negate
     }
@@ -515,6 +651,7 @@ impl FieldItem {
         value: Option<ValueRef<'_>>,
         event: &Event,
         buf: &mut EvalBuffers,
+        known: Option<&Known>,
     ) -> bool {
         let Some(value) = value else {
             let absent = |p: &Pattern| matches!(p, Pattern::Null | Pattern::Exists(false));
@@ -531,7 +668,7 @@ impl FieldItem {
                 buf: &mut copy.text,
                 ready: copy.ready,
             };
-            let result = self.test_patterns(value, Some(s), &mut lowered, event, other);
+            let result = self.test_patterns(value, Some(s), &mut lowered, event, other, known);
             copy.ready = lowered.ready;
             return result;
         }
@@ -541,12 +678,12 @@ impl FieldItem {
         // An integer tested only against numbers (`LogonType: 3`) needs no
         // text: each such pattern compares the integer itself.
         if self.numbers_only && matches!(value, ValueRef::Int(_) | ValueRef::UInt(_)) {
-            return self.test_patterns(value, None, &mut Lowered::new(lower), event, other);
+            return self.test_patterns(value, None, &mut Lowered::new(lower), event, other, None);
         }
         let raw = value.write_text(text).then_some(text.as_str());
         // Lower-cased at most once per value, whatever the number of patterns.
         let mut lowered = Lowered::new(lower);
-        self.test_patterns(value, raw, &mut lowered, event, other)
+        self.test_patterns(value, raw, &mut lowered, event, other, None)
     }
 
     fn test_patterns(
@@ -556,12 +693,19 @@ impl FieldItem {
         lowered: &mut Lowered<'_>,
         event: &Event,
         other: &mut String,
+        known: Option<&Known>,
     ) -> bool {
-        let mut test = |p: &Pattern| test_pattern(p, value, raw, lowered, event, other);
+        let first = self.first_pattern as usize;
+        let mut test = |(i, p): (usize, &Pattern)| {
+            if let Some(answer) = known.and_then(|k| k.answer(first + i)) {
+                return answer;
+            }
+            test_pattern(p, value, raw, lowered, event, other)
+        };
         if self.all {
-            self.patterns.iter().all(&mut test)
+            self.patterns.iter().enumerate().all(&mut test)
         } else {
-            self.patterns.iter().any(&mut test)
+            self.patterns.iter().enumerate().any(&mut test)
         }
     }
 }

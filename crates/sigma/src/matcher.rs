@@ -6,7 +6,7 @@
 //! its routing cache and buffers, so matching allocates nothing per event once
 //! the caches are warm.
 
-use crate::compile::{EvalBuffers, Literal, Node};
+use crate::compile::{EvalBuffers, Known, KnownPattern, Literal, Node};
 use crate::mapping::Route;
 use crate::memo::{Memo, ReadSet};
 use crate::pattern::Needle;
@@ -87,6 +87,13 @@ struct RoutePrefilter {
 struct Stage {
     always: Box<[u32]>,
     slots: Box<[Slot]>,
+    /// Per rule of the stage whose patterns' answers its scan can settle:
+    /// what it tells of each (by pattern ordinal, see
+    /// [`Node::number_patterns`]). A candidate rule's `contains` tests of a
+    /// command line are then the windows scanner's findings, not a second
+    /// search, and a test whose required literal was not found is false
+    /// without running.
+    known: hashbrown::HashMap<u32, Box<[KnownPattern]>>,
 }
 
 impl Stage {
@@ -128,6 +135,8 @@ struct SlotAutomaton {
     gate: Option<Gate>,
     /// Pattern id -> (rule, literal group) pairs it satisfies.
     pattern_rules: Box<[RuleGroups]>,
+    /// Literal -> pattern id (for [`Stage::known`]).
+    literal_ids: HashMap<Box<[u8]>, u32>,
 }
 
 /// How a slot finds every literal a value holds.
@@ -341,7 +350,10 @@ impl Matcher {
     /// Compiles the rules; prefilter automata are built on first use of a
     /// route. With `remember_answers`, answers for repeated events are kept
     /// (see [`crate::memo`]).
-    pub(crate) fn new(rules: Vec<MatchRule>, remember_answers: bool) -> Matcher {
+    pub(crate) fn new(mut rules: Vec<MatchRule>, remember_answers: bool) -> Matcher {
+        for rule in &mut rules {
+            rule.node.number_patterns(0);
+        }
         let mut rule_groups = Vec::with_capacity(rules.len());
         let mut full_mask = Vec::with_capacity(rules.len());
         let keyword_rules = rules.iter().map(|r| r.node.has_keywords()).collect();
@@ -456,10 +468,21 @@ impl Matcher {
         }
         candidates.sort_unstable();
         scratch.evaluated += candidates.len();
+        let MatchScratch {
+            buffers,
+            pattern_stamp,
+            generation,
+            ..
+        } = scratch;
         for &index in &candidates {
+            let known = stage.known.get(&index).map(|patterns| Known {
+                patterns,
+                stamps: pattern_stamp,
+                generation: *generation,
+            });
             if self.rules[index as usize]
                 .node
-                .eval(event, &mut scratch.buffers)
+                .eval_known(event, buffers, known.as_ref())
             {
                 out.push(index);
             }
@@ -611,7 +634,7 @@ impl Matcher {
                         // rule of the stage is evaluated on every event.
                         return Stage {
                             always: rules.into(),
-                            slots: Box::default(),
+                            ..Stage::default()
                         };
                     };
                     let core = Arc::new(core);
@@ -626,10 +649,48 @@ impl Matcher {
             });
             *total_patterns += patterns;
         }
+        let known = self.known_tables(rules, &slots);
         Stage {
             always: always.into_boxed_slice(),
             slots: slots.into_boxed_slice(),
+            known,
         }
+    }
+
+    /// What the scans of `slots` settle of each pattern of `rules` (rules
+    /// with nothing settled are left out).
+    fn known_tables(
+        &self,
+        rules: &[u32],
+        slots: &[Slot],
+    ) -> hashbrown::HashMap<u32, Box<[KnownPattern]>> {
+        let mut tables = hashbrown::HashMap::new();
+        for &rule in rules {
+            let mut table = Vec::new();
+            self.rules[rule as usize]
+                .node
+                .for_each_field_item(&mut |item| {
+                    let slot = slots
+                        .iter()
+                        .find(|s| s.core.fields.as_deref() == Some(&*item.fields));
+                    let stamp_of = |needle: &Needle| {
+                        let slot = slot?;
+                        let pid = match needle {
+                            Needle::Text(text) => *slot.core.literal_ids.get(text.as_bytes())?,
+                            Needle::NonAscii => slot.core.non_ascii?,
+                        };
+                        Some((slot.first_pattern + pid as usize) as u32)
+                    };
+                    table.resize(item.first_pattern as usize, KnownPattern::Unknown);
+                    for pattern in item.patterns.iter() {
+                        table.push(KnownPattern::of(pattern, &stamp_of));
+                    }
+                });
+            if table.iter().any(|k| *k != KnownPattern::Unknown) {
+                tables.insert(rule, table.into_boxed_slice());
+            }
+        }
+        tables
     }
 
     /// The automaton over the literals `rules` tie to `fields`.
@@ -675,10 +736,16 @@ impl Matcher {
             pattern_rules.push(non_ascii_rules);
             literals.len() as u32
         });
+        let literal_ids = literals
+            .iter()
+            .enumerate()
+            .map(|(id, literal)| (Box::from(*literal), id as u32))
+            .collect();
         Some(SlotAutomaton {
             id,
             fields: fields.clone(),
             folds,
+            literal_ids,
             gate: Gate::new(&literals),
             automaton,
             non_ascii,

@@ -32,8 +32,9 @@ pub(crate) enum StrOp {
     Glob(Box<Glob>),
 }
 
-/// A wildcard pattern: its tokens, and, when it has no `?`, its literal
-/// parts between `*`s, matched by substring search instead of the
+/// A wildcard pattern: its tokens, and, when it has a `*`, its literal
+/// parts between `*`s (a `?` is one byte of ASCII text), matched by
+/// substring search instead of the
 /// backtracking walk (about 2,900 instructions a test on SigmaHQ's wildcard
 /// values over the EVTX corpus, most of them paths with two or three `*`).
 #[derive(Clone, Debug)]

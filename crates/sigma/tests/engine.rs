@@ -979,3 +979,110 @@ detection:
         assert_eq!(fast, expected, "{value:?}");
     }
 }
+
+/// Candidate rules take their `contains` answers from the prefilter's scan
+/// of the same value (and a test whose required literal was not found is
+/// false without running): each answer must be the exhaustive one, whether
+/// the literal is the whole `contains` text or a part of a longer test, in
+/// the field the rule reads or only in another, in a `not`, and with `all`.
+#[test]
+fn answers_taken_from_the_scan_are_the_exhaustive_answers() {
+    let rules = r#"
+title: Exact contains and a contains list
+id: 11111111-0000-0000-0000-0000000000d1
+logsource: {product: windows, category: process_creation}
+detection:
+  selection:
+    Image|endswith: '\rclone.exe'
+    CommandLine|contains:
+      - ' copy '
+      - ' sync '
+      - '--config'
+      - 'mega:'
+  condition: selection
+---
+title: Longer tests around a required literal
+id: 11111111-0000-0000-0000-0000000000d2
+logsource: {product: windows, category: process_creation}
+detection:
+  selection:
+    CommandLine|startswith: 'rclone.exe copy'
+    CommandLine|re: 'copy\s+\S+\s+remote'
+  condition: selection
+---
+title: A literal under not and with all
+id: 11111111-0000-0000-0000-0000000000d3
+logsource: {product: windows, category: process_creation}
+detection:
+  selection:
+    CommandLine|contains|all:
+      - 'rclone'
+      - 'copy'
+  filter:
+    CommandLine|contains: '--dry-run'
+    ParentImage|contains: '\backup\'
+  condition: selection and not filter
+---
+title: Wildcards and case
+id: 11111111-0000-0000-0000-0000000000d4
+logsource: {product: windows, category: process_creation}
+detection:
+  selection:
+    CommandLine|contains|cased: 'MEGA:'
+    CommandLine: '*copy*remote*'
+  condition: selection
+"#;
+    let mut b = builder();
+    assert!(b.add_yaml(rules, "k.yml").iter().all(|r| r.is_ok()));
+    let set = b.build();
+    let matcher = set.matcher();
+    let mut scratch = matcher.scratch();
+    let cases: &[&[(&str, &str)]] = &[
+        &[
+            ("Image", "C:\\t\\rclone.exe"),
+            ("CommandLine", "rclone.exe copy C:\\d mega:x"),
+        ],
+        &[
+            ("Image", "C:\\t\\rclone.exe"),
+            ("CommandLine", "rclone.exe COPY C:\\d remote:x"),
+        ],
+        &[
+            ("Image", "C:\\t\\rclone.exe"),
+            ("CommandLine", "RCLONE.EXE copy d MEGA: --dry-run"),
+        ],
+        &[
+            ("Image", "C:\\t\\rclone.exe"),
+            ("CommandLine", "rclone.exe copy d remote --dry-run"),
+            ("ParentImage", "C:\\backup\\run.exe"),
+        ],
+        // The literals only in another field than the one the rule reads.
+        &[
+            ("Image", "C:\\copy\\mega:\\rclone.exe"),
+            ("CommandLine", "x"),
+        ],
+        &[
+            ("Image", "C:\\t\\rclone.exe"),
+            ("CommandLine", "rclone.exe sync a b"),
+        ],
+        &[
+            ("Image", "C:\\t\\rclone.exe"),
+            ("CommandLine", "rclone  copy  a remote é"),
+        ],
+        // The literal found, but not where the longer test needs it.
+        &[
+            ("Image", "C:\\t\\rclone.exe"),
+            ("CommandLine", "x rclone.exe copy a remote"),
+        ],
+        &[
+            ("Image", "C:\\t\\rclone.exe"),
+            ("CommandLine", "rclone copy mega: remote"),
+        ],
+    ];
+    let mut fired = 0;
+    for (i, fields) in cases.iter().enumerate() {
+        let event = sysmon(1, "process_creation", fields);
+        fired += match_both(matcher, &mut scratch, &event, &format!("case {i}")).len();
+    }
+    // The cases are not all misses.
+    assert!(fired >= 6, "{fired}");
+}
