@@ -87,9 +87,22 @@ impl KnownPattern {
                     KnownPattern::Needs(stamp)
                 }
             }
-            Pattern::Regex(_) => pattern::required_literal(pattern)
-                .and_then(|needle| stamp_of(&needle))
-                .map_or(KnownPattern::Unknown, KnownPattern::Needs),
+            // One of the literals that start (or are inside) every match
+            // must be there, as the prefilter's groups have it.
+            Pattern::Regex(re) => {
+                let Some(literals) = pattern::regex_literals(re.as_str()) else {
+                    return KnownPattern::Unknown;
+                };
+                let stamps: Option<Box<[u32]>> = literals
+                    .into_iter()
+                    .map(|text| stamp_of(&Needle::Text(text)))
+                    .collect();
+                match stamps {
+                    Some(stamps) if stamps.len() == 1 => KnownPattern::Needs(stamps[0]),
+                    Some(stamps) => KnownPattern::NeedsAny(stamps),
+                    None => KnownPattern::Unknown,
+                }
+            }
             Pattern::AnyContains(set) => {
                 let mut stamps = Vec::with_capacity(set.texts.len());
                 let mut exact = !set.cased;
