@@ -1484,18 +1484,7 @@ mod tests {
             ("a*", "", false),
             ("*é*ü", "xéyü", true),
             ("*é*ü", "xüyé", false),
-        ] {
-            let glob = Glob::new(parse_glob(pattern));
-            assert!(glob.stars.is_some(), "{pattern}");
-            assert_eq!(glob.matches(text), expected, "{pattern} on {text}");
-            assert_eq!(
-                glob_match(&glob.tokens, text),
-                expected,
-                "{pattern} on {text}"
-            );
-        }
-        // A `?` is one byte of ASCII text; other text takes the walk.
-        for (pattern, text, expected) in [
+            // A `?` is one byte of ASCII text; other text takes the walk.
             ("*>?%temp%/*", "cmd /c dir >\"%temp%/x\"", true),
             ("*>?%temp%/*", "cmd /c dir >%temp%/x", false),
             ("*a?c*", "xxabxaxc", true),

@@ -989,7 +989,7 @@ detection:
 fn answers_taken_from_the_scan_are_the_exhaustive_answers() {
     let rules = r#"
 title: Exact contains and a contains list
-id: 11111111-0000-0000-0000-0000000000d1
+id: 11111111-0000-0000-0000-0000000000e1
 logsource: {product: windows, category: process_creation}
 detection:
   selection:
@@ -1002,7 +1002,7 @@ detection:
   condition: selection
 ---
 title: Longer tests around a required literal
-id: 11111111-0000-0000-0000-0000000000d2
+id: 11111111-0000-0000-0000-0000000000e2
 logsource: {product: windows, category: process_creation}
 detection:
   selection:
@@ -1011,7 +1011,7 @@ detection:
   condition: selection
 ---
 title: A literal under not and with all
-id: 11111111-0000-0000-0000-0000000000d3
+id: 11111111-0000-0000-0000-0000000000e3
 logsource: {product: windows, category: process_creation}
 detection:
   selection:
@@ -1024,7 +1024,7 @@ detection:
   condition: selection and not filter
 ---
 title: Wildcards and case
-id: 11111111-0000-0000-0000-0000000000d4
+id: 11111111-0000-0000-0000-0000000000e4
 logsource: {product: windows, category: process_creation}
 detection:
   selection:
