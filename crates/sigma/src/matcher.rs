@@ -736,10 +736,9 @@ impl Matcher {
             pattern_rules.push(non_ascii_rules);
             literals.len() as u32
         });
-        let literal_ids = literals
-            .iter()
-            .enumerate()
-            .map(|(id, literal)| (Box::from(*literal), id as u32))
+        let literal_ids = ids
+            .into_iter()
+            .map(|(literal, id)| (Box::from(literal), id as u32))
             .collect();
         Some(SlotAutomaton {
             id,
@@ -962,17 +961,15 @@ fn fold_unicode(text: &str, out: &mut Vec<u8>) {
 /// value followed by a NUL so that no literal spans two.
 fn join_text_values(event: &Event, joined: &mut String) {
     joined.clear();
+    let mut push = |s: &str| {
+        joined.push_str(s);
+        joined.push('\0');
+    };
     for (_, value) in event.native.iter() {
         match value {
-            Value::Str(s) => {
-                joined.push_str(s);
-                joined.push('\0');
-            }
-            Value::Int(_) | Value::Float(_) | Value::Null => {}
-            other => scan_value(other, None, &mut |s| {
-                joined.push_str(s);
-                joined.push('\0');
-            }),
+            // Most values: pushed without the walk of lists and numbers.
+            Value::Str(s) => push(s),
+            other => scan_value(other, None, &mut push),
         }
     }
     if let Some(message) = &event.message {

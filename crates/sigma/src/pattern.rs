@@ -34,9 +34,9 @@ pub(crate) enum StrOp {
 
 /// A wildcard pattern: its tokens, and, when it has a `*`, its literal
 /// parts between `*`s (a `?` is one byte of ASCII text), matched by
-/// substring search instead of the
-/// backtracking walk (about 2,900 instructions a test on SigmaHQ's wildcard
-/// values over the EVTX corpus, most of them paths with two or three `*`).
+/// substring search instead of the backtracking walk (about 2,900
+/// instructions a test on SigmaHQ's wildcard values over the EVTX corpus,
+/// most of them paths with two or three `*`).
 #[derive(Clone, Debug)]
 pub(crate) struct Glob {
     pub tokens: Vec<GlobTok>,
