@@ -142,11 +142,12 @@ struct SlotAutomaton {
 /// How a slot finds every literal a value holds.
 #[derive(Debug)]
 enum SlotScanner {
-    /// Aho-corasick's overlapping search: slots of up to
-    /// [`GATE_MAX_LITERALS`] literals, whose gate skips most text first.
+    /// Aho-corasick's overlapping search: field slots small enough for a
+    /// DFA ([`fits_dfa`]) and keyword slots of up to [`GATE_MAX_LITERALS`]
+    /// literals, whose gate skips most text first.
     Automaton(AhoCorasick),
-    /// Hashed windows (see [`crate::window_scan`]): larger slots, which have
-    /// no gate; about a third of the automaton walk's instructions a byte.
+    /// Hashed windows (see [`crate::window_scan`]): the other field slots;
+    /// about a third of the automaton walk's instructions a byte.
     Windows(WindowScan),
 }
 
@@ -1117,9 +1118,10 @@ fn rarest_gate_offset(literal: &[u8]) -> usize {
 }
 
 /// Most literal bytes of a slot built as a DFA that ignores ASCII case itself
-/// (no copy of the haystack). Larger slots (process_creation's command lines:
-/// 9,000 literals) are a contiguous NFA over lower-cased copies: as DFAs all
-/// slots took 224 MB and measured no faster, being out of cache.
+/// (no copy of the haystack). Larger field slots are hashed windows over
+/// lower-cased copies (as DFAs all slots took 224 MB and measured no faster,
+/// being out of cache; as contiguous NFAs, behind their gate, those of up to
+/// 256 literals took 1.3% more instructions of a hot pass).
 const DFA_MAX_LITERAL_BYTES: usize = 1024;
 
 /// Whether a slot's literals make a DFA small enough: about a state per
@@ -1132,13 +1134,14 @@ fn fits_dfa(literals: &[&[u8]]) -> bool {
 }
 
 /// The scanner of a slot. Slots of more than [`GATE_MAX_LITERALS`] literals
-/// (no gate) are hashed windows over lower-cased text. Smaller field slots
-/// scan short values one by one: small ones ignore ASCII case themselves, and
-/// have no prefilter (starting one per value cost more than it saved). The
-/// keyword slot scans the whole event's text at once, lower-cased first, so a
-/// case-sensitive automaton with its prefilter can skip through it. Also says
-/// whether the scanner ignores ASCII case itself (then values are scanned as
-/// they are).
+/// (no gate), and field slots too large for a DFA, are hashed windows over
+/// lower-cased text. Small field slots are DFAs that ignore ASCII case
+/// themselves, and have no prefilter (starting one per value cost more than
+/// it saved). The keyword slot scans the whole event's text at once,
+/// lower-cased first, so a case-sensitive automaton with its prefilter can
+/// skip through it (hashed windows measured worse there). Also says whether
+/// the scanner ignores ASCII case itself (then values are scanned as they
+/// are).
 fn build_automaton(literals: &[&[u8]], keywords: bool) -> Option<(SlotScanner, bool)> {
     if literals.is_empty() {
         return None;
@@ -1147,6 +1150,9 @@ fn build_automaton(literals: &[&[u8]], keywords: bool) -> Option<(SlotScanner, b
         return Some((SlotScanner::Windows(WindowScan::new(literals)), false));
     }
     let dfa = fits_dfa(literals);
+    if !dfa && !keywords {
+        return Some((SlotScanner::Windows(WindowScan::new(literals)), false));
+    }
     let ignores_case = dfa;
     let automaton = AhoCorasickBuilder::new()
         .match_kind(MatchKind::Standard)

@@ -47,11 +47,11 @@ pub(crate) struct WindowScan {
     /// All literals' bytes, one after another.
     bytes: Box<[u8]>,
     /// Long literals by the hash bucket of their chosen window.
-    long: BucketTable<LongEntry>,
+    long: BucketTable<LongEntry, { BUCKETS / 64 }>,
     /// When there are more than [`MAX_SEARCHED_SHORT`] two- and three-byte
     /// literals: they, by their first pair of bytes (exact, one bucket a
     /// pair).
-    short: Option<BucketTable<ShortEntry>>,
+    short: Option<BucketTable<ShortEntry, { PAIRS / 64 }>>,
     /// When there are at most [`MAX_SEARCHED_SHORT`]: each one's searcher.
     short_finders: Box<[(memchr::memmem::Finder<'static>, u32)]>,
     /// One-byte literals: (byte, pattern id).
@@ -87,22 +87,23 @@ struct ShortEntry {
 /// 4 bytes a used bucket instead of 4 bytes every bucket (131,072 long
 /// buckets), and the bitmap stays small enough for the L1 cache.
 #[derive(Debug)]
-struct BucketTable<E> {
+struct BucketTable<E, const WORDS: usize> {
     /// One bit per bucket: whether it holds entries.
-    filter: Box<[u64]>,
+    filter: Box<[u64; WORDS]>,
     /// Per word of `filter`: the used buckets before it.
-    word_rank: Box<[u32]>,
+    word_rank: Box<[u32; WORDS]>,
     /// Per used bucket, by rank, where its entries start (one more at the
     /// end: where the last one's end).
     rank_start: Box<[u32]>,
     entries: Box<[E]>,
 }
 
-impl<E: Copy> BucketTable<E> {
-    /// A table of `buckets` buckets (a multiple of 64) over `sorted`, sorted
-    /// by bucket.
-    fn new(buckets: usize, sorted: &[(usize, E)]) -> BucketTable<E> {
-        let mut filter = vec![0u64; buckets / 64];
+impl<E: Copy, const WORDS: usize> BucketTable<E, WORDS> {
+    /// A table of `64 * WORDS` buckets over `sorted`, sorted by bucket (the
+    /// word count a constant, so that a bucket from a hash of known width
+    /// indexes the filter without a bounds check).
+    fn new(sorted: &[(usize, E)]) -> BucketTable<E, WORDS> {
+        let mut filter = Box::new([0u64; WORDS]);
         let mut rank_start = Vec::new();
         for (index, &(bucket, _)) in sorted.iter().enumerate() {
             if filter[bucket / 64] & (1 << (bucket % 64)) == 0 {
@@ -111,15 +112,15 @@ impl<E: Copy> BucketTable<E> {
             }
         }
         rank_start.push(sorted.len() as u32);
-        let mut word_rank = vec![0u32; buckets / 64];
+        let mut word_rank = Box::new([0u32; WORDS]);
         let mut used = 0;
         for (rank, word) in word_rank.iter_mut().zip(filter.iter()) {
             *rank = used;
             used += word.count_ones();
         }
         BucketTable {
-            filter: filter.into(),
-            word_rank: word_rank.into(),
+            filter,
+            word_rank,
             rank_start: rank_start.into(),
             entries: sorted.iter().map(|&(_, entry)| entry).collect(),
         }
@@ -189,7 +190,7 @@ impl WindowScan {
         long.sort_by_key(|&(bucket, entry)| (bucket, entry.id));
         short.sort_by_key(|&(key, entry)| (key, entry.id));
         let (short, short_finders) = if short.len() > MAX_SEARCHED_SHORT {
-            (Some(BucketTable::new(PAIRS, &short)), Vec::new())
+            (Some(BucketTable::new(&short)), Vec::new())
         } else {
             let finders = short
                 .iter()
@@ -202,7 +203,7 @@ impl WindowScan {
         };
         WindowScan {
             bytes: bytes.into(),
-            long: BucketTable::new(BUCKETS, &long),
+            long: BucketTable::new(&long),
             short,
             short_finders: short_finders.into(),
             single: single.into(),
@@ -252,7 +253,7 @@ impl WindowScan {
     /// The main pass with the pair filter of the short literals too.
     fn scan_windows_and_pairs(
         &self,
-        short: &BucketTable<ShortEntry>,
+        short: &BucketTable<ShortEntry, { PAIRS / 64 }>,
         text: &[u8],
         found: &mut impl FnMut(u32),
     ) {
@@ -296,7 +297,7 @@ impl WindowScan {
 /// it was read, `next` being the byte after the pair.
 #[inline(always)]
 fn verify_short(
-    short: &BucketTable<ShortEntry>,
+    short: &BucketTable<ShortEntry, { PAIRS / 64 }>,
     key: usize,
     next: Option<u8>,
     found: &mut impl FnMut(u32),
