@@ -146,6 +146,12 @@ impl Native {
         Sym::lookup(name).and_then(|sym| self.get(sym))
     }
 
+    /// All fields in record order, as a slice (for callers that index a
+    /// record's fields once and then read them by position).
+    pub fn pairs(&self) -> &[(Sym, Value)] {
+        &self.pairs
+    }
+
     /// All fields in record order.
     pub fn iter(&self) -> impl Iterator<Item = (Sym, &Value)> {
         self.pairs.iter().map(|(s, v)| (*s, v))

@@ -2,6 +2,7 @@
 //! the matcher needs to skip them cheaply: event ids and prefilter literals.
 
 use crate::condition::{self, Cond, Quantifier};
+use crate::field_index::FieldIndex;
 use crate::mapping::resolve_field;
 use crate::pattern::{self, Lowered, Needle, Pattern, StrPattern, compile_values, match_typed};
 use crate::rule::{Detection, FieldSpec, RuleError, Scalar, Selection};
@@ -163,6 +164,8 @@ pub(crate) struct EvalBuffers {
     other: String,
     lowered: Vec<LoweredCopy>,
     lowered_used: usize,
+    /// Where the current event's fields are, when the matcher indexed it.
+    pub(crate) fields: FieldIndex,
 }
 
 /// A lower-cased copy of one value of the current event.
@@ -182,6 +185,7 @@ impl EvalBuffers {
     /// Forgets the copies of the previous event's values.
     pub fn start_event(&mut self) {
         self.lowered_used = 0;
+        self.fields.forget();
     }
 
     /// The copy slot of `value` (an event's own text), and the other buffers.
@@ -644,7 +648,7 @@ fn literal_groups(
 
 impl FieldItem {
     fn eval(&self, event: &Event, buf: &mut EvalBuffers, known: Option<&Known>) -> bool {
-        let value = self.fields.iter().find_map(|f| event.get(*f));
+        let value = self.fields.iter().find_map(|f| buf.fields.get(event, *f));
         // What the prefilter knows is of the field's one text value; list
         // elements are tested one by one.
         let result = match value {

@@ -26,6 +26,7 @@ mod compile;
 pub mod condition;
 mod correlation;
 mod detector;
+mod field_index;
 mod mapping;
 mod matcher;
 mod memo;

@@ -45,6 +45,10 @@ pub struct Matcher {
     keyword_rules: Vec<bool>,
     /// Whether answers for repeated events are remembered.
     remember_answers: bool,
+    /// One more than the largest native field symbol a prefilter slot reads
+    /// (the size of the per-event [`crate::field_index::FieldIndex`]; other
+    /// fields are read by walking the record).
+    slot_symbols: usize,
     /// Prefilters built so far, by the rules they serve (shared by threads).
     prefilters: Mutex<HashMap<Box<[u32]>, Arc<RoutePrefilter>>>,
     /// The prefilter of each logsource and event id seen so far.
@@ -366,12 +370,28 @@ impl Matcher {
             full_mask.push(groups.as_ref().map_or(0, |g| ((1u16 << g.len()) - 1) as u8));
             rule_groups.push(groups.map(|g| g.into_iter().map(Vec::into_boxed_slice).collect()));
         }
+        // The fields the prefilter reads; the index of all fields rules read
+        // measured 0.7% more instructions (more of each record indexed, for
+        // fields few candidates read).
+        let slot_symbols = rule_groups
+            .iter()
+            .flatten()
+            .flat_map(|groups: &LiteralGroups| groups.iter().flat_map(|group| group.iter()))
+            .filter_map(|(fields, _)| fields.as_deref())
+            .flatten()
+            .filter_map(|field| match field {
+                FieldRef::Native(sym) => Some(sym.0 as usize + 1),
+                FieldRef::Canonical(_) => None,
+            })
+            .max()
+            .unwrap_or(0);
         Matcher {
             rules,
             rule_groups,
             full_mask,
             keyword_rules,
             remember_answers,
+            slot_symbols,
             prefilters: Mutex::default(),
             routes: Mutex::default(),
             slot_cache: Mutex::default(),
@@ -429,6 +449,7 @@ impl Matcher {
         }
         scratch.evaluated = 0;
         scratch.buffers.start_event();
+        scratch.buffers.fields.build(event, self.slot_symbols);
         let prefilter = Arc::clone(&scratch.routes[route]);
         let start = out.len();
         let mut key = std::mem::take(&mut scratch.key);
@@ -774,8 +795,10 @@ impl Matcher {
             joined,
             found,
             scan_cache,
+            buffers,
             ..
         } = scratch;
+        let field_index = &buffers.fields;
         let mut marks = Marks {
             pattern_stamp,
             rule_stamp,
@@ -827,7 +850,7 @@ impl Matcher {
                 }
             };
             // The value the rules read: the first present candidate, as evaluation does.
-            let Some(value) = refs.iter().find_map(|f| event.get(*f)) else {
+            let Some(value) = refs.iter().find_map(|f| field_index.get(event, *f)) else {
                 continue;
             };
             match value {
