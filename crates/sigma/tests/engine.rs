@@ -1086,3 +1086,87 @@ detection:
     // The cases are not all misses.
     assert!(fired >= 6, "{fired}");
 }
+
+/// The keyword scan remembers each field's last value and the literals found
+/// in it, and joins only the values that changed: over a run of events where
+/// fields repeat, change, hold a keyword or lose it, appear twice in one
+/// event, or hold text that Unicode's lower-casing changes, every answer must
+/// be the exhaustive one.
+#[test]
+fn remembered_keyword_values_give_the_exhaustive_answers() {
+    let rules = r#"
+title: Keywords anywhere
+id: 11111111-0000-0000-0000-0000000000f1
+logsource: {product: windows}
+detection:
+  keywords:
+    - 'sekurlsa::'
+    - 'mimikatz'
+    - 'kiwi legit printer'
+  condition: keywords
+---
+title: Keywords anywhere, one must be absent
+id: 11111111-0000-0000-0000-0000000000f2
+logsource: {product: windows, category: process_creation}
+detection:
+  keywords:
+    - 'rclone'
+  filter:
+    - 'dry-run'
+  condition: keywords and not filter
+---
+title: A keyword of letters outside ASCII
+id: 11111111-0000-0000-0000-0000000000f3
+logsource: {product: windows}
+detection:
+  keywords:
+    - 'ｍimi'
+  condition: keywords
+"#;
+    let mut b = builder();
+    assert!(b.add_yaml(rules, "kw.yml").iter().all(|r| r.is_ok()));
+    let set = b.build();
+    let matcher = set.matcher();
+    let mut scratch = matcher.scratch();
+    let steady = [
+        ("Channel", "Microsoft-Windows-Sysmon/Operational"),
+        ("Computer", "ws1.corp.example"),
+    ];
+    // Each case is the fields of one event, after the steady ones; each is
+    // run several times in a row, so that the field memos fill and hit.
+    let cases: &[&[(&str, &str)]] = &[
+        &[("CommandLine", "rclone.exe copy a b")],
+        &[("CommandLine", "rclone.exe copy a b --dry-run")],
+        &[("CommandLine", "mimikatz.exe sekurlsa::logonpasswords")],
+        &[("CommandLine", "cmd.exe /c whoami")],
+        // The same field twice in one event, one with a keyword.
+        &[("Data", "nothing here at all"), ("Data", "MIMIKATZ")],
+        &[("Data", "MIMIKATZ"), ("Data", "nothing here at all")],
+        &[("Data", "nothing here at all"), ("Data", "nothing either")],
+        // The Kelvin sign lower-cases to `k`: the joined text is folded.
+        &[("Description", "\u{212A}iwi legit printer")],
+        &[("Description", "kiwi legit printer")],
+        &[("Description", "Kiwi Legit Printer ®")],
+        &[("Description", "ｍimi")],
+        &[("Description", "plain")],
+        // Folding moves the offsets of the values after the Kelvin sign:
+        // nothing may be remembered from that scan.
+        &[("A", "\u{212A}elvin"), ("B", "sekurlsa::x")],
+        &[("A", "other"), ("B", "sekurlsa::x")],
+        // Too short for any keyword, and a keyword split across values.
+        &[("A", "mimi"), ("B", "katz")],
+    ];
+    let mut fired = 0;
+    for round in 0..3 {
+        for (i, fields) in cases.iter().enumerate() {
+            for repeat in 0..3 {
+                let mut all: Vec<(&str, &str)> = steady.to_vec();
+                all.extend_from_slice(fields);
+                let event = sysmon(1, "process_creation", &all);
+                let what = format!("round {round}, case {i}, repeat {repeat}");
+                fired += match_both(matcher, &mut scratch, &event, &what).len();
+            }
+        }
+    }
+    assert!(fired >= 3 * 3 * 6, "{fired}");
+}
