@@ -1087,13 +1087,15 @@ detection:
     assert!(fired >= 6, "{fired}");
 }
 
-/// The keyword scan remembers each field's last value and the literals found
-/// in it, and joins only the values that changed: over a run of events where
-/// fields repeat, change, hold a keyword or lose it, appear twice in one
-/// event, or hold text that Unicode's lower-casing changes, every answer must
-/// be the exhaustive one.
+/// The keyword scan reads every text value of an event in one joined,
+/// lower-cased text: over a run of events where fields repeat, change, hold
+/// a keyword or lose it, appear twice in one event, hold text that Unicode's
+/// lower-casing changes (which moves the offsets of the values after it), or
+/// split a keyword across two values, every answer must be the exhaustive
+/// one. (It also held a per-field memo of the keyword scan to that, before
+/// the memo was measured slower and dropped; see docs/BENCHMARKS.md.)
 #[test]
-fn remembered_keyword_values_give_the_exhaustive_answers() {
+fn keyword_scan_answers_are_the_exhaustive_answers_over_a_run_of_events() {
     let rules = r#"
 title: Keywords anywhere
 id: 11111111-0000-0000-0000-0000000000f1
