@@ -1135,7 +1135,8 @@ detection:
         ("Computer", "ws1.corp.example"),
     ];
     // Each case is the fields of one event, after the steady ones; each is
-    // run several times in a row, so that the field memos fill and hit.
+    // run several times in a row, as logs repeat (and per-thread caches fill
+    // and hit).
     let cases: &[&[(&str, &str)]] = &[
         &[("CommandLine", "rclone.exe copy a b")],
         &[("CommandLine", "rclone.exe copy a b --dry-run")],
@@ -1151,8 +1152,7 @@ detection:
         &[("Description", "Kiwi Legit Printer ®")],
         &[("Description", "ｍimi")],
         &[("Description", "plain")],
-        // Folding moves the offsets of the values after the Kelvin sign:
-        // nothing may be remembered from that scan.
+        // Folding moves the offsets of the values after the Kelvin sign.
         &[("A", "\u{212A}elvin"), ("B", "sekurlsa::x")],
         &[("A", "other"), ("B", "sekurlsa::x")],
         // Too short for any keyword, and a keyword split across values.
