@@ -508,19 +508,14 @@ impl Node {
     /// `fieldref` values compare with. The node's answer depends on the event
     /// through these alone (when it has no keyword item).
     pub fn read_fields(&self, out: &mut Vec<FieldRef>) {
-        match self {
-            Node::And(parts) | Node::Or(parts) => parts.iter().for_each(|p| p.read_fields(out)),
-            Node::Not(inner) => inner.read_fields(out),
-            Node::Field(item) => {
-                out.extend(item.fields.iter().copied());
-                for pattern in item.patterns.iter() {
-                    if let Pattern::FieldRef { fields, .. } = pattern {
-                        out.extend(fields.iter().copied());
-                    }
+        self.for_each_field_item(&mut |item| {
+            out.extend(item.fields.iter().copied());
+            for pattern in item.patterns.iter() {
+                if let Pattern::FieldRef { fields, .. } = pattern {
+                    out.extend(fields.iter().copied());
                 }
             }
-            Node::Keyword(_) | Node::Const(_) => {}
-        }
+        });
     }
 
     /// The field items in the node, for evidence.

@@ -22,6 +22,15 @@ pub(crate) struct FieldIndex {
 }
 
 impl FieldIndex {
+    /// Indexes `event`'s fields of symbols below `symbols`, unless the
+    /// index is ready (it then is of `event`: [`FieldIndex::forget`] is
+    /// called at the start of each event).
+    pub(crate) fn ensure(&mut self, event: &Event, symbols: usize) {
+        if !self.ready {
+            self.build(event, symbols);
+        }
+    }
+
     /// Indexes `event`'s fields of symbols below `symbols`.
     pub(crate) fn build(&mut self, event: &Event, symbols: usize) {
         if self.positions.len() < symbols {
@@ -103,7 +112,7 @@ mod tests {
         );
         assert_eq!(index.get(&other, FieldRef::Native(image)), None);
         // Indexed again: the fields of the earlier event are gone.
-        index.build(&other, beyond.0 as usize + 1);
+        index.ensure(&other, beyond.0 as usize + 1);
         assert_eq!(index.get(&other, FieldRef::Native(image)), None);
         assert_eq!(
             index.get(&other, FieldRef::Native(command)),

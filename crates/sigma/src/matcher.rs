@@ -449,7 +449,6 @@ impl Matcher {
         }
         scratch.evaluated = 0;
         scratch.buffers.start_event();
-        scratch.buffers.fields.build(event, self.slot_symbols);
         let prefilter = Arc::clone(&scratch.routes[route]);
         let start = out.len();
         let mut key = std::mem::take(&mut scratch.key);
@@ -482,6 +481,9 @@ impl Matcher {
         scratch: &mut MatchScratch,
         out: &mut Vec<u32>,
     ) {
+        // Indexed once per event, and not at all when remembered answers
+        // spare both stages.
+        scratch.buffers.fields.ensure(event, self.slot_symbols);
         let mut candidates = std::mem::take(&mut scratch.candidates);
         candidates.clear();
         candidates.extend_from_slice(&stage.always);
