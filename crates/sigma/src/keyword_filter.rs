@@ -1,0 +1,575 @@
+//! A SIMD filter that shows, for most events, that none of a keyword slot's
+//! literals is in the event's text, without lower-casing it.
+//!
+//! Keyword rules read every text value of an event. SigmaHQ's Mimikatz
+//! keyword rule (`product: windows`, no service) reaches every Windows event,
+//! so its twenty literals were looked for in the whole text of each: the
+//! values joined into one buffer, lower-cased, then searched by a Teddy gate
+//! and an automaton. That was 27% of a hot pass over the EVTX corpus, paid
+//! by every event, though almost none holds a literal.
+//!
+//! This filter answers exactly whether a literal is there, so the exact
+//! path runs only for the few events that hold one. The values long enough
+//! to hold a literal are gathered as they are (not lower-cased) into one
+//! buffer, which one pass reads. The method is Teddy's (from Hyperscan), with
+//! ASCII case folded in the register:
+//!
+//! * each literal is represented by a window of [`WIDTH`] bytes (its rarest,
+//!   by [`crate::window_scan::window_commonness`]) and put in one of eight
+//!   buckets;
+//! * for each byte position of a window, two 16-entry tables give the
+//!   buckets whose windows allow a byte there, by its low and by its high
+//!   nybble;
+//! * text and windows are both read through `| 0x20`, which gives the two
+//!   cases of an ASCII letter one value (other bytes may collide, which only
+//!   makes candidates);
+//! * 32 positions at a time (AVX2), a position whose buckets survive all
+//!   [`WIDTH`] bytes is a candidate, verified against its buckets' literals
+//!   with ASCII case ignored.
+//!
+//! Text outside ASCII is read as it is too: the exact path lower-cases by
+//! Unicode's rules, and of all characters only two lower-case to ASCII, the
+//! Kelvin sign (`k`) and the capital I with a dot (`i` and a combining dot).
+//! Text with either (rare) is lower-cased and searched as the exact path
+//! would. (Sending all non-ASCII text to the exact path sent every Sysmon
+//! process and image-load event there: their `Product` is `Microsoft®
+//! Windows® Operating System`.) Where AVX2 is missing the filter is not
+//! built and every event takes the exact path.
+
+use model::{Event, Value};
+
+/// Bytes of the window each literal is represented by.
+const WIDTH: usize = 3;
+
+/// Buckets of literals (one bit of a lane).
+const BUCKETS: usize = 8;
+
+/// Most literals the filter takes: beyond this, eight buckets are too loose
+/// to clear much text.
+pub(crate) const MAX_LITERALS: usize = 64;
+
+/// Folds the two cases of an ASCII letter to one byte (and some other bytes
+/// onto each other, harmless for a filter).
+const FOLD: u8 = 0x20;
+
+/// A literal (lower-cased) and the offset of its window in it.
+type BucketLiteral = (Box<[u8]>, usize);
+
+/// The literals of a keyword slot and the tables that rule them out.
+#[derive(Debug)]
+pub(crate) struct KeywordFilter {
+    /// The shortest literal's length: shorter values cannot hold one.
+    min_len: usize,
+    /// Per bucket: its literals (lower-cased) with the offset of their window.
+    buckets: [Box<[BucketLiteral]>; BUCKETS],
+    /// Per window position: the buckets allowing each low nybble there.
+    low: [[u8; 16]; WIDTH],
+    /// Per window position: the buckets allowing each high nybble there.
+    high: [[u8; 16]; WIDTH],
+}
+
+impl KeywordFilter {
+    /// The filter of `literals` (lower-cased), if this machine has AVX2 and
+    /// the literals suit it: at most [`MAX_LITERALS`], each ASCII, of
+    /// [`WIDTH`] bytes or more, and without a NUL (the exact path joins
+    /// values with NULs, so a literal holding one could span two values).
+    pub(crate) fn new(literals: &[&[u8]]) -> Option<KeywordFilter> {
+        if !avx2_available()
+            || literals.is_empty()
+            || literals.len() > MAX_LITERALS
+            || literals
+                .iter()
+                .any(|l| l.len() < WIDTH || !l.is_ascii() || l.contains(&0))
+        {
+            return None;
+        }
+        let mut buckets: [Vec<BucketLiteral>; BUCKETS] = Default::default();
+        let mut low = [[0u8; 16]; WIDTH];
+        let mut high = [[0u8; 16]; WIDTH];
+        for literal in literals {
+            let literal = literal.to_ascii_lowercase();
+            let offset = rarest_window(&literal);
+            let window = fold_window(&literal[offset..offset + WIDTH]);
+            let bucket = cheapest_bucket(&low, &high, &window);
+            for (k, &byte) in window.iter().enumerate() {
+                low[k][usize::from(byte & 0xF)] |= 1 << bucket;
+                high[k][usize::from(byte >> 4)] |= 1 << bucket;
+            }
+            buckets[bucket].push((literal.into_boxed_slice(), offset));
+        }
+        Some(KeywordFilter {
+            min_len: literals.iter().map(|l| l.len()).min().unwrap_or(WIDTH),
+            buckets: buckets.map(Vec::into_boxed_slice),
+            low,
+            high,
+        })
+    }
+
+    /// Whether any literal is in the text values of `event` (strings,
+    /// booleans, list elements) or its message, each lower-cased as the
+    /// exact path reads them. The values that can hold one are gathered into
+    /// `gathered` first, one NUL after each, so that one SIMD pass reads them
+    /// all. A value shorter than the shortest literal holds none, even
+    /// lower-cased: each ASCII byte of its lower case comes from at least one
+    /// byte of it.
+    pub(crate) fn occurs_in(&self, event: &Event, gathered: &mut Vec<u8>) -> bool {
+        gathered.clear();
+        let min_len = self.min_len;
+        let mut gather = |text: &str| {
+            if text.len() >= min_len {
+                gathered.extend_from_slice(text.as_bytes());
+                gathered.push(0);
+            }
+            false
+        };
+        for (_, value) in event.native.iter() {
+            match value {
+                // Most values: gathered without the walk of lists.
+                Value::Str(text) => gather(text),
+                other => for_each_text(other, &mut gather),
+            };
+        }
+        if let Some(message) = &event.message {
+            gather(message);
+        }
+        self.occurs_in_gathered(gathered)
+    }
+
+    /// [`KeywordFilter::occurs_in`] over the gathered text (which it pads).
+    fn occurs_in_gathered(&self, gathered: &mut Vec<u8>) -> bool {
+        let len = gathered.len();
+        if len == 0 {
+            return false;
+        }
+        #[cfg(target_arch = "x86_64")]
+        {
+            gathered.extend_from_slice(&[PADDING; avx2::SPAN]);
+            // SAFETY: the filter is only built where AVX2 is available, and
+            // `gathered` has SPAN bytes past `len`.
+            let (found, ascii) = unsafe { avx2::scan(self, gathered, len) };
+            gathered.truncate(len);
+            found || (!ascii && lowers_to_ascii(gathered) && self.in_lowered(gathered))
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        {
+            true
+        }
+    }
+
+    /// Whether a literal is in `text` lower-cased by Unicode's rules: for
+    /// the rare text with a character that lower-cases to ASCII.
+    fn in_lowered(&self, text: &[u8]) -> bool {
+        let lowered = String::from_utf8_lossy(text).to_lowercase();
+        self.buckets
+            .iter()
+            .flat_map(|bucket| bucket.iter())
+            .any(|(literal, _)| memchr::memmem::find(lowered.as_bytes(), literal).is_some())
+    }
+
+    /// Whether a literal occurs in `value` with ASCII case ignored, for a
+    /// verified candidate: its window found at `at` in bucket `bucket`.
+    fn verify(&self, value: &[u8], at: usize, bucket: usize) -> bool {
+        self.buckets[bucket].iter().any(|(literal, offset)| {
+            at.checked_sub(*offset)
+                .and_then(|start| value.get(start..start + literal.len()))
+                .is_some_and(|text| text.eq_ignore_ascii_case(literal))
+        })
+    }
+}
+
+/// Whether this machine runs the filter's SIMD code.
+fn avx2_available() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        std::is_x86_feature_detected!("avx2")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
+
+/// Where in `literal` its window starts: at the [`WIDTH`] bytes least
+/// likely in ordinary text.
+fn rarest_window(literal: &[u8]) -> usize {
+    (0..=literal.len() - WIDTH)
+        .min_by_key(|&offset| {
+            crate::window_scan::window_commonness(&literal[offset..offset + WIDTH])
+        })
+        .unwrap_or(0)
+}
+
+/// `window` as the filter reads text: each byte `| 0x20`.
+fn fold_window(window: &[u8]) -> [u8; WIDTH] {
+    let mut folded = [0u8; WIDTH];
+    for (out, &byte) in folded.iter_mut().zip(window) {
+        *out = byte | FOLD;
+    }
+    folded
+}
+
+/// The bucket whose tables `window` loosens least: a bucket lets through
+/// about the product, over the window's positions, of the low nybbles times
+/// the high nybbles it allows, so literals alike share buckets and unlike
+/// ones get their own.
+fn cheapest_bucket(low: &[[u8; 16]; WIDTH], high: &[[u8; 16]; WIDTH], window: &[u8]) -> usize {
+    let looseness = |bucket: usize, add: Option<&[u8]>| -> u64 {
+        let bit = 1u8 << bucket;
+        (0..WIDTH)
+            .map(|k| {
+                let allowed = |table: &[u8; 16], extra: Option<usize>| {
+                    (0..16)
+                        .filter(|&n| table[n] & bit != 0 || Some(n) == extra)
+                        .count() as u64
+                };
+                let byte = add.map(|w| w[k]);
+                allowed(&low[k], byte.map(|b| usize::from(b & 0xF)))
+                    * allowed(&high[k], byte.map(|b| usize::from(b >> 4)))
+            })
+            .product()
+    };
+    // The least added looseness; on a tie, the tighter bucket (an empty one
+    // first).
+    (0..BUCKETS)
+        .min_by_key(|&bucket| {
+            let before = looseness(bucket, None);
+            (looseness(bucket, Some(window)) - before, before)
+        })
+        .unwrap_or(0)
+}
+
+/// Whether `value` holds one of the two characters whose lower case is
+/// ASCII: U+0130 (`İ`, bytes C4 B0) and U+212A (the Kelvin sign, E2 84 AA).
+fn lowers_to_ascii(value: &[u8]) -> bool {
+    memchr::memchr2_iter(0xC4, 0xE2, value).any(|at| match value[at] {
+        0xC4 => value.get(at + 1) == Some(&0xB0),
+        _ => value.get(at + 1..at + 3) == Some(&[0x84, 0xAA][..]),
+    })
+}
+
+/// Visits the text values of `value` as the exact path joins them: strings,
+/// booleans, list elements (not numbers, which keywords do not match), until
+/// `visit` returns true.
+fn for_each_text(value: &Value, visit: &mut impl FnMut(&str) -> bool) -> bool {
+    match value {
+        Value::Str(s) => visit(s),
+        Value::Bool(b) => visit(if *b { "true" } else { "false" }),
+        Value::List(items) => items.iter().any(|item| for_each_text(item, visit)),
+        Value::Int(_) | Value::Float(_) | Value::Null => false,
+    }
+}
+
+/// What follows the gathered text: its high nybble is in no (ASCII) window,
+/// so no window reaching into it is a candidate.
+const PADDING: u8 = 0xFF;
+
+#[cfg(target_arch = "x86_64")]
+mod avx2 {
+    //! The filter's AVX2 scan.
+
+    use super::{FOLD, KeywordFilter, WIDTH};
+    use std::arch::x86_64::*;
+
+    /// Bytes one block reads: 32 positions and the rest of the last window.
+    pub(super) const SPAN: usize = 32 + WIDTH - 1;
+
+    /// The filter's tables in registers (each 16-entry table in both lanes).
+    struct Tables {
+        low: [__m256i; WIDTH],
+        high: [__m256i; WIDTH],
+        nybble: __m256i,
+        fold: __m256i,
+    }
+
+    /// Whether a literal is in the first `len` bytes of `text` (ASCII case
+    /// ignored), and whether they are all ASCII.
+    ///
+    /// # Safety
+    /// The CPU must have AVX2, and `text` must have SPAN bytes past `len`,
+    /// [`super::PADDING`] the first WIDTH - 1 of them.
+    #[target_feature(enable = "avx2")]
+    pub(super) unsafe fn scan(filter: &KeywordFilter, text: &[u8], len: usize) -> (bool, bool) {
+        debug_assert!(text.len() >= len + SPAN);
+        let table = |t: &[u8; 16]| {
+            // SAFETY: `t` is 16 readable bytes.
+            unsafe { _mm256_broadcastsi128_si256(_mm_loadu_si128(t.as_ptr().cast())) }
+        };
+        let tables = Tables {
+            low: std::array::from_fn(|k| table(&filter.low[k])),
+            high: std::array::from_fn(|k| table(&filter.high[k])),
+            nybble: _mm256_set1_epi8(0x0F),
+            fold: _mm256_set1_epi8(FOLD as i8),
+        };
+        let value = &text[..len];
+        // Every block but the last is all text; the last may end in padding.
+        let last = (len - 1) / 32 * 32;
+        let mut high = _mm256_setzero_si256();
+        let mut start = 0;
+        while start < last {
+            // SAFETY: `start < len`, so SPAN bytes from `start` are in `text`.
+            let (candidates, first) = unsafe { block(&tables, text.as_ptr().add(start)) };
+            high = _mm256_or_si256(high, first);
+            if candidates.any(|at, bucket| filter.verify(value, start + at, bucket)) {
+                return (true, true); // found: whether it is ASCII no longer matters
+            }
+            start += 32;
+        }
+        // SAFETY: as above.
+        let (candidates, first) = unsafe { block(&tables, text.as_ptr().add(last)) };
+        let found = candidates.any(|at, bucket| filter.verify(value, last + at, bucket));
+        let text_bits = u32::MAX >> (32 - (len - last));
+        let ascii =
+            _mm256_movemask_epi8(high) == 0 && _mm256_movemask_epi8(first) as u32 & text_bits == 0;
+        (found, ascii)
+    }
+
+    /// The candidates among the 32 positions from `at`, and the first 32
+    /// bytes (for the ASCII test).
+    ///
+    /// # Safety
+    /// The CPU must have AVX2, and SPAN bytes from `at` must be readable.
+    #[inline]
+    #[target_feature(enable = "avx2")]
+    unsafe fn block(tables: &Tables, at: *const u8) -> (Candidates, __m256i) {
+        let mut first = _mm256_setzero_si256();
+        let mut survivors = _mm256_set1_epi8(-1);
+        for k in 0..WIDTH {
+            // SAFETY: `k + 32 <= SPAN` bytes from `at` are readable.
+            let bytes = unsafe { _mm256_loadu_si256(at.add(k).cast()) };
+            if k == 0 {
+                first = bytes;
+            }
+            let folded = _mm256_or_si256(bytes, tables.fold);
+            let low = _mm256_and_si256(folded, tables.nybble);
+            let high = _mm256_and_si256(_mm256_srli_epi16::<4>(folded), tables.nybble);
+            let buckets = _mm256_and_si256(
+                _mm256_shuffle_epi8(tables.low[k], low),
+                _mm256_shuffle_epi8(tables.high[k], high),
+            );
+            survivors = _mm256_and_si256(survivors, buckets);
+        }
+        let empty = _mm256_cmpeq_epi8(survivors, _mm256_setzero_si256());
+        let positions = !(_mm256_movemask_epi8(empty) as u32);
+        let mut buckets = [0u8; 32];
+        if positions != 0 {
+            // SAFETY: `buckets` is 32 writable bytes.
+            unsafe { _mm256_storeu_si256(buckets.as_mut_ptr().cast(), survivors) };
+        }
+        (Candidates { positions, buckets }, first)
+    }
+
+    /// A block's candidate positions and the buckets surviving at each.
+    struct Candidates {
+        positions: u32,
+        buckets: [u8; 32],
+    }
+
+    impl Candidates {
+        /// Whether `verify(position, bucket)` holds for a candidate.
+        fn any(&self, mut verify: impl FnMut(usize, usize) -> bool) -> bool {
+            let mut positions = self.positions;
+            while positions != 0 {
+                let at = positions.trailing_zeros() as usize;
+                positions &= positions - 1;
+                let mut buckets = self.buckets[at];
+                while buckets != 0 {
+                    let bucket = buckets.trailing_zeros() as usize;
+                    buckets &= buckets - 1;
+                    if verify(at, bucket) {
+                        return true;
+                    }
+                }
+            }
+            false
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// The filter's answer by definition: a literal is in a value lower-cased
+    /// by Unicode's rules, as the exact path reads it.
+    fn expected(literals: &[&[u8]], values: &[&str]) -> bool {
+        values.iter().any(|value| {
+            literals.iter().any(|literal| {
+                value
+                    .to_lowercase()
+                    .as_bytes()
+                    .windows(literal.len())
+                    .any(|w| w == *literal)
+            })
+        })
+    }
+
+    fn occurs(filter: &KeywordFilter, event: &Event) -> bool {
+        filter.occurs_in(event, &mut Vec::new())
+    }
+
+    fn event_of(values: &[&str]) -> Event {
+        let mut event = Event::default();
+        for (i, value) in values.iter().enumerate() {
+            event
+                .native
+                .push(&format!("Field{i}"), Value::Str((*value).into()));
+        }
+        event
+    }
+
+    const MIMIKATZ: [&[u8]; 6] = [
+        b"sekurlsa::",
+        b"privilege::debug",
+        b"kiwi legit printer",
+        b"\\mimilib.dll",
+        b"eo.oe.kiwi",
+        b"lsadump::",
+    ];
+
+    #[test]
+    fn finds_literals_in_any_case_at_the_edges_of_short_and_long_values() {
+        let Some(filter) = KeywordFilter::new(&MIMIKATZ) else {
+            return; // no AVX2: the exact path runs for every event
+        };
+        let long = "x".repeat(100);
+        for value in [
+            "SEKURLSA::".to_string(),
+            "mimikatz # sekurlsa::logonpasswords".to_string(),
+            format!("{long}Privilege::Debug"),
+            format!("Privilege::Debug{long}"),
+            format!("{}c:\\temp\\MIMILIB.dll", "y".repeat(61)),
+            format!("{long}{long}lsadump::"),
+        ] {
+            assert!(occurs(&filter, &event_of(&[&value])), "{value}");
+        }
+        for value in [
+            String::new(),
+            "sekurlsa:".to_string(),
+            "sekurlsa:;".to_string(),
+            format!("{long}privilege:debug{long}"),
+            format!("{long}lsadump:"),
+            "C:\\Windows\\System32\\svchost.exe -k netsvcs -p -s Schedule".to_string(),
+        ] {
+            assert!(!occurs(&filter, &event_of(&[&value])), "{value}");
+        }
+    }
+
+    #[test]
+    fn reads_lists_booleans_and_the_message_and_not_numbers() {
+        let Some(filter) = KeywordFilter::new(&[b"true", b"kiwi legit printer", b"1234"]) else {
+            return;
+        };
+        let mut event = event_of(&["nothing here"]);
+        event.native.push("Flag", Value::Bool(true));
+        assert!(occurs(&filter, &event));
+        let mut event = event_of(&["nothing here"]);
+        event.native.push(
+            "Printers",
+            Value::List(vec![Value::Int(7), Value::Str("Kiwi Legit Printer".into())]),
+        );
+        assert!(occurs(&filter, &event));
+        let mut event = event_of(&["nothing here"]);
+        event.native.push("Count", Value::Int(1234));
+        assert!(!occurs(&filter, &event));
+        event.message = Some("printed on kiwi legit printer".into());
+        assert!(occurs(&filter, &event));
+    }
+
+    #[test]
+    fn reads_text_outside_ascii_but_not_characters_that_lower_case_to_it() {
+        let Some(filter) = KeywordFilter::new(&MIMIKATZ) else {
+            return;
+        };
+        let product = "Microsoft® Windows® Operating System";
+        assert!(!occurs(&filter, &event_of(&[product])));
+        assert!(!occurs(
+            &filter,
+            &event_of(&[&format!("{}°é", "a".repeat(80))])
+        ));
+        assert!(occurs(
+            &filter,
+            &event_of(&[&format!("{product} SEKURLSA::")])
+        ));
+        assert!(occurs(
+            &filter,
+            &event_of(&[&format!("é{}sekurlsa::", "a".repeat(80))])
+        ));
+        // The Kelvin sign lower-cases to `k`, so `se\u{212A}urlsa::` holds a
+        // literal; `İ` to `i` and a combining dot, which ends `eo.oe.kiwi`
+        // but breaks `privilege`.
+        assert!(occurs(&filter, &event_of(&["se\u{212A}urlsa::"])));
+        assert!(occurs(&filter, &event_of(&["EO.OE.KIW\u{130}"])));
+        assert!(!occurs(
+            &filter,
+            &event_of(&["\u{130}\u{130}\u{130} PR\u{130}VILEGE::DEBUG"])
+        ));
+        assert!(!occurs(
+            &filter,
+            &event_of(&[&format!("{}\u{212A}", "a".repeat(80))])
+        ));
+        // Their bytes' neighbours (`ª` is C2 AA, `Ĵ` is C4 B4) are not them.
+        assert!(!occurs(&filter, &event_of(&["ª and Ĵ and ’ are not"])));
+    }
+
+    #[test]
+    fn refuses_literals_it_cannot_judge() {
+        assert!(KeywordFilter::new(&[b"ab"]).is_none());
+        assert!(KeywordFilter::new(&[b"caf\xc3\xa9s"]).is_none());
+        assert!(KeywordFilter::new(&[b"ab\0cd"]).is_none());
+        let many: Vec<Vec<u8>> = (0..=MAX_LITERALS)
+            .map(|i| format!("lit{i:04}").into_bytes())
+            .collect();
+        let many: Vec<&[u8]> = many.iter().map(Vec::as_slice).collect();
+        assert!(KeywordFilter::new(&many).is_none());
+    }
+
+    fn text() -> impl Strategy<Value = String> {
+        proptest::collection::vec(
+            prop_oneof![
+                8 => proptest::char::range('a', 'g'),
+                8 => proptest::char::range('A', 'G'),
+                4 => proptest::sample::select(vec![':', '.', ' ', '\\']),
+                1 => proptest::sample::select(vec!['é', '®', 'ª', '°', '\u{212A}', '\u{130}']),
+            ],
+            0..80,
+        )
+        .prop_map(|chars| chars.into_iter().collect())
+    }
+
+    fn literal() -> impl Strategy<Value = Vec<u8>> {
+        proptest::collection::vec(
+            prop_oneof![b'a'..=b'f', Just(b':'), Just(b'.'), Just(b' ')],
+            4..12,
+        )
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2_000))]
+
+        /// Over small alphabets (many candidates), some text outside ASCII and
+        /// lengths around the block size, the filter answers exactly what a
+        /// plain search of the lower-cased values does.
+        #[test]
+        fn answers_what_a_plain_search_answers(
+            literals in proptest::collection::vec(literal(), 1..24),
+            values in proptest::collection::vec(text(), 1..4),
+            planted in proptest::option::of((0usize..24, 0usize..4, 0usize..80, any::<bool>())),
+        ) {
+            let mut values = values;
+            if let Some((which, value, at, upper)) = planted {
+                let literal = String::from_utf8(literals[which % literals.len()].clone()).unwrap();
+                let literal = if upper { literal.to_ascii_uppercase() } else { literal };
+                let count = values.len();
+                let value = &mut values[value % count];
+                let at = (0..=at.min(value.len())).rev().find(|&i| value.is_char_boundary(i)).unwrap_or(0);
+                value.insert_str(at, &literal);
+            }
+            let literals: Vec<&[u8]> = literals.iter().map(Vec::as_slice).collect();
+            let values: Vec<&str> = values.iter().map(String::as_str).collect();
+            if let Some(filter) = KeywordFilter::new(&literals) {
+                prop_assert_eq!(occurs(&filter, &event_of(&values)), expected(&literals, &values));
+            }
+        }
+    }
+}
