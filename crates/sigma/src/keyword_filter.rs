@@ -270,8 +270,11 @@ mod avx2 {
     use super::{FOLD, KeywordFilter, WIDTH};
     use std::arch::x86_64::*;
 
-    /// Bytes one block reads: 32 positions and the rest of the last window.
-    pub(super) const SPAN: usize = 32 + WIDTH - 1;
+    /// Bytes one block reads, and the padding the text needs after it.
+    pub(super) const SPAN: usize = 32;
+
+    // The scan below shifts masks by one and two positions: windows of three.
+    const _: () = assert!(WIDTH == 3);
 
     /// The filter's tables in registers (each 16-entry table in both lanes).
     struct Tables {
@@ -284,9 +287,14 @@ mod avx2 {
     /// Whether a literal is in the first `len` bytes of `text` (ASCII case
     /// ignored), and whether they are all ASCII.
     ///
+    /// Each block of 32 bytes is loaded once. Its bytes' masks for each
+    /// window position are shifted into line with the window's last byte,
+    /// taking the first ones from the block before (Teddy's way), so a
+    /// candidate is a window that ends in the block.
+    ///
     /// # Safety
-    /// The CPU must have AVX2, and `text` must have SPAN bytes past `len`,
-    /// [`super::PADDING`] the first WIDTH - 1 of them.
+    /// The CPU must have AVX2, and `text` must have SPAN bytes of
+    /// [`super::PADDING`] past `len`.
     #[target_feature(enable = "avx2")]
     pub(super) unsafe fn scan(filter: &KeywordFilter, text: &[u8], len: usize) -> (bool, bool) {
         debug_assert!(text.len() >= len + SPAN);
@@ -301,87 +309,104 @@ mod avx2 {
             fold: _mm256_set1_epi8(FOLD as i8),
         };
         let value = &text[..len];
-        // Every block but the last is all text; the last may end in padding.
+        // A window that starts in the text ends before `len` or in the
+        // padding, whose masks are empty: the blocks up to the one holding
+        // the text's last byte see every window. All are text but the last.
         let last = (len - 1) / 32 * 32;
-        let mut high = _mm256_setzero_si256();
+        let mut high_bits = 0u32;
+        let mut before = [_mm256_setzero_si256(); WIDTH - 1];
         let mut start = 0;
-        while start < last {
-            // SAFETY: `start < len`, so SPAN bytes from `start` are in `text`.
-            let (candidates, first) = unsafe { block(&tables, text.as_ptr().add(start)) };
-            high = _mm256_or_si256(high, first);
-            if candidates.any(|at, bucket| filter.verify(value, start + at, bucket)) {
+        loop {
+            // SAFETY: `start <= last < len`, so SPAN bytes from `start` are
+            // in `text`.
+            let bytes = unsafe { _mm256_loadu_si256(text.as_ptr().add(start).cast()) };
+            let (positions, survivors) = block(&tables, bytes, &mut before);
+            if positions != 0 && verify_block(filter, value, start, positions, survivors) {
                 return (true, true); // found: whether it is ASCII no longer matters
             }
+            if start == last {
+                let text_bits = u32::MAX >> (32 - (len - last));
+                let ascii = high_bits == 0 && _mm256_movemask_epi8(bytes) as u32 & text_bits == 0;
+                return (false, ascii);
+            }
+            high_bits |= _mm256_movemask_epi8(bytes) as u32;
             start += 32;
         }
-        // SAFETY: as above.
-        let (candidates, first) = unsafe { block(&tables, text.as_ptr().add(last)) };
-        let found = candidates.any(|at, bucket| filter.verify(value, last + at, bucket));
-        let text_bits = u32::MAX >> (32 - (len - last));
-        let ascii =
-            _mm256_movemask_epi8(high) == 0 && _mm256_movemask_epi8(first) as u32 & text_bits == 0;
-        (found, ascii)
     }
 
-    /// The candidates among the 32 positions from `at`, and the first 32
-    /// bytes (for the ASCII test).
-    ///
-    /// # Safety
-    /// The CPU must have AVX2, and SPAN bytes from `at` must be readable.
+    /// The positions of the candidates among the windows ending in the
+    /// block `bytes` (one bit each) and the buckets surviving at each;
+    /// `before` holds the masks of the block before for the first WIDTH - 1
+    /// window positions, and gets this block's.
     #[inline]
     #[target_feature(enable = "avx2")]
-    unsafe fn block(tables: &Tables, at: *const u8) -> (Candidates, __m256i) {
-        let mut first = _mm256_setzero_si256();
-        let mut survivors = _mm256_set1_epi8(-1);
-        for k in 0..WIDTH {
-            // SAFETY: `k + 32 <= SPAN` bytes from `at` are readable.
-            let bytes = unsafe { _mm256_loadu_si256(at.add(k).cast()) };
-            if k == 0 {
-                first = bytes;
-            }
-            let folded = _mm256_or_si256(bytes, tables.fold);
-            let low = _mm256_and_si256(folded, tables.nybble);
-            let high = _mm256_and_si256(_mm256_srli_epi16::<4>(folded), tables.nybble);
-            let buckets = _mm256_and_si256(
+    fn block(tables: &Tables, bytes: __m256i, before: &mut [__m256i; WIDTH - 1]) -> (u32, __m256i) {
+        let folded = _mm256_or_si256(bytes, tables.fold);
+        let low = _mm256_and_si256(folded, tables.nybble);
+        let high = _mm256_and_si256(_mm256_srli_epi16::<4>(folded), tables.nybble);
+        let mask = |k: usize| {
+            _mm256_and_si256(
                 _mm256_shuffle_epi8(tables.low[k], low),
                 _mm256_shuffle_epi8(tables.high[k], high),
-            );
-            survivors = _mm256_and_si256(survivors, buckets);
-        }
+            )
+        };
+        let (first, second, third) = (mask(0), mask(1), mask(2));
+        // Position j of the window's first byte is two bytes before its
+        // third, the second one byte before.
+        let survivors = _mm256_and_si256(
+            third,
+            _mm256_and_si256(
+                shift_in::<14>(before[0], first),
+                shift_in::<15>(before[1], second),
+            ),
+        );
+        *before = [first, second];
         let empty = _mm256_cmpeq_epi8(survivors, _mm256_setzero_si256());
-        let positions = !(_mm256_movemask_epi8(empty) as u32);
+        (!(_mm256_movemask_epi8(empty) as u32), survivors)
+    }
+
+    /// Whether a candidate of the block from `start` is a literal: out of
+    /// the scan's loop, which then keeps its registers (candidates are rare).
+    #[cold]
+    #[inline(never)]
+    #[target_feature(enable = "avx2")]
+    fn verify_block(
+        filter: &KeywordFilter,
+        value: &[u8],
+        start: usize,
+        mut positions: u32,
+        survivors: __m256i,
+    ) -> bool {
         let mut buckets = [0u8; 32];
-        if positions != 0 {
-            // SAFETY: `buckets` is 32 writable bytes.
-            unsafe { _mm256_storeu_si256(buckets.as_mut_ptr().cast(), survivors) };
-        }
-        (Candidates { positions, buckets }, first)
-    }
-
-    /// A block's candidate positions and the buckets surviving at each.
-    struct Candidates {
-        positions: u32,
-        buckets: [u8; 32],
-    }
-
-    impl Candidates {
-        /// Whether `verify(position, bucket)` holds for a candidate.
-        fn any(&self, mut verify: impl FnMut(usize, usize) -> bool) -> bool {
-            let mut positions = self.positions;
-            while positions != 0 {
-                let at = positions.trailing_zeros() as usize;
-                positions &= positions - 1;
-                let mut buckets = self.buckets[at];
-                while buckets != 0 {
-                    let bucket = buckets.trailing_zeros() as usize;
-                    buckets &= buckets - 1;
-                    if verify(at, bucket) {
-                        return true;
-                    }
+        // SAFETY: `buckets` is 32 writable bytes.
+        unsafe { _mm256_storeu_si256(buckets.as_mut_ptr().cast(), survivors) };
+        while positions != 0 {
+            let j = positions.trailing_zeros() as usize;
+            positions &= positions - 1;
+            // A candidate at `j` is a window ending there: it starts WIDTH - 1
+            // bytes before (never before the text: the first block's
+            // `before` masks are empty).
+            let at = start + j - (WIDTH - 1);
+            let mut bits = buckets[j];
+            while bits != 0 {
+                let bucket = bits.trailing_zeros() as usize;
+                bits &= bits - 1;
+                if filter.verify(value, at, bucket) {
+                    return true;
                 }
             }
-            false
         }
+        false
+    }
+
+    /// `current` moved up by 16 - IMM bytes, its first bytes taken from the
+    /// end of `previous` (AVX2's byte shift works within 128-bit lanes, so
+    /// the lanes are first lined up across the two registers).
+    #[inline]
+    #[target_feature(enable = "avx2")]
+    fn shift_in<const IMM: i32>(previous: __m256i, current: __m256i) -> __m256i {
+        let across = _mm256_permute2x128_si256::<0x21>(previous, current);
+        _mm256_alignr_epi8::<IMM>(current, across)
     }
 }
 
