@@ -160,6 +160,7 @@ impl WindowScan {
         let mut occupancy = vec![0u32; BUCKETS];
         let mut short: Vec<(usize, ShortEntry)> = Vec::new();
         let mut single = Vec::new();
+        let shared = shared_windows(literals);
         for (id, literal) in literals.iter().enumerate() {
             let id = id as u32;
             let start = bytes.len() as u32;
@@ -172,7 +173,7 @@ impl WindowScan {
                     short.push((usize::from(pair(literal)), ShortEntry { id, third }));
                 }
                 len => {
-                    let offset = rarest_window(literal, &occupancy);
+                    let offset = rarest_window(literal, &occupancy, &shared);
                     let bucket = window_hash(&literal[offset..]);
                     occupancy[bucket] += 1;
                     let len = len as u32;
@@ -463,14 +464,53 @@ mod avx2 {
 }
 
 /// The offset of the window of `literal` least likely to occur in ordinary
-/// text (by [`byte_commonness`]), preferring buckets few literals use yet.
-fn rarest_window(literal: &[u8], occupancy: &[u32]) -> usize {
+/// text: held by few other literals (see [`shared_windows`]), of rare bytes
+/// (by [`byte_commonness`]), in a bucket few literals use yet.
+fn rarest_window(literal: &[u8], occupancy: &[u32], shared: &SharedWindows) -> usize {
     (0..=literal.len() - WINDOW)
         .min_by_key(|&offset| {
-            let window = &literal[offset..offset + WINDOW];
-            window_commonness(window) + 4 * occupancy[window_hash(window)]
+            let window = window_key(&literal[offset..]);
+            let sharing = shared.get(&window).copied().unwrap_or(1);
+            window_commonness(&window)
+                + 4 * occupancy[window_hash(&window)]
+                + SHARED_WEIGHT * sharing.ilog2()
         })
         .unwrap_or(0)
+}
+
+/// How much a window held by twice as many literals counts against it, in
+/// [`byte_commonness`]'s units (about one common byte). Measured with
+/// callgrind, all SigmaHQ Windows rules over the EVTX corpus, three hot
+/// passes: 679.2M instructions without it, 651.5M with it (4 to 64 gave
+/// 648.7M to 651.3M); all SigmaHQ rules 763.1M -> 731.5M.
+const SHARED_WEIGHT: u32 = 8;
+
+/// For each window of [`WINDOW`] bytes, how many literals hold it.
+type SharedWindows = hashbrown::HashMap<[u8; WINDOW], u32>;
+
+/// The windows of `literals` with how many of them hold each: a window many
+/// literals share is one of the usual pieces of command lines and paths
+/// (`\win`, `.exe`, `syst`), so it is likely common in text too, which the
+/// bytes alone do not tell (a quarter of a command line's positions passed
+/// the filter when windows were chosen by their bytes).
+fn shared_windows(literals: &[&[u8]]) -> SharedWindows {
+    let mut counts = SharedWindows::new();
+    let mut seen = hashbrown::HashSet::new();
+    for literal in literals {
+        seen.clear();
+        for window in literal.windows(WINDOW) {
+            let window = window_key(window);
+            if seen.insert(window) {
+                *counts.entry(window).or_insert(0) += 1;
+            }
+        }
+    }
+    counts
+}
+
+/// The first [`WINDOW`] bytes of `text`.
+fn window_key(text: &[u8]) -> [u8; WINDOW] {
+    [text[0], text[1], text[2], text[3]]
 }
 
 /// How common the bytes of `window` are together (by [`byte_commonness`]):
