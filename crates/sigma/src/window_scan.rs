@@ -7,11 +7,12 @@
 //! overlapping search walks a contiguous NFA byte by byte, about 33
 //! instructions a byte with its failure transitions, and those two fields are
 //! most of the bytes the prefilter reads. Here each literal of four bytes or
-//! more is indexed by one of its four-byte windows (the one made of the
-//! rarest bytes), hashed into a bitmap small enough for the L1 cache; a text
-//! is read once, one hash and one bit test per position, and only the
-//! positions whose window is in the bitmap are verified against the literals
-//! of that bucket. Literals of two or three bytes are searched one by one
+//! more is indexed by one of its four-byte windows (one few other literals
+//! share, of the rarest bytes), hashed into a bitmap small enough for the L1
+//! cache; a text is read once, one hash and one bit test per position (eight
+//! positions at a time where the CPU has AVX2), and only the positions whose
+//! window is in the bitmap are verified against the literals of that
+//! bucket. Literals of two or three bytes are searched one by one
 //! with `memmem` when there are few of them (a search stops at the first
 //! occurrence, and the prefilter only asks whether a literal is there), else
 //! indexed by their first pair of bytes (exact, in a 65,536-bit map) in the
