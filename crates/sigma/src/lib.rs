@@ -27,7 +27,7 @@ pub mod condition;
 mod correlation;
 mod detector;
 mod field_index;
-mod keyword_filter;
+mod literal_filter;
 mod mapping;
 mod matcher;
 mod memo;

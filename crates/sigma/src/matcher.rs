@@ -7,7 +7,7 @@
 //! the caches are warm.
 
 use crate::compile::{EvalBuffers, Known, KnownPattern, Literal, Node};
-use crate::keyword_filter::KeywordFilter;
+use crate::literal_filter::LiteralFilter;
 use crate::mapping::Route;
 use crate::memo::{Memo, ReadSet};
 use crate::pattern::Needle;
@@ -138,9 +138,12 @@ struct SlotAutomaton {
     /// byte (1.5 ns a byte, measured); the gate skips a 1 KB value without a
     /// literal in about 0.1 microseconds.
     gate: Option<Gate>,
-    /// For keyword slots: the SIMD filter that clears most events without
-    /// joining and lower-casing their text (see [`crate::keyword_filter`]).
-    keyword_filter: Option<KeywordFilter>,
+    /// For slots of up to 64 literals that suit it: the SIMD search that
+    /// reads text as it is (see [`crate::literal_filter`]). A keyword slot
+    /// asks it whether the event holds a literal (most do not, and are not
+    /// joined and lower-cased); a field slot has it report every literal a
+    /// value holds, in place of the lower-cased copy, the gate and the DFA.
+    literal_filter: Option<LiteralFilter>,
     /// Pattern id -> (rule, literal group) pairs it satisfies.
     pattern_rules: Box<[RuleGroups]>,
     /// Literal -> pattern id (for [`Stage::known`]).
@@ -759,10 +762,11 @@ impl Matcher {
             return None;
         }
         let (automaton, folds) = built.map_or((None, false), |(a, folds)| (Some(a), folds));
-        // The filter clears text holding none of the literals; the non-ASCII
-        // needle asks about every value, so its slots have none.
-        let keyword_filter = (fields.is_none() && non_ascii_rules.is_empty())
-            .then(|| KeywordFilter::new(&literals))
+        // The non-ASCII needle asks about every value, so its slots have no
+        // filter (nor slots whose literals it does not take).
+        let literal_filter = non_ascii_rules
+            .is_empty()
+            .then(|| LiteralFilter::new(&literals))
             .flatten();
         // The non-ASCII needle is the pattern after the literals.
         let non_ascii = (!non_ascii_rules.is_empty()).then(|| {
@@ -779,7 +783,7 @@ impl Matcher {
             folds,
             literal_ids,
             gate: Gate::new(&literals),
-            keyword_filter,
+            literal_filter,
             automaton,
             non_ascii,
             pattern_rules: pattern_rules
@@ -826,7 +830,7 @@ impl Matcher {
                 // Most events hold none of the literals: the filter shows it
                 // reading their text as it is (`folded` is its buffer).
                 if slot
-                    .keyword_filter
+                    .literal_filter
                     .as_ref()
                     .is_some_and(|filter| !filter.occurs_in(event, folded))
                 {
@@ -857,6 +861,20 @@ impl Matcher {
                 if cacheable && let Some(found) = scan_cache.get(slot_id, haystack) {
                     for pid in found {
                         marks.mark(route_slot, pid as usize);
+                    }
+                    return;
+                }
+                // Small literal sets: every literal found reading the value
+                // as it is (unless it holds a character that lower-cases to
+                // ASCII, which the paths below fold).
+                if let Some(filter) = &slot.literal_filter
+                    && filter.find_all(haystack, folded, found)
+                {
+                    for &pid in found.iter() {
+                        marks.mark(route_slot, pid as usize);
+                    }
+                    if cacheable {
+                        scan_cache.insert(slot_id, haystack, found);
                     }
                     return;
                 }

@@ -1,15 +1,20 @@
-//! A SIMD filter that shows, for most events, that none of a keyword slot's
-//! literals is in the event's text, without lower-casing it.
+//! A SIMD search for small sets of literals (up to 64) that ignores ASCII
+//! case in its registers, so text is read as it is, not lower-cased first.
+//! It serves two kinds of prefilter slot:
 //!
-//! Keyword rules read every text value of an event. SigmaHQ's Mimikatz
-//! keyword rule (`product: windows`, no service) reaches every Windows event,
-//! so its twenty literals were looked for in the whole text of each: the
-//! values joined into one buffer, lower-cased, then searched by a Teddy gate
-//! and an automaton. That was 27% of a hot pass over the EVTX corpus, paid
-//! by every event, though almost none holds a literal.
+//! * **keyword slots** ([`LiteralFilter::occurs_in`]): keyword rules read
+//!   every text value of an event. SigmaHQ's Mimikatz keyword rule
+//!   (`product: windows`, no service) reaches every Windows event, so its
+//!   twenty literals were looked for in the whole text of each: the values
+//!   joined into one buffer, lower-cased, then searched by a Teddy gate and
+//!   an automaton. That was 27% of a hot pass over the EVTX corpus, paid by
+//!   every event, though almost none holds a literal;
+//! * **field slots of up to 64 literals** ([`LiteralFilter::find_all`]),
+//!   which reported their literals through a lower-cased copy, a Teddy gate
+//!   and a DFA walk: it reports every occurrence itself.
 //!
-//! This filter answers exactly whether a literal is there, so the exact
-//! path runs only for the few events that hold one. The values long enough
+//! For keywords it answers exactly whether a literal is there, so the
+//! exact path runs only for the few events that hold one. The values long enough
 //! to hold a literal are gathered as they are (not lower-cased) into one
 //! buffer, which one pass reads. The method is Teddy's (from Hyperscan), with
 //! ASCII case folded in the register:
@@ -52,12 +57,13 @@ pub(crate) const MAX_LITERALS: usize = 64;
 /// onto each other, harmless for a filter).
 const FOLD: u8 = 0x20;
 
-/// A literal (lower-cased) and the offset of its window in it.
-type BucketLiteral = (Box<[u8]>, usize);
+/// A literal (lower-cased), the offset of its window in it, and its index
+/// among the literals the filter was built from.
+type BucketLiteral = (Box<[u8]>, usize, u32);
 
-/// The literals of a keyword slot and the tables that rule them out.
+/// The literals of a slot and the tables that find them.
 #[derive(Debug)]
-pub(crate) struct KeywordFilter {
+pub(crate) struct LiteralFilter {
     /// The shortest literal's length: shorter values cannot hold one.
     min_len: usize,
     /// Per bucket: its literals (lower-cased) with the offset of their window.
@@ -68,12 +74,12 @@ pub(crate) struct KeywordFilter {
     high: [[u8; 16]; WIDTH],
 }
 
-impl KeywordFilter {
+impl LiteralFilter {
     /// The filter of `literals` (lower-cased), if this machine has AVX2 and
     /// the literals suit it: at most [`MAX_LITERALS`], each ASCII, of
     /// [`WIDTH`] bytes or more, and without a NUL (the exact path joins
     /// values with NULs, so a literal holding one could span two values).
-    pub(crate) fn new(literals: &[&[u8]]) -> Option<KeywordFilter> {
+    pub(crate) fn new(literals: &[&[u8]]) -> Option<LiteralFilter> {
         if !avx2_available()
             || literals.is_empty()
             || literals.len() > MAX_LITERALS
@@ -86,7 +92,7 @@ impl KeywordFilter {
         let mut buckets: [Vec<BucketLiteral>; BUCKETS] = Default::default();
         let mut low = [[0u8; 16]; WIDTH];
         let mut high = [[0u8; 16]; WIDTH];
-        for literal in literals {
+        for (id, literal) in literals.iter().enumerate() {
             let literal = literal.to_ascii_lowercase();
             let offset = rarest_window(&literal);
             let window = fold_window(&literal[offset..offset + WIDTH]);
@@ -95,9 +101,9 @@ impl KeywordFilter {
                 low[k][usize::from(byte & 0xF)] |= 1 << bucket;
                 high[k][usize::from(byte >> 4)] |= 1 << bucket;
             }
-            buckets[bucket].push((literal.into_boxed_slice(), offset));
+            buckets[bucket].push((literal.into_boxed_slice(), offset, id as u32));
         }
-        Some(KeywordFilter {
+        Some(LiteralFilter {
             min_len: literals.iter().map(|l| l.len()).min().unwrap_or(WIDTH),
             buckets: buckets.map(Vec::into_boxed_slice),
             low,
@@ -135,7 +141,7 @@ impl KeywordFilter {
         self.occurs_in_gathered(gathered)
     }
 
-    /// [`KeywordFilter::occurs_in`] over the gathered text (which it pads).
+    /// [`LiteralFilter::occurs_in`] over the gathered text (which it pads).
     fn occurs_in_gathered(&self, gathered: &mut Vec<u8>) -> bool {
         let len = gathered.len();
         if len == 0 {
@@ -163,13 +169,57 @@ impl KeywordFilter {
         self.buckets
             .iter()
             .flat_map(|bucket| bucket.iter())
-            .any(|(literal, _)| memchr::memmem::find(lowered.as_bytes(), literal).is_some())
+            .any(|(literal, _, _)| memchr::memmem::find(lowered.as_bytes(), literal).is_some())
+    }
+
+    /// Every literal in `text` lower-cased, by its index among the literals
+    /// the filter was built from, into `found` (once for each place it
+    /// occurs), reading `text` as it is through a copy in `buffer`. `false`
+    /// (and `found` left empty) when `text` holds a character that
+    /// lower-cases to ASCII: the caller then scans it lower-cased.
+    pub(crate) fn find_all(&self, text: &str, buffer: &mut Vec<u8>, found: &mut Vec<u32>) -> bool {
+        found.clear();
+        buffer.clear();
+        if text.len() < self.min_len {
+            return true;
+        }
+        buffer.extend_from_slice(text.as_bytes());
+        buffer.extend_from_slice(&[PADDING; 32]);
+        #[cfg(target_arch = "x86_64")]
+        {
+            // SAFETY: the filter is only built where AVX2 is available, and
+            // `buffer` has 32 padding bytes past the text.
+            let ascii = unsafe { avx2::scan_all(self, buffer, text.len(), found) };
+            if !ascii && lowers_to_ascii(text.as_bytes()) {
+                found.clear();
+                return false;
+            }
+            true
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        {
+            false
+        }
+    }
+
+    /// Reports into `found` every literal of `bucket` whose window is at
+    /// `at` in `value` (ASCII case ignored).
+    fn verify_all(&self, value: &[u8], at: usize, bucket: usize, found: &mut Vec<u32>) {
+        for (literal, offset, id) in self.buckets[bucket].iter() {
+            let hit = at
+                .checked_sub(*offset)
+                .and_then(|start| value.get(start..start + literal.len()))
+                .is_some_and(|text| text.eq_ignore_ascii_case(literal));
+            if hit {
+                found.push(*id);
+            }
+        }
     }
 
     /// Whether a literal occurs in `value` with ASCII case ignored, for a
     /// verified candidate: its window found at `at` in bucket `bucket`.
     fn verify(&self, value: &[u8], at: usize, bucket: usize) -> bool {
-        self.buckets[bucket].iter().any(|(literal, offset)| {
+        self.buckets[bucket].iter().any(|(literal, offset, _)| {
             at.checked_sub(*offset)
                 .and_then(|start| value.get(start..start + literal.len()))
                 .is_some_and(|text| text.eq_ignore_ascii_case(literal))
@@ -267,7 +317,7 @@ const PADDING: u8 = 0xFF;
 mod avx2 {
     //! The filter's AVX2 scan.
 
-    use super::{FOLD, KeywordFilter, WIDTH};
+    use super::{FOLD, LiteralFilter, WIDTH};
     use std::arch::x86_64::*;
 
     /// Bytes one block reads, and the padding the text needs after it.
@@ -296,7 +346,7 @@ mod avx2 {
     /// The CPU must have AVX2, and `text` must have SPAN bytes of
     /// [`super::PADDING`] past `len`.
     #[target_feature(enable = "avx2")]
-    pub(super) unsafe fn scan(filter: &KeywordFilter, text: &[u8], len: usize) -> (bool, bool) {
+    pub(super) unsafe fn scan(filter: &LiteralFilter, text: &[u8], len: usize) -> (bool, bool) {
         debug_assert!(text.len() >= len + SPAN);
         let table = |t: &[u8; 16]| {
             // SAFETY: `t` is 16 readable bytes.
@@ -331,6 +381,79 @@ mod avx2 {
             }
             high_bits |= _mm256_movemask_epi8(bytes) as u32;
             start += 32;
+        }
+    }
+
+    /// Every literal in the first `len` bytes of `text` (ASCII case
+    /// ignored) into `found`; whether those bytes are all ASCII.
+    ///
+    /// # Safety
+    /// As [`scan`].
+    #[target_feature(enable = "avx2")]
+    pub(super) unsafe fn scan_all(
+        filter: &LiteralFilter,
+        text: &[u8],
+        len: usize,
+        found: &mut Vec<u32>,
+    ) -> bool {
+        debug_assert!(text.len() >= len + SPAN);
+        let table = |t: &[u8; 16]| {
+            // SAFETY: `t` is 16 readable bytes.
+            unsafe { _mm256_broadcastsi128_si256(_mm_loadu_si128(t.as_ptr().cast())) }
+        };
+        let tables = Tables {
+            low: std::array::from_fn(|k| table(&filter.low[k])),
+            high: std::array::from_fn(|k| table(&filter.high[k])),
+            nybble: _mm256_set1_epi8(0x0F),
+            fold: _mm256_set1_epi8(FOLD as i8),
+        };
+        let value = &text[..len];
+        let last = (len - 1) / 32 * 32;
+        let mut high_bits = 0u32;
+        let mut before = [_mm256_setzero_si256(); WIDTH - 1];
+        let mut start = 0;
+        loop {
+            // SAFETY: `start <= last < len`, so SPAN bytes from `start` are
+            // in `text`.
+            let bytes = unsafe { _mm256_loadu_si256(text.as_ptr().add(start).cast()) };
+            let (positions, survivors) = block(&tables, bytes, &mut before);
+            if positions != 0 {
+                verify_block_all(filter, value, start, positions, survivors, found);
+            }
+            if start == last {
+                let text_bits = u32::MAX >> (32 - (len - last));
+                return high_bits == 0 && _mm256_movemask_epi8(bytes) as u32 & text_bits == 0;
+            }
+            high_bits |= _mm256_movemask_epi8(bytes) as u32;
+            start += 32;
+        }
+    }
+
+    /// Every literal of the block's candidates into `found`.
+    #[cold]
+    #[inline(never)]
+    #[target_feature(enable = "avx2")]
+    fn verify_block_all(
+        filter: &LiteralFilter,
+        value: &[u8],
+        start: usize,
+        mut positions: u32,
+        survivors: __m256i,
+        found: &mut Vec<u32>,
+    ) {
+        let mut buckets = [0u8; 32];
+        // SAFETY: `buckets` is 32 writable bytes.
+        unsafe { _mm256_storeu_si256(buckets.as_mut_ptr().cast(), survivors) };
+        while positions != 0 {
+            let j = positions.trailing_zeros() as usize;
+            positions &= positions - 1;
+            let at = start + j - (WIDTH - 1);
+            let mut bits = buckets[j];
+            while bits != 0 {
+                let bucket = bits.trailing_zeros() as usize;
+                bits &= bits - 1;
+                filter.verify_all(value, at, bucket, found);
+            }
         }
     }
 
@@ -371,7 +494,7 @@ mod avx2 {
     #[inline(never)]
     #[target_feature(enable = "avx2")]
     fn verify_block(
-        filter: &KeywordFilter,
+        filter: &LiteralFilter,
         value: &[u8],
         start: usize,
         mut positions: u32,
@@ -429,7 +552,7 @@ mod tests {
         })
     }
 
-    fn occurs(filter: &KeywordFilter, event: &Event) -> bool {
+    fn occurs(filter: &LiteralFilter, event: &Event) -> bool {
         filter.occurs_in(event, &mut Vec::new())
     }
 
@@ -454,7 +577,7 @@ mod tests {
 
     #[test]
     fn finds_literals_in_any_case_at_the_edges_of_short_and_long_values() {
-        let Some(filter) = KeywordFilter::new(&MIMIKATZ) else {
+        let Some(filter) = LiteralFilter::new(&MIMIKATZ) else {
             return; // no AVX2: the exact path runs for every event
         };
         let long = "x".repeat(100);
@@ -482,7 +605,7 @@ mod tests {
 
     #[test]
     fn reads_lists_booleans_and_the_message_and_not_numbers() {
-        let Some(filter) = KeywordFilter::new(&[b"true", b"kiwi legit printer", b"1234"]) else {
+        let Some(filter) = LiteralFilter::new(&[b"true", b"kiwi legit printer", b"1234"]) else {
             return;
         };
         let mut event = event_of(&["nothing here"]);
@@ -503,7 +626,7 @@ mod tests {
 
     #[test]
     fn reads_text_outside_ascii_but_not_characters_that_lower_case_to_it() {
-        let Some(filter) = KeywordFilter::new(&MIMIKATZ) else {
+        let Some(filter) = LiteralFilter::new(&MIMIKATZ) else {
             return;
         };
         let product = "Microsoft® Windows® Operating System";
@@ -539,14 +662,14 @@ mod tests {
 
     #[test]
     fn refuses_literals_it_cannot_judge() {
-        assert!(KeywordFilter::new(&[b"ab"]).is_none());
-        assert!(KeywordFilter::new(&[b"caf\xc3\xa9s"]).is_none());
-        assert!(KeywordFilter::new(&[b"ab\0cd"]).is_none());
+        assert!(LiteralFilter::new(&[b"ab"]).is_none());
+        assert!(LiteralFilter::new(&[b"caf\xc3\xa9s"]).is_none());
+        assert!(LiteralFilter::new(&[b"ab\0cd"]).is_none());
         let many: Vec<Vec<u8>> = (0..=MAX_LITERALS)
             .map(|i| format!("lit{i:04}").into_bytes())
             .collect();
         let many: Vec<&[u8]> = many.iter().map(Vec::as_slice).collect();
-        assert!(KeywordFilter::new(&many).is_none());
+        assert!(LiteralFilter::new(&many).is_none());
     }
 
     fn text() -> impl Strategy<Value = String> {
@@ -569,8 +692,81 @@ mod tests {
         )
     }
 
+    /// Every occurrence of every literal in `value` lower-cased, by index,
+    /// sorted; `None` when `value` holds a character that lower-cases to
+    /// ASCII and is long enough to hold a literal (the caller scans those
+    /// itself).
+    fn expected_all(literals: &[&[u8]], value: &str) -> Option<Vec<u32>> {
+        let shortest = literals.iter().map(|l| l.len()).min().unwrap_or(0);
+        if value.len() >= shortest && value.contains(['\u{130}', '\u{212A}']) {
+            return None;
+        }
+        let lowered = value.to_lowercase();
+        let mut ids: Vec<u32> = literals
+            .iter()
+            .enumerate()
+            .flat_map(|(id, literal)| {
+                let count = lowered
+                    .as_bytes()
+                    .windows(literal.len())
+                    .filter(|w| w == literal)
+                    .count();
+                std::iter::repeat_n(id as u32, count)
+            })
+            .collect();
+        ids.sort_unstable();
+        Some(ids)
+    }
+
+    #[test]
+    fn finds_every_occurrence_of_every_literal_in_a_field_value() {
+        let Some(filter) = LiteralFilter::new(&MIMIKATZ) else {
+            return;
+        };
+        let (mut buffer, mut found) = (Vec::new(), Vec::new());
+        let value = format!(
+            "{}SEKURLSA:: lsadump::sekurlsa::{}",
+            "x".repeat(29),
+            "y".repeat(40)
+        );
+        assert!(filter.find_all(&value, &mut buffer, &mut found));
+        found.sort_unstable();
+        assert_eq!(found, vec![0, 0, 5]);
+        assert!(filter.find_all("short", &mut buffer, &mut found));
+        assert!(found.is_empty());
+        // The Kelvin sign: left to the caller, which lower-cases the value.
+        assert!(!filter.find_all("se\u{212A}urlsa:: sekurlsa::", &mut buffer, &mut found));
+        assert!(found.is_empty());
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(2_000))]
+
+        /// `find_all` reports each occurrence of each literal once, as a
+        /// plain search of the lower-cased value does.
+        #[test]
+        fn find_all_answers_what_a_plain_search_answers(
+            literals in proptest::collection::vec(literal(), 1..24),
+            value in text(),
+            planted in proptest::collection::vec((0usize..24, 0usize..80, any::<bool>()), 0..4),
+        ) {
+            let mut value = value;
+            for (which, at, upper) in planted {
+                let literal = String::from_utf8(literals[which % literals.len()].clone()).unwrap();
+                let literal = if upper { literal.to_ascii_uppercase() } else { literal };
+                let at = (0..=at.min(value.len())).rev().find(|&i| value.is_char_boundary(i)).unwrap_or(0);
+                value.insert_str(at, &literal);
+            }
+            let literals: Vec<&[u8]> = literals.iter().map(Vec::as_slice).collect();
+            if let Some(filter) = LiteralFilter::new(&literals) {
+                let (mut buffer, mut found) = (Vec::new(), Vec::new());
+                let handled = filter.find_all(&value, &mut buffer, &mut found);
+                found.sort_unstable();
+                let expected = expected_all(&literals, &value);
+                prop_assert_eq!(handled, expected.is_some());
+                prop_assert_eq!(found, expected.unwrap_or_default());
+            }
+        }
 
         /// Over small alphabets (many candidates), some text outside ASCII and
         /// lengths around the block size, the filter answers exactly what a
@@ -592,7 +788,7 @@ mod tests {
             }
             let literals: Vec<&[u8]> = literals.iter().map(Vec::as_slice).collect();
             let values: Vec<&str> = values.iter().map(String::as_str).collect();
-            if let Some(filter) = KeywordFilter::new(&literals) {
+            if let Some(filter) = LiteralFilter::new(&literals) {
                 prop_assert_eq!(occurs(&filter, &event_of(&values)), expected(&literals, &values));
             }
         }
