@@ -337,6 +337,47 @@ mod avx2 {
     /// Whether a literal is in the first `len` bytes of `text` (ASCII case
     /// ignored), and whether they are all ASCII.
     ///
+    /// # Safety
+    /// As [`scan_blocks`].
+    #[target_feature(enable = "avx2")]
+    pub(super) unsafe fn scan(filter: &LiteralFilter, text: &[u8], len: usize) -> (bool, bool) {
+        let value = &text[..len];
+        // SAFETY: the caller's.
+        unsafe {
+            scan_blocks(filter, text, len, |start, positions, survivors| {
+                verify_block(filter, value, start, positions, survivors)
+            })
+        }
+    }
+
+    /// Every literal in the first `len` bytes of `text` (ASCII case
+    /// ignored) into `found`; whether those bytes are all ASCII.
+    ///
+    /// # Safety
+    /// As [`scan_blocks`].
+    #[target_feature(enable = "avx2")]
+    pub(super) unsafe fn scan_all(
+        filter: &LiteralFilter,
+        text: &[u8],
+        len: usize,
+        found: &mut Vec<u32>,
+    ) -> bool {
+        let value = &text[..len];
+        // SAFETY: the caller's.
+        let (_, ascii) = unsafe {
+            scan_blocks(filter, text, len, |start, positions, survivors| {
+                verify_block_all(filter, value, start, positions, survivors, found);
+                false
+            })
+        };
+        ascii
+    }
+
+    /// Reads the first `len` bytes of `text` block by block, calling
+    /// `candidates(start, positions, survivors)` for each block with
+    /// candidates until it returns true. Returns whether it did, and (when
+    /// it did not) whether the bytes are all ASCII.
+    ///
     /// Each block of 32 bytes is loaded once. Its bytes' masks for each
     /// window position are shifted into line with the window's last byte,
     /// taking the first ones from the block before (Teddy's way), so a
@@ -345,8 +386,14 @@ mod avx2 {
     /// # Safety
     /// The CPU must have AVX2, and `text` must have SPAN bytes of
     /// [`super::PADDING`] past `len`.
+    #[inline]
     #[target_feature(enable = "avx2")]
-    pub(super) unsafe fn scan(filter: &LiteralFilter, text: &[u8], len: usize) -> (bool, bool) {
+    unsafe fn scan_blocks(
+        filter: &LiteralFilter,
+        text: &[u8],
+        len: usize,
+        mut candidates: impl FnMut(usize, u32, __m256i) -> bool,
+    ) -> (bool, bool) {
         debug_assert!(text.len() >= len + SPAN);
         let table = |t: &[u8; 16]| {
             // SAFETY: `t` is 16 readable bytes.
@@ -358,7 +405,6 @@ mod avx2 {
             nybble: _mm256_set1_epi8(0x0F),
             fold: _mm256_set1_epi8(FOLD as i8),
         };
-        let value = &text[..len];
         // A window that starts in the text ends before `len` or in the
         // padding, whose masks are empty: the blocks up to the one holding
         // the text's last byte see every window. All are text but the last.
@@ -371,58 +417,13 @@ mod avx2 {
             // in `text`.
             let bytes = unsafe { _mm256_loadu_si256(text.as_ptr().add(start).cast()) };
             let (positions, survivors) = block(&tables, bytes, &mut before);
-            if positions != 0 && verify_block(filter, value, start, positions, survivors) {
-                return (true, true); // found: whether it is ASCII no longer matters
+            if positions != 0 && candidates(start, positions, survivors) {
+                return (true, true); // stopped: whether it is ASCII no longer matters
             }
             if start == last {
                 let text_bits = u32::MAX >> (32 - (len - last));
                 let ascii = high_bits == 0 && _mm256_movemask_epi8(bytes) as u32 & text_bits == 0;
                 return (false, ascii);
-            }
-            high_bits |= _mm256_movemask_epi8(bytes) as u32;
-            start += 32;
-        }
-    }
-
-    /// Every literal in the first `len` bytes of `text` (ASCII case
-    /// ignored) into `found`; whether those bytes are all ASCII.
-    ///
-    /// # Safety
-    /// As [`scan`].
-    #[target_feature(enable = "avx2")]
-    pub(super) unsafe fn scan_all(
-        filter: &LiteralFilter,
-        text: &[u8],
-        len: usize,
-        found: &mut Vec<u32>,
-    ) -> bool {
-        debug_assert!(text.len() >= len + SPAN);
-        let table = |t: &[u8; 16]| {
-            // SAFETY: `t` is 16 readable bytes.
-            unsafe { _mm256_broadcastsi128_si256(_mm_loadu_si128(t.as_ptr().cast())) }
-        };
-        let tables = Tables {
-            low: std::array::from_fn(|k| table(&filter.low[k])),
-            high: std::array::from_fn(|k| table(&filter.high[k])),
-            nybble: _mm256_set1_epi8(0x0F),
-            fold: _mm256_set1_epi8(FOLD as i8),
-        };
-        let value = &text[..len];
-        let last = (len - 1) / 32 * 32;
-        let mut high_bits = 0u32;
-        let mut before = [_mm256_setzero_si256(); WIDTH - 1];
-        let mut start = 0;
-        loop {
-            // SAFETY: `start <= last < len`, so SPAN bytes from `start` are
-            // in `text`.
-            let bytes = unsafe { _mm256_loadu_si256(text.as_ptr().add(start).cast()) };
-            let (positions, survivors) = block(&tables, bytes, &mut before);
-            if positions != 0 {
-                verify_block_all(filter, value, start, positions, survivors, found);
-            }
-            if start == last {
-                let text_bits = u32::MAX >> (32 - (len - last));
-                return high_bits == 0 && _mm256_movemask_epi8(bytes) as u32 & text_bits == 0;
             }
             high_bits |= _mm256_movemask_epi8(bytes) as u32;
             start += 32;
@@ -437,24 +438,14 @@ mod avx2 {
         filter: &LiteralFilter,
         value: &[u8],
         start: usize,
-        mut positions: u32,
+        positions: u32,
         survivors: __m256i,
         found: &mut Vec<u32>,
     ) {
-        let mut buckets = [0u8; 32];
-        // SAFETY: `buckets` is 32 writable bytes.
-        unsafe { _mm256_storeu_si256(buckets.as_mut_ptr().cast(), survivors) };
-        while positions != 0 {
-            let j = positions.trailing_zeros() as usize;
-            positions &= positions - 1;
-            let at = start + j - (WIDTH - 1);
-            let mut bits = buckets[j];
-            while bits != 0 {
-                let bucket = bits.trailing_zeros() as usize;
-                bits &= bits - 1;
-                filter.verify_all(value, at, bucket, found);
-            }
-        }
+        each_candidate(start, positions, survivors, |at, bucket| {
+            filter.verify_all(value, at, bucket, found);
+            false
+        });
     }
 
     /// The positions of the candidates among the windows ending in the
@@ -497,8 +488,24 @@ mod avx2 {
         filter: &LiteralFilter,
         value: &[u8],
         start: usize,
+        positions: u32,
+        survivors: __m256i,
+    ) -> bool {
+        each_candidate(start, positions, survivors, |at, bucket| {
+            filter.verify(value, at, bucket)
+        })
+    }
+
+    /// Calls `check(at, bucket)` for each candidate of the block from
+    /// `start` (where its window starts, and each bucket surviving there)
+    /// until it returns true; whether it did.
+    #[inline]
+    #[target_feature(enable = "avx2")]
+    fn each_candidate(
+        start: usize,
         mut positions: u32,
         survivors: __m256i,
+        mut check: impl FnMut(usize, usize) -> bool,
     ) -> bool {
         let mut buckets = [0u8; 32];
         // SAFETY: `buckets` is 32 writable bytes.
@@ -514,7 +521,7 @@ mod avx2 {
             while bits != 0 {
                 let bucket = bits.trailing_zeros() as usize;
                 bits &= bits - 1;
-                if filter.verify(value, at, bucket) {
+                if check(at, bucket) {
                     return true;
                 }
             }
