@@ -51,7 +51,7 @@ const BUCKETS: usize = 8;
 
 /// Most literals the filter takes: beyond this, eight buckets are too loose
 /// to clear much text.
-pub(crate) const MAX_LITERALS: usize = 64;
+const MAX_LITERALS: usize = 64;
 
 /// Folds the two cases of an ASCII letter to one byte (and some other bytes
 /// onto each other, harmless for a filter).
@@ -149,9 +149,9 @@ impl LiteralFilter {
         }
         #[cfg(target_arch = "x86_64")]
         {
-            gathered.extend_from_slice(&[PADDING; avx2::SPAN]);
+            pad(gathered);
             // SAFETY: the filter is only built where AVX2 is available, and
-            // `gathered` has SPAN bytes past `len`.
+            // `gathered` is padded.
             let (found, ascii) = unsafe { avx2::scan(self, gathered, len) };
             gathered.truncate(len);
             found || (!ascii && lowers_to_ascii(gathered) && self.in_lowered(gathered))
@@ -184,11 +184,11 @@ impl LiteralFilter {
             return true;
         }
         buffer.extend_from_slice(text.as_bytes());
-        buffer.extend_from_slice(&[PADDING; 32]);
+        pad(buffer);
         #[cfg(target_arch = "x86_64")]
         {
             // SAFETY: the filter is only built where AVX2 is available, and
-            // `buffer` has 32 padding bytes past the text.
+            // `buffer` is padded.
             let ascii = unsafe { avx2::scan_all(self, buffer, text.len(), found) };
             if !ascii && lowers_to_ascii(text.as_bytes()) {
                 found.clear();
@@ -206,11 +206,7 @@ impl LiteralFilter {
     /// `at` in `value` (ASCII case ignored).
     fn verify_all(&self, value: &[u8], at: usize, bucket: usize, found: &mut Vec<u32>) {
         for (literal, offset, id) in self.buckets[bucket].iter() {
-            let hit = at
-                .checked_sub(*offset)
-                .and_then(|start| value.get(start..start + literal.len()))
-                .is_some_and(|text| text.eq_ignore_ascii_case(literal));
-            if hit {
+            if literal_at(value, at, literal, *offset) {
                 found.push(*id);
             }
         }
@@ -219,12 +215,18 @@ impl LiteralFilter {
     /// Whether a literal occurs in `value` with ASCII case ignored, for a
     /// verified candidate: its window found at `at` in bucket `bucket`.
     fn verify(&self, value: &[u8], at: usize, bucket: usize) -> bool {
-        self.buckets[bucket].iter().any(|(literal, offset, _)| {
-            at.checked_sub(*offset)
-                .and_then(|start| value.get(start..start + literal.len()))
-                .is_some_and(|text| text.eq_ignore_ascii_case(literal))
-        })
+        self.buckets[bucket]
+            .iter()
+            .any(|(literal, offset, _)| literal_at(value, at, literal, *offset))
     }
+}
+
+/// Whether `literal` (lower-cased) is in `value`, ASCII case ignored, with
+/// its window (`offset` bytes into it) at `at`.
+fn literal_at(value: &[u8], at: usize, literal: &[u8], offset: usize) -> bool {
+    at.checked_sub(offset)
+        .and_then(|start| value.get(start..start + literal.len()))
+        .is_some_and(|text| text.eq_ignore_ascii_case(literal))
 }
 
 /// Whether this machine runs the filter's SIMD code.
@@ -313,15 +315,23 @@ fn for_each_text(value: &Value, visit: &mut impl FnMut(&str) -> bool) -> bool {
 /// so no window reaching into it is a candidate.
 const PADDING: u8 = 0xFF;
 
+/// Bytes of [`PADDING`] the scan needs past the text: one block's load.
+const PADDING_LEN: usize = 32;
+
+/// Appends the padding the scan needs to `text`.
+fn pad(text: &mut Vec<u8>) {
+    text.extend_from_slice(&[PADDING; PADDING_LEN]);
+}
+
 #[cfg(target_arch = "x86_64")]
 mod avx2 {
     //! The filter's AVX2 scan.
 
-    use super::{FOLD, LiteralFilter, WIDTH};
+    use super::{FOLD, LiteralFilter, PADDING_LEN, WIDTH};
     use std::arch::x86_64::*;
 
-    /// Bytes one block reads, and the padding the text needs after it.
-    pub(super) const SPAN: usize = 32;
+    /// Bytes one block reads (the padding the text has after it).
+    const SPAN: usize = PADDING_LEN;
 
     // The scan below shifts masks by one and two positions: windows of three.
     const _: () = assert!(WIDTH == 3);
