@@ -612,12 +612,25 @@ fn literal_groups(
     slot: Option<&[FieldRef]>,
 ) -> Option<Vec<Vec<Literal>>> {
     let tie = |needle: Needle| (slot.map(Box::from), needle);
+    // A regex every match must satisfy (the item's only pattern, or one of
+    // `all`) gives each literal group it requires, not only one literal.
+    let regex_groups = |re: &regex::Regex| {
+        pattern::regex_literal_groups(re.as_str())
+            .into_iter()
+            .map(|group| group.into_iter().map(|t| tie(Needle::Text(t))).collect())
+    };
     if all {
-        let groups: Vec<Vec<Literal>> = patterns
-            .iter()
-            .filter_map(pattern::required_literal)
-            .map(|l| vec![tie(l)])
-            .collect();
+        let mut groups: Vec<Vec<Literal>> = Vec::new();
+        for p in patterns {
+            match p {
+                Pattern::Regex(re) => groups.extend(regex_groups(re)),
+                other => groups.extend(pattern::required_literal(other).map(|l| vec![tie(l)])),
+            }
+        }
+        return (!groups.is_empty()).then_some(groups);
+    }
+    if let [Pattern::Regex(re)] = patterns {
+        let groups: Vec<Vec<Literal>> = regex_groups(re).collect();
         return (!groups.is_empty()).then_some(groups);
     }
     let mut texts = Vec::new();

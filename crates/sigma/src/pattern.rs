@@ -1281,6 +1281,102 @@ pub(crate) fn regex_literals(source: &str) -> Option<Vec<String>> {
     }
 }
 
+/// Groups of literals every match of a regex holds, for the prefilter: from
+/// each group at least one literal occurs in any text the regex matches
+/// (lower-cased, each cut to its longest fold-safe run). Each required run
+/// of exact text is a group of one (`&&` and `set` in
+/// `(?i)set.*&&\s?set`), an alternation whose every branch requires a
+/// literal is a group of those (`invoke|environment`), and the set of
+/// prefixes is one more. Groups another group implies (`.exe` beside
+/// `curl.exe|wget.exe`) are left out: they filter nothing more and cost a
+/// mark wherever they occur. Empty when no literal is required.
+pub(crate) fn regex_literal_groups(source: &str) -> Vec<Vec<String>> {
+    let Ok(hir) = regex_syntax::ParserBuilder::new().build().parse(source) else {
+        return Vec::new();
+    };
+    let mut groups = Vec::new();
+    if let Some(prefixes) = regex_literals(source) {
+        groups.push(prefixes);
+    }
+    required_groups_of(&hir, &mut groups);
+    for group in &mut groups {
+        group.sort();
+        group.dedup();
+    }
+    groups.sort();
+    groups.dedup();
+    let implied = |weaker: &Vec<String>, stronger: &Vec<String>| {
+        weaker != stronger
+            && stronger
+                .iter()
+                .all(|literal| weaker.iter().any(|w| literal.contains(w.as_str())))
+    };
+    // Of groups that imply each other, the first is kept.
+    (0..groups.len())
+        .filter(|&i| {
+            !groups.iter().enumerate().any(|(j, other)| {
+                implied(&groups[i], other) && (j < i || !implied(other, &groups[i]))
+            })
+        })
+        .map(|i| groups[i].clone())
+        .collect()
+}
+
+/// Most literals one alternation's group may hold (a longer list filters
+/// little and costs a mark at each of them).
+const ALTERNATION_GROUP_MAX: usize = 16;
+
+/// Appends to `out` the literal groups every match of `hir` satisfies (see
+/// [`regex_literal_groups`]).
+fn required_groups_of(hir: &regex_syntax::hir::Hir, out: &mut Vec<Vec<String>>) {
+    use regex_syntax::hir::HirKind;
+    let push_run = |text: &str, out: &mut Vec<Vec<String>>| {
+        if let Some(literal) = useful_literal(longest_fold_safe_run(text), true) {
+            out.push(vec![literal]);
+        }
+    };
+    match hir.kind() {
+        HirKind::Capture(capture) => required_groups_of(&capture.sub, out),
+        HirKind::Repetition(rep) if rep.min >= 1 => required_groups_of(&rep.sub, out),
+        HirKind::Concat(parts) => {
+            let mut run = String::new();
+            for part in parts {
+                match exact_text(part) {
+                    Some(text) => run.push_str(&text),
+                    None => {
+                        push_run(&std::mem::take(&mut run), out);
+                        required_groups_of(part, out);
+                    }
+                }
+            }
+            push_run(&run, out);
+        }
+        HirKind::Alternation(branches) => {
+            // One literal set per branch: its most selective group.
+            let mut group = Vec::new();
+            for branch in branches {
+                let mut inner = Vec::new();
+                required_groups_of(branch, &mut inner);
+                let Some(best) = inner
+                    .into_iter()
+                    .max_by_key(|g| (g.iter().map(String::len).min(), std::cmp::Reverse(g.len())))
+                else {
+                    return;
+                };
+                group.extend(best);
+            }
+            if group.len() <= ALTERNATION_GROUP_MAX {
+                out.push(group);
+            }
+        }
+        _ => {
+            if let Some(text) = exact_text(hir) {
+                push_run(&text, out);
+            }
+        }
+    }
+}
+
 /// The longest literal every match of `hir` contains, when one is found: runs
 /// of exact pieces in a concatenation, through groups and repetitions of at
 /// least one.
@@ -1712,6 +1808,61 @@ mod tests {
                 literals.iter().any(|l| folded.contains(l.as_str())),
                 "{literals:?}"
             );
+        }
+    }
+
+    #[test]
+    fn regex_prefilter_groups() {
+        let groups = |re: &str| regex_literal_groups(re);
+        let owned = |groups: &[&[&str]]| -> Vec<Vec<String>> {
+            groups
+                .iter()
+                .map(|g| g.iter().map(|t| t.to_string()).collect())
+                .collect()
+        };
+        // Every required run is a group, and so is an alternation whose
+        // branches each require one (`$` alone loses to `input`). Under
+        // `(?i)`, `s` and `k` also match `ſ` and the Kelvin sign, which the
+        // ASCII-folded scan would not find: runs break there.
+        assert_eq!(
+            groups(r#"(?i)(?:set).*&&\s?set.*(?:environment|invoke|\$\{?input).*&&.*""#),
+            owned(&[&["&&"], &["environment", "input", "invo"], &["et"]])
+        );
+        // Groups the prefixes imply (`.exe`, `curl|wget`) are left out.
+        assert_eq!(
+            groups(r"(?:curl|wget)\.exe\s+-T"),
+            owned(&[&["-t"], &["curl.exe", "wget.exe"]])
+        );
+        // Optional pieces and branches without a literal require nothing.
+        assert_eq!(groups(r"\w+(?:bcd)?\w"), Vec::<Vec<String>>::new());
+        assert_eq!(groups(r"(?:abc|\d+)x"), Vec::<Vec<String>>::new());
+        // Texts each regex matches hold a literal of every group, lower-cased
+        // as the prefilter reads them (the Kelvin sign breaks a run).
+        for (re, texts) in [
+            (
+                r#"(?i)(?:set).*&&\s?set.*(?:environment|invoke|\$\{?input).*&&.*""#,
+                &["SET a=1&& set b=$INPUT && echo \"x", "set&&set invoke&&\""][..],
+            ),
+            (
+                r"(?i)xyzkill\s+-(?:f|force)",
+                &["XYZ\u{212A}ILL -force", "xyzKILL  -f"],
+            ),
+            (
+                r"cmd.{0,5}(?:/c|/r).+powershell.+(?:\$?\{?input\}?|noexit)",
+                &["cmd.exe /c powershell -noexit"],
+            ),
+        ] {
+            let compiled = regex::Regex::new(re).unwrap();
+            for text in texts {
+                assert!(compiled.is_match(text), "{re} on {text}");
+                let lowered = text.to_lowercase();
+                for group in groups(re) {
+                    assert!(
+                        group.iter().any(|l| lowered.contains(l.as_str())),
+                        "{re}: no literal of {group:?} in {text}"
+                    );
+                }
+            }
         }
     }
 
