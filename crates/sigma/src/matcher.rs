@@ -252,6 +252,10 @@ const SCAN_CACHE_MAX_VALUE: usize = 256;
 /// Most values remembered per thread before the cache starts afresh (a few MB).
 const SCAN_CACHE_ENTRIES: usize = 16_384;
 
+/// Arena bytes reserved per entry: a path or name of about 60 bytes and a
+/// few pattern ids.
+const SCAN_CACHE_TYPICAL_ENTRY: usize = 80;
+
 /// The patterns found in recently scanned values, per slot automaton. Field
 /// values repeat heavily in real logs (the same image path, parent, user and
 /// hashes over thousands of events), and a hash lookup costs a fraction of a
@@ -283,6 +287,17 @@ struct ScanEntry {
 }
 
 impl ScanCache {
+    /// An empty cache with room for a full table and a typical arena, so
+    /// that filling it does not copy the arena as it grows (pages are only
+    /// touched as it fills).
+    fn with_capacity() -> ScanCache {
+        ScanCache {
+            table: hashbrown::HashTable::with_capacity(SCAN_CACHE_ENTRIES),
+            arena: Vec::with_capacity(SCAN_CACHE_ENTRIES * SCAN_CACHE_TYPICAL_ENTRY),
+            hasher: hashbrown::DefaultHashBuilder::default(),
+        }
+    }
+
     fn hash(&self, slot: usize, value: &str) -> u64 {
         use std::hash::BuildHasher;
         self.hasher.hash_one((slot, value.as_bytes()))
@@ -441,6 +456,7 @@ impl Matcher {
         MatchScratch {
             rule_stamp: vec![0; self.rules.len()],
             rule_mask: vec![0; self.rules.len()],
+            scan_cache: ScanCache::with_capacity(),
             ..Default::default()
         }
     }
@@ -456,7 +472,10 @@ impl Matcher {
         }
         scratch.evaluated = 0;
         scratch.buffers.start_event();
-        let prefilter = Arc::clone(&scratch.routes[route]);
+        // Lent out of the scratch for the event (cloning the `Arc` cost two
+        // atomic operations an event).
+        let routes = std::mem::take(&mut scratch.routes);
+        let prefilter = &*routes[route];
         let start = out.len();
         let mut key = std::mem::take(&mut scratch.key);
         let remember = match &prefilter.read {
@@ -477,6 +496,7 @@ impl Matcher {
                 out[start..].sort_unstable();
             }
         }
+        scratch.routes = routes;
     }
 
     /// Evaluates the rules of one stage that its prefilter lets through,
