@@ -304,9 +304,9 @@ impl ScanCache {
     }
 
     /// The ids of the patterns found in `value` by `slot`, if it was scanned
-    /// recently.
-    fn get(&self, slot: usize, value: &str) -> Option<impl Iterator<Item = u32> + '_> {
-        let hash = self.hash(slot, value);
+    /// recently; `hash` is [`ScanCache::hash`] of both (computed once for
+    /// the lookup and the insert after a miss).
+    fn get(&self, hash: u64, slot: usize, value: &str) -> Option<impl Iterator<Item = u32> + '_> {
         let entry = self.table.find(hash, |e| {
             e.slot as usize == slot
                 && usize::from(e.text_len) == value.len()
@@ -320,7 +320,7 @@ impl ScanCache {
         )
     }
 
-    fn insert(&mut self, slot: usize, value: &str, found: &[u32]) {
+    fn insert(&mut self, hash: u64, slot: usize, value: &str, found: &[u32]) {
         if value.len() > usize::from(u16::MAX) || found.len() > usize::from(u16::MAX) {
             return;
         }
@@ -328,7 +328,6 @@ impl ScanCache {
             self.table.clear();
             self.arena.clear();
         }
-        let hash = self.hash(slot, value);
         let entry = ScanEntry {
             hash,
             slot: slot as u32,
@@ -878,7 +877,12 @@ impl Matcher {
             };
             let mut scan = |haystack: &str, cacheable: bool| {
                 let cacheable = cacheable && haystack.len() <= SCAN_CACHE_MAX_VALUE;
-                if cacheable && let Some(found) = scan_cache.get(slot_id, haystack) {
+                let hash = if cacheable {
+                    scan_cache.hash(slot_id, haystack)
+                } else {
+                    0
+                };
+                if cacheable && let Some(found) = scan_cache.get(hash, slot_id, haystack) {
                     for pid in found {
                         marks.mark(route_slot, pid as usize);
                     }
@@ -894,7 +898,7 @@ impl Matcher {
                         marks.mark(route_slot, pid as usize);
                     }
                     if cacheable {
-                        scan_cache.insert(slot_id, haystack, found);
+                        scan_cache.insert(hash, slot_id, haystack, found);
                     }
                     return;
                 }
@@ -905,7 +909,7 @@ impl Matcher {
                 let hay = fold_haystack(haystack, ascii, as_is, &mut *folded);
                 scan_folded(route_slot, hay, ascii, found, &mut marks);
                 if cacheable {
-                    scan_cache.insert(slot_id, haystack, found);
+                    scan_cache.insert(hash, slot_id, haystack, found);
                 }
             };
             // The value the rules read: the first present candidate, as evaluation does.
@@ -1257,12 +1261,22 @@ mod tests {
     #[test]
     fn the_scan_cache_answers_per_slot_and_starts_afresh_when_full() {
         fn ids(cache: &ScanCache, slot: usize, value: &str) -> Option<Vec<u32>> {
-            cache.get(slot, value).map(Iterator::collect)
+            cache
+                .get(cache.hash(slot, value), slot, value)
+                .map(Iterator::collect)
+        }
+        fn insert(cache: &mut ScanCache, slot: usize, value: &str, found: &[u32]) {
+            cache.insert(cache.hash(slot, value), slot, value, found);
         }
         let mut cache = ScanCache::default();
-        cache.insert(3, "c:\\windows\\system32\\cmd.exe", &[7, 70_000, 2]);
-        cache.insert(4, "c:\\windows\\system32\\cmd.exe", &[]);
-        cache.insert(3, "", &[1]);
+        insert(
+            &mut cache,
+            3,
+            "c:\\windows\\system32\\cmd.exe",
+            &[7, 70_000, 2],
+        );
+        insert(&mut cache, 4, "c:\\windows\\system32\\cmd.exe", &[]);
+        insert(&mut cache, 3, "", &[1]);
         assert_eq!(
             ids(&cache, 3, "c:\\windows\\system32\\cmd.exe"),
             Some(vec![7, 70_000, 2])
@@ -1275,7 +1289,7 @@ mod tests {
         assert_eq!(ids(&cache, 5, "c:\\windows\\system32\\cmd.exe"), None);
         assert_eq!(ids(&cache, 3, "c:\\windows\\system32\\cmd.ex"), None);
         for i in 0..SCAN_CACHE_ENTRIES {
-            cache.insert(9, &format!("value {i}"), &[i as u32]);
+            insert(&mut cache, 9, &format!("value {i}"), &[i as u32]);
         }
         // Full: the next insert started afresh, so the first values are gone.
         assert_eq!(ids(&cache, 3, ""), None);
