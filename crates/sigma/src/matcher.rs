@@ -968,6 +968,13 @@ fn scan_folded(
     found.clear();
     if let Some(automaton) = &slot.automaton {
         let gate = slot.gate.as_ref().filter(|_| hay.len() >= GATE_MIN_VALUE);
+        if let (Some(gate), SlotScanner::Automaton(automaton)) = (gate, automaton) {
+            gate.each_literal(automaton, hay, |pid| {
+                found.push(pid as u32);
+                marks.mark(route_slot, pid);
+            });
+            return scan_non_ascii(route_slot, ascii, found, marks);
+        }
         // No literal starts before the gate's leftmost match: without one,
         // nothing is there; with one, the exhaustive scan starts at it.
         let from = match gate {
@@ -989,7 +996,12 @@ fn scan_folded(
             }),
         }
     }
-    if let Some(pid) = slot.non_ascii
+    scan_non_ascii(route_slot, ascii, found, marks);
+}
+
+/// The non-ASCII needle of the slot, found when the text was not ASCII.
+fn scan_non_ascii(route_slot: &Slot, ascii: bool, found: &mut Vec<u32>, marks: &mut Marks<'_>) {
+    if let Some(pid) = route_slot.core.non_ascii
         && !ascii
     {
         found.push(pid);
@@ -1135,7 +1147,13 @@ struct Gate {
     /// The largest offset of a pattern in its literal: a literal starts at
     /// most this far before the leftmost pattern found.
     max_offset: usize,
+    /// The longest literal's length.
+    longest_literal: usize,
 }
+
+/// Bytes from a gate's leftmost start in which [`Gate::each_literal`] looks
+/// for literal starts with the automaton before it asks the gate again.
+const GATE_STRIDE: usize = 64;
 
 /// Bytes of the window a gate pattern starts with (Teddy's fingerprint is
 /// up to four bytes).
@@ -1169,7 +1187,39 @@ impl Gate {
         Some(Gate {
             searchers,
             max_offset,
+            longest_literal: literals.iter().map(|l| l.len()).max().unwrap_or(0),
         })
+    }
+
+    /// Calls `report` with the pattern id of every literal `automaton` (an
+    /// overlapping automaton over the gate's literals) finds in `haystack`,
+    /// once per place each starts. The gate finds where the first literal
+    /// can start; the automaton reads from there only the text in which a
+    /// literal can start within [`GATE_STRIDE`] bytes (and end), and the gate
+    /// searches again after those. A gate match that is no literal (a
+    /// literal's rarest four bytes in other text) thus costs a stride, not
+    /// an automaton walk to the end of the text.
+    fn each_literal(
+        &self,
+        automaton: &AhoCorasick,
+        haystack: &[u8],
+        mut report: impl FnMut(usize),
+    ) {
+        let mut from = 0;
+        while from < haystack.len() {
+            let Some(start) = self.leftmost(&haystack[from..]) else {
+                return;
+            };
+            let start = from + start;
+            let starts_end = start + GATE_STRIDE;
+            let end = (starts_end - 1 + self.longest_literal).min(haystack.len());
+            for hit in automaton.find_overlapping_iter(&haystack[start..end]) {
+                if start + hit.start() < starts_end {
+                    report(hit.pattern().as_usize());
+                }
+            }
+            from = starts_end;
+        }
     }
 
     /// Where the leftmost literal can start in `haystack` (none is before
@@ -1353,6 +1403,38 @@ mod tests {
                 let from = gate.leftmost(&text);
                 proptest::prop_assert!(from.is_some_and(|from| from <= first));
             }
+        }
+
+        /// The gated walk reports each literal once for each place it
+        /// occurs, as a plain search does, across strides and gate matches
+        /// that are no literal.
+        #[test]
+        fn the_gated_walk_finds_every_occurrence(
+            literals in proptest::collection::hash_set(proptest::collection::vec(proptest::sample::select(b"ab:\\ -x".to_vec()), 3..12), 1..40),
+            text in proptest::collection::vec(proptest::sample::select(b"ab:\\ -xy".to_vec()), 0..400),
+            planted in proptest::collection::vec((0usize..40, 0usize..400), 0..6),
+        ) {
+            let literals: Vec<&[u8]> = literals.iter().map(Vec::as_slice).collect();
+            // Literals put where strides end (every 64 bytes from a start).
+            let mut text = text;
+            for (which, at) in planted {
+                let at = at.min(text.len());
+                text.splice(at..at, literals[which % literals.len()].iter().copied());
+            }
+            let Some(gate) = Gate::new(&literals) else {
+                return Ok(());
+            };
+            let automaton = AhoCorasick::new(&literals).unwrap();
+            let mut reported = Vec::new();
+            gate.each_literal(&automaton, &text, |pid| reported.push(pid));
+            reported.sort_unstable();
+            let mut expected: Vec<usize> = literals
+                .iter()
+                .enumerate()
+                .flat_map(|(id, l)| std::iter::repeat_n(id, text.windows(l.len()).filter(|w| w == l).count()))
+                .collect();
+            expected.sort_unstable();
+            proptest::prop_assert_eq!(reported, expected);
         }
     }
 
