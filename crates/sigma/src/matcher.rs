@@ -387,7 +387,8 @@ impl Matcher {
             let groups = rule
                 .node
                 .required_groups()
-                .filter(|g| !g.is_empty() && !g.iter().any(Vec::is_empty));
+                .filter(|g| !g.is_empty() && !g.iter().any(Vec::is_empty))
+                .map(drop_weak_groups);
             full_mask.push(groups.as_ref().map_or(0, |g| ((1u16 << g.len()) - 1) as u8));
             rule_groups.push(groups.map(|g| g.into_iter().map(Vec::into_boxed_slice).collect()));
         }
@@ -942,6 +943,31 @@ impl Matcher {
     }
 }
 
+/// A rule's literal groups without those holding a short literal when
+/// another group has only long ones. A literal shorter than the windows
+/// scanner's window (` -e`, `/c`, `12`) cannot be indexed by it: a slot with
+/// any needs a second filter of byte pairs read at every position, and such
+/// a literal is in most command lines anyway, so it filters little that
+/// the long group does not. Dropping a group only makes the prefilter let
+/// more through, never less. Measured with callgrind (SigmaHQ's Windows
+/// rules over the EVTX corpus, three hot passes): 615.8M -> 598.3M
+/// instructions; with a bound of 3, 5 or 6 bytes 617.0M, 623.5M and 656.2M.
+fn drop_weak_groups(groups: Vec<Vec<Literal>>) -> Vec<Vec<Literal>> {
+    let strong = |group: &Vec<Literal>| {
+        group
+            .iter()
+            .all(|(_, needle)| needle.weight() >= STRONG_LITERAL)
+    };
+    if !groups.iter().any(strong) {
+        return groups;
+    }
+    groups.into_iter().filter(strong).collect()
+}
+
+/// Bytes of the shortest literal a strong group holds (the windows
+/// scanner's window, see [`drop_weak_groups`]).
+const STRONG_LITERAL: usize = crate::window_scan::WINDOW;
+
 impl MatchRule {
     /// Whether events of `logsource` with event id `code` reach this rule.
     fn routes(&self, logsource: &LogSource, code: Option<u32>) -> bool {
@@ -1362,6 +1388,29 @@ mod tests {
         assert!(unicode_lowering_changes("mimi\u{212A}atz"));
         assert!(unicode_lowering_changes("®\u{0130}stanbul"));
         assert!(unicode_lowering_changes("σας ΣΑΣ"));
+    }
+
+    #[test]
+    fn short_literals_are_dropped_only_beside_a_group_of_long_ones() {
+        let group = |texts: &[&str]| -> Vec<Literal> {
+            texts
+                .iter()
+                .map(|t| (None, Needle::Text((*t).into())))
+                .collect()
+        };
+        // ` -e` beside `powershell`: only the long group is kept.
+        assert_eq!(
+            drop_weak_groups(vec![group(&[" -e"]), group(&["powershell"])]),
+            vec![group(&["powershell"])]
+        );
+        // A group with one short literal among long ones is weak too.
+        assert_eq!(
+            drop_weak_groups(vec![group(&["/c", "cmd.exe"]), group(&["whoami"])]),
+            vec![group(&["whoami"])]
+        );
+        // Without a long group, the short ones are all the rule has.
+        let weak = vec![group(&[" -e"]), group(&["/c", "12"])];
+        assert_eq!(drop_weak_groups(weak.clone()), weak);
     }
 
     #[test]

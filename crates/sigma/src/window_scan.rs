@@ -22,7 +22,7 @@
 //! are.
 
 /// Bytes of a long literal's window.
-const WINDOW: usize = 4;
+pub(crate) const WINDOW: usize = 4;
 
 /// Multiplier of the window hash (Knuth's golden-ratio constant).
 const HASH_MULTIPLIER: u32 = 0x9E37_79B1;
