@@ -202,6 +202,22 @@ impl LiteralFilter {
         }
     }
 
+    /// Every literal in `lowered` (a value lower-cased by Unicode's rules),
+    /// by index, into `found`, once for each place it occurs: for the rare
+    /// value [`LiteralFilter::find_all`] leaves to its caller, one search of
+    /// each literal (a field slot with the filter has no automaton).
+    pub(crate) fn find_all_in_lowered(&self, lowered: &[u8], found: &mut Vec<u32>) {
+        found.clear();
+        for (literal, _, id) in self.buckets.iter().flat_map(|bucket| bucket.iter()) {
+            let finder = memchr::memmem::Finder::new(literal);
+            let mut from = 0;
+            while let Some(at) = finder.find(&lowered[from..]) {
+                found.push(*id);
+                from += at + 1;
+            }
+        }
+    }
+
     /// Reports into `found` every literal of `bucket` whose window is at
     /// `at` in `value` (ASCII case ignored).
     fn verify_all(&self, value: &[u8], at: usize, bucket: usize, found: &mut Vec<u32>) {
@@ -735,6 +751,25 @@ mod tests {
         Some(ids)
     }
 
+    /// Every occurrence of every literal in `value` lower-cased by
+    /// Unicode's rules, by index, sorted.
+    fn expected_in_lowered(literals: &[&[u8]], value: &str) -> Vec<u32> {
+        let lowered = value.to_lowercase();
+        let mut ids: Vec<u32> = (0..)
+            .zip(literals)
+            .flat_map(|(id, literal)| {
+                let count = lowered
+                    .as_bytes()
+                    .windows(literal.len())
+                    .filter(|w| w == literal)
+                    .count();
+                std::iter::repeat_n(id, count)
+            })
+            .collect();
+        ids.sort_unstable();
+        ids
+    }
+
     #[test]
     fn finds_every_occurrence_of_every_literal_in_a_field_value() {
         let Some(filter) = LiteralFilter::new(&MIMIKATZ) else {
@@ -751,9 +786,17 @@ mod tests {
         assert_eq!(found, vec![0, 0, 5]);
         assert!(filter.find_all("short", &mut buffer, &mut found));
         assert!(found.is_empty());
-        // The Kelvin sign: left to the caller, which lower-cases the value.
-        assert!(!filter.find_all("se\u{212A}urlsa:: sekurlsa::", &mut buffer, &mut found));
+        // The Kelvin sign: left to the caller, which lower-cases the value
+        // and searches that (overlapping places too).
+        let kelvin = "se\u{212A}urlsa:: sekurlsa::lsadump::lsadump::";
+        assert!(!filter.find_all(kelvin, &mut buffer, &mut found));
         assert!(found.is_empty());
+        filter.find_all_in_lowered(kelvin.to_lowercase().as_bytes(), &mut found);
+        found.sort_unstable();
+        assert_eq!(found, vec![0, 0, 5, 5]);
+        let overlapping = LiteralFilter::new(&[b"aaa"]).unwrap();
+        overlapping.find_all_in_lowered(b"aaaaa", &mut found);
+        assert_eq!(found, vec![0, 0, 0]);
     }
 
     proptest! {
@@ -781,7 +824,12 @@ mod tests {
                 found.sort_unstable();
                 let expected = expected_all(&literals, &value);
                 prop_assert_eq!(handled, expected.is_some());
-                prop_assert_eq!(found, expected.unwrap_or_default());
+                prop_assert_eq!(&found, &expected.unwrap_or_default());
+                // Searching the lower case finds the same, whether or not
+                // `find_all` left the value to its caller.
+                filter.find_all_in_lowered(value.to_lowercase().as_bytes(), &mut found);
+                found.sort_unstable();
+                prop_assert_eq!(found, expected_in_lowered(&literals, &value));
             }
         }
 

@@ -777,17 +777,26 @@ impl Matcher {
                 }
             }
         }
-        let built = build_automaton(&literals, fields.is_none());
-        if built.is_none() && (!literals.is_empty() || non_ascii_rules.is_empty()) {
-            return None;
-        }
-        let (automaton, folds) = built.map_or((None, false), |(a, folds)| (Some(a), folds));
         // The non-ASCII needle asks about every value, so its slots have no
         // filter (nor slots whose literals it does not take).
         let literal_filter = non_ascii_rules
             .is_empty()
             .then(|| LiteralFilter::new(&literals))
             .flatten();
+        // A field slot with the filter needs no automaton or gate: the
+        // filter finds every literal itself, and in the rare value the
+        // filter leaves to the caller, a search of each literal does.
+        let filtered_field = fields.is_some() && literal_filter.is_some();
+        let built = (!filtered_field)
+            .then(|| build_automaton(&literals, fields.is_none()))
+            .flatten();
+        if built.is_none()
+            && !filtered_field
+            && (!literals.is_empty() || non_ascii_rules.is_empty())
+        {
+            return None;
+        }
+        let (automaton, folds) = built.map_or((None, false), |(a, folds)| (Some(a), folds));
         // The non-ASCII needle is the pattern after the literals.
         let non_ascii = (!non_ascii_rules.is_empty()).then(|| {
             pattern_rules.push(non_ascii_rules);
@@ -802,7 +811,7 @@ impl Matcher {
             fields: fields.clone(),
             folds,
             literal_ids,
-            gate: Gate::new(&literals),
+            gate: (!filtered_field).then(|| Gate::new(&literals)).flatten(),
             literal_filter,
             automaton,
             non_ascii,
@@ -890,11 +899,14 @@ impl Matcher {
                     return;
                 }
                 // Small literal sets: every literal found reading the value
-                // as it is (unless it holds a character that lower-cases to
-                // ASCII, which the paths below fold).
-                if let Some(filter) = &slot.literal_filter
-                    && filter.find_all(haystack, folded, found)
-                {
+                // as it is (or, when it holds a character that lower-cases
+                // to ASCII, searching its Unicode lower case).
+                if let Some(filter) = &slot.literal_filter {
+                    if !filter.find_all(haystack, folded, found) {
+                        folded.clear();
+                        fold_unicode(haystack, folded);
+                        filter.find_all_in_lowered(folded, found);
+                    }
                     for &pid in found.iter() {
                         marks.mark(route_slot, pid as usize);
                     }
