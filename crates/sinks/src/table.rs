@@ -199,12 +199,9 @@ impl<W: Write> TableSink<W> {
                 out.push_str(&bullets(step, "  FIX ", w, 4));
             }
         } else {
-            for step in incident
-                .triage
-                .t2_actions
-                .iter()
-                .chain(&incident.triage.containment)
-            {
+            // A benign incident's containment only repeats that none is
+            // needed, which its Tier-2 line already says.
+            for step in &incident.triage.t2_actions {
                 out.push_str(&bullets(step, "  ", w, 2));
             }
         }

@@ -120,6 +120,18 @@ fn table_puts_incidents_first_one_screen_each_and_colours_only_when_asked() {
     assert!(text.contains("upload.drop-zone.example"));
     assert!(text.contains("2.4 GB"));
     assert!(text.contains("UNKNOWN"));
+    // A benign incident's next steps say once that none is needed.
+    let benign = text
+        .split("INCIDENT ")
+        .find(|block| block.contains("BENIGN"))
+        .unwrap();
+    let steps = benign.split("Next steps\n").nth(1).unwrap();
+    let steps: Vec<&str> = steps
+        .lines()
+        .take_while(|line| line.starts_with("  "))
+        .collect();
+    assert_eq!(steps.len(), 1, "{steps:?}");
+    assert!(steps[0].contains("closed as benign"), "{steps:?}");
     // One screen each: every incident block stays under 60 lines and 100 columns.
     for block in text.split("INCIDENT ").skip(1) {
         let block = block.split("\n\n").next().unwrap();
