@@ -596,7 +596,7 @@ pub(crate) type Literal = (Option<Box<[FieldRef]>>, Needle);
 
 /// How selective a literal group is: longer shortest literal and fewer
 /// alternatives are better.
-fn selectivity(group: &[Literal]) -> usize {
+pub(crate) fn selectivity(group: &[Literal]) -> usize {
     let shortest = group
         .iter()
         .map(|l| l.1.weight())

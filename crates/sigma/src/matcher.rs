@@ -39,8 +39,6 @@ pub struct Matcher {
     /// Per rule: its prefilter literal groups (from each group one literal must
     /// be seen), or `None` when the rule is evaluated on every routed event.
     rule_groups: Vec<Option<LiteralGroups>>,
-    /// Per rule: the mask with one bit per literal group (all must be seen).
-    full_mask: Vec<u8>,
     /// Per rule: whether it has a keyword item (reads every value of the
     /// event, so its answer is never remembered).
     keyword_rules: Vec<bool>,
@@ -68,8 +66,9 @@ type LiteralGroups = Box<[Box<[Literal]>]>;
 /// value (`None`).
 type SlotFields = Option<Box<[FieldRef]>>;
 
-/// The (rule, literal group) pairs one prefilter literal satisfies.
-type RuleGroups = Box<[(u32, u8)]>;
+/// The rules one prefilter literal triggers: those whose first literal group
+/// (their most selective) holds it.
+type TriggeredRules = Box<[u32]>;
 
 /// The prefilter of one route. When answers are remembered (see
 /// [`crate::memo`]) it has two stages: the rules that read named fields only,
@@ -99,6 +98,12 @@ struct Stage {
     /// search, and a test whose required literal was not found is false
     /// without running.
     known: hashbrown::HashMap<u32, Box<[KnownPattern]>>,
+    /// Per rule of the stage with more than one literal group: for each
+    /// group after the first, the stamps of its literals (one must be
+    /// found). A rule is marked only by the literals of its first group,
+    /// and its other groups are checked when one was: a literal as common
+    /// as `\cmd.exe` no longer marks every rule whose image it names.
+    confirm: hashbrown::HashMap<u32, Box<[Box<[u32]>]>>,
 }
 
 impl Stage {
@@ -144,8 +149,8 @@ struct SlotAutomaton {
     /// joined and lower-cased); a field slot has it report every literal a
     /// value holds, in place of the lower-cased copy, the gate and the DFA.
     literal_filter: Option<LiteralFilter>,
-    /// Pattern id -> (rule, literal group) pairs it satisfies.
-    pattern_rules: Box<[RuleGroups]>,
+    /// Pattern id -> the rules it triggers (see [`Stage::confirm`]).
+    pattern_rules: Box<[TriggeredRules]>,
     /// Literal -> pattern id (for [`Stage::known`]).
     literal_ids: HashMap<Box<[u8]>, u32>,
 }
@@ -200,7 +205,6 @@ pub struct MatchScratch {
     routes: Vec<Arc<RoutePrefilter>>,
     last: Option<((LogSource, Option<u32>), usize)>,
     rule_stamp: Vec<u32>,
-    rule_mask: Vec<u8>,
     touched: Vec<u32>,
     pattern_stamp: Vec<u32>,
     generation: u32,
@@ -343,12 +347,11 @@ impl ScanCache {
     }
 }
 
-/// Marks the rules whose literal groups a found pattern satisfies, once per
-/// pattern and event.
+/// Stamps each found pattern, once per event, and lists the rules it
+/// triggers.
 struct Marks<'a> {
     pattern_stamp: &'a mut [u32],
     rule_stamp: &'a mut [u32],
-    rule_mask: &'a mut [u8],
     touched: &'a mut Vec<u32>,
     generation: u32,
 }
@@ -360,14 +363,12 @@ impl Marks<'_> {
             return;
         }
         *stamp = self.generation;
-        for &(rule, group) in slot.core.pattern_rules[pid].iter() {
+        for &rule in slot.core.pattern_rules[pid].iter() {
             let r = rule as usize;
             if self.rule_stamp[r] != self.generation {
                 self.rule_stamp[r] = self.generation;
-                self.rule_mask[r] = 0;
                 self.touched.push(rule);
             }
-            self.rule_mask[r] |= 1 << group;
         }
     }
 }
@@ -381,15 +382,18 @@ impl Matcher {
             rule.node.number_patterns(0);
         }
         let mut rule_groups = Vec::with_capacity(rules.len());
-        let mut full_mask = Vec::with_capacity(rules.len());
         let keyword_rules = rules.iter().map(|r| r.node.has_keywords()).collect();
         for rule in &rules {
             let groups = rule
                 .node
                 .required_groups()
                 .filter(|g| !g.is_empty() && !g.iter().any(Vec::is_empty))
-                .map(drop_weak_groups);
-            full_mask.push(groups.as_ref().map_or(0, |g| ((1u16 << g.len()) - 1) as u8));
+                .map(drop_weak_groups)
+                .map(|mut groups| {
+                    // The most selective group first: it triggers the rule.
+                    groups.sort_by_key(|g| std::cmp::Reverse(crate::compile::selectivity(g)));
+                    groups
+                });
             rule_groups.push(groups.map(|g| g.into_iter().map(Vec::into_boxed_slice).collect()));
         }
         // The fields the prefilter reads; the index of all fields rules read
@@ -410,7 +414,6 @@ impl Matcher {
         Matcher {
             rules,
             rule_groups,
-            full_mask,
             keyword_rules,
             remember_answers,
             slot_symbols,
@@ -455,7 +458,6 @@ impl Matcher {
     pub fn scratch(&self) -> MatchScratch {
         MatchScratch {
             rule_stamp: vec![0; self.rules.len()],
-            rule_mask: vec![0; self.rules.len()],
             scan_cache: ScanCache::with_capacity(),
             ..Default::default()
         }
@@ -515,7 +517,7 @@ impl Matcher {
         candidates.clear();
         candidates.extend_from_slice(&stage.always);
         if !stage.slots.is_empty() {
-            self.prefilter_hits(event, &stage.slots, scratch, &mut candidates);
+            self.prefilter_hits(event, stage, scratch, &mut candidates);
         }
         candidates.sort_unstable();
         scratch.evaluated += candidates.len();
@@ -701,10 +703,12 @@ impl Matcher {
             *total_patterns += patterns;
         }
         let known = self.known_tables(rules, &slots);
+        let confirm = self.confirm_tables(rules, &slots);
         Stage {
             always: always.into_boxed_slice(),
             slots: slots.into_boxed_slice(),
             known,
+            confirm,
         }
     }
 
@@ -744,24 +748,65 @@ impl Matcher {
         tables
     }
 
+    /// The stamps of the literals of each group after the first, for the
+    /// rules of `rules` with more than one group (see [`Stage::confirm`]).
+    fn confirm_tables(
+        &self,
+        rules: &[u32],
+        slots: &[Slot],
+    ) -> hashbrown::HashMap<u32, Box<[Box<[u32]>]>> {
+        let stamp_of = |(fields, needle): &Literal| {
+            let slot = slots.iter().find(|s| s.core.fields == *fields)?;
+            let pid = match needle {
+                Needle::Text(text) => *slot.core.literal_ids.get(text.as_bytes())?,
+                Needle::NonAscii => slot.core.non_ascii?,
+            };
+            Some((slot.first_pattern + pid as usize) as u32)
+        };
+        let mut tables = hashbrown::HashMap::new();
+        for &rule in rules {
+            let Some(groups) = &self.rule_groups[rule as usize] else {
+                continue;
+            };
+            if groups.len() < 2 {
+                continue;
+            }
+            let rest: Option<Box<[Box<[u32]>]>> = groups[1..]
+                .iter()
+                .map(|group| group.iter().map(stamp_of).collect::<Option<Box<[u32]>>>())
+                .collect();
+            // Every literal of the stage's rules is in one of its slots.
+            if let Some(rest) = rest {
+                tables.insert(rule, rest);
+            }
+        }
+        tables
+    }
+
     /// The automaton over the literals `rules` tie to `fields`.
     fn build_slot(&self, fields: &SlotFields, rules: &[u32], id: usize) -> Option<SlotAutomaton> {
         let mut ids: HashMap<&[u8], usize> = HashMap::new();
         let mut literals: Vec<&[u8]> = Vec::new();
-        let mut pattern_rules: Vec<Vec<(u32, u8)>> = Vec::new();
-        let mut non_ascii_rules: Vec<(u32, u8)> = Vec::new();
+        let mut pattern_rules: Vec<Vec<u32>> = Vec::new();
+        // Whether a group of these rules uses the non-ASCII needle here, and
+        // the rules whose first group does.
+        let mut non_ascii_used = false;
+        let mut non_ascii_rules: Vec<u32> = Vec::new();
         for &rule in rules {
             let groups = self.rule_groups[rule as usize]
                 .as_deref()
                 .unwrap_or_default();
             for (group, group_literals) in groups.iter().enumerate() {
-                let pair = (rule, group as u8);
+                // Every group's literals are found (their stamps confirm a
+                // rule); only the first group's trigger it.
+                let triggers = group == 0;
                 for (_, needle) in group_literals.iter().filter(|(f, _)| f == fields) {
                     let needle = match needle {
                         Needle::Text(text) => text.as_bytes(),
                         Needle::NonAscii => {
-                            if !non_ascii_rules.contains(&pair) {
-                                non_ascii_rules.push(pair);
+                            non_ascii_used = true;
+                            if triggers && !non_ascii_rules.contains(&rule) {
+                                non_ascii_rules.push(rule);
                             }
                             continue;
                         }
@@ -771,16 +816,15 @@ impl Matcher {
                         pattern_rules.push(Vec::new());
                         literals.len() - 1
                     });
-                    if !pattern_rules[id].contains(&pair) {
-                        pattern_rules[id].push(pair);
+                    if triggers && !pattern_rules[id].contains(&rule) {
+                        pattern_rules[id].push(rule);
                     }
                 }
             }
         }
         // The non-ASCII needle asks about every value, so its slots have no
         // filter (nor slots whose literals it does not take).
-        let literal_filter = non_ascii_rules
-            .is_empty()
+        let literal_filter = (!non_ascii_used)
             .then(|| LiteralFilter::new(&literals))
             .flatten();
         // A field slot with the filter needs no automaton or gate: the
@@ -790,15 +834,12 @@ impl Matcher {
         let built = (!filtered_field)
             .then(|| build_automaton(&literals, fields.is_none()))
             .flatten();
-        if built.is_none()
-            && !filtered_field
-            && (!literals.is_empty() || non_ascii_rules.is_empty())
-        {
+        if built.is_none() && !filtered_field && (!literals.is_empty() || !non_ascii_used) {
             return None;
         }
         let (automaton, folds) = built.map_or((None, false), |(a, folds)| (Some(a), folds));
         // The non-ASCII needle is the pattern after the literals.
-        let non_ascii = (!non_ascii_rules.is_empty()).then(|| {
+        let non_ascii = non_ascii_used.then(|| {
             pattern_rules.push(non_ascii_rules);
             literals.len() as u32
         });
@@ -825,13 +866,12 @@ impl Matcher {
     fn prefilter_hits(
         &self,
         event: &Event,
-        slots: &[Slot],
+        stage: &Stage,
         scratch: &mut MatchScratch,
         candidates: &mut Vec<u32>,
     ) {
         let MatchScratch {
             rule_stamp,
-            rule_mask,
             touched,
             pattern_stamp,
             generation,
@@ -847,12 +887,11 @@ impl Matcher {
         let mut marks = Marks {
             pattern_stamp,
             rule_stamp,
-            rule_mask,
             touched,
             generation: *generation,
         };
         marks.touched.clear();
-        for route_slot in slots {
+        for route_slot in stage.slots.iter() {
             let slot = &*route_slot.core;
             let slot_id = slot.id;
             let Some(refs) = &slot.fields else {
@@ -945,10 +984,20 @@ impl Matcher {
             }
         }
         let Marks {
-            rule_mask, touched, ..
+            pattern_stamp,
+            touched,
+            generation,
+            ..
         } = marks;
+        // A triggered rule is a candidate when each of its other groups
+        // has a literal found too.
+        let found = |stamp: &u32| pattern_stamp[*stamp as usize] == generation;
         for &rule in touched.iter() {
-            if rule_mask[rule as usize] == self.full_mask[rule as usize] {
+            let confirmed = stage
+                .confirm
+                .get(&rule)
+                .is_none_or(|groups| groups.iter().all(|group| group.iter().any(found)));
+            if confirmed {
                 candidates.push(rule);
             }
         }

@@ -868,6 +868,61 @@ detection:
     assert_eq!(scratch.evaluated(), 0);
 }
 
+/// A rule with literals in two fields is marked by its rarer group and
+/// confirmed by the others: it is evaluated only when all are found,
+/// whichever the scan met first, also when a group is the non-ASCII needle.
+#[test]
+fn rules_are_triggered_by_one_group_and_confirmed_by_the_others() {
+    let rules = r#"
+title: Privileges listed by cmd
+id: 11111111-0000-0000-0000-0000000000c1
+logsource: {product: windows, category: process_creation}
+detection:
+  selection:
+    Image|endswith: '\cmd.exe'
+    CommandLine|contains: 'whoami /priv'
+  condition: selection
+---
+title: Look-alike letters in a tool's command
+id: 11111111-0000-0000-0000-0000000000c2
+logsource: {product: windows, category: process_creation}
+detection:
+  selection:
+    Description: 'ab'
+    CommandLine|contains: ['а', 'е']
+  condition: selection
+"#;
+    let mut b = builder();
+    assert!(b.add_yaml(rules, "t.yml").iter().all(|r| r.is_ok()));
+    let set = b.build();
+    let matcher = set.matcher();
+    let mut scratch = matcher.scratch();
+    let cmd = "C:\\Windows\\System32\\cmd.exe";
+    let cases: [(&str, &str, &str, &[u32], usize); 6] = [
+        (cmd, "cmd.exe /c dir", "x", &[], 0),
+        ("C:\\Tools\\x.exe", "x.exe whoami /priv", "x", &[], 0),
+        (cmd, "cmd /c whoami /priv", "x", &[0], 1),
+        ("C:\\t.exe", "t -c whoаmi", "ab", &[1], 1),
+        ("C:\\t.exe", "t -c whoami", "ab", &[], 0),
+        ("C:\\t.exe", "t -c whoаmi", "xy", &[], 0),
+    ];
+    for (image, command, description, expected, evaluated) in cases {
+        let event = sysmon(
+            1,
+            "process_creation",
+            &[
+                ("Image", image),
+                ("CommandLine", command),
+                ("Description", description),
+            ],
+        );
+        let what = format!("{image} {command} {description}");
+        let fast = match_both(matcher, &mut scratch, &event, &what);
+        assert_eq!(fast, expected, "{what}");
+        assert_eq!(scratch.evaluated(), evaluated, "{what}");
+    }
+}
+
 /// Values outside ASCII are scanned as evaluation reads them, lower-cased by
 /// Unicode's rules: the Kelvin sign is a `k` there, so `MIMI\u{212A}ATZ`
 /// contains `mimikatz` for both (an ASCII-only fold would let it slip past
