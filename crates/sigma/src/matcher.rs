@@ -153,6 +153,12 @@ struct SlotAutomaton {
     pattern_rules: Box<[TriggeredRules]>,
     /// Literal -> pattern id (for [`Stage::known`]).
     literal_ids: HashMap<Box<[u8]>, u32>,
+    /// Bytes of the shortest literal: a shorter value holds none, even
+    /// lower-cased (each ASCII byte of its lower case comes from at least
+    /// one byte of it, other literal characters from themselves), so it is
+    /// not scanned, nor hashed for the scan cache, unless the slot has the
+    /// non-ASCII needle.
+    min_len: usize,
 }
 
 /// How a slot finds every literal a value holds.
@@ -852,6 +858,7 @@ impl Matcher {
             fields: fields.clone(),
             folds,
             literal_ids,
+            min_len: literals.iter().map(|l| l.len()).min().unwrap_or(0),
             gate: (!filtered_field).then(|| Gate::new(&literals)).flatten(),
             literal_filter,
             automaton,
@@ -925,6 +932,9 @@ impl Matcher {
                 continue;
             };
             let mut scan = |haystack: &str, cacheable: bool| {
+                if haystack.len() < slot.min_len && slot.non_ascii.is_none() {
+                    return;
+                }
                 let cacheable = cacheable && haystack.len() <= SCAN_CACHE_MAX_VALUE;
                 let hash = if cacheable {
                     scan_cache.hash(slot_id, haystack)
