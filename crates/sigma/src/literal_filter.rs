@@ -734,21 +734,7 @@ mod tests {
         if value.len() >= shortest && value.contains(['\u{130}', '\u{212A}']) {
             return None;
         }
-        let lowered = value.to_lowercase();
-        let mut ids: Vec<u32> = literals
-            .iter()
-            .enumerate()
-            .flat_map(|(id, literal)| {
-                let count = lowered
-                    .as_bytes()
-                    .windows(literal.len())
-                    .filter(|w| w == literal)
-                    .count();
-                std::iter::repeat_n(id as u32, count)
-            })
-            .collect();
-        ids.sort_unstable();
-        Some(ids)
+        Some(expected_in_lowered(literals, value))
     }
 
     /// Every occurrence of every literal in `value` lower-cased by
