@@ -781,7 +781,9 @@ impl Matcher {
                 .iter()
                 .map(|group| group.iter().map(stamp_of).collect::<Option<Box<[u32]>>>())
                 .collect();
-            // Every literal of the stage's rules is in one of its slots.
+            // Every literal of the stage's rules is in one of its slots;
+            // were one not, the rule would be a candidate whenever its
+            // first group is found (looser, never a wrong answer).
             if let Some(rest) = rest {
                 tables.insert(rule, rest);
             }
