@@ -430,6 +430,53 @@ impl Node {
         }
     }
 
+    /// The node without the event-id tests its routing already answers: a
+    /// rule routed only events whose id is in `codes` (see
+    /// [`Node::required_codes`]) need not test `EventID: 4625` again at the
+    /// top of its condition. Such a test reads the event's id first (the
+    /// canonical `EventCode`, present whenever the event has an id, which a
+    /// routed event does), so it holds for every event routed to the rule.
+    pub fn without_routed_codes(self, codes: &[u32]) -> Node {
+        match self {
+            Node::And(parts) => {
+                let mut kept: Vec<Node> = parts
+                    .into_vec()
+                    .into_iter()
+                    .filter(|part| !part.is_routed_code_test(codes))
+                    .collect();
+                match kept.len() {
+                    0 => Node::Const(true),
+                    1 => kept.pop().unwrap_or(Node::Const(true)),
+                    _ => Node::And(kept.into_boxed_slice()),
+                }
+            }
+            node if node.is_routed_code_test(codes) => Node::Const(true),
+            node => node,
+        }
+    }
+
+    /// Whether the node is an event-id test that every id of `codes` passes.
+    fn is_routed_code_test(&self, codes: &[u32]) -> bool {
+        let Node::Field(item) = self else {
+            return false;
+        };
+        let numbers = || {
+            item.patterns.iter().filter_map(|p| match p {
+                Pattern::Str(StrPattern {
+                    number: Some(n), ..
+                }) => Some(*n),
+                _ => None,
+            })
+        };
+        !item.negate
+            && !item.all
+            && item.fields.first() == Some(&FieldRef::Canonical(model::Field::EventCode))
+            && !codes.is_empty()
+            && codes
+                .iter()
+                .all(|&code| numbers().any(|n| n == i64::from(code)))
+    }
+
     /// Event ids the node requires (for dispatch), when it pins them.
     pub fn required_codes(&self) -> Option<Vec<u32>> {
         match self {

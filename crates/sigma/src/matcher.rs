@@ -385,6 +385,10 @@ impl Matcher {
     /// (see [`crate::memo`]).
     pub(crate) fn new(mut rules: Vec<MatchRule>, remember_answers: bool) -> Matcher {
         for rule in &mut rules {
+            if let Some(codes) = &rule.codes {
+                let node = std::mem::replace(&mut rule.node, Node::Const(false));
+                rule.node = node.without_routed_codes(codes);
+            }
             rule.node.number_patterns(0);
         }
         let mut rule_groups = Vec::with_capacity(rules.len());

@@ -129,6 +129,80 @@ detection:
     assert_eq!(run(rule, &[system, other]).len(), 1);
 }
 
+/// Event-id tests the routing answers are not evaluated again, and the
+/// answers are those of testing them: the id read is the event's own, as
+/// routing reads it, whatever other fields say.
+#[test]
+fn event_id_tests_the_routing_answers_keep_their_answers() {
+    let rules = r#"
+title: Network logon failed
+id: 11111111-0000-0000-0000-0000000000d1
+logsource: {product: windows, service: security}
+detection:
+  selection:
+    EventID: 4625
+    LogonType: 3
+  condition: selection
+---
+title: Logon events but successes
+id: 11111111-0000-0000-0000-0000000000d2
+logsource: {product: windows, service: security}
+detection:
+  selection:
+    EventID: [4624, 4625]
+  filter:
+    EventID: 4624
+  condition: selection and not filter
+---
+title: Only the id
+id: 11111111-0000-0000-0000-0000000000d3
+logsource: {product: windows, service: security}
+detection:
+  selection:
+    EventID: 4624
+  condition: selection
+---
+title: Routed two ids, needs one
+id: 11111111-0000-0000-0000-0000000000d4
+logsource: {product: windows, service: security}
+detection:
+  logons:
+    EventID: [4624, 4625]
+  failures:
+    EventID: 4625
+  condition: logons and failures
+"#;
+    let mut b = builder();
+    assert!(b.add_yaml(rules, "ids.yml").iter().all(|r| r.is_ok()));
+    let set = b.build();
+    let matcher = set.matcher();
+    let mut scratch = matcher.scratch();
+    let security = |code: u32, logon_type: i64| {
+        let mut event = sysmon(code, "x", &[]);
+        event.logsource = LogSource::new(Some("windows"), None, Some("security"));
+        event.native.push("LogonType", Value::Int(logon_type));
+        event
+    };
+    let mut mislabelled = security(4625, 3);
+    mislabelled.native = model::Native::default();
+    mislabelled.native.push("EventID", Value::Int(4624));
+    mislabelled.native.push("LogonType", Value::Int(3));
+    let cases: [(Event, &[u32]); 5] = [
+        (security(4625, 3), &[0, 1, 3]),
+        (security(4625, 2), &[1, 3]),
+        // Routed to the fourth rule, whose second test it fails.
+        (security(4624, 3), &[2]),
+        (security(4648, 3), &[]),
+        // The id is the event's own (its code), as before.
+        (mislabelled, &[0, 1, 3]),
+    ];
+    for (event, expected) in cases {
+        let mut hits = Vec::new();
+        matcher.match_event(&event, &mut scratch, &mut hits);
+        assert_eq!(hits, expected, "{:?}", event.code);
+    }
+}
+
 #[test]
 fn keywords_and_ecs_fallback() {
     let rule = r#"
