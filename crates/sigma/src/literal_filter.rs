@@ -166,22 +166,20 @@ impl LiteralFilter {
     /// the rare text with a character that lower-cases to ASCII.
     fn in_lowered(&self, text: &[u8]) -> bool {
         let lowered = String::from_utf8_lossy(text).to_lowercase();
-        self.buckets
-            .iter()
-            .flat_map(|bucket| bucket.iter())
+        self.literals()
             .any(|(literal, _, _)| memchr::memmem::find(lowered.as_bytes(), literal).is_some())
     }
 
     /// Every literal in `text` lower-cased, by its index among the literals
     /// the filter was built from, into `found` (once for each place it
-    /// occurs), reading `text` as it is through a copy in `buffer`. `false`
-    /// (and `found` left empty) when `text` holds a character that
-    /// lower-cases to ASCII: the caller then scans it lower-cased.
-    pub(crate) fn find_all(&self, text: &str, buffer: &mut Vec<u8>, found: &mut Vec<u32>) -> bool {
+    /// occurs), reading `text` as it is through a copy in `buffer`. Text
+    /// with a character that lower-cases to ASCII (rare) is lower-cased by
+    /// Unicode's rules and each literal searched in that.
+    pub(crate) fn find_all(&self, text: &str, buffer: &mut Vec<u8>, found: &mut Vec<u32>) {
         found.clear();
         buffer.clear();
         if text.len() < self.min_len {
-            return true;
+            return;
         }
         buffer.extend_from_slice(text.as_bytes());
         pad(buffer);
@@ -190,25 +188,20 @@ impl LiteralFilter {
             // SAFETY: the filter is only built where AVX2 is available, and
             // `buffer` is padded.
             let ascii = unsafe { avx2::scan_all(self, buffer, text.len(), found) };
-            if !ascii && lowers_to_ascii(text.as_bytes()) {
-                found.clear();
-                return false;
+            if ascii || !lowers_to_ascii(text.as_bytes()) {
+                return;
             }
-            true
         }
-        #[cfg(not(target_arch = "x86_64"))]
-        {
-            false
-        }
+        self.find_all_in_lowered(text.to_lowercase().as_bytes(), found);
     }
 
     /// Every literal in `lowered` (a value lower-cased by Unicode's rules),
-    /// by index, into `found`, once for each place it occurs: for the rare
-    /// value [`LiteralFilter::find_all`] leaves to its caller, one search of
-    /// each literal (a field slot with the filter has no automaton).
-    pub(crate) fn find_all_in_lowered(&self, lowered: &[u8], found: &mut Vec<u32>) {
+    /// by index, into `found`, once for each place it occurs: one search of
+    /// each literal, for the rare value [`LiteralFilter::find_all`] does not
+    /// read as it is.
+    fn find_all_in_lowered(&self, lowered: &[u8], found: &mut Vec<u32>) {
         found.clear();
-        for (literal, _, id) in self.buckets.iter().flat_map(|bucket| bucket.iter()) {
+        for (literal, _, id) in self.literals() {
             let finder = memchr::memmem::Finder::new(literal);
             let mut from = 0;
             while let Some(at) = finder.find(&lowered[from..]) {
@@ -216,6 +209,12 @@ impl LiteralFilter {
                 from += at + 1;
             }
         }
+    }
+
+    /// The filter's literals (lower-cased), with their windows' offsets and
+    /// their indices.
+    fn literals(&self) -> impl Iterator<Item = &BucketLiteral> {
+        self.buckets.iter().flat_map(|bucket| bucket.iter())
     }
 
     /// Reports into `found` every literal of `bucket` whose window is at
@@ -725,18 +724,6 @@ mod tests {
         )
     }
 
-    /// Every occurrence of every literal in `value` lower-cased, by index,
-    /// sorted; `None` when `value` holds a character that lower-cases to
-    /// ASCII and is long enough to hold a literal (the caller scans those
-    /// itself).
-    fn expected_all(literals: &[&[u8]], value: &str) -> Option<Vec<u32>> {
-        let shortest = literals.iter().map(|l| l.len()).min().unwrap_or(0);
-        if value.len() >= shortest && value.contains(['\u{130}', '\u{212A}']) {
-            return None;
-        }
-        Some(expected_in_lowered(literals, value))
-    }
-
     /// Every occurrence of every literal in `value` lower-cased by
     /// Unicode's rules, by index, sorted.
     fn expected_in_lowered(literals: &[&[u8]], value: &str) -> Vec<u32> {
@@ -767,17 +754,15 @@ mod tests {
             "x".repeat(29),
             "y".repeat(40)
         );
-        assert!(filter.find_all(&value, &mut buffer, &mut found));
+        filter.find_all(&value, &mut buffer, &mut found);
         found.sort_unstable();
         assert_eq!(found, vec![0, 0, 5]);
-        assert!(filter.find_all("short", &mut buffer, &mut found));
+        filter.find_all("short", &mut buffer, &mut found);
         assert!(found.is_empty());
-        // The Kelvin sign: left to the caller, which lower-cases the value
-        // and searches that (overlapping places too).
+        // The Kelvin sign: the value is lower-cased and each literal searched
+        // in that (overlapping places too).
         let kelvin = "se\u{212A}urlsa:: sekurlsa::lsadump::lsadump::";
-        assert!(!filter.find_all(kelvin, &mut buffer, &mut found));
-        assert!(found.is_empty());
-        filter.find_all_in_lowered(kelvin.to_lowercase().as_bytes(), &mut found);
+        filter.find_all(kelvin, &mut buffer, &mut found);
         found.sort_unstable();
         assert_eq!(found, vec![0, 0, 5, 5]);
         let overlapping = LiteralFilter::new(&[b"aaa"]).unwrap();
@@ -806,16 +791,15 @@ mod tests {
             let literals: Vec<&[u8]> = literals.iter().map(Vec::as_slice).collect();
             if let Some(filter) = LiteralFilter::new(&literals) {
                 let (mut buffer, mut found) = (Vec::new(), Vec::new());
-                let handled = filter.find_all(&value, &mut buffer, &mut found);
+                filter.find_all(&value, &mut buffer, &mut found);
                 found.sort_unstable();
-                let expected = expected_all(&literals, &value);
-                prop_assert_eq!(handled, expected.is_some());
-                prop_assert_eq!(&found, &expected.unwrap_or_default());
-                // Searching the lower case finds the same, whether or not
-                // `find_all` left the value to its caller.
+                let expected = expected_in_lowered(&literals, &value);
+                prop_assert_eq!(&found, &expected);
+                // The search of the lower case, which values with the Kelvin
+                // sign or `İ` take, finds the same.
                 filter.find_all_in_lowered(value.to_lowercase().as_bytes(), &mut found);
                 found.sort_unstable();
-                prop_assert_eq!(found, expected_in_lowered(&literals, &value));
+                prop_assert_eq!(found, expected);
             }
         }
 

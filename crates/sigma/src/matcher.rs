@@ -840,8 +840,7 @@ impl Matcher {
             .then(|| LiteralFilter::new(&literals))
             .flatten();
         // A field slot with the filter needs no automaton or gate: the
-        // filter finds every literal itself, and in the rare value the
-        // filter leaves to the caller, a search of each literal does.
+        // filter finds every literal itself.
         let filtered_field = fields.is_some() && literal_filter.is_some();
         let built = (!filtered_field)
             .then(|| build_automaton(&literals, fields.is_none()))
@@ -953,15 +952,9 @@ impl Matcher {
                     }
                     return;
                 }
-                // Small literal sets: every literal found reading the value
-                // as it is (or, when it holds a character that lower-cases
-                // to ASCII, searching its Unicode lower case).
+                // Small literal sets: every literal found by the filter.
                 if let Some(filter) = &slot.literal_filter {
-                    if !filter.find_all(haystack, folded, found) {
-                        folded.clear();
-                        fold_unicode(haystack, folded);
-                        filter.find_all_in_lowered(folded, found);
-                    }
+                    filter.find_all(haystack, folded, found);
                     for &pid in found.iter() {
                         marks.mark(route_slot, pid as usize);
                     }
