@@ -2,7 +2,8 @@
 //! a rule document, the rest a value put into the fields Windows process
 //! rules read. Loading must never panic (a bad rule is a lint row), and
 //! every rule that compiles is matched against the events without panicking,
-//! through the prefilter and exhaustively, with the same answers.
+//! through the prefilter and exhaustively, with the same answers; twice,
+//! so that answers remembered per value are checked too.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -23,7 +24,7 @@ fuzz_target!(|data: &[u8]| {
     let matcher = set.matcher();
     let mut scratch = matcher.scratch();
     let (mut fast, mut slow) = (Vec::new(), Vec::new());
-    for event in &events {
+    for event in events.iter().chain(&events) {
         fast.clear();
         slow.clear();
         matcher.match_event(event, &mut scratch, &mut fast);
@@ -32,8 +33,10 @@ fuzz_target!(|data: &[u8]| {
     }
 });
 
-/// A Sysmon process creation and a Security logon event, in the evtx-crate
-/// JSON shape, carrying `value` in the fields rules test most.
+/// Two Sysmon process creations (the second with `value` as the parent
+/// too, so a remembered answer keyed without it would show) and a Security
+/// logon event, in the evtx-crate JSON shape, carrying `value` in the fields
+/// rules test most.
 fn events_with(value: &str) -> Vec<model::Event> {
     let v = serde_json::Value::String(value.to_owned());
     let lines = [
@@ -41,6 +44,11 @@ fn events_with(value: &str) -> Vec<model::Event> {
             "Provider": {"#attributes": {"Name": "Microsoft-Windows-Sysmon"}}, "Computer": "ws1",
             "TimeCreated": {"#attributes": {"SystemTime": "2026-11-03T10:00:00Z"}}},
             "EventData": {"Image": v, "CommandLine": v, "ParentImage": "C:\\Windows\\explorer.exe",
+            "OriginalFileName": v, "User": "CORP\\ana"}}}),
+        serde_json::json!({"Event": {"System": {"EventID": 1, "Channel": "Microsoft-Windows-Sysmon/Operational",
+            "Provider": {"#attributes": {"Name": "Microsoft-Windows-Sysmon"}}, "Computer": "ws1",
+            "TimeCreated": {"#attributes": {"SystemTime": "2026-11-03T10:00:02Z"}}},
+            "EventData": {"Image": v, "CommandLine": v, "ParentImage": v,
             "OriginalFileName": v, "User": "CORP\\ana"}}}),
         serde_json::json!({"Event": {"System": {"EventID": 4625, "Channel": "Security",
             "Provider": {"#attributes": {"Name": "Microsoft-Windows-Security-Auditing"}}, "Computer": "dc1",
@@ -52,6 +60,6 @@ fn events_with(value: &str) -> Vec<model::Event> {
     let (_, source) = open_bytes("fuzz.jsonl", text.into_bytes(), &ctx).expect("valid JSON lines");
     let events: Vec<model::Event> = source.filter_map(Result::ok).collect();
     // Any string is a valid JSON value: no event may be lost.
-    assert_eq!(events.len(), 2, "the reader lost an event");
+    assert_eq!(events.len(), 3, "the reader lost an event");
     events
 }

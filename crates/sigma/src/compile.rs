@@ -565,6 +565,28 @@ impl Node {
         });
     }
 
+    /// What the node's answer depends on (when it has no keyword item): per
+    /// field item, the fields it reads (the first present of which it
+    /// reads), and the fields its `fieldref` values compare with; each list
+    /// once.
+    pub fn read_lists(&self) -> Box<[Box<[FieldRef]>]> {
+        let mut lists: Vec<Box<[FieldRef]>> = Vec::new();
+        let mut add = |list: &[FieldRef]| {
+            if !lists.iter().any(|l| **l == *list) {
+                lists.push(list.into());
+            }
+        };
+        self.for_each_field_item(&mut |item| {
+            add(&item.fields);
+            for pattern in item.patterns.iter() {
+                if let Pattern::FieldRef { fields, .. } = pattern {
+                    add(fields);
+                }
+            }
+        });
+        lists.into_boxed_slice()
+    }
+
     /// The field items in the node, for evidence.
     pub fn collect_fields<'a>(&'a self, out: &mut Vec<&'a FieldItem>) {
         match self {

@@ -22,6 +22,7 @@
 //! size limit. Each failure is a lint row; the other rules still load.
 #![deny(missing_docs)]
 
+mod answer_cache;
 mod compile;
 pub mod condition;
 mod correlation;

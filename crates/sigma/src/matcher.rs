@@ -6,6 +6,7 @@
 //! its routing cache and buffers, so matching allocates nothing per event once
 //! the caches are warm.
 
+use crate::answer_cache::{AnswerCache, Lookup, ReadLists};
 use crate::compile::{EvalBuffers, Known, KnownPattern, Literal, Node};
 use crate::literal_filter::LiteralFilter;
 use crate::mapping::Route;
@@ -39,6 +40,9 @@ pub struct Matcher {
     /// Per rule: its prefilter literal groups (from each group one literal must
     /// be seen), or `None` when the rule is evaluated on every routed event.
     rule_groups: Vec<Option<LiteralGroups>>,
+    /// Per rule without a prefilter (and without keywords): what its answer
+    /// depends on, for [`AnswerCache`].
+    answer_reads: Vec<Option<ReadLists>>,
     /// Per rule: whether it has a keyword item (reads every value of the
     /// event, so its answer is never remembered).
     keyword_rules: Vec<bool>,
@@ -227,6 +231,8 @@ pub struct MatchScratch {
     scan_cache: ScanCache,
     /// Answers remembered for repeated events.
     memo: Memo,
+    /// Answers of the rules without a prefilter, for repeated values.
+    answers: AnswerCache,
     /// The key of the event being matched.
     key: Vec<u8>,
     /// Rules evaluated for the last event (those the prefilter let through).
@@ -421,9 +427,17 @@ impl Matcher {
             })
             .max()
             .unwrap_or(0);
+        let answer_reads = rules
+            .iter()
+            .zip(&rule_groups)
+            .map(|(rule, groups)| {
+                (groups.is_none() && !rule.node.has_keywords()).then(|| rule.node.read_lists())
+            })
+            .collect();
         Matcher {
             rules,
             rule_groups,
+            answer_reads,
             keyword_rules,
             remember_answers,
             slot_symbols,
@@ -535,6 +549,7 @@ impl Matcher {
             buffers,
             pattern_stamp,
             generation,
+            answers,
             ..
         } = scratch;
         for &index in &candidates {
@@ -543,10 +558,21 @@ impl Matcher {
                 stamps: pattern_stamp,
                 generation: *generation,
             });
-            if self.rules[index as usize]
-                .node
-                .eval_known(event, buffers, known.as_ref())
-            {
+            let node = &self.rules[index as usize].node;
+            let lookup = match &self.answer_reads[index as usize] {
+                Some(reads) => answers.lookup(index, reads, event, &buffers.fields),
+                None => Lookup::Skip,
+            };
+            let hit = match lookup {
+                Lookup::Hit(answer) => answer,
+                Lookup::Skip => node.eval_known(event, buffers, known.as_ref()),
+                Lookup::Miss(hash) => {
+                    let answer = node.eval_known(event, buffers, known.as_ref());
+                    answers.remember(hash, answer);
+                    answer
+                }
+            };
+            if hit {
                 out.push(index);
             }
         }
@@ -560,6 +586,37 @@ impl Matcher {
         self.rules[index as usize]
             .node
             .eval(event, &mut scratch.buffers)
+    }
+
+    /// Evaluates rule `index` on `event` right after [`Matcher::match_event`]
+    /// matched that event with `scratch`, as the matcher evaluates a
+    /// candidate: with what the prefilter's scan found (its stamps are still
+    /// those of the event). For profiling what each candidate really costs
+    /// (`RULECOST=1` of the `match_profile` example).
+    pub fn eval_candidate(&self, index: u32, event: &Event, scratch: &mut MatchScratch) -> bool {
+        let Some((_, route)) = scratch.last else {
+            return self.eval_rule(index, event, scratch);
+        };
+        let routes = std::mem::take(&mut scratch.routes);
+        let prefilter = &*routes[route];
+        let patterns = prefilter
+            .fields
+            .known
+            .get(&index)
+            .or_else(|| prefilter.keywords.known.get(&index));
+        let known = patterns.map(|patterns| Known {
+            patterns,
+            stamps: &scratch.pattern_stamp,
+            generation: scratch.generation,
+        });
+        scratch.buffers.start_event();
+        scratch.buffers.fields.ensure(event, self.slot_symbols);
+        let hit =
+            self.rules[index as usize]
+                .node
+                .eval_known(event, &mut scratch.buffers, known.as_ref());
+        scratch.routes = routes;
+        hit
     }
 
     /// The reference answer: every rule whose logsource and event id accept the

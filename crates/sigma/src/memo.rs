@@ -133,7 +133,8 @@ fn write_value(value: &Value, key: &mut Vec<u8>) {
     }
 }
 
-fn write_value_ref(value: ValueRef<'_>, key: &mut Vec<u8>) {
+/// Writes `value` into `key`, tagged and length-prefixed.
+pub(crate) fn write_value_ref(value: ValueRef<'_>, key: &mut Vec<u8>) {
     match value {
         ValueRef::Str(s) => write_str(s, key),
         ValueRef::Int(i) => {

@@ -818,6 +818,66 @@ fn remembered_answers_of_repeated_events_are_the_exhaustive_answers() {
     assert!(remembered > 9_000, "{remembered} remembered, {missed} not");
 }
 
+/// Rules with no literal to prefilter on run on every event of their route,
+/// and their answers are remembered per the values they read: a value they
+/// read that changes (the item's field, a `fieldref` target, a second item's
+/// field, a fallback field name) is a new answer, one they do not read is not.
+#[test]
+fn remembered_answers_of_unprefiltered_rules_are_the_exhaustive_answers() {
+    let rules = r#"
+title: Not An Executable
+logsource: {product: windows, category: process_creation}
+detection:
+    known: {Image|endswith: ['.exe', '.com']}
+    filter: {ParentImage|endswith: '\\services.exe'}
+    condition: not known and not filter
+---
+title: Parent Is Itself
+logsource: {product: windows, category: process_creation}
+detection:
+    selection: {Image|fieldref: ParentImage}
+    condition: selection
+---
+title: Public Source
+logsource: {product: windows, category: process_creation}
+detection:
+    private: {SourceIp|cidr: ['10.0.0.0/8', '192.168.0.0/16']}
+    condition: not private
+"#;
+    let mut b = builder();
+    assert!(b.add_yaml(rules, "u.yml").iter().all(|r| r.is_ok()));
+    let set = b.build();
+    let matcher = set.matcher();
+    let mut scratch = matcher.scratch();
+    let images = ["C:\\a\\tool.exe", "C:\\a\\job.bat", "C:\\a\\JOB.BAT"];
+    let parents = [
+        "C:\\Windows\\services.exe",
+        "C:\\a\\job.bat",
+        "C:\\a\\tool.exe",
+    ];
+    let sources = ["10.1.2.3", "203.0.113.9", "192.168.7.7"];
+    let mut fired = [0usize; 3];
+    for n in 0..6_000usize {
+        let command = format!("run {n}");
+        let mut fields = vec![
+            ("Image", images[n % 3]),
+            ("ParentImage", parents[(n / 3) % 3]),
+            ("CommandLine", &command),
+        ];
+        // The address by one name or by its fallback, now and then absent.
+        match n % 7 {
+            0 => {}
+            1 | 2 => fields.push(("SourceIp", sources[n % 3])),
+            _ => fields.push(("SourceAddress", sources[(n / 7) % 3])),
+        }
+        let event = sysmon(1, "process_creation", &fields);
+        for rule in match_both(matcher, &mut scratch, &event, &format!("event {n}")) {
+            fired[rule as usize] += 1;
+        }
+    }
+    assert!(fired.iter().all(|&n| n > 500), "{fired:?}");
+}
+
 /// Events that never repeat stop being looked up after a probe, and keep
 /// their answers.
 #[test]
