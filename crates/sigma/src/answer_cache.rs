@@ -18,7 +18,7 @@
 //! after a probe, so unique data pays little.
 
 use crate::field_index::FieldIndex;
-use crate::memo::write_value_ref;
+use crate::memo::{Probes, write_value_ref};
 use model::{Event, FieldRef};
 
 /// Entries, and bytes of keys, kept before the table starts afresh.
@@ -30,8 +30,8 @@ const MAX_KEY: usize = 512;
 
 /// Lookups per probe of a rule, and the share of hits (1 in `MIN_HIT_RATIO`)
 /// below which the rule is not remembered for `PAUSE` evaluations.
-const PROBE: u16 = 256;
-const MIN_HIT_RATIO: u16 = 4;
+const PROBE: u32 = 256;
+const MIN_HIT_RATIO: u32 = 4;
 const PAUSE: u32 = 1 << 14;
 
 /// What a rule's answer depends on: per field item (and `fieldref` target),
@@ -56,20 +56,14 @@ struct Entry {
     answer: bool,
 }
 
-#[derive(Clone, Copy, Debug, Default)]
-struct Probe {
-    lookups: u16,
-    hits: u16,
-    paused: u32,
-}
-
 /// One thread's remembered rule answers.
 #[derive(Debug, Default)]
 pub(crate) struct AnswerCache {
     table: hashbrown::HashTable<Entry>,
     arena: Vec<u8>,
     hasher: hashbrown::DefaultHashBuilder,
-    probes: Vec<Probe>,
+    /// Per rule: whether its values repeat enough to look them up.
+    probes: Probes<PROBE, MIN_HIT_RATIO, PAUSE>,
     key: Vec<u8>,
 }
 
@@ -84,7 +78,7 @@ impl AnswerCache {
         event: &Event,
         fields: &FieldIndex,
     ) -> Lookup {
-        if !self.active(rule) || !self.write_key(rule, reads, event, fields) {
+        if !self.probes.active(rule as usize) || !self.write_key(rule, reads, event, fields) {
             return Lookup::Skip;
         }
         use std::hash::BuildHasher;
@@ -96,7 +90,7 @@ impl AnswerCache {
                 e.hash == hash && arena[e.start as usize..(e.start + e.len) as usize] == key[..]
             })
             .map(|e| e.answer);
-        self.count(rule, found.is_some());
+        self.probes.count(rule as usize, found.is_some());
         match found {
             Some(answer) => Lookup::Hit(answer),
             None => Lookup::Miss(hash),
@@ -144,32 +138,6 @@ impl AnswerCache {
             }
         }
         true
-    }
-
-    fn active(&mut self, rule: u32) -> bool {
-        let rule = rule as usize;
-        if self.probes.len() <= rule {
-            self.probes.resize(rule + 1, Probe::default());
-        }
-        let probe = &mut self.probes[rule];
-        if probe.paused > 0 {
-            probe.paused -= 1;
-            return false;
-        }
-        true
-    }
-
-    fn count(&mut self, rule: u32, hit: bool) {
-        let probe = &mut self.probes[rule as usize];
-        probe.lookups += 1;
-        probe.hits += u16::from(hit);
-        if probe.lookups >= PROBE {
-            if probe.hits * MIN_HIT_RATIO < probe.lookups {
-                probe.paused = PAUSE;
-            }
-            probe.lookups = 0;
-            probe.hits = 0;
-        }
     }
 }
 
@@ -242,7 +210,7 @@ mod tests {
         let mut cache = AnswerCache::default();
         let fields = FieldIndex::default();
         let mut skipped = 0;
-        for i in 0..u32::from(PROBE) * 2 {
+        for i in 0..PROBE * 2 {
             let e = event(&[(line, &format!("cmd.exe /c job {i}"))]);
             match cache.lookup(7, &reads, &e, &fields) {
                 Lookup::Hit(_) => panic!("distinct values never hit"),
@@ -251,7 +219,7 @@ mod tests {
             }
         }
         // Paused after the first probe, for the rest.
-        assert_eq!(skipped, u32::from(PROBE));
+        assert_eq!(skipped, PROBE);
     }
 
     #[test]

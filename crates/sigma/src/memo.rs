@@ -180,11 +180,20 @@ pub(crate) struct Memo {
     bytes: usize,
     /// Per route (by the scratch's route index): lookups and hits of the
     /// running probe, and events left in a pause.
-    probes: Vec<Probe>,
+    probes: Probes<MEMO_PROBE, MEMO_MIN_HIT_RATIO, MEMO_PAUSE>,
     /// Events answered from memory (for tests and benchmarks).
     pub hits: u64,
     /// Events looked up and not found.
     pub misses: u64,
+}
+
+/// Whether remembering pays, per place (a route, a rule): each place's
+/// lookups are counted in probes of `LOOKUPS`; when fewer than one in
+/// `RATIO` hit, the place is not looked up for its next `PAUSE` chances.
+/// Unique data then pays for one probe now and then.
+#[derive(Debug, Default)]
+pub(crate) struct Probes<const LOOKUPS: u32, const RATIO: u32, const PAUSE: u32> {
+    places: Vec<Probe>,
 }
 
 #[derive(Clone, Copy, Debug, Default)]
@@ -194,19 +203,40 @@ struct Probe {
     paused: u32,
 }
 
-impl Memo {
-    /// Whether events of route `route` are worth remembering now; counts down
-    /// a pause.
-    pub fn active(&mut self, route: usize) -> bool {
-        if self.probes.len() <= route {
-            self.probes.resize(route + 1, Probe::default());
+impl<const LOOKUPS: u32, const RATIO: u32, const PAUSE: u32> Probes<LOOKUPS, RATIO, PAUSE> {
+    /// Whether place `at` is worth looking up now; counts down a pause.
+    pub(crate) fn active(&mut self, at: usize) -> bool {
+        if self.places.len() <= at {
+            self.places.resize(at + 1, Probe::default());
         }
-        let probe = &mut self.probes[route];
+        let probe = &mut self.places[at];
         if probe.paused > 0 {
             probe.paused -= 1;
             return false;
         }
         true
+    }
+
+    /// Counts a lookup of place `at` (which [`Probes::active`] allowed).
+    pub(crate) fn count(&mut self, at: usize, hit: bool) {
+        let probe = &mut self.places[at];
+        probe.lookups += 1;
+        probe.hits += u32::from(hit);
+        if probe.lookups >= LOOKUPS {
+            if probe.hits * RATIO < probe.lookups {
+                probe.paused = PAUSE;
+            }
+            probe.lookups = 0;
+            probe.hits = 0;
+        }
+    }
+}
+
+impl Memo {
+    /// Whether events of route `route` are worth remembering now; counts down
+    /// a pause.
+    pub fn active(&mut self, route: usize) -> bool {
+        self.probes.active(route)
     }
 
     /// Appends the remembered answer for `key` to `out`; false when none.
@@ -246,15 +276,6 @@ impl Memo {
     }
 
     fn count(&mut self, route: usize, hit: bool) {
-        let probe = &mut self.probes[route];
-        probe.lookups += 1;
-        probe.hits += u32::from(hit);
-        if probe.lookups >= MEMO_PROBE {
-            if probe.hits * MEMO_MIN_HIT_RATIO < probe.lookups {
-                probe.paused = MEMO_PAUSE;
-            }
-            probe.lookups = 0;
-            probe.hits = 0;
-        }
+        self.probes.count(route, hit);
     }
 }
