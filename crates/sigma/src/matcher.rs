@@ -792,17 +792,8 @@ impl Matcher {
             self.rules[rule as usize]
                 .node
                 .for_each_field_item(&mut |item| {
-                    let slot = slots
-                        .iter()
-                        .find(|s| s.core.fields.as_deref() == Some(&*item.fields));
-                    let stamp_of = |needle: &Needle| {
-                        let slot = slot?;
-                        let pid = match needle {
-                            Needle::Text(text) => *slot.core.literal_ids.get(text.as_bytes())?,
-                            Needle::NonAscii => slot.core.non_ascii?,
-                        };
-                        Some((slot.first_pattern + pid as usize) as u32)
-                    };
+                    let stamp_of =
+                        |needle: &Needle| literal_stamp(slots, Some(&item.fields), needle);
                     table.resize(item.first_pattern as usize, KnownPattern::Unknown);
                     for pattern in item.patterns.iter() {
                         table.push(KnownPattern::of(pattern, &stamp_of));
@@ -822,14 +813,7 @@ impl Matcher {
         rules: &[u32],
         slots: &[Slot],
     ) -> hashbrown::HashMap<u32, Box<[Box<[u32]>]>> {
-        let stamp_of = |(fields, needle): &Literal| {
-            let slot = slots.iter().find(|s| s.core.fields == *fields)?;
-            let pid = match needle {
-                Needle::Text(text) => *slot.core.literal_ids.get(text.as_bytes())?,
-                Needle::NonAscii => slot.core.non_ascii?,
-            };
-            Some((slot.first_pattern + pid as usize) as u32)
-        };
+        let stamp_of = |(fields, needle): &Literal| literal_stamp(slots, fields.as_deref(), needle);
         let mut tables = hashbrown::HashMap::new();
         for &rule in rules {
             let Some(groups) = &self.rule_groups[rule as usize] else {
@@ -1068,6 +1052,18 @@ impl Matcher {
             }
         }
     }
+}
+
+/// The stamp (index in the per-thread pattern stamps) of `needle` in the
+/// slot of `fields` among `slots` (`None` for the keyword slot's fields),
+/// when that slot looks for it.
+fn literal_stamp(slots: &[Slot], fields: Option<&[FieldRef]>, needle: &Needle) -> Option<u32> {
+    let slot = slots.iter().find(|s| s.core.fields.as_deref() == fields)?;
+    let pid = match needle {
+        Needle::Text(text) => *slot.core.literal_ids.get(text.as_bytes())?,
+        Needle::NonAscii => slot.core.non_ascii?,
+    };
+    Some((slot.first_pattern + pid as usize) as u32)
 }
 
 /// A rule's literal groups without those holding a short literal when

@@ -1249,14 +1249,23 @@ fn fold_safe(c: char) -> bool {
 /// The literals one of which starts every match of a regex (lower-cased, each
 /// cut to its longest run of fold-safe characters), when that set is finite and each is usable.
 pub(crate) fn regex_literals(source: &str) -> Option<Vec<String>> {
-    use regex_syntax::hir::literal::{ExtractKind, Extractor};
-    let hir = regex_syntax::ParserBuilder::new()
+    literals_of_regex(&parse_regex(source)?)
+}
+
+/// The regex `source` parsed as the prefilter reads it, if it parses.
+fn parse_regex(source: &str) -> Option<regex_syntax::hir::Hir> {
+    regex_syntax::ParserBuilder::new()
         .build()
         .parse(source)
-        .ok()?;
+        .ok()
+}
+
+/// [`regex_literals`] of a parsed regex.
+fn literals_of_regex(hir: &regex_syntax::hir::Hir) -> Option<Vec<String>> {
+    use regex_syntax::hir::literal::{ExtractKind, Extractor};
     let mut extractor = Extractor::new();
     extractor.kind(ExtractKind::Prefix).limit_total(64);
-    let seq = extractor.extract(&hir);
+    let seq = extractor.extract(hir);
     let prefixes = seq.literals().and_then(|literals| {
         let mut out = Vec::new();
         for literal in literals {
@@ -1270,7 +1279,7 @@ pub(crate) fn regex_literals(source: &str) -> Option<Vec<String>> {
     // A literal inside every match (`werfaultsecure.exe` in
     // `\.exe\s+[^"]{0,64}werfaultsecure\.exe`) beats short prefixes that
     // nearly every value has (`.exe`).
-    let inner = required_literal_of(&hir)
+    let inner = required_literal_of(hir)
         .and_then(|text| useful_literal(longest_fold_safe_run(&text), true));
     match (prefixes, inner) {
         (Some(prefixes), Some(inner)) if prefixes.iter().all(|p| p.len() < inner.len()) => {
@@ -1291,11 +1300,11 @@ pub(crate) fn regex_literals(source: &str) -> Option<Vec<String>> {
 /// `curl.exe|wget.exe`) are left out: they filter nothing more and cost a
 /// mark wherever they occur. Empty when no literal is required.
 pub(crate) fn regex_literal_groups(source: &str) -> Vec<Vec<String>> {
-    let Ok(hir) = regex_syntax::ParserBuilder::new().build().parse(source) else {
+    let Some(hir) = parse_regex(source) else {
         return Vec::new();
     };
     let mut groups = Vec::new();
-    if let Some(prefixes) = regex_literals(source) {
+    if let Some(prefixes) = literals_of_regex(&hir) {
         groups.push(prefixes);
     }
     required_groups_of(&hir, &mut groups);

@@ -864,11 +864,12 @@ detection:
             ("ParentImage", parents[(n / 3) % 3]),
             ("CommandLine", &command),
         ];
-        // The address by one name or by its fallback, now and then absent.
+        // The address by its name or by its fallback (the spaced form
+        // Windows writes some names in), now and then absent.
         match n % 7 {
             0 => {}
             1 | 2 => fields.push(("SourceIp", sources[n % 3])),
-            _ => fields.push(("SourceAddress", sources[(n / 7) % 3])),
+            _ => fields.push(("Source Ip", sources[(n / 7) % 3])),
         }
         let event = sysmon(1, "process_creation", &fields);
         for rule in match_both(matcher, &mut scratch, &event, &format!("event {n}")) {
