@@ -2,10 +2,11 @@
 # A profile-guided (PGO) release build of exfilguard. An instrumented build
 # hunts training logs and counts which branches and calls the code takes; LLVM
 # merges the counts; a second release build lays out and inlines the code by
-# them. Trained on half of the public EVTX corpus and measured on the other
-# half, Sigma matching alone ran about 7.6% faster (docs/BENCHMARKS.md,
-# "Profile-guided build"). The plain `cargo build --release` stays the default:
-# this is for release binaries and for benchmarks.
+# them. Trained on half of the public EVTX corpus, it hunted the other half in
+# 0.89x the plain build's CPU time, and matched Sigma rules alone 1.08x as fast
+# (docs/BENCHMARKS.md, section Sigma, "Update, ninth session"). The plain
+# `cargo build --release` stays the default: this is for release binaries and
+# for benchmarks. Paths may be relative to where it is run from.
 #
 #   bash bench/pgo.sh [LOGS...] [-- HUNT OPTIONS...]
 #
@@ -27,7 +28,7 @@
 # Needs rustc's own llvm-profdata (rustup's `llvm-tools` component); when it
 # is missing the script adds the component, which needs the network once.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+root=$(cd "$(dirname "$0")/.." && pwd)
 
 logs=()
 while [ $# -gt 0 ] && [ "$1" != "--" ]; do
@@ -37,8 +38,8 @@ done
 [ "${1:-}" = "--" ] && shift
 hunt_options=("$@")
 if [ ${#logs[@]} -eq 0 ]; then
-  logs=(examples/)
-  [ ${#hunt_options[@]} -eq 0 ] && hunt_options=(--config examples/exfilguard.toml)
+  logs=("$root/examples/")
+  [ ${#hunt_options[@]} -eq 0 ] && hunt_options=(--config "$root/examples/exfilguard.toml")
 fi
 
 host=$(rustc -vV | sed -n 's/^host: //p')
@@ -48,19 +49,19 @@ if [ ! -x "$profdata" ]; then
   rustup component add llvm-tools
 fi
 
-gen_target=${PGO_GEN_TARGET:-target/pgo-gen}
-use_target=${PGO_TARGET:-target/pgo}
-counts="$PWD/$gen_target/counts"
-merged="$PWD/$gen_target/merged.profdata"
+gen_target=$(realpath -m "${PGO_GEN_TARGET:-$root/target/pgo-gen}")
+use_target=$(realpath -m "${PGO_TARGET:-$root/target/pgo}")
+counts="$gen_target/counts"
+merged="$gen_target/merged.profdata"
+build() { cargo build --manifest-path "$root/Cargo.toml" --release "$@"; }
 
 echo "pgo: instrumented build ($gen_target)" >&2
-RUSTFLAGS="-Cprofile-generate=$counts" CARGO_TARGET_DIR="$gen_target" \
-  cargo build --release -p exfilguard
+RUSTFLAGS="-Cprofile-generate=$counts" CARGO_TARGET_DIR="$gen_target" build -p exfilguard
 
 rm -rf "$counts"
 if [ -n "${PGO_BENCH_DATA:-}" ]; then
   RUSTFLAGS="-Cprofile-generate=$counts" CARGO_TARGET_DIR="$gen_target" \
-    cargo build --release -p sigma --example match_profile
+    build -p sigma --example match_profile
   echo "pgo: training the Sigma benchmark on $PGO_BENCH_DATA" >&2
   WINDOWS=1 HOT=1 PASSES=2 "$gen_target/release/examples/match_profile" "$PGO_BENCH_DATA" >/dev/null
 fi
@@ -77,14 +78,14 @@ done
 "$profdata" merge -o "$merged" "$counts"
 # Named by its content: cargo rebuilds when the flags change, not when the
 # file a flag names does, so a new profile gets a new name.
-profile="$PWD/$gen_target/profile-$(sha256sum "$merged" | cut -c1-16).profdata"
+profile="$gen_target/profile-$(sha256sum "$merged" | cut -c1-16).profdata"
 cp "$merged" "$profile"
 
 echo "pgo: optimized build ($use_target)" >&2
 use_flags="-Cprofile-use=$profile -Cllvm-args=-pgo-warn-missing-function=false"
-RUSTFLAGS="$use_flags" CARGO_TARGET_DIR="$use_target" cargo build --release -p exfilguard
+RUSTFLAGS="$use_flags" CARGO_TARGET_DIR="$use_target" build -p exfilguard
 if [ -n "${PGO_BENCH_DATA:-}" ]; then
   RUSTFLAGS="$use_flags" CARGO_TARGET_DIR="$use_target" \
-    cargo build --release -p sigma --example match_profile
+    build -p sigma --example match_profile
 fi
 echo "pgo: built $use_target/release/exfilguard" >&2
