@@ -154,6 +154,13 @@ mod tests {
         event
     }
 
+    /// A rule reading one field, named `name`, and an empty cache and index.
+    fn one_field_rule(name: &str) -> (Sym, ReadLists, AnswerCache, FieldIndex) {
+        let sym = Sym::intern(name).unwrap();
+        let reads: ReadLists = vec![vec![FieldRef::Native(sym)].into()].into();
+        (sym, reads, AnswerCache::default(), FieldIndex::default())
+    }
+
     /// Looks `event` up for `rule`, evaluating with `answer` on a miss;
     /// returns the answer and whether it was remembered.
     fn ask(
@@ -205,10 +212,7 @@ mod tests {
 
     #[test]
     fn a_rule_whose_values_do_not_repeat_stops_being_remembered() {
-        let line = Sym::intern("AnswerCacheTestLine").unwrap();
-        let reads: ReadLists = vec![vec![FieldRef::Native(line)].into()].into();
-        let mut cache = AnswerCache::default();
-        let fields = FieldIndex::default();
+        let (line, reads, mut cache, fields) = one_field_rule("AnswerCacheTestLine");
         let mut skipped = 0;
         for i in 0..PROBE * 2 {
             let e = event(&[(line, &format!("cmd.exe /c job {i}"))]);
@@ -224,10 +228,7 @@ mod tests {
 
     #[test]
     fn memory_is_bounded() {
-        let line = Sym::intern("AnswerCacheTestBounded").unwrap();
-        let reads: ReadLists = vec![vec![FieldRef::Native(line)].into()].into();
-        let mut cache = AnswerCache::default();
-        let fields = FieldIndex::default();
+        let (line, reads, mut cache, fields) = one_field_rule("AnswerCacheTestBounded");
         // Each value twice, so the rule keeps being remembered.
         for i in 0..ENTRIES * 2 {
             let e = event(&[(line, &format!("{i:0>400}"))]);

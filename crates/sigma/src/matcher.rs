@@ -398,7 +398,7 @@ impl Matcher {
             rule.node.number_patterns(0);
         }
         let mut rule_groups = Vec::with_capacity(rules.len());
-        let keyword_rules = rules.iter().map(|r| r.node.has_keywords()).collect();
+        let keyword_rules: Vec<bool> = rules.iter().map(|r| r.node.has_keywords()).collect();
         for rule in &rules {
             let groups = rule
                 .node
@@ -430,8 +430,9 @@ impl Matcher {
         let answer_reads = rules
             .iter()
             .zip(&rule_groups)
-            .map(|(rule, groups)| {
-                (groups.is_none() && !rule.node.has_keywords()).then(|| rule.node.read_lists())
+            .zip(&keyword_rules)
+            .map(|((rule, groups), &keywords)| {
+                (groups.is_none() && !keywords).then(|| rule.node.read_lists())
             })
             .collect();
         Matcher {

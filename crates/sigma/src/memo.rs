@@ -256,7 +256,7 @@ impl Memo {
         } else {
             self.misses += 1;
         }
-        self.count(route, found);
+        self.probes.count(route, found);
         found
     }
 
@@ -273,9 +273,5 @@ impl Memo {
         }
         self.bytes += size;
         self.current.insert(key, hits);
-    }
-
-    fn count(&mut self, route: usize, hit: bool) {
-        self.probes.count(route, hit);
     }
 }
