@@ -141,19 +141,15 @@ impl LiteralFilter {
         self.occurs_in_gathered(gathered)
     }
 
-    /// [`LiteralFilter::occurs_in`] over the gathered text (which it pads).
-    fn occurs_in_gathered(&self, gathered: &mut Vec<u8>) -> bool {
-        let len = gathered.len();
-        if len == 0 {
+    /// [`LiteralFilter::occurs_in`] over the gathered text.
+    fn occurs_in_gathered(&self, gathered: &[u8]) -> bool {
+        if gathered.is_empty() {
             return false;
         }
         #[cfg(target_arch = "x86_64")]
         {
-            pad(gathered);
-            // SAFETY: the filter is only built where AVX2 is available, and
-            // `gathered` is padded.
-            let (found, ascii) = unsafe { avx2::scan(self, gathered, len) };
-            gathered.truncate(len);
+            // SAFETY: the filter is only built where AVX2 is available.
+            let (found, ascii) = unsafe { avx2::scan(self, gathered) };
             found || (!ascii && lowers_to_ascii(gathered) && self.in_lowered(gathered))
         }
         #[cfg(not(target_arch = "x86_64"))]
@@ -172,22 +168,18 @@ impl LiteralFilter {
 
     /// Every literal in `text` lower-cased, by its index among the literals
     /// the filter was built from, into `found` (once for each place it
-    /// occurs), reading `text` as it is through a copy in `buffer`. Text
-    /// with a character that lower-cases to ASCII (rare) is lower-cased by
-    /// Unicode's rules and each literal searched in that.
-    pub(crate) fn find_all(&self, text: &str, buffer: &mut Vec<u8>, found: &mut Vec<u32>) {
+    /// occurs), reading `text` where it is. Text with a character that
+    /// lower-cases to ASCII (rare) is lower-cased by Unicode's rules and
+    /// each literal searched in that.
+    pub(crate) fn find_all(&self, text: &str, found: &mut Vec<u32>) {
         found.clear();
-        buffer.clear();
         if text.len() < self.min_len {
             return;
         }
-        buffer.extend_from_slice(text.as_bytes());
-        pad(buffer);
         #[cfg(target_arch = "x86_64")]
         {
-            // SAFETY: the filter is only built where AVX2 is available, and
-            // `buffer` is padded.
-            let ascii = unsafe { avx2::scan_all(self, buffer, text.len(), found) };
+            // SAFETY: the filter is only built where AVX2 is available.
+            let ascii = unsafe { avx2::scan_all(self, text.as_bytes(), found) };
             if ascii || !lowers_to_ascii(text.as_bytes()) {
                 return;
             }
@@ -326,27 +318,20 @@ fn for_each_text(value: &Value, visit: &mut impl FnMut(&str) -> bool) -> bool {
     }
 }
 
-/// What follows the gathered text: its high nybble is in no (ASCII) window,
-/// so no window reaching into it is a candidate.
+/// What the scan reads past the text's end (the last block's bytes after
+/// it, from a copy): its high nybble is in no (ASCII) window, so no window
+/// reaching into it is a candidate.
 const PADDING: u8 = 0xFF;
-
-/// Bytes of [`PADDING`] the scan needs past the text: one block's load.
-const PADDING_LEN: usize = 32;
-
-/// Appends the padding the scan needs to `text`.
-fn pad(text: &mut Vec<u8>) {
-    text.extend_from_slice(&[PADDING; PADDING_LEN]);
-}
 
 #[cfg(target_arch = "x86_64")]
 mod avx2 {
     //! The filter's AVX2 scan.
 
-    use super::{FOLD, LiteralFilter, PADDING_LEN, WIDTH};
+    use super::{FOLD, LiteralFilter, PADDING, WIDTH};
     use std::arch::x86_64::*;
 
-    /// Bytes one block reads (the padding the text has after it).
-    const SPAN: usize = PADDING_LEN;
+    /// Bytes one block reads.
+    const SPAN: usize = 32;
 
     // The scan below shifts masks by one and two positions: windows of three.
     const _: () = assert!(WIDTH == 3);
@@ -359,46 +344,37 @@ mod avx2 {
         fold: __m256i,
     }
 
-    /// Whether a literal is in the first `len` bytes of `text` (ASCII case
-    /// ignored), and whether they are all ASCII.
+    /// Whether a literal is in `text` (ASCII case ignored), and whether it
+    /// is all ASCII.
     ///
     /// # Safety
-    /// As [`scan_blocks`].
+    /// The CPU must have AVX2.
     #[target_feature(enable = "avx2")]
-    pub(super) unsafe fn scan(filter: &LiteralFilter, text: &[u8], len: usize) -> (bool, bool) {
-        let value = &text[..len];
-        // SAFETY: the caller's.
-        unsafe {
-            scan_blocks(filter, text, len, |start, positions, survivors| {
-                verify_block(filter, value, start, positions, survivors)
-            })
-        }
+    pub(super) unsafe fn scan(filter: &LiteralFilter, text: &[u8]) -> (bool, bool) {
+        scan_blocks(filter, text, |start, positions, survivors| {
+            verify_block(filter, text, start, positions, survivors)
+        })
     }
 
-    /// Every literal in the first `len` bytes of `text` (ASCII case
-    /// ignored) into `found`; whether those bytes are all ASCII.
+    /// Every literal in `text` (ASCII case ignored) into `found`; whether
+    /// it is all ASCII.
     ///
     /// # Safety
-    /// As [`scan_blocks`].
+    /// The CPU must have AVX2.
     #[target_feature(enable = "avx2")]
     pub(super) unsafe fn scan_all(
         filter: &LiteralFilter,
         text: &[u8],
-        len: usize,
         found: &mut Vec<u32>,
     ) -> bool {
-        let value = &text[..len];
-        // SAFETY: the caller's.
-        let (_, ascii) = unsafe {
-            scan_blocks(filter, text, len, |start, positions, survivors| {
-                verify_block_all(filter, value, start, positions, survivors, found);
-                false
-            })
-        };
+        let (_, ascii) = scan_blocks(filter, text, |start, positions, survivors| {
+            verify_block_all(filter, text, start, positions, survivors, found);
+            false
+        });
         ascii
     }
 
-    /// Reads the first `len` bytes of `text` block by block, calling
+    /// Reads `text` (not empty) block by block, calling
     /// `candidates(start, positions, survivors)` for each block with
     /// candidates until it returns true. Returns whether it did, and (when
     /// it did not) whether the bytes are all ASCII.
@@ -406,20 +382,19 @@ mod avx2 {
     /// Each block of 32 bytes is loaded once. Its bytes' masks for each
     /// window position are shifted into line with the window's last byte,
     /// taking the first ones from the block before (Teddy's way), so a
-    /// candidate is a window that ends in the block.
-    ///
-    /// # Safety
-    /// The CPU must have AVX2, and `text` must have SPAN bytes of
-    /// [`super::PADDING`] past `len`.
+    /// candidate is a window that ends in the block. The last block, when
+    /// the text ends inside it, is read from a copy with [`PADDING`] after
+    /// the text, so the text is read where it is (a value in its event)
+    /// and nothing past its end is.
     #[inline]
     #[target_feature(enable = "avx2")]
-    unsafe fn scan_blocks(
+    fn scan_blocks(
         filter: &LiteralFilter,
         text: &[u8],
-        len: usize,
         mut candidates: impl FnMut(usize, u32, __m256i) -> bool,
     ) -> (bool, bool) {
-        debug_assert!(text.len() >= len + SPAN);
+        let len = text.len();
+        debug_assert!(len > 0);
         let table = |t: &[u8; 16]| {
             // SAFETY: `t` is 16 readable bytes.
             unsafe { _mm256_broadcastsi128_si256(_mm_loadu_si128(t.as_ptr().cast())) }
@@ -430,29 +405,34 @@ mod avx2 {
             nybble: _mm256_set1_epi8(0x0F),
             fold: _mm256_set1_epi8(FOLD as i8),
         };
-        // A window that starts in the text ends before `len` or in the
-        // padding, whose masks are empty: the blocks up to the one holding
-        // the text's last byte see every window. All are text but the last.
-        let last = (len - 1) / 32 * 32;
+        // A literal's window ends in the text, so the blocks up to the one
+        // holding the text's last byte see every window that can match
+        // (a window reaching into the padding has empty masks).
         let mut high_bits = 0u32;
         let mut before = [_mm256_setzero_si256(); WIDTH - 1];
         let mut start = 0;
-        loop {
-            // SAFETY: `start <= last < len`, so SPAN bytes from `start` are
-            // in `text`.
+        while start + SPAN <= len {
+            // SAFETY: SPAN bytes from `start` are in `text`.
             let bytes = unsafe { _mm256_loadu_si256(text.as_ptr().add(start).cast()) };
             let (positions, survivors) = block(&tables, bytes, &mut before);
             if positions != 0 && candidates(start, positions, survivors) {
                 return (true, true); // stopped: whether it is ASCII no longer matters
             }
-            if start == last {
-                let text_bits = u32::MAX >> (32 - (len - last));
-                let ascii = high_bits == 0 && _mm256_movemask_epi8(bytes) as u32 & text_bits == 0;
-                return (false, ascii);
-            }
             high_bits |= _mm256_movemask_epi8(bytes) as u32;
-            start += 32;
+            start += SPAN;
         }
+        if start < len {
+            let mut tail = [PADDING; SPAN];
+            tail[..len - start].copy_from_slice(&text[start..]);
+            // SAFETY: `tail` is SPAN readable bytes.
+            let bytes = unsafe { _mm256_loadu_si256(tail.as_ptr().cast()) };
+            let (positions, survivors) = block(&tables, bytes, &mut before);
+            if positions != 0 && candidates(start, positions, survivors) {
+                return (true, true);
+            }
+            high_bits |= _mm256_movemask_epi8(bytes) as u32 & (u32::MAX >> (SPAN - (len - start)));
+        }
+        (false, high_bits == 0)
     }
 
     /// Every literal of the block's candidates into `found`.
@@ -748,26 +728,47 @@ mod tests {
         let Some(filter) = LiteralFilter::new(&MIMIKATZ) else {
             return;
         };
-        let (mut buffer, mut found) = (Vec::new(), Vec::new());
+        let mut found = Vec::new();
         let value = format!(
             "{}SEKURLSA:: lsadump::sekurlsa::{}",
             "x".repeat(29),
             "y".repeat(40)
         );
-        filter.find_all(&value, &mut buffer, &mut found);
+        filter.find_all(&value, &mut found);
         found.sort_unstable();
         assert_eq!(found, vec![0, 0, 5]);
-        filter.find_all("short", &mut buffer, &mut found);
+        filter.find_all("short", &mut found);
         assert!(found.is_empty());
         // The Kelvin sign: the value is lower-cased and each literal searched
         // in that (overlapping places too).
         let kelvin = "se\u{212A}urlsa:: sekurlsa::lsadump::lsadump::";
-        filter.find_all(kelvin, &mut buffer, &mut found);
+        filter.find_all(kelvin, &mut found);
         found.sort_unstable();
         assert_eq!(found, vec![0, 0, 5, 5]);
         let overlapping = LiteralFilter::new(&[b"aaa"]).unwrap();
         overlapping.find_all_in_lowered(b"aaaaa", &mut found);
         assert_eq!(found, vec![0, 0, 0]);
+    }
+
+    #[test]
+    fn reads_a_value_where_it_ends_inside_or_at_the_end_of_a_block() {
+        let Some(filter) = LiteralFilter::new(&MIMIKATZ) else {
+            return;
+        };
+        let mut found = Vec::new();
+        // The literal ends at the value's last byte, which falls at every
+        // place of a 32-byte block (the last block is read from a copy
+        // unless the value fills it), and one byte short of it.
+        for len in 11..=100 {
+            let ending = format!("{}LSADUMP::", "x".repeat(len - 9));
+            filter.find_all(&ending, &mut found);
+            assert_eq!(found, vec![5], "a value of {len} bytes");
+            assert!(filter.occurs_in_gathered(ending.as_bytes()), "{len} bytes");
+            let cut = &ending[..len - 1];
+            filter.find_all(cut, &mut found);
+            assert!(found.is_empty(), "a value of {} bytes", len - 1);
+            assert!(!filter.occurs_in_gathered(cut.as_bytes()));
+        }
     }
 
     proptest! {
@@ -790,8 +791,8 @@ mod tests {
             }
             let literals: Vec<&[u8]> = literals.iter().map(Vec::as_slice).collect();
             if let Some(filter) = LiteralFilter::new(&literals) {
-                let (mut buffer, mut found) = (Vec::new(), Vec::new());
-                filter.find_all(&value, &mut buffer, &mut found);
+                let mut found = Vec::new();
+                filter.find_all(&value, &mut found);
                 found.sort_unstable();
                 let expected = expected_in_lowered(&literals, &value);
                 prop_assert_eq!(&found, &expected);

@@ -996,7 +996,7 @@ impl Matcher {
                 }
                 // Small literal sets: every literal found by the filter.
                 if let Some(filter) = &slot.literal_filter {
-                    filter.find_all(haystack, folded, found);
+                    filter.find_all(haystack, found);
                     for &pid in found.iter() {
                         marks.mark(route_slot, pid as usize);
                     }
