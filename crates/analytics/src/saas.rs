@@ -23,7 +23,7 @@
 //! laptop is not a mass download. State is per user, so the detector shards by user.
 
 use model::detector::Interests;
-use model::{Detector, Event, EventKind, Origin, Signal, Stage, Timestamp, Value};
+use model::{Detector, Event, EventKind, Origin, Signal, Stage, Timestamp};
 use serde_json::json;
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::net::IpAddr;
@@ -514,10 +514,10 @@ fn contributions(event: &Event) -> Vec<(Metric, f64, Option<String>)> {
             out.push((Metric::FilesSynced, 1.0, None))
         }
         (EventKind::Cloud, "github", "git.clone") => {
-            let repo = event.native.get_by_name("repo").and_then(|v| match v {
-                Value::Str(s) => Some(s.to_string()),
-                _ => None,
-            });
+            let repo = event
+                .native
+                .get_by_name("repo")
+                .and_then(|v| v.as_str().map(str::to_owned));
             out.push((
                 Metric::ReposCloned,
                 0.0,
@@ -960,7 +960,7 @@ mod tests {
             ..Event::default()
         };
         event.cloud_mut().provider = Some("github".into());
-        event.native.push("repo", Value::from(repo));
+        event.native.push_str("repo", repo);
         event
     }
 

@@ -92,18 +92,42 @@ impl LogSource {
 ///
 /// Nested objects are flattened to dotted keys (`id.orig_h`); EVTX `EventData`
 /// children appear under their own names (`Image`, `CommandLine`) as Sigma expects.
+///
+/// The record's text values live in one buffer ([`Native::text`]), each
+/// followed by a NUL, not in an allocation each: a parser that pushes text
+/// with [`Native::push_str`] allocates nothing per value once the buffer has
+/// grown, a clone is two copies, and a keyword search reads the event's text
+/// in one pass, as it is.
 #[derive(Clone, Debug, Default)]
 pub struct Native {
-    pairs: Vec<(Sym, Value)>,
+    /// The string values' text, each followed by a NUL.
+    text: String,
+    pairs: Vec<(Sym, Stored)>,
     /// One bit per `sym % 128` of the fields pushed: most lookups are of fields
     /// the record does not have (a Sigma rule tries `CommandLine`, then its
     /// fallbacks), and the mask answers those without a scan.
     present: u128,
+    /// Whether a value is a boolean or a list: text outside `text`.
+    others_with_text: bool,
+}
+
+/// A value as [`Native`] keeps it: a string by its place in the record's
+/// text, anything else as it is.
+#[derive(Clone, Debug)]
+enum Stored {
+    /// Bytes `start..start + len` of [`Native::text`], a whole string
+    /// pushed there (see [`Native::read`]).
+    Text { start: u32, len: u32 },
+    /// A value that is not a string (numbers, booleans, nulls, lists), or a
+    /// string past the text buffer's 4 GiB of offsets.
+    Other(Value),
 }
 
 impl PartialEq for Native {
+    /// Same fields with the same values in the same order (wherever their
+    /// text sits in the buffer).
     fn eq(&self, other: &Self) -> bool {
-        self.pairs == other.pairs
+        self.len() == other.len() && self.iter().eq(other.iter())
     }
 }
 
@@ -111,12 +135,18 @@ fn sym_bit(sym: Sym) -> u128 {
     1 << (sym.0 % 128)
 }
 
+/// Bytes of text reserved per field by [`Native::with_capacity`]: a typical
+/// Windows value (a SID, a name, a path) and its NUL.
+const TYPICAL_TEXT: usize = 24;
+
 impl Native {
-    /// An empty record with room for `n` fields.
+    /// An empty record with room for `n` fields (and typical text for them).
     pub fn with_capacity(n: usize) -> Self {
         Native {
+            text: String::with_capacity(n * TYPICAL_TEXT),
             pairs: Vec::with_capacity(n),
             present: 0,
+            others_with_text: false,
         }
     }
 
@@ -127,34 +157,118 @@ impl Native {
         }
     }
 
-    /// Adds a field by symbol.
+    /// Adds a field by symbol. A string's text is copied into the record's
+    /// text ([`Native::push_sym_str`] spares the string's allocation).
     pub fn push_sym(&mut self, sym: Sym, value: Value) {
+        match value {
+            Value::Str(text) => self.push_sym_str(sym, &text),
+            other => self.push_stored(sym, Stored::Other(other)),
+        }
+    }
+
+    /// Adds a string field; names past the symbol cap are dropped.
+    pub fn push_str(&mut self, name: &str, text: &str) {
+        if let Some(sym) = Sym::intern(name) {
+            self.push_sym_str(sym, text);
+        }
+    }
+
+    /// Adds a field from a JSON value as [`Value::from_json`] reads it; a
+    /// string's text goes straight into the record's, with no allocation
+    /// of its own.
+    pub fn push_json(&mut self, name: &str, json: &serde_json::Value) {
+        match json {
+            serde_json::Value::String(text) => self.push_str(name, text),
+            other => self.push(name, Value::from_json(other)),
+        }
+    }
+
+    /// Adds a string field by symbol, its text copied into the record's.
+    pub fn push_sym_str(&mut self, sym: Sym, text: &str) {
+        let start = self.text.len();
+        let stored = match (u32::try_from(start), u32::try_from(text.len())) {
+            (Ok(start), Ok(len)) if start.checked_add(len).is_some() => {
+                self.text.push_str(text);
+                self.text.push('\0');
+                Stored::Text { start, len }
+            }
+            _ => Stored::Other(Value::Str(text.into())),
+        };
+        self.push_stored(sym, stored);
+    }
+
+    fn push_stored(&mut self, sym: Sym, stored: Stored) {
         self.present |= sym_bit(sym);
-        self.pairs.push((sym, value));
+        self.others_with_text |= matches!(stored, Stored::Other(Value::Bool(_) | Value::List(_)));
+        self.pairs.push((sym, stored));
     }
 
     /// The first value under `sym`.
-    pub fn get(&self, sym: Sym) -> Option<&Value> {
+    pub fn get(&self, sym: Sym) -> Option<ValueRef<'_>> {
         if self.present & sym_bit(sym) == 0 {
             return None;
         }
-        self.pairs.iter().find(|(s, _)| *s == sym).map(|(_, v)| v)
+        self.pairs
+            .iter()
+            .find(|(s, _)| *s == sym)
+            .map(|(_, v)| self.read(v))
     }
 
     /// The first value under `name` (string lookup: for tools and tests, not hot paths).
-    pub fn get_by_name(&self, name: &str) -> Option<&Value> {
+    pub fn get_by_name(&self, name: &str) -> Option<ValueRef<'_>> {
         Sym::lookup(name).and_then(|sym| self.get(sym))
     }
 
-    /// All fields in record order, as a slice (for callers that index a
-    /// record's fields once and then read them by position).
-    pub fn pairs(&self) -> &[(Sym, Value)] {
-        &self.pairs
+    /// The field at position `at` in record order (for callers that index
+    /// a record's fields once, by [`Native::symbols`], and then read them
+    /// by position).
+    #[inline]
+    pub fn value_at(&self, at: usize) -> Option<ValueRef<'_>> {
+        self.pairs.get(at).map(|(_, v)| self.read(v))
+    }
+
+    /// The fields' names in record order.
+    pub fn symbols(&self) -> impl Iterator<Item = Sym> + '_ {
+        self.pairs.iter().map(|(s, _)| *s)
     }
 
     /// All fields in record order.
-    pub fn iter(&self) -> impl Iterator<Item = (Sym, &Value)> {
-        self.pairs.iter().map(|(s, v)| (*s, v))
+    pub fn iter(&self) -> impl Iterator<Item = (Sym, ValueRef<'_>)> {
+        self.pairs.iter().map(|(s, v)| (*s, self.read(v)))
+    }
+
+    /// The text of the record's string values in record order, each
+    /// followed by a NUL (values of other kinds, lists included, are not in
+    /// it): what a search of all the record's strings reads in one pass.
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// Whether [`Native::text`] holds all the record's text: no value is a
+    /// boolean or a list (numbers and nulls are not text: Sigma's keywords,
+    /// the search of all of an event's text, leave them out).
+    pub fn text_is_complete(&self) -> bool {
+        !self.others_with_text
+    }
+
+    #[inline]
+    fn read<'a>(&'a self, stored: &'a Stored) -> ValueRef<'a> {
+        match stored {
+            Stored::Text { start, len } => {
+                let start = *start as usize;
+                let range = start..start + *len as usize;
+                debug_assert!(self.text.get(range.clone()).is_some());
+                // SAFETY: a `Stored::Text` is made only by `push_sym_str`,
+                // from the place where it appended a whole `&str` to `text`,
+                // which is never shortened or changed after (`shadow_head`
+                // builds a new record): the range is in `text` and on
+                // character boundaries. (Reads of record fields are the
+                // matcher's innermost loop; the checked slice's boundary
+                // tests were a measurable part of it.)
+                ValueRef::Str(unsafe { self.text.get_unchecked(range) })
+            }
+            Stored::Other(value) => value.as_ref(),
+        }
     }
 
     /// Drops each of the first `head` fields whose name appears again after them,
@@ -162,7 +276,8 @@ impl Native {
     /// use it so that an event's payload (`EventData`/`UserData`) wins over a
     /// `System` field of the same name: event 104's `Channel` is the log that was
     /// cleared, which is what Sigma rules about it test; the `System` value stays
-    /// in the typed fields used for routing. Order of the kept fields is unchanged.
+    /// in the typed fields used for routing. Order of the kept fields is unchanged,
+    /// and the text of the dropped ones leaves [`Native::text`].
     pub fn shadow_head(&mut self, head: usize) {
         let head = head.min(self.pairs.len());
         let (first, rest) = self.pairs.split_at(head);
@@ -170,10 +285,21 @@ impl Native {
         if !first.iter().any(|(s, _)| shadowed(s)) {
             return;
         }
-        let tail = self.pairs.split_off(head);
-        self.pairs
-            .retain(|(s, _)| !tail.iter().any(|(t, _)| t == s));
-        self.pairs.extend(tail);
+        let tail_syms: Vec<Sym> = self.pairs[head..].iter().map(|(s, _)| *s).collect();
+        let old = std::mem::replace(self, Native::with_capacity(self.pairs.len()));
+        for (at, (sym, stored)) in old.pairs.iter().enumerate() {
+            if at < head && tail_syms.contains(sym) {
+                continue;
+            }
+            match stored {
+                Stored::Text { .. } => {
+                    if let ValueRef::Str(text) = old.read(stored) {
+                        self.push_sym_str(*sym, text);
+                    }
+                }
+                Stored::Other(value) => self.push_stored(*sym, Stored::Other(value.clone())),
+            }
+        }
     }
 
     /// Number of fields.
@@ -360,7 +486,7 @@ impl Event {
     pub fn get(&self, field: FieldRef) -> Option<ValueRef<'_>> {
         match field {
             FieldRef::Canonical(f) => self.get_canonical(f),
-            FieldRef::Native(sym) => self.native.get(sym).map(Value::as_ref),
+            FieldRef::Native(sym) => self.native.get(sym),
         }
     }
 
@@ -524,7 +650,7 @@ impl Serialize for NativeJson<'_> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let mut map = serializer.serialize_map(Some(self.0.len()))?;
         for (sym, value) in self.0.iter() {
-            map.serialize_entry(sym.name(), value)?;
+            map.serialize_entry(sym.name(), &value)?;
         }
         map.end()
     }
@@ -544,14 +670,64 @@ mod tests {
         native.shadow_head(2);
         assert_eq!(
             native.get_by_name("Channel"),
-            Some(&Value::from("Security"))
+            Some(ValueRef::Str("Security"))
         );
         assert_eq!(native.len(), 3);
         let names: Vec<&str> = native.iter().map(|(s, _)| s.name()).collect();
         assert_eq!(names, ["EventID", "Channel", "BackupPath"]);
+        // The shadowed value's text left the record's text too.
+        assert_eq!(native.text(), "Security\0");
         // Nothing shadowed: unchanged; a head past the end is clamped.
         native.shadow_head(99);
         assert_eq!(native.len(), 3);
+    }
+
+    #[test]
+    fn keeps_string_values_in_one_text_and_other_values_as_they_are() {
+        let mut native = Native::with_capacity(4);
+        native.push_str("Image", "C:\\Windows\\cmd.exe");
+        native.push("LogonType", Value::Int(3));
+        native.push("CommandLine", Value::from("cmd /c whoami"));
+        native.push_str("Empty", "");
+        assert!(native.text_is_complete(), "numbers are not text");
+        native.push(
+            "Tags",
+            Value::List(vec![Value::from("a"), Value::Bool(true)]),
+        );
+        assert_eq!(native.text(), "C:\\Windows\\cmd.exe\0cmd /c whoami\0\0");
+        assert!(!native.text_is_complete());
+        assert_eq!(native.get_by_name("LogonType"), Some(ValueRef::Int(3)));
+        assert_eq!(
+            native.get_by_name("CommandLine"),
+            Some(ValueRef::Str("cmd /c whoami"))
+        );
+        assert_eq!(native.get_by_name("Empty"), Some(ValueRef::Str("")));
+        assert_eq!(
+            native.value_at(0),
+            Some(ValueRef::Str("C:\\Windows\\cmd.exe"))
+        );
+        assert_eq!(native.value_at(5), None);
+        let names: Vec<&str> = native.symbols().map(|s| s.name()).collect();
+        assert_eq!(
+            names,
+            ["Image", "LogonType", "CommandLine", "Empty", "Tags"]
+        );
+        // Equal records whatever the place of their text: the same fields
+        // pushed as owned strings, after a shadowed head field.
+        let mut other = Native::default();
+        other.push("CommandLine", Value::from("shadowed"));
+        other.push("Image", Value::from("C:\\Windows\\cmd.exe"));
+        other.push("LogonType", Value::Int(3));
+        other.push("CommandLine", Value::from("cmd /c whoami"));
+        other.push("Empty", Value::from(""));
+        other.push(
+            "Tags",
+            Value::List(vec![Value::from("a"), Value::Bool(true)]),
+        );
+        assert_ne!(native, other);
+        other.shadow_head(1);
+        assert_eq!(native, other);
+        assert_eq!(native.clone(), other);
     }
 
     #[test]

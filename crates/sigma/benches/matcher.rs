@@ -38,7 +38,7 @@ fn load_events(dir: &Path) -> Vec<Event> {
         .iter()
         .flat_map(|e| e.native.iter())
         .map(|(_, v)| match v {
-            model::Value::Str(s) => s.len(),
+            model::ValueRef::Str(s) => s.len(),
             _ => 0,
         })
         .sum();

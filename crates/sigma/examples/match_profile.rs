@@ -280,7 +280,7 @@ fn print_sizes(events: &[Event]) {
         let row = routes.entry(route_name(event)).or_default();
         row.0 += 1;
         for (_, value) in event.native.iter() {
-            if let model::Value::Str(text) = value {
+            if let model::ValueRef::Str(text) = value {
                 row.1 += text.len();
                 row.2 += 1;
                 if text.len() > 256 {

@@ -891,8 +891,8 @@ fn any_text(event: &Event, buf: &mut EvalBuffers, patterns: &[Pattern]) -> bool 
     };
     for (_, value) in event.native.iter() {
         let hit = match value {
-            Value::Str(s) => test(s),
-            Value::List(items) => items
+            ValueRef::Str(s) => test(s),
+            ValueRef::List(items) => items
                 .iter()
                 .any(|item| matches!(item, Value::Str(s) if test(s))),
             _ => false,

@@ -41,7 +41,7 @@ impl FieldIndex {
             self.positions.iter_mut().for_each(|p| p.0 = 0);
             self.generation = 1;
         }
-        for (at, (sym, _)) in event.native.pairs().iter().enumerate() {
+        for (at, sym) in event.native.symbols().enumerate() {
             if let Some(position) = self.positions.get_mut(sym.0 as usize)
                 && position.0 != self.generation
             {
@@ -65,8 +65,11 @@ impl FieldIndex {
             && self.ready
             && let Some(&(generation, at)) = self.positions.get(sym.0 as usize)
         {
-            return (generation == self.generation)
-                .then(|| event.native.pairs()[at as usize].1.as_ref());
+            return if generation == self.generation {
+                event.native.value_at(at as usize)
+            } else {
+                None
+            };
         }
         event.get(field)
     }

@@ -41,7 +41,7 @@
 //! Windows® Operating System`.) Where AVX2 is missing the filter is not
 //! built and every event takes the exact path.
 
-use model::{Event, Value};
+use model::{Event, ValueRef};
 
 /// Bytes of the window each literal is represented by.
 const WIDTH: usize = 3;
@@ -113,44 +113,45 @@ impl LiteralFilter {
 
     /// Whether any literal is in the text values of `event` (strings,
     /// booleans, list elements) or its message, each lower-cased as the
-    /// exact path reads them. The values that can hold one are gathered into
-    /// `gathered` first, one NUL after each, so that one SIMD pass reads them
-    /// all. A value shorter than the shortest literal holds none, even
-    /// lower-cased: each ASCII byte of its lower case comes from at least one
-    /// byte of it.
+    /// exact path reads them. The record's strings are read where they are,
+    /// in its text (one NUL after each, so no literal spans two); the text
+    /// of its other values and its message, when it has them, is gathered
+    /// into `gathered` and read after.
     pub(crate) fn occurs_in(&self, event: &Event, gathered: &mut Vec<u8>) -> bool {
+        let native = &event.native;
+        if self.occurs_in_text(native.text().as_bytes()) {
+            return true;
+        }
         gathered.clear();
-        let min_len = self.min_len;
         let mut gather = |text: &str| {
-            if text.len() >= min_len {
-                gathered.extend_from_slice(text.as_bytes());
-                gathered.push(0);
-            }
+            gathered.extend_from_slice(text.as_bytes());
+            gathered.push(0);
             false
         };
-        for (_, value) in event.native.iter() {
-            match value {
-                // Most values: gathered without the walk of lists.
-                Value::Str(text) => gather(text),
-                other => for_each_text(other, &mut gather),
-            };
+        if !native.text_is_complete() {
+            for (_, value) in native.iter() {
+                if !matches!(value, ValueRef::Str(_)) {
+                    for_each_text(value, &mut gather);
+                }
+            }
         }
         if let Some(message) = &event.message {
             gather(message);
         }
-        self.occurs_in_gathered(gathered)
+        self.occurs_in_text(gathered)
     }
 
-    /// [`LiteralFilter::occurs_in`] over the gathered text.
-    fn occurs_in_gathered(&self, gathered: &[u8]) -> bool {
-        if gathered.is_empty() {
+    /// Whether a literal is in `text` (values joined with NULs), ASCII
+    /// case ignored, or in its lower case by Unicode's rules.
+    fn occurs_in_text(&self, text: &[u8]) -> bool {
+        if text.len() < self.min_len {
             return false;
         }
         #[cfg(target_arch = "x86_64")]
         {
             // SAFETY: the filter is only built where AVX2 is available.
-            let (found, ascii) = unsafe { avx2::scan(self, gathered) };
-            found || (!ascii && lowers_to_ascii(gathered) && self.in_lowered(gathered))
+            let (found, ascii) = unsafe { avx2::scan(self, text) };
+            found || (!ascii && lowers_to_ascii(text) && self.in_lowered(text))
         }
         #[cfg(not(target_arch = "x86_64"))]
         {
@@ -309,12 +310,17 @@ fn lowers_to_ascii(value: &[u8]) -> bool {
 /// Visits the text values of `value` as the exact path joins them: strings,
 /// booleans, list elements (not numbers, which keywords do not match), until
 /// `visit` returns true.
-fn for_each_text(value: &Value, visit: &mut impl FnMut(&str) -> bool) -> bool {
+fn for_each_text(value: ValueRef<'_>, visit: &mut impl FnMut(&str) -> bool) -> bool {
     match value {
-        Value::Str(s) => visit(s),
-        Value::Bool(b) => visit(if *b { "true" } else { "false" }),
-        Value::List(items) => items.iter().any(|item| for_each_text(item, visit)),
-        Value::Int(_) | Value::Float(_) | Value::Null => false,
+        ValueRef::Str(s) => visit(s),
+        ValueRef::Bool(b) => visit(if b { "true" } else { "false" }),
+        ValueRef::List(items) => items.iter().any(|item| for_each_text(item.as_ref(), visit)),
+        ValueRef::StrList(items) => items.iter().any(|s| visit(s)),
+        ValueRef::Int(_)
+        | ValueRef::UInt(_)
+        | ValueRef::Float(_)
+        | ValueRef::Ip(_)
+        | ValueRef::Null => false,
     }
 }
 
@@ -548,6 +554,7 @@ mod avx2 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use model::Value;
     use proptest::prelude::*;
 
     /// The filter's answer by definition: a literal is in a value lower-cased
@@ -763,11 +770,11 @@ mod tests {
             let ending = format!("{}LSADUMP::", "x".repeat(len - 9));
             filter.find_all(&ending, &mut found);
             assert_eq!(found, vec![5], "a value of {len} bytes");
-            assert!(filter.occurs_in_gathered(ending.as_bytes()), "{len} bytes");
+            assert!(filter.occurs_in_text(ending.as_bytes()), "{len} bytes");
             let cut = &ending[..len - 1];
             filter.find_all(cut, &mut found);
             assert!(found.is_empty(), "a value of {} bytes", len - 1);
-            assert!(!filter.occurs_in_gathered(cut.as_bytes()));
+            assert!(!filter.occurs_in_text(cut.as_bytes()));
         }
     }
 

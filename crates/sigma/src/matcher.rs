@@ -14,7 +14,7 @@ use crate::memo::{Memo, ReadSet};
 use crate::pattern::Needle;
 use crate::window_scan::WindowScan;
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
-use model::{Event, FieldRef, LogSource, Value, ValueRef};
+use model::{Event, FieldRef, LogSource, ValueRef};
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
@@ -1024,7 +1024,7 @@ impl Matcher {
                 ValueRef::StrList(items) => items.iter().for_each(|s| scan(s, true)),
                 ValueRef::List(items) => items
                     .iter()
-                    .for_each(|v| scan_value(v, Some(&mut *text), &mut |s| scan(s, true))),
+                    .for_each(|v| scan_value(v.as_ref(), Some(&mut *text), &mut |s| scan(s, true))),
                 ValueRef::Null => {}
                 // Numbers too: evaluation tests their text (`contains: '8080'`).
                 other => {
@@ -1217,7 +1217,7 @@ fn join_text_values(event: &Event, joined: &mut String) {
     for (_, value) in event.native.iter() {
         match value {
             // Most values: pushed without the walk of lists and numbers.
-            Value::Str(s) => push(s),
+            ValueRef::Str(s) => push(s),
             other => scan_value(other, None, &mut push),
         }
     }
@@ -1244,24 +1244,25 @@ fn unicode_lowering_changes(text: &str) -> bool {
 /// Scans a native value's text (strings, booleans, list elements), and with
 /// `numbers` (a buffer for their text) numbers as evaluation writes them; the
 /// keyword scan passes `None`, as keywords match text values only.
-fn scan_value(value: &Value, numbers: Option<&mut String>, scan: &mut impl FnMut(&str)) {
+fn scan_value(value: ValueRef<'_>, numbers: Option<&mut String>, scan: &mut impl FnMut(&str)) {
     match value {
-        Value::Str(s) => scan(s),
-        Value::List(items) => {
+        ValueRef::Str(s) => scan(s),
+        ValueRef::List(items) => {
             let mut numbers = numbers;
             for item in items {
-                scan_value(item, numbers.as_deref_mut(), scan);
+                scan_value(item.as_ref(), numbers.as_deref_mut(), scan);
             }
         }
-        Value::Bool(b) => scan(if *b { "true" } else { "false" }),
-        Value::Float(_) | Value::Int(_) => {
+        ValueRef::StrList(items) => items.iter().for_each(|s| scan(s)),
+        ValueRef::Bool(b) => scan(if b { "true" } else { "false" }),
+        ValueRef::Float(_) | ValueRef::Int(_) | ValueRef::UInt(_) | ValueRef::Ip(_) => {
             if let Some(text) = numbers
-                && value.as_ref().write_text(text)
+                && value.write_text(text)
             {
                 scan(text);
             }
         }
-        Value::Null => {}
+        ValueRef::Null => {}
     }
 }
 

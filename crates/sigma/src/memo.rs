@@ -15,7 +15,7 @@
 //! dropped, so values in use survive), and a route whose events do not repeat
 //! stops being remembered after a probe, so unique data pays almost nothing.
 
-use model::{Event, Field, FieldRef, Value, ValueRef};
+use model::{Event, Field, FieldRef, ValueRef};
 use std::net::IpAddr;
 
 /// Longest key remembered (bytes): a 16 KB script block is still worth it,
@@ -86,7 +86,7 @@ impl ReadSet {
             if self.reads_native(sym.0) {
                 key.push(NATIVE);
                 key.extend_from_slice(&sym.0.to_le_bytes());
-                write_value(value, key);
+                write_value_ref(value, key);
                 if key.len() > MEMO_MAX_KEY {
                     return false;
                 }
@@ -122,17 +122,6 @@ fn write_str(s: &str, key: &mut Vec<u8>) {
     key.extend_from_slice(s.as_bytes());
 }
 
-fn write_value(value: &Value, key: &mut Vec<u8>) {
-    match value {
-        Value::List(items) => {
-            key.push(LIST);
-            key.extend_from_slice(&(items.len() as u64).to_le_bytes());
-            items.iter().for_each(|item| write_value(item, key));
-        }
-        other => write_value_ref(other.as_ref(), key),
-    }
-}
-
 /// Writes `value` into `key`, tagged and length-prefixed.
 pub(crate) fn write_value_ref(value: ValueRef<'_>, key: &mut Vec<u8>) {
     match value {
@@ -162,7 +151,9 @@ pub(crate) fn write_value_ref(value: ValueRef<'_>, key: &mut Vec<u8>) {
         ValueRef::List(items) => {
             key.push(LIST);
             key.extend_from_slice(&(items.len() as u64).to_le_bytes());
-            items.iter().for_each(|item| write_value(item, key));
+            items
+                .iter()
+                .for_each(|item| write_value_ref(item.as_ref(), key));
         }
         ValueRef::StrList(items) => {
             key.push(LIST);

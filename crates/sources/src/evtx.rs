@@ -88,23 +88,19 @@ fn push_system(event: &mut Event, system: &Map<String, Json>) {
             "Provider" => {
                 if let Some(attrs) = attributes(value) {
                     for (name, v) in attrs {
-                        event
-                            .native
-                            .push(&format!("Provider_{name}"), Value::from_json(v));
+                        event.native.push_json(&format!("Provider_{name}"), v);
                     }
                 }
             }
             "TimeCreated" => {
                 if let Some(t) = attributes(value).and_then(|a| a.get("SystemTime")) {
-                    event.native.push("SystemTime", Value::from_json(t));
+                    event.native.push_json("SystemTime", t);
                 }
             }
             "Execution" | "Security" | "Correlation" => {
                 if let Some(attrs) = attributes(value) {
                     for (name, v) in attrs {
-                        event
-                            .native
-                            .push(&format!("{key}_{name}"), Value::from_json(v));
+                        event.native.push_json(&format!("{key}_{name}"), v);
                     }
                 }
             }
@@ -119,12 +115,10 @@ fn push_system(event: &mut Event, system: &Map<String, Json>) {
                 };
                 event.native.push("EventID", id);
                 if let Some(q) = attributes(value).and_then(|a| a.get("Qualifiers")) {
-                    event.native.push("EventID_Qualifiers", Value::from_json(q));
+                    event.native.push_json("EventID_Qualifiers", q);
                 }
             }
-            _ => event
-                .native
-                .push(key, Value::from_json(element_value(value))),
+            _ => event.native.push_json(key, element_value(value)),
         }
     }
 }
@@ -138,25 +132,25 @@ fn push_event_data(event: &mut Event, data: &Json) {
                 }
                 match value {
                     Json::Object(_) if value.get("#text").is_some() => {
-                        event.native.push(key, payload_value(element_value(value)))
+                        push_payload(event, key, element_value(value))
                     }
                     Json::Object(_) => push_leaves(event, value),
-                    other => event.native.push(key, payload_value(other)),
+                    other => push_payload(event, key, other),
                 }
             }
         }
         Json::Null => {}
-        other => event.native.push("EventData", Value::from_json(other)),
+        other => event.native.push_json("EventData", other),
     }
 }
 
 /// A payload value as rules should see it: Windows pads some strings with
 /// trailing spaces (4624's `LogonProcessName` is `"NtLmSsp "`), which no rule
 /// writes; they are dropped, as Hayabusa does. Leading spaces are kept.
-fn payload_value(json: &Json) -> Value {
+fn push_payload(event: &mut Event, key: &str, json: &Json) {
     match json {
-        Json::String(s) if s.ends_with(' ') => Value::from(s.trim_end_matches(' ')),
-        other => Value::from_json(other),
+        Json::String(s) => event.native.push_str(key, s.trim_end_matches(' ')),
+        other => event.native.push_json(key, other),
     }
 }
 
@@ -169,10 +163,10 @@ fn push_leaves(event: &mut Event, value: &Json) {
             }
             match child {
                 Json::Object(_) if child.get("#text").is_some() => {
-                    event.native.push(key, payload_value(element_value(child)))
+                    push_payload(event, key, element_value(child))
                 }
                 Json::Object(_) => push_leaves(event, child),
-                other => event.native.push(key, payload_value(other)),
+                other => push_payload(event, key, other),
             }
         }
     }
@@ -394,16 +388,19 @@ mod tests {
         assert_eq!(event.kind, EventKind::ScheduledTask);
         assert_eq!(
             event.native.get_by_name("Provider_Name"),
-            Some(&Value::from("Microsoft-Windows-Security-Auditing"))
+            Some(model::ValueRef::Str("Microsoft-Windows-Security-Auditing"))
         );
-        assert_eq!(event.native.get_by_name("EventID"), Some(&Value::Int(4698)));
+        assert_eq!(
+            event.native.get_by_name("EventID"),
+            Some(model::ValueRef::Int(4698))
+        );
         assert_eq!(
             event.native.get_by_name("Execution_ProcessID"),
-            Some(&Value::Int(4))
+            Some(model::ValueRef::Int(4))
         );
         assert_eq!(
             event.native.get_by_name("TaskName"),
-            Some(&Value::from("\\Upload"))
+            Some(model::ValueRef::Str("\\Upload"))
         );
         assert_eq!(event.host_name.as_deref(), Some("dc1.corp"));
         assert_eq!(event.user_name.as_deref(), Some("alice"));

@@ -24,7 +24,7 @@ use crate::format::{JsonShape, ZeekLog};
 use crate::json_entries::{Entries, Scalar};
 use crate::windows;
 use crate::{Input, RecordError};
-use model::{Event, EventKind, Field, LogSource, Networks, Origin, Timestamp, Value};
+use model::{Event, EventKind, Field, LogSource, Networks, Origin, Sym, Timestamp, Value};
 use serde_json::{Map, Value as Json};
 use std::borrow::Cow;
 use std::io::{BufRead, Read};
@@ -152,7 +152,7 @@ pub(crate) fn flatten_into(event: &mut Event, prefix: &str, value: &Json) {
                 }
             }
         }
-        other => event.native.push(prefix, Value::from_json(other)),
+        other => event.native.push_json(prefix, other),
     }
 }
 
@@ -189,23 +189,17 @@ fn scalar_timestamp(value: &Scalar) -> Option<Timestamp> {
     }
 }
 
-/// [`event_id_value`] of an entry's value.
-fn scalar_event_id(value: &Scalar) -> Value {
+/// Pushes an entry's value under `sym` as [`Value::from_json`] converts it
+/// (an event id's text as [`event_id_value`] does); a string's text goes
+/// straight into the record's.
+fn push_scalar(native: &mut model::Native, sym: Sym, value: &Scalar, event_id: bool) {
     match value {
-        Scalar::Str(s) => event_id_text(s),
-        other => scalar_value(other.clone()),
-    }
-}
-
-/// An entry's value as a native value, as [`Value::from_json`] converts it
-/// (a string moved, not copied).
-fn scalar_value(value: Scalar) -> Value {
-    match value {
-        Scalar::Str(s) => Value::from(s),
-        Scalar::Bool(b) => Value::Bool(b),
-        Scalar::Null => Value::Null,
-        Scalar::Number(n) => Value::from_json(&Json::Number(n)),
-        Scalar::Other(json) => Value::from_json(&json),
+        Scalar::Str(s) if event_id => native.push_sym(sym, event_id_text(s)),
+        Scalar::Str(s) => native.push_sym_str(sym, s),
+        Scalar::Bool(b) => native.push_sym(sym, Value::Bool(*b)),
+        Scalar::Null => native.push_sym(sym, Value::Null),
+        Scalar::Number(n) => native.push_sym(sym, Value::from_json(&Json::Number(n.clone()))),
+        Scalar::Other(json) => native.push_sym(sym, Value::from_json(json)),
     }
 }
 
@@ -234,7 +228,7 @@ fn winlogbeat(obj: &Map<String, Json>, networks: &Networks) -> Result<Event, Str
     for section in ["event_data", "user_data"] {
         if let Some(Json::Object(data)) = winlog.get(section) {
             for (key, value) in data {
-                event.native.push(key, Value::from_json(value));
+                event.native.push_json(key, value);
             }
         }
     }
@@ -292,8 +286,8 @@ fn flat_windows(obj: &Map<String, Json>, networks: &Networks) -> Result<Event, S
 }
 
 /// A flat Windows record (unique keys, no nested object) of shape `shape`:
-/// every entry becomes a native field in order, string values moved, not
-/// copied.
+/// every entry becomes a native field in order, string values' text copied
+/// into the record's (see [`model::Native`]).
 fn flat_windows_entries(
     entries: Entries<'_>,
     shape: &Shape,
@@ -308,25 +302,12 @@ fn flat_windows_entries(
         native: model::Native::with_capacity(entries.0.len() + 2),
         ..Event::default()
     };
-    for ((_, value), field) in entries.0.into_iter().zip(&shape.fields) {
-        let alias = field.alias.map(|(sym, event_id)| {
-            let value = if event_id {
-                scalar_event_id(&value)
-            } else {
-                scalar_value(value.clone())
-            };
-            (sym, value)
-        });
-        let native = if field.event_id {
-            scalar_event_id(&value)
-        } else {
-            scalar_value(value)
-        };
+    for ((_, value), field) in entries.0.iter().zip(&shape.fields) {
         if let Some(sym) = field.sym {
-            event.native.push_sym(sym, native);
+            push_scalar(&mut event.native, sym, value, field.event_id);
         }
-        if let Some((Some(sym), value)) = alias {
-            event.native.push_sym(sym, value);
+        if let Some((Some(sym), event_id)) = field.alias {
+            push_scalar(&mut event.native, sym, value, event_id);
         }
     }
     event.timestamp = timestamp;
@@ -1021,10 +1002,13 @@ mod tests {
         let event = read(text).remove(0).unwrap();
         assert_eq!(event.code, Some(1));
         assert_eq!(event.kind, EventKind::ProcessStart);
-        assert_eq!(event.native.get_by_name("EventID"), Some(&Value::Int(1)));
+        assert_eq!(
+            event.native.get_by_name("EventID"),
+            Some(model::ValueRef::Int(1))
+        );
         assert_eq!(
             event.native.get_by_name("Image"),
-            Some(&Value::from("C:\\rclone.exe"))
+            Some(model::ValueRef::Str("C:\\rclone.exe"))
         );
         assert_eq!(
             event.process.as_deref().unwrap().name.as_deref(),

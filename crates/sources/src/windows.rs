@@ -9,7 +9,7 @@
 //! product `linux`.
 
 use model::event::{NetworkInfo, ProcessInfo};
-use model::{Event, EventKind, LogSource, Networks, Sym, Value};
+use model::{Event, EventKind, LogSource, Networks, Sym, Value, ValueRef};
 use std::net::IpAddr;
 use std::sync::OnceLock;
 
@@ -108,7 +108,7 @@ fn names() -> &'static Names {
 
 fn text(event: &Event, sym: Sym) -> Option<&str> {
     match event.native.get(sym)? {
-        Value::Str(s) => {
+        ValueRef::Str(s) => {
             let s = s.trim();
             (!s.is_empty() && s != "-").then_some(s)
         }
@@ -123,9 +123,9 @@ fn owned(event: &Event, sym: Sym) -> Option<String> {
 /// A number from an integer, a decimal string or a `0x` hex string (4688 ids).
 fn number(event: &Event, sym: Sym) -> Option<u64> {
     match event.native.get(sym)? {
-        Value::Int(i) => u64::try_from(*i).ok(),
-        Value::Float(f) if *f >= 0.0 && f.fract() == 0.0 => Some(*f as u64),
-        Value::Str(s) => parse_number(s),
+        ValueRef::Int(i) => u64::try_from(i).ok(),
+        ValueRef::Float(f) if f >= 0.0 && f.fract() == 0.0 => Some(f as u64),
+        ValueRef::Str(s) => parse_number(s),
         _ => None,
     }
 }

@@ -671,9 +671,7 @@ pub(crate) fn event_from_json(
             return Err(format!("zeek field {name} does not parse"));
         }
         have_ts |= slot == Slot::Ts;
-        event
-            .native
-            .push(canonical_name(name), Value::from_json(value));
+        event.native.push_json(canonical_name(name), value);
     }
     if !have_ts {
         return Err("missing timestamp".into());
@@ -713,11 +711,11 @@ mod tests {
         assert_eq!(net.protocol.as_deref(), Some("ssl"));
         assert_eq!(
             events[0].native.get_by_name("label"),
-            Some(&Value::from("Benign"))
+            Some(model::ValueRef::Str("Benign"))
         );
         assert_eq!(
             events[0].native.get_by_name("tunnel_parents"),
-            Some(&Value::List(vec![]))
+            Some(model::ValueRef::List(&[]))
         );
         let icmp = events[1].network.as_deref().unwrap();
         assert_eq!(

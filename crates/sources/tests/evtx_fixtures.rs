@@ -5,7 +5,7 @@
 
 mod support;
 
-use model::{EventKind, LogSource, Sym, Value};
+use model::{EventKind, LogSource, Sym};
 use sources::{Format, SourceContext, open_bytes, open_path};
 use support::evtx_writer::{data, event, evtx_file};
 
@@ -151,14 +151,17 @@ fn written_evtx_maps_every_windows_event_kind() {
         sysmon1.logsource,
         LogSource::new(Some("windows"), Some("process_creation"), Some("sysmon"))
     );
-    assert_eq!(sysmon1.native.get_by_name("EventID"), Some(&Value::Int(1)));
+    assert_eq!(
+        sysmon1.native.get_by_name("EventID"),
+        Some(model::ValueRef::Int(1))
+    );
     assert_eq!(
         sysmon1.native.get_by_name("Provider_Name"),
-        Some(&Value::from(SYSMON))
+        Some(model::ValueRef::Str(SYSMON))
     );
     assert_eq!(
         sysmon1.native.get_by_name("Image"),
-        Some(&Value::from(r"C:\Tools\rclone.exe"))
+        Some(model::ValueRef::Str(r"C:\Tools\rclone.exe"))
     );
     assert_eq!(sysmon1.host_name.as_deref(), Some("ws7.corp.example"));
     assert_eq!(sysmon1.process.as_deref().unwrap().pid, Some(4242));

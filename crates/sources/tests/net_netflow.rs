@@ -159,7 +159,7 @@ fn capture_of_export_datagrams_keeps_templates_per_exporter() {
     assert!(errors[0].reason.contains("template"), "{errors:?}");
     assert_eq!(
         events[1].native.get_by_name("netflow.exporter"),
-        Some(&model::Value::from("192.0.2.2"))
+        Some(model::ValueRef::Str("192.0.2.2"))
     );
 }
 

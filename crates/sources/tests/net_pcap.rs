@@ -210,7 +210,7 @@ fn dns_queries_matched_with_answers_and_tunnel_on_odd_port_flagged() {
     );
     assert_eq!(
         odd.native.get_by_name("network.protocol_mismatch"),
-        Some(&model::Value::Bool(true))
+        Some(model::ValueRef::Bool(true))
     );
 }
 

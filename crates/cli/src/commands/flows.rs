@@ -177,10 +177,7 @@ fn flow_json(event: &Event) -> Json {
 }
 
 fn native_str<'a>(event: &'a Event, name: &str) -> Option<&'a str> {
-    match event.native.get_by_name(name)? {
-        model::Value::Str(s) => Some(s),
-        _ => None,
-    }
+    event.native.get_by_name(name)?.as_str()
 }
 
 fn table_header() -> String {

@@ -337,14 +337,14 @@ mod tests {
         let native = native_of(record, &["corp.example".into()]);
         assert_eq!(
             native.get_by_name("eg.external_recipients"),
-            Some(&Value::List(vec![
+            Some(model::ValueRef::List(&[
                 "a@example.com".into(),
                 "evil@simpsons2.com".into()
             ]))
         );
         assert_eq!(
             native.get_by_name("eg.external_recipient"),
-            Some(&Value::from("a@example.com"))
+            Some(model::ValueRef::Str("a@example.com"))
         );
         let internal = json!({"UserId": "a@corp.example",
             "Parameters": [{"Name": "RedirectTo", "Value": "b@mail.corp.example"}]});
@@ -361,11 +361,11 @@ mod tests {
         let native = native_of(record, &[]);
         assert_eq!(
             native.get_by_name("eg.public_policy"),
-            Some(&Value::Bool(true))
+            Some(model::ValueRef::Bool(true))
         );
         assert_eq!(
             native.get_by_name("eg.external_accounts"),
-            Some(&Value::List(vec!["222222222222".into()]))
+            Some(model::ValueRef::List(&["222222222222".into()]))
         );
         let scoped = json!({"requestParameters": {"policy": "{\"Statement\":{\"Effect\":\"Allow\",\"Principal\":\"*\",\"Condition\":{\"StringEquals\":{\"aws:PrincipalOrgID\":\"o-1\"}}}}"}});
         assert_eq!(native_of(scoped, &[]).get_by_name("eg.public_policy"), None);
@@ -382,7 +382,7 @@ mod vip_tests {
         add_vip_facts(&record, &["ceo@corp.example".into()], &mut native);
         native
             .iter()
-            .map(|(k, v)| (k.name().to_owned(), v.clone()))
+            .map(|(k, v)| (k.name().to_owned(), v.to_owned_value()))
             .collect()
     }
 

@@ -9,7 +9,7 @@
 //! `{Name, Value}` pairs, as Exchange cmdlet `Parameters` are, also get one key per
 //! name (`Parameters.ForwardingSmtpAddress`), which is what a rule wants to test.
 
-use model::{Native, Value};
+use model::{Native, Value, ValueRef};
 use serde_json::{Map, Value as Json};
 use std::net::IpAddr;
 
@@ -74,8 +74,8 @@ fn spread_array(items: &[Json], key: &mut String, depth: usize, out: &mut Native
             let name = sym.name();
             // Nested arrays of objects spread into one flat list per path.
             let values: Vec<Value> = match value {
-                Value::List(items) => items.clone(),
-                other => vec![other.clone()],
+                ValueRef::List(items) => items.to_vec(),
+                other => vec![other.to_owned_value()],
             };
             if let Some((_, column)) = columns.iter_mut().find(|(n, _)| n == name) {
                 column.extend(values);
@@ -192,25 +192,25 @@ mod tests {
         let native = flatten(record.as_object().unwrap());
         assert_eq!(
             native.get_by_name("userIdentity.sessionContext.sessionIssuer.userName"),
-            Some(&Value::from("r"))
+            Some(ValueRef::Str("r"))
         );
         assert_eq!(
             native.get_by_name("Parameters.ForwardingSmtpAddress"),
-            Some(&Value::from("smtp:x@y.z"))
+            Some(ValueRef::Str("smtp:x@y.z"))
         );
         assert!(
-            matches!(native.get_by_name("Parameters"), Some(Value::Str(s)) if s.contains("ForwardingSmtpAddress"))
+            matches!(native.get_by_name("Parameters"), Some(ValueRef::Str(s)) if s.contains("ForwardingSmtpAddress"))
         );
         assert_eq!(
             native.get_by_name("Parameters.Name"),
-            Some(&Value::List(vec![
+            Some(ValueRef::List(&[
                 "ForwardingSmtpAddress".into(),
                 "Identity".into()
             ]))
         );
         assert_eq!(
             native.get_by_name("tags"),
-            Some(&Value::List(vec!["a".into(), "b".into()]))
+            Some(ValueRef::List(&["a".into(), "b".into()]))
         );
     }
 

@@ -93,7 +93,7 @@ pub fn m365_event(
     // Mail forwarded outside: the recipient's domain is where the data goes, so
     // incidents and the playbook's destination question name it.
     let recipient_domain = match event.native.get_by_name("eg.external_recipient") {
-        Some(model::Value::Str(address)) => address
+        Some(model::ValueRef::Str(address)) => address
             .rsplit_once('@')
             .map(|(_, domain)| domain.to_ascii_lowercase()),
         _ => None,

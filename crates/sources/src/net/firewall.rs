@@ -689,7 +689,10 @@ mod tests {
         assert_eq!(n.source_bytes, Some(88_000_000));
         assert_eq!(n.destination_port, Some(443));
         assert_eq!(n.transport.as_deref(), Some("tcp"));
-        assert_eq!(e.native.get_by_name("rule"), Some(&Value::from("r1")));
+        assert_eq!(
+            e.native.get_by_name("rule"),
+            Some(model::ValueRef::Str("r1"))
+        );
         assert!(matches!(
             p.parse(
                 "2026-11-23T01:00:00Z,not-an-ip,10.0.0.8,1,2,6,1,1,allow,r",

@@ -1166,7 +1166,7 @@ mod tests {
         assert_eq!(net.transport.as_deref(), Some("udp"));
         assert_eq!(
             event.native.get_by_name("netflow.sampling_interval"),
-            Some(&Value::Int(100))
+            Some(model::ValueRef::Int(100))
         );
         assert_eq!(decoder.stats().options_records, 1);
         assert_eq!(decoder.stats().templates, 2);
