@@ -281,7 +281,11 @@ impl Native {
     pub fn shadow_head(&mut self, head: usize) {
         let head = head.min(self.pairs.len());
         let (first, rest) = self.pairs.split_at(head);
-        let shadowed = |sym: &Sym| rest.iter().any(|(s, _)| s == sym);
+        // Most records shadow nothing: the names after the head, as a mask,
+        // answer most head names without a walk of them.
+        let rest_mask = rest.iter().fold(0u128, |mask, (s, _)| mask | sym_bit(*s));
+        let shadowed =
+            |sym: &Sym| rest_mask & sym_bit(*sym) != 0 && rest.iter().any(|(s, _)| s == sym);
         if !first.iter().any(|(s, _)| shadowed(s)) {
             return;
         }

@@ -155,7 +155,7 @@ fn value_to_json(value: &Value) -> Json {
 fn flat_json(event: &Event) -> Json {
     let mut map = Map::new();
     for (sym, value) in event.native.iter() {
-        map.insert(sym.name().to_owned(), value_to_json(value));
+        map.insert(sym.name().to_owned(), value_to_json(&value.to_owned_value()));
     }
     Json::Object(map)
 }
