@@ -107,7 +107,8 @@ pub struct Native {
     /// the record does not have (a Sigma rule tries `CommandLine`, then its
     /// fallbacks), and the mask answers those without a scan.
     present: u128,
-    /// Whether a value is a boolean or a list: text outside `text`.
+    /// Whether a value kept outside `text` has text (a boolean, a list, a
+    /// string too long for it).
     others_with_text: bool,
 }
 
@@ -199,7 +200,10 @@ impl Native {
 
     fn push_stored(&mut self, sym: Sym, stored: Stored) {
         self.present |= sym_bit(sym);
-        self.others_with_text |= matches!(stored, Stored::Other(Value::Bool(_) | Value::List(_)));
+        self.others_with_text |= matches!(
+            stored,
+            Stored::Other(Value::Bool(_) | Value::List(_) | Value::Str(_))
+        );
         self.pairs.push((sym, stored));
     }
 
@@ -246,9 +250,19 @@ impl Native {
 
     /// Whether [`Native::text`] holds all the record's text: no value is a
     /// boolean or a list (numbers and nulls are not text: Sigma's keywords,
-    /// the search of all of an event's text, leave them out).
+    /// the search of all of an event's text, leave them out), nor a string
+    /// kept apart (past the buffer's 4 GiB of offsets).
     pub fn text_is_complete(&self) -> bool {
         !self.others_with_text
+    }
+
+    /// The values not in [`Native::text`], in record order: numbers,
+    /// booleans, nulls, lists, and strings past its 4 GiB of offsets.
+    pub fn values_outside_text(&self) -> impl Iterator<Item = ValueRef<'_>> {
+        self.pairs.iter().filter_map(|(_, v)| match v {
+            Stored::Text { .. } => None,
+            Stored::Other(value) => Some(value.as_ref()),
+        })
     }
 
     #[inline]
@@ -700,6 +714,10 @@ mod tests {
         );
         assert_eq!(native.text(), "C:\\Windows\\cmd.exe\0cmd /c whoami\0\0");
         assert!(!native.text_is_complete());
+        let outside: Vec<ValueRef> = native.values_outside_text().collect();
+        assert_eq!(outside.len(), 2);
+        assert_eq!(outside[0], ValueRef::Int(3));
+        assert!(matches!(outside[1], ValueRef::List(items) if items.len() == 2));
         assert_eq!(native.get_by_name("LogonType"), Some(ValueRef::Int(3)));
         assert_eq!(
             native.get_by_name("CommandLine"),

@@ -129,10 +129,8 @@ impl LiteralFilter {
             false
         };
         if !native.text_is_complete() {
-            for (_, value) in native.iter() {
-                if !matches!(value, ValueRef::Str(_)) {
-                    for_each_text(value, &mut gather);
-                }
+            for value in native.values_outside_text() {
+                for_each_text(value, &mut gather);
             }
         }
         if let Some(message) = &event.message {

@@ -154,9 +154,9 @@ fn push_event_data(event: &mut Event, data: &Json) {
     }
 }
 
-/// A payload value as rules should see it: Windows pads some strings with
-/// trailing spaces (4624's `LogonProcessName` is `"NtLmSsp "`), which no rule
-/// writes; they are dropped, as Hayabusa does. Leading spaces are kept.
+/// Pushes a payload value as rules should see it: Windows pads some strings
+/// with trailing spaces (4624's `LogonProcessName` is `"NtLmSsp "`), which no
+/// rule writes; they are dropped, as Hayabusa does. Leading spaces are kept.
 fn push_payload(event: &mut Event, key: &str, json: &Json) {
     match json {
         Json::String(s) => event.native.push_str(key, s.trim_end_matches(' ')),
