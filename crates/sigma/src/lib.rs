@@ -36,6 +36,7 @@ mod pattern;
 pub mod pipeline;
 mod rule;
 mod ruleset;
+mod text_values;
 mod window_scan;
 mod yaml;
 

@@ -41,7 +41,7 @@
 //! Windows® Operating System`.) Where AVX2 is missing the filter is not
 //! built and every event takes the exact path.
 
-use model::{Event, ValueRef};
+use model::Event;
 
 /// Bytes of the window each literal is represented by.
 const WIDTH: usize = 3;
@@ -123,19 +123,10 @@ impl LiteralFilter {
             return true;
         }
         gathered.clear();
-        let mut gather = |text: &str| {
+        crate::text_values::for_each_outside_buffer(event, &mut |text| {
             gathered.extend_from_slice(text.as_bytes());
             gathered.push(0);
-            false
-        };
-        if !native.text_is_complete() {
-            for value in native.values_outside_text() {
-                for_each_text(value, &mut gather);
-            }
-        }
-        if let Some(message) = &event.message {
-            gather(message);
-        }
+        });
         self.occurs_in_text(gathered)
     }
 
@@ -303,23 +294,6 @@ fn lowers_to_ascii(value: &[u8]) -> bool {
         0xC4 => value.get(at + 1) == Some(&0xB0),
         _ => value.get(at + 1..at + 3) == Some(&[0x84, 0xAA][..]),
     })
-}
-
-/// Visits the text values of `value` as the exact path joins them: strings,
-/// booleans, list elements (not numbers, which keywords do not match), until
-/// `visit` returns true.
-fn for_each_text(value: ValueRef<'_>, visit: &mut impl FnMut(&str) -> bool) -> bool {
-    match value {
-        ValueRef::Str(s) => visit(s),
-        ValueRef::Bool(b) => visit(if b { "true" } else { "false" }),
-        ValueRef::List(items) => items.iter().any(|item| for_each_text(item.as_ref(), visit)),
-        ValueRef::StrList(items) => items.iter().any(|s| visit(s)),
-        ValueRef::Int(_)
-        | ValueRef::UInt(_)
-        | ValueRef::Float(_)
-        | ValueRef::Ip(_)
-        | ValueRef::Null => false,
-    }
 }
 
 /// What the scan reads past the text's end (the last block's bytes after

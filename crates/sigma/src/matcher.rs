@@ -12,6 +12,7 @@ use crate::literal_filter::LiteralFilter;
 use crate::mapping::Route;
 use crate::memo::{Memo, ReadSet};
 use crate::pattern::Needle;
+use crate::text_values;
 use crate::window_scan::WindowScan;
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 use model::{Event, FieldRef, LogSource, ValueRef};
@@ -1022,9 +1023,9 @@ impl Matcher {
             match value {
                 ValueRef::Str(s) => scan(s, true),
                 ValueRef::StrList(items) => items.iter().for_each(|s| scan(s, true)),
-                ValueRef::List(items) => items
-                    .iter()
-                    .for_each(|v| scan_value(v.as_ref(), Some(&mut *text), &mut |s| scan(s, true))),
+                ValueRef::List(items) => items.iter().for_each(|v| {
+                    text_values::scan_value(v.as_ref(), Some(&mut *text), &mut |s| scan(s, true))
+                }),
                 ValueRef::Null => {}
                 // Numbers too: evaluation tests their text (`contains: '8080'`).
                 other => {
@@ -1207,23 +1208,15 @@ fn fold_unicode(text: &str, out: &mut Vec<u8>) {
 
 /// Joins the text values of `event` (strings, booleans, list elements; not
 /// numbers, which keywords do not match) and its message into `joined`, each
-/// value followed by a NUL so that no literal spans two.
+/// value followed by a NUL so that no literal spans two: the record's text
+/// buffer as it is, then the text kept outside it.
 fn join_text_values(event: &Event, joined: &mut String) {
     joined.clear();
-    let mut push = |s: &str| {
+    joined.push_str(event.native.text());
+    text_values::for_each_outside_buffer(event, &mut |s| {
         joined.push_str(s);
         joined.push('\0');
-    };
-    for (_, value) in event.native.iter() {
-        match value {
-            // Most values: pushed without the walk of lists and numbers.
-            ValueRef::Str(s) => push(s),
-            other => scan_value(other, None, &mut push),
-        }
-    }
-    if let Some(message) = &event.message {
-        joined.push_str(message);
-    }
+    });
 }
 
 /// Whether lower-casing `text` (already ASCII lower-cased) by Unicode's
@@ -1239,31 +1232,6 @@ fn unicode_lowering_changes(text: &str) -> bool {
         rest = &rest[c.len_utf8()..];
     }
     false
-}
-
-/// Scans a native value's text (strings, booleans, list elements), and with
-/// `numbers` (a buffer for their text) numbers as evaluation writes them; the
-/// keyword scan passes `None`, as keywords match text values only.
-fn scan_value(value: ValueRef<'_>, numbers: Option<&mut String>, scan: &mut impl FnMut(&str)) {
-    match value {
-        ValueRef::Str(s) => scan(s),
-        ValueRef::List(items) => {
-            let mut numbers = numbers;
-            for item in items {
-                scan_value(item.as_ref(), numbers.as_deref_mut(), scan);
-            }
-        }
-        ValueRef::StrList(items) => items.iter().for_each(|s| scan(s)),
-        ValueRef::Bool(b) => scan(if b { "true" } else { "false" }),
-        ValueRef::Float(_) | ValueRef::Int(_) | ValueRef::UInt(_) | ValueRef::Ip(_) => {
-            if let Some(text) = numbers
-                && value.write_text(text)
-            {
-                scan(text);
-            }
-        }
-        ValueRef::Null => {}
-    }
 }
 
 /// Literals per SIMD searcher of a gate: Teddy's own limit as a prefilter,
