@@ -49,9 +49,18 @@ const WIDTH: usize = 3;
 /// Buckets of literals (one bit of a lane).
 const BUCKETS: usize = 8;
 
-/// Most literals the filter takes: beyond this, eight buckets are too loose
-/// to clear much text.
+/// Most literals the filter takes in one part: beyond this, eight buckets
+/// are too loose to clear much text.
 const MAX_LITERALS: usize = 64;
+
+/// Most literals of each part when a larger set is split into parts, each
+/// read in a pass of its own. Each pass costs the same whatever its
+/// literals, so parts are made tight rather than few. Measured with
+/// callgrind on the application events of the EVTX corpus (SigmaHQ's 89
+/// application keywords): two parts of 45 took 9% more instructions than
+/// the exact path they replaced, three of 30 13% fewer, four of 23 15%
+/// fewer, six of 15 13% fewer.
+const SPLIT_PART_LITERALS: usize = 24;
 
 /// Folds the two cases of an ASCII letter to one byte (and some other bytes
 /// onto each other, harmless for a filter).
@@ -66,6 +75,14 @@ type BucketLiteral = (Box<[u8]>, usize, u32);
 pub(crate) struct LiteralFilter {
     /// The shortest literal's length: shorter values cannot hold one.
     min_len: usize,
+    /// Up to [`MAX_LITERALS`] literals each, read in one pass each.
+    parts: Box<[Part]>,
+}
+
+/// Up to [`MAX_LITERALS`] literals of a filter in eight buckets, with the
+/// tables of one pass.
+#[derive(Debug)]
+struct Part {
     /// Per bucket: its literals (lower-cased) with the offset of their window.
     buckets: [Box<[BucketLiteral]>; BUCKETS],
     /// Per window position: the buckets allowing each low nybble there.
@@ -76,38 +93,37 @@ pub(crate) struct LiteralFilter {
 
 impl LiteralFilter {
     /// The filter of `literals` (lower-cased), if this machine has AVX2 and
-    /// the literals suit it: at most [`MAX_LITERALS`], each ASCII, of
-    /// [`WIDTH`] bytes or more, and without a NUL (the exact path joins
-    /// values with NULs, so a literal holding one could span two values).
-    pub(crate) fn new(literals: &[&[u8]]) -> Option<LiteralFilter> {
+    /// the literals suit it: at most [`MAX_LITERALS`] in one part, or in
+    /// `max_parts` parts of [`SPLIT_PART_LITERALS`], each literal ASCII, of [`WIDTH`] bytes or more, and without a NUL
+    /// (the exact path joins values with NULs, so a literal holding one
+    /// could span two values).
+    ///
+    /// Each part is a pass over the text, so the caller bounds them by what
+    /// the filter replaces: a keyword slot's exact path costs about four
+    /// passes, a field slot's other scanners less.
+    pub(crate) fn new(literals: &[&[u8]], max_parts: usize) -> Option<LiteralFilter> {
+        let parts = match literals.len() {
+            0..=MAX_LITERALS => 1,
+            more => more.div_ceil(SPLIT_PART_LITERALS),
+        };
         if !avx2_available()
             || literals.is_empty()
-            || literals.len() > MAX_LITERALS
+            || parts > max_parts
             || literals
                 .iter()
                 .any(|l| l.len() < WIDTH || !l.is_ascii() || l.contains(&0))
         {
             return None;
         }
-        let mut buckets: [Vec<BucketLiteral>; BUCKETS] = Default::default();
-        let mut low = [[0u8; 16]; WIDTH];
-        let mut high = [[0u8; 16]; WIDTH];
-        for (id, literal) in literals.iter().enumerate() {
-            let literal = literal.to_ascii_lowercase();
-            let offset = rarest_window(&literal);
-            let window = fold_window(&literal[offset..offset + WIDTH]);
-            let bucket = cheapest_bucket(&low, &high, &window);
-            for (k, &byte) in window.iter().enumerate() {
-                low[k][usize::from(byte & 0xF)] |= 1 << bucket;
-                high[k][usize::from(byte >> 4)] |= 1 << bucket;
-            }
-            buckets[bucket].push((literal.into_boxed_slice(), offset, id as u32));
-        }
+        // Parts of equal size, so that no bucket of any holds many.
+        let size = literals.len().div_ceil(parts);
         Some(LiteralFilter {
             min_len: literals.iter().map(|l| l.len()).min().unwrap_or(WIDTH),
-            buckets: buckets.map(Vec::into_boxed_slice),
-            low,
-            high,
+            parts: literals
+                .chunks(size)
+                .enumerate()
+                .map(|(part, chunk)| Part::new(chunk, (part * size) as u32))
+                .collect(),
         })
     }
 
@@ -138,9 +154,16 @@ impl LiteralFilter {
         }
         #[cfg(target_arch = "x86_64")]
         {
-            // SAFETY: the filter is only built where AVX2 is available.
-            let (found, ascii) = unsafe { avx2::scan(self, text) };
-            found || (!ascii && lowers_to_ascii(text) && self.in_lowered(text))
+            let mut ascii = true;
+            for part in self.parts.iter() {
+                // SAFETY: the filter is only built where AVX2 is available.
+                let (found, part_ascii) = unsafe { avx2::scan(part, text) };
+                if found {
+                    return true;
+                }
+                ascii = part_ascii;
+            }
+            !ascii && lowers_to_ascii(text) && self.in_lowered(text)
         }
         #[cfg(not(target_arch = "x86_64"))]
         {
@@ -168,8 +191,11 @@ impl LiteralFilter {
         }
         #[cfg(target_arch = "x86_64")]
         {
-            // SAFETY: the filter is only built where AVX2 is available.
-            let ascii = unsafe { avx2::scan_all(self, text.as_bytes(), found) };
+            let mut ascii = true;
+            for part in self.parts.iter() {
+                // SAFETY: the filter is only built where AVX2 is available.
+                ascii = unsafe { avx2::scan_all(part, text.as_bytes(), found) };
+            }
             if ascii || !lowers_to_ascii(text.as_bytes()) {
                 return;
             }
@@ -196,7 +222,36 @@ impl LiteralFilter {
     /// The filter's literals (lower-cased), with their windows' offsets and
     /// their indices.
     fn literals(&self) -> impl Iterator<Item = &BucketLiteral> {
-        self.buckets.iter().flat_map(|bucket| bucket.iter())
+        self.parts
+            .iter()
+            .flat_map(|part| part.buckets.iter())
+            .flat_map(|bucket| bucket.iter())
+    }
+}
+
+impl Part {
+    /// The part of `literals` (lower-cased), the first of them having index
+    /// `first_id` among the filter's literals.
+    fn new(literals: &[&[u8]], first_id: u32) -> Part {
+        let mut buckets: [Vec<BucketLiteral>; BUCKETS] = Default::default();
+        let mut low = [[0u8; 16]; WIDTH];
+        let mut high = [[0u8; 16]; WIDTH];
+        for (id, literal) in (first_id..).zip(literals) {
+            let literal = literal.to_ascii_lowercase();
+            let offset = rarest_window(&literal);
+            let window = fold_window(&literal[offset..offset + WIDTH]);
+            let bucket = cheapest_bucket(&low, &high, &window);
+            for (k, &byte) in window.iter().enumerate() {
+                low[k][usize::from(byte & 0xF)] |= 1 << bucket;
+                high[k][usize::from(byte >> 4)] |= 1 << bucket;
+            }
+            buckets[bucket].push((literal.into_boxed_slice(), offset, id));
+        }
+        Part {
+            buckets: buckets.map(Vec::into_boxed_slice),
+            low,
+            high,
+        }
     }
 
     /// Reports into `found` every literal of `bucket` whose window is at
@@ -305,7 +360,7 @@ const PADDING: u8 = 0xFF;
 mod avx2 {
     //! The filter's AVX2 scan.
 
-    use super::{FOLD, LiteralFilter, PADDING, WIDTH};
+    use super::{FOLD, PADDING, Part, WIDTH};
     use std::arch::x86_64::*;
 
     /// Bytes one block reads.
@@ -328,7 +383,7 @@ mod avx2 {
     /// # Safety
     /// The CPU must have AVX2.
     #[target_feature(enable = "avx2")]
-    pub(super) unsafe fn scan(filter: &LiteralFilter, text: &[u8]) -> (bool, bool) {
+    pub(super) unsafe fn scan(filter: &Part, text: &[u8]) -> (bool, bool) {
         scan_blocks(filter, text, |start, positions, survivors| {
             verify_block(filter, text, start, positions, survivors)
         })
@@ -340,11 +395,7 @@ mod avx2 {
     /// # Safety
     /// The CPU must have AVX2.
     #[target_feature(enable = "avx2")]
-    pub(super) unsafe fn scan_all(
-        filter: &LiteralFilter,
-        text: &[u8],
-        found: &mut Vec<u32>,
-    ) -> bool {
+    pub(super) unsafe fn scan_all(filter: &Part, text: &[u8], found: &mut Vec<u32>) -> bool {
         let (_, ascii) = scan_blocks(filter, text, |start, positions, survivors| {
             verify_block_all(filter, text, start, positions, survivors, found);
             false
@@ -367,7 +418,7 @@ mod avx2 {
     #[inline]
     #[target_feature(enable = "avx2")]
     fn scan_blocks(
-        filter: &LiteralFilter,
+        filter: &Part,
         text: &[u8],
         mut candidates: impl FnMut(usize, u32, __m256i) -> bool,
     ) -> (bool, bool) {
@@ -418,7 +469,7 @@ mod avx2 {
     #[inline(never)]
     #[target_feature(enable = "avx2")]
     fn verify_block_all(
-        filter: &LiteralFilter,
+        filter: &Part,
         value: &[u8],
         start: usize,
         positions: u32,
@@ -468,7 +519,7 @@ mod avx2 {
     #[inline(never)]
     #[target_feature(enable = "avx2")]
     fn verify_block(
-        filter: &LiteralFilter,
+        filter: &Part,
         value: &[u8],
         start: usize,
         positions: u32,
@@ -568,7 +619,7 @@ mod tests {
 
     #[test]
     fn finds_literals_in_any_case_at_the_edges_of_short_and_long_values() {
-        let Some(filter) = LiteralFilter::new(&MIMIKATZ) else {
+        let Some(filter) = LiteralFilter::new(&MIMIKATZ, 1) else {
             return; // no AVX2: the exact path runs for every event
         };
         let long = "x".repeat(100);
@@ -596,7 +647,7 @@ mod tests {
 
     #[test]
     fn reads_lists_booleans_and_the_message_and_not_numbers() {
-        let Some(filter) = LiteralFilter::new(&[b"true", b"kiwi legit printer", b"1234"]) else {
+        let Some(filter) = LiteralFilter::new(&[b"true", b"kiwi legit printer", b"1234"], 1) else {
             return;
         };
         let mut event = event_of(&["nothing here"]);
@@ -617,7 +668,7 @@ mod tests {
 
     #[test]
     fn reads_text_outside_ascii_but_not_characters_that_lower_case_to_it() {
-        let Some(filter) = LiteralFilter::new(&MIMIKATZ) else {
+        let Some(filter) = LiteralFilter::new(&MIMIKATZ, 1) else {
             return;
         };
         let product = "Microsoft® Windows® Operating System";
@@ -653,14 +704,56 @@ mod tests {
 
     #[test]
     fn refuses_literals_it_cannot_judge() {
-        assert!(LiteralFilter::new(&[b"ab"]).is_none());
-        assert!(LiteralFilter::new(&[b"caf\xc3\xa9s"]).is_none());
-        assert!(LiteralFilter::new(&[b"ab\0cd"]).is_none());
+        assert!(LiteralFilter::new(&[b"ab"], 1).is_none());
+        assert!(LiteralFilter::new(&[b"caf\xc3\xa9s"], 1).is_none());
+        assert!(LiteralFilter::new(&[b"ab\0cd"], 1).is_none());
         let many: Vec<Vec<u8>> = (0..=MAX_LITERALS)
             .map(|i| format!("lit{i:04}").into_bytes())
             .collect();
         let many: Vec<&[u8]> = many.iter().map(Vec::as_slice).collect();
-        assert!(LiteralFilter::new(&many).is_none());
+        assert!(LiteralFilter::new(&many, 1).is_none());
+        assert!(LiteralFilter::new(&many, 2).is_none());
+        if avx2_available() {
+            assert_eq!(LiteralFilter::new(&many, 3).map(|f| f.parts.len()), Some(3));
+        }
+    }
+
+    /// SigmaHQ's application keywords (antivirus names) and Mimikatz's: 89
+    /// literals, more than one part holds.
+    fn application_keywords() -> Vec<Vec<u8>> {
+        let names = "hacktool hktl htool- metasploit meterpreter mimikatz cobalt \
+                     sliver koadic lazagne powersploit seatbelt sharpdump shellcode \
+                     webshell keylogger ransom potato impacket adfind";
+        let mut literals: Vec<Vec<u8>> = names
+            .split_whitespace()
+            .map(|n| n.as_bytes().to_vec())
+            .collect();
+        literals.extend((0..70).map(|i| format!("family{i:02}.gen").into_bytes()));
+        literals.extend(MIMIKATZ.iter().map(|l| l.to_vec()));
+        literals
+    }
+
+    #[test]
+    fn a_filter_of_several_parts_finds_the_literals_of_each() {
+        let literals = application_keywords();
+        let literals: Vec<&[u8]> = literals.iter().map(Vec::as_slice).collect();
+        let Some(filter) = LiteralFilter::new(&literals, 4) else {
+            return;
+        };
+        assert_eq!(filter.parts.len(), 4);
+        let mut found = Vec::new();
+        for (id, literal) in literals.iter().enumerate() {
+            let upper = String::from_utf8(literal.to_ascii_uppercase()).unwrap();
+            let value = format!("Threat {upper} was quarantined from C:\\Users\\x");
+            assert!(occurs(&filter, &event_of(&[&value])), "{value}");
+            filter.find_all(&value, &mut found);
+            assert!(found.contains(&(id as u32)), "{value}: {found:?}");
+        }
+        let clean = "Windows Installer reconfigured the product. Product Name: \
+                     Microsoft Visual C++ 2019 X64 Minimum Runtime - 14.29.30133.";
+        assert!(!occurs(&filter, &event_of(&[clean])));
+        filter.find_all(clean, &mut found);
+        assert!(found.is_empty());
     }
 
     fn text() -> impl Strategy<Value = String> {
@@ -704,7 +797,7 @@ mod tests {
 
     #[test]
     fn finds_every_occurrence_of_every_literal_in_a_field_value() {
-        let Some(filter) = LiteralFilter::new(&MIMIKATZ) else {
+        let Some(filter) = LiteralFilter::new(&MIMIKATZ, 1) else {
             return;
         };
         let mut found = Vec::new();
@@ -724,14 +817,14 @@ mod tests {
         filter.find_all(kelvin, &mut found);
         found.sort_unstable();
         assert_eq!(found, vec![0, 0, 5, 5]);
-        let overlapping = LiteralFilter::new(&[b"aaa"]).unwrap();
+        let overlapping = LiteralFilter::new(&[b"aaa"], 1).unwrap();
         overlapping.find_all_in_lowered(b"aaaaa", &mut found);
         assert_eq!(found, vec![0, 0, 0]);
     }
 
     #[test]
     fn reads_a_value_where_it_ends_inside_or_at_the_end_of_a_block() {
-        let Some(filter) = LiteralFilter::new(&MIMIKATZ) else {
+        let Some(filter) = LiteralFilter::new(&MIMIKATZ, 1) else {
             return;
         };
         let mut found = Vec::new();
@@ -747,6 +840,38 @@ mod tests {
             filter.find_all(cut, &mut found);
             assert!(found.is_empty(), "a value of {} bytes", len - 1);
             assert!(!filter.occurs_in_text(cut.as_bytes()));
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(300))]
+
+        /// A filter split into parts answers as one does: exactly what a
+        /// plain search of the lower-cased value answers.
+        #[test]
+        fn a_filter_of_parts_answers_what_a_plain_search_answers(
+            literals in proptest::collection::vec(literal(), 60..200),
+            value in text(),
+            planted in proptest::collection::vec((0usize..200, 0usize..80, any::<bool>()), 0..4),
+        ) {
+            let mut value = value;
+            for (which, at, upper) in planted {
+                let literal = String::from_utf8(literals[which % literals.len()].clone()).unwrap();
+                let literal = if upper { literal.to_ascii_uppercase() } else { literal };
+                let at = (0..=at.min(value.len())).rev().find(|&i| value.is_char_boundary(i)).unwrap_or(0);
+                value.insert_str(at, &literal);
+            }
+            let literals: Vec<&[u8]> = literals.iter().map(Vec::as_slice).collect();
+            if let Some(filter) = LiteralFilter::new(&literals, 9) {
+                let mut found = Vec::new();
+                filter.find_all(&value, &mut found);
+                found.sort_unstable();
+                prop_assert_eq!(&found, &expected_in_lowered(&literals, &value));
+                prop_assert_eq!(
+                    occurs(&filter, &event_of(&[&value])),
+                    expected(&literals, &[&value])
+                );
+            }
         }
     }
 
@@ -769,7 +894,7 @@ mod tests {
                 value.insert_str(at, &literal);
             }
             let literals: Vec<&[u8]> = literals.iter().map(Vec::as_slice).collect();
-            if let Some(filter) = LiteralFilter::new(&literals) {
+            if let Some(filter) = LiteralFilter::new(&literals, 1) {
                 let mut found = Vec::new();
                 filter.find_all(&value, &mut found);
                 found.sort_unstable();
@@ -803,7 +928,7 @@ mod tests {
             }
             let literals: Vec<&[u8]> = literals.iter().map(Vec::as_slice).collect();
             let values: Vec<&str> = values.iter().map(String::as_str).collect();
-            if let Some(filter) = LiteralFilter::new(&literals) {
+            if let Some(filter) = LiteralFilter::new(&literals, 1) {
                 prop_assert_eq!(occurs(&filter, &event_of(&values)), expected(&literals, &values));
             }
         }
