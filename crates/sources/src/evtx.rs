@@ -13,6 +13,7 @@
 //! record that cannot be parsed is reported (offset: the chunk's byte offset, or the
 //! record id for a bad record) and every readable record is kept.
 
+use crate::evtx_tree::{Entries, Node};
 use crate::{RecordError, windows};
 use evtx::err::EvtxError;
 use evtx::{EvtxChunkData, EvtxParser, IntoIterChunks, ParserSettings};
@@ -29,31 +30,57 @@ const FILE_HEADER_BYTES: u64 = 4096;
 const CHUNK_BYTES: u64 = 65536;
 
 /// The `#text` of an element that carries attributes, or the value itself.
-fn element_value(value: &Json) -> &Json {
+fn element_value<'n, 'a>(value: &'n Node<'a>) -> &'n Node<'a> {
     match value {
-        Json::Object(map) => map.get("#text").unwrap_or(value),
+        Node::Object(_) => value.get("#text").unwrap_or(value),
         other => other,
     }
 }
 
-fn attributes(value: &Json) -> Option<&Map<String, Json>> {
-    value.get("#attributes").and_then(Json::as_object)
+fn attributes<'n, 'a>(value: &'n Node<'a>) -> Option<&'n Entries<'a>> {
+    value.get("#attributes").and_then(Node::as_object)
 }
 
-/// Builds an event from the `Event` object of the `evtx` crate's JSON.
+/// The value of `name` among `entries`.
+fn entry<'n, 'a>(entries: &'n Entries<'a>, name: &str) -> Option<&'n Node<'a>> {
+    entries.iter().find(|(k, _)| k == name).map(|(_, v)| v)
+}
+
+/// Adds a field from a JSON value as [`Value::from_json`] reads it, a
+/// string's text straight into the record's.
+fn push_node(event: &mut Event, name: &str, node: &Node<'_>) {
+    match node {
+        Node::Str(text) => event.native.push_str(name, text),
+        other => event.native.push(name, other.to_value()),
+    }
+}
+
+/// Builds an event from the `Event` object of the `evtx` crate's JSON, parsed
+/// by `serde_json` (JSON Lines in that shape).
 pub(crate) fn event_from_evtx_json(
     root: &Map<String, Json>,
     networks: &Networks,
 ) -> Result<Event, String> {
-    let system = root
-        .get("System")
-        .and_then(Json::as_object)
+    match Node::from_map(root) {
+        Node::Object(entries) => event_from_evtx_tree(&entries, networks),
+        _ => unreachable!("a map is an object"),
+    }
+}
+
+/// Builds an event from the entries of the `Event` object of the `evtx`
+/// crate's JSON.
+pub(crate) fn event_from_evtx_tree(
+    root: &Entries<'_>,
+    networks: &Networks,
+) -> Result<Event, String> {
+    let system = entry(root, "System")
+        .and_then(Node::as_object)
         .ok_or("evtx json without System")?;
     // Room for the record's fields and their text at once (growing the
     // text buffer value by value cost more than the allocation per value
     // it replaced).
-    let payload_fields = match root.get("EventData").or_else(|| root.get("UserData")) {
-        Some(Json::Object(map)) => map.len(),
+    let payload_fields = match entry(root, "EventData").or_else(|| entry(root, "UserData")) {
+        Some(Node::Object(entries)) => entries.len(),
         _ => 0,
     };
     let mut event = Event {
@@ -62,26 +89,24 @@ pub(crate) fn event_from_evtx_json(
     };
     push_system(&mut event, system);
     let system_fields = event.native.len();
-    if let Some(data) = root.get("EventData") {
+    if let Some(data) = entry(root, "EventData") {
         push_event_data(&mut event, data);
     }
-    if let Some(Json::Object(user_data)) = root.get("UserData") {
-        for child in user_data.values() {
+    if let Some(Node::Object(user_data)) = entry(root, "UserData") {
+        for (_, child) in user_data {
             push_leaves(&mut event, child);
         }
     }
-    if let Some(message) = root
-        .get("RenderingInfo")
+    if let Some(message) = entry(root, "RenderingInfo")
         .and_then(|r| r.get("Message"))
-        .and_then(Json::as_str)
+        .and_then(Node::as_str)
     {
         event.message = Some(message.to_owned());
     }
-    let time = system
-        .get("TimeCreated")
+    let time = entry(system, "TimeCreated")
         .and_then(attributes)
-        .and_then(|a| a.get("SystemTime"))
-        .and_then(Json::as_str)
+        .and_then(|a| entry(a, "SystemTime"))
+        .and_then(Node::as_str)
         .and_then(Timestamp::parse)
         .ok_or("missing timestamp")?;
     event.timestamp = time;
@@ -92,90 +117,89 @@ pub(crate) fn event_from_evtx_json(
     Ok(event)
 }
 
-fn push_system(event: &mut Event, system: &Map<String, Json>) {
+fn push_system(event: &mut Event, system: &Entries<'_>) {
     // `Provider_Name`, `Execution_ProcessID`...: written into one buffer
     // (`format!` per attribute was about a tenth of converting a record).
     let mut joined = String::new();
-    let mut push_attributes = |event: &mut Event, prefix: &str, value: &Json| {
+    let mut push_attributes = |event: &mut Event, prefix: &str, value: &Node<'_>| {
         for (name, v) in attributes(value).into_iter().flatten() {
             joined.clear();
             joined.push_str(prefix);
             joined.push('_');
             joined.push_str(name);
-            event.native.push_json(&joined, v);
+            push_node(event, &joined, v);
         }
     };
     for (key, value) in system {
-        match key.as_str() {
+        match key.as_ref() {
             "Provider" => push_attributes(event, "Provider", value),
             "TimeCreated" => {
-                if let Some(t) = attributes(value).and_then(|a| a.get("SystemTime")) {
-                    event.native.push_json("SystemTime", t);
+                if let Some(t) = attributes(value).and_then(|a| entry(a, "SystemTime")) {
+                    push_node(event, "SystemTime", t);
                 }
             }
             "Execution" | "Security" | "Correlation" => push_attributes(event, key, value),
             "EventID" => {
-                let id = element_value(value);
-                let id = match id {
-                    Json::String(s) => s
+                let id = match element_value(value) {
+                    Node::Str(s) => s
                         .parse::<i64>()
                         .map(Value::Int)
-                        .unwrap_or_else(|_| Value::from(s.as_str())),
-                    other => Value::from_json(other),
+                        .unwrap_or_else(|_| Value::from(s.as_ref())),
+                    other => other.to_value(),
                 };
                 event.native.push("EventID", id);
-                if let Some(q) = attributes(value).and_then(|a| a.get("Qualifiers")) {
-                    event.native.push_json("EventID_Qualifiers", q);
+                if let Some(q) = attributes(value).and_then(|a| entry(a, "Qualifiers")) {
+                    push_node(event, "EventID_Qualifiers", q);
                 }
             }
-            _ => event.native.push_json(key, element_value(value)),
+            _ => push_node(event, key, element_value(value)),
         }
     }
 }
 
-fn push_event_data(event: &mut Event, data: &Json) {
+fn push_event_data(event: &mut Event, data: &Node<'_>) {
     match data {
-        Json::Object(map) => {
-            for (key, value) in map {
+        Node::Object(entries) => {
+            for (key, value) in entries {
                 if key == "#attributes" {
                     continue;
                 }
                 match value {
-                    Json::Object(_) if value.get("#text").is_some() => {
+                    Node::Object(_) if value.get("#text").is_some() => {
                         push_payload(event, key, element_value(value))
                     }
-                    Json::Object(_) => push_leaves(event, value),
+                    Node::Object(_) => push_leaves(event, value),
                     other => push_payload(event, key, other),
                 }
             }
         }
-        Json::Null => {}
-        other => event.native.push_json("EventData", other),
+        Node::Null => {}
+        other => push_node(event, "EventData", other),
     }
 }
 
 /// Pushes a payload value as rules should see it: Windows pads some strings
 /// with trailing spaces (4624's `LogonProcessName` is `"NtLmSsp "`), which no
 /// rule writes; they are dropped, as Hayabusa does. Leading spaces are kept.
-fn push_payload(event: &mut Event, key: &str, json: &Json) {
-    match json {
-        Json::String(s) => event.native.push_str(key, s.trim_end_matches(' ')),
-        other => event.native.push_json(key, other),
+fn push_payload(event: &mut Event, key: &str, node: &Node<'_>) {
+    match node {
+        Node::Str(s) => event.native.push_str(key, s.trim_end_matches(' ')),
+        other => push_node(event, key, other),
     }
 }
 
 /// UserData and nested EventData: every leaf under its own name.
-fn push_leaves(event: &mut Event, value: &Json) {
-    if let Json::Object(map) = value {
-        for (key, child) in map {
+fn push_leaves(event: &mut Event, value: &Node<'_>) {
+    if let Node::Object(entries) = value {
+        for (key, child) in entries {
             if key == "#attributes" {
                 continue;
             }
             match child {
-                Json::Object(_) if child.get("#text").is_some() => {
+                Node::Object(_) if child.get("#text").is_some() => {
                     push_payload(event, key, element_value(child))
                 }
-                Json::Object(_) => push_leaves(event, child),
+                Node::Object(_) => push_leaves(event, child),
                 other => push_payload(event, key, other),
             }
         }
@@ -320,18 +344,17 @@ fn convert_chunk(
     let mut out = Vec::with_capacity(128);
     for record in parsed.iter() {
         let result = record
-            .and_then(|r| r.into_json_value())
+            .and_then(|r| r.into_json())
             .map_err(|e| evtx_error(path, &e, number))
             .and_then(|serialized| {
                 let record_id = serialized.event_record_id;
-                let root = serialized
-                    .data
-                    .get("Event")
-                    .and_then(Json::as_object)
-                    .ok_or_else(|| {
-                        RecordError::new(path, record_id, "evtx record without Event element")
-                    })?;
-                let mut event = event_from_evtx_json(root, networks)
+                let tree = Node::parse(&serialized.data).map_err(|e| {
+                    RecordError::new(path, record_id, format!("evtx record JSON: {e}"))
+                })?;
+                let root = tree.get("Event").and_then(Node::as_object).ok_or_else(|| {
+                    RecordError::new(path, record_id, "evtx record without Event element")
+                })?;
+                let mut event = event_from_evtx_tree(root, networks)
                     .map_err(|reason| RecordError::new(path, record_id, reason))?;
                 event.origin = Some(Origin {
                     file: path.clone(),

@@ -15,6 +15,7 @@
 pub mod cloud;
 pub mod discover;
 pub mod evtx;
+mod evtx_tree;
 mod flat_json;
 mod flat_shape;
 pub mod format;
