@@ -843,6 +843,26 @@ mod tests {
         }
     }
 
+    /// `value` with literals inserted: for each `(which, at, upper)`, the
+    /// literal `which` (modulo their number), upper-cased or not, at the
+    /// character boundary at or before byte `at`.
+    fn plant(mut value: String, literals: &[Vec<u8>], planted: &[(usize, usize, bool)]) -> String {
+        for &(which, at, upper) in planted {
+            let literal = String::from_utf8(literals[which % literals.len()].clone()).unwrap();
+            let literal = if upper {
+                literal.to_ascii_uppercase()
+            } else {
+                literal
+            };
+            let at = (0..=at.min(value.len()))
+                .rev()
+                .find(|&i| value.is_char_boundary(i))
+                .unwrap_or(0);
+            value.insert_str(at, &literal);
+        }
+        value
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(300))]
 
@@ -854,13 +874,7 @@ mod tests {
             value in text(),
             planted in proptest::collection::vec((0usize..200, 0usize..80, any::<bool>()), 0..4),
         ) {
-            let mut value = value;
-            for (which, at, upper) in planted {
-                let literal = String::from_utf8(literals[which % literals.len()].clone()).unwrap();
-                let literal = if upper { literal.to_ascii_uppercase() } else { literal };
-                let at = (0..=at.min(value.len())).rev().find(|&i| value.is_char_boundary(i)).unwrap_or(0);
-                value.insert_str(at, &literal);
-            }
+            let value = plant(value, &literals, &planted);
             let literals: Vec<&[u8]> = literals.iter().map(Vec::as_slice).collect();
             if let Some(filter) = LiteralFilter::new(&literals, 9) {
                 let mut found = Vec::new();
@@ -886,13 +900,7 @@ mod tests {
             value in text(),
             planted in proptest::collection::vec((0usize..24, 0usize..80, any::<bool>()), 0..4),
         ) {
-            let mut value = value;
-            for (which, at, upper) in planted {
-                let literal = String::from_utf8(literals[which % literals.len()].clone()).unwrap();
-                let literal = if upper { literal.to_ascii_uppercase() } else { literal };
-                let at = (0..=at.min(value.len())).rev().find(|&i| value.is_char_boundary(i)).unwrap_or(0);
-                value.insert_str(at, &literal);
-            }
+            let value = plant(value, &literals, &planted);
             let literals: Vec<&[u8]> = literals.iter().map(Vec::as_slice).collect();
             if let Some(filter) = LiteralFilter::new(&literals, 1) {
                 let mut found = Vec::new();
