@@ -61,10 +61,7 @@ pub(crate) fn event_from_evtx_json(
     root: &Map<String, Json>,
     networks: &Networks,
 ) -> Result<Event, String> {
-    match Node::from_map(root) {
-        Node::Object(entries) => event_from_evtx_tree(&entries, networks),
-        _ => unreachable!("a map is an object"),
-    }
+    event_from_evtx_tree(&Node::entries_of(root), networks)
 }
 
 /// Builds an event from the entries of the `Event` object of the `evtx`

@@ -47,14 +47,12 @@ impl<'a> Node<'a> {
         serde_json::from_str(json)
     }
 
-    /// The tree of a `serde_json` object, borrowing its text (for records
-    /// that arrive already parsed, as JSON Lines do).
-    pub fn from_map(map: &'a Map<String, Json>) -> Node<'a> {
-        Node::Object(
-            map.iter()
-                .map(|(key, value)| (Cow::Borrowed(key.as_str()), Node::from_json(value)))
-                .collect(),
-        )
+    /// The entries of a `serde_json` object, borrowing its text (for
+    /// records that arrive already parsed, as JSON Lines do).
+    pub fn entries_of(map: &'a Map<String, Json>) -> Vec<(Cow<'a, str>, Node<'a>)> {
+        map.iter()
+            .map(|(key, value)| (Cow::Borrowed(key.as_str()), Node::from_json(value)))
+            .collect()
     }
 
     fn from_json(json: &'a Json) -> Node<'a> {
@@ -64,7 +62,7 @@ impl<'a> Node<'a> {
             Json::Number(n) => Node::Number(n.clone()),
             Json::String(s) => Node::Str(Cow::Borrowed(s)),
             Json::Array(items) => Node::Array(items.iter().map(Node::from_json).collect()),
-            Json::Object(map) => Node::from_map(map),
+            Json::Object(map) => Node::Object(Node::entries_of(map)),
         }
     }
 
