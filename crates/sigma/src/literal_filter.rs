@@ -1,6 +1,7 @@
-//! A SIMD search for small sets of literals (up to 64) that ignores ASCII
-//! case in its registers, so text is read as it is, not lower-cased first.
-//! It serves two kinds of prefilter slot:
+//! A SIMD search for small sets of literals (up to 64 in one pass; a keyword
+//! slot's larger set in a few passes, see [`LiteralFilter::new`]) that
+//! ignores ASCII case in its registers, so text is read as it is, not
+//! lower-cased first. It serves two kinds of prefilter slot:
 //!
 //! * **keyword slots** ([`LiteralFilter::occurs_in`]): keyword rules read
 //!   every text value of an event. SigmaHQ's Mimikatz keyword rule
@@ -94,9 +95,9 @@ struct Part {
 impl LiteralFilter {
     /// The filter of `literals` (lower-cased), if this machine has AVX2 and
     /// the literals suit it: at most [`MAX_LITERALS`] in one part, or in
-    /// `max_parts` parts of [`SPLIT_PART_LITERALS`], each literal ASCII, of [`WIDTH`] bytes or more, and without a NUL
-    /// (the exact path joins values with NULs, so a literal holding one
-    /// could span two values).
+    /// `max_parts` parts of [`SPLIT_PART_LITERALS`]; each literal ASCII, of
+    /// [`WIDTH`] bytes or more, and without a NUL (the exact path joins
+    /// values with NULs, so a literal holding one could span two values).
     ///
     /// Each part is a pass over the text, so the caller bounds them by what
     /// the filter replaces: a keyword slot's exact path costs about four

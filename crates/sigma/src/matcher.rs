@@ -882,12 +882,14 @@ impl Matcher {
                 }
             }
         }
-        // The non-ASCII needle asks about every value, so its slots have no
-        // filter (nor slots whose literals it does not take).
+        // A keyword slot's exact path costs more than a field slot's other
+        // scanners, so its filter may take more passes.
         let parts = match fields {
             None => KEYWORD_FILTER_PARTS,
             Some(_) => 1,
         };
+        // The non-ASCII needle asks about every value, so its slots have no
+        // filter (nor slots whose literals it does not take).
         let literal_filter = (!non_ascii_used)
             .then(|| LiteralFilter::new(&literals, parts))
             .flatten();
