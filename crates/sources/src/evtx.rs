@@ -13,7 +13,7 @@
 //! record that cannot be parsed is reported (offset: the chunk's byte offset, or the
 //! record id for a bad record) and every readable record is kept.
 
-use crate::evtx_tree::{Entries, Node};
+use crate::evtx_tree::{Entries, Node, entry};
 use crate::{RecordError, windows};
 use evtx::err::EvtxError;
 use evtx::{EvtxChunkData, EvtxParser, IntoIterChunks, ParserSettings};
@@ -39,11 +39,6 @@ fn element_value<'n, 'a>(value: &'n Node<'a>) -> &'n Node<'a> {
 
 fn attributes<'n, 'a>(value: &'n Node<'a>) -> Option<&'n Entries<'a>> {
     value.get("#attributes").and_then(Node::as_object)
-}
-
-/// The value of `name` among `entries`.
-fn entry<'n, 'a>(entries: &'n Entries<'a>, name: &str) -> Option<&'n Node<'a>> {
-    entries.iter().find(|(k, _)| k == name).map(|(_, v)| v)
 }
 
 /// Adds a field from a JSON value as [`Value::from_json`] reads it, a
@@ -154,22 +149,11 @@ fn push_system(event: &mut Event, system: &Entries<'_>) {
     }
 }
 
+/// `EventData`: its children as [`push_leaves`] reads them, or the value
+/// itself when it is not an object.
 fn push_event_data(event: &mut Event, data: &Node<'_>) {
     match data {
-        Node::Object(entries) => {
-            for (key, value) in entries {
-                if key == "#attributes" {
-                    continue;
-                }
-                match value {
-                    Node::Object(_) if value.get("#text").is_some() => {
-                        push_payload(event, key, element_value(value))
-                    }
-                    Node::Object(_) => push_leaves(event, value),
-                    other => push_payload(event, key, other),
-                }
-            }
-        }
+        Node::Object(_) => push_leaves(event, data),
         Node::Null => {}
         other => push_node(event, "EventData", other),
     }

@@ -69,10 +69,7 @@ impl<'a> Node<'a> {
 
     /// The value under `key`, when this is an object that has it.
     pub fn get(&self, key: &str) -> Option<&Node<'a>> {
-        self.as_object()?
-            .iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, value)| value)
+        entry(self.as_object()?, key)
     }
 
     /// The entries, when this is an object.
@@ -97,10 +94,8 @@ impl<'a> Node<'a> {
         match self {
             Node::Null => Value::Null,
             Node::Bool(b) => Value::Bool(*b),
-            Node::Number(n) => match n.as_i64() {
-                Some(i) => Value::Int(i),
-                None => Value::Float(n.as_f64().unwrap_or(f64::NAN)),
-            },
+            // One place for JSON's number rules.
+            Node::Number(n) => Value::from_json(&Json::Number(n.clone())),
             Node::Str(s) => Value::Str(s.as_ref().into()),
             Node::Array(items) => Value::List(items.iter().map(Node::to_value).collect()),
             Node::Object(_) => Value::Str(self.to_json().to_string().into()),
@@ -123,6 +118,14 @@ impl<'a> Node<'a> {
             ),
         }
     }
+}
+
+/// The value under `key` among an object's `entries`.
+pub(crate) fn entry<'n, 'a>(entries: &'n Entries<'a>, key: &str) -> Option<&'n Node<'a>> {
+    entries
+        .iter()
+        .find(|(k, _)| k == key)
+        .map(|(_, value)| value)
 }
 
 impl<'de> Deserialize<'de> for Node<'de> {
