@@ -23,6 +23,7 @@
 #![deny(missing_docs)]
 
 mod answer_cache;
+mod case_fold;
 mod compile;
 pub mod condition;
 mod correlation;

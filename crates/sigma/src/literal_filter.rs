@@ -175,7 +175,7 @@ impl LiteralFilter {
     /// Whether a literal is in `text` lower-cased by Unicode's rules: for
     /// the rare text with a character that lower-cases to ASCII.
     fn in_lowered(&self, text: &[u8]) -> bool {
-        let lowered = String::from_utf8_lossy(text).to_lowercase();
+        let lowered = crate::case_fold::fold(&String::from_utf8_lossy(text));
         self.literals()
             .any(|(literal, _, _)| memchr::memmem::find(lowered.as_bytes(), literal).is_some())
     }
@@ -201,7 +201,7 @@ impl LiteralFilter {
                 return;
             }
         }
-        self.find_all_in_lowered(text.to_lowercase().as_bytes(), found);
+        self.find_all_in_lowered(crate::case_fold::fold(text).as_bytes(), found);
     }
 
     /// Every literal in `lowered` (a value lower-cased by Unicode's rules),
@@ -586,8 +586,7 @@ mod tests {
     fn expected(literals: &[&[u8]], values: &[&str]) -> bool {
         values.iter().any(|value| {
             literals.iter().any(|literal| {
-                value
-                    .to_lowercase()
+                crate::case_fold::fold(value)
                     .as_bytes()
                     .windows(literal.len())
                     .any(|w| w == *literal)
@@ -780,7 +779,7 @@ mod tests {
     /// Every occurrence of every literal in `value` lower-cased by
     /// Unicode's rules, by index, sorted.
     fn expected_in_lowered(literals: &[&[u8]], value: &str) -> Vec<u32> {
-        let lowered = value.to_lowercase();
+        let lowered = crate::case_fold::fold(value);
         let mut ids: Vec<u32> = (0..)
             .zip(literals)
             .flat_map(|(id, literal)| {
@@ -911,7 +910,7 @@ mod tests {
                 prop_assert_eq!(&found, &expected);
                 // The search of the lower case, which values with the Kelvin
                 // sign or `İ` take, finds the same.
-                filter.find_all_in_lowered(value.to_lowercase().as_bytes(), &mut found);
+                filter.find_all_in_lowered(crate::case_fold::fold(&value).as_bytes(), &mut found);
                 found.sort_unstable();
                 prop_assert_eq!(found, expected);
             }

@@ -7,6 +7,7 @@
 //! the caches are warm.
 
 use crate::answer_cache::{AnswerCache, Lookup, ReadLists};
+use crate::case_fold;
 use crate::compile::{EvalBuffers, Known, KnownPattern, Literal, Node};
 use crate::literal_filter::LiteralFilter;
 use crate::mapping::Route;
@@ -980,11 +981,11 @@ impl Matcher {
                 // changes (`®` and most others do not).
                 joined.make_ascii_lowercase();
                 let ascii = joined.is_ascii();
-                let hay = if ascii || !unicode_lowering_changes(joined) {
+                let hay = if ascii || !case_fold::changes_beyond_ascii(joined) {
                     joined.as_bytes()
                 } else {
                     folded.clear();
-                    fold_unicode(joined, folded);
+                    case_fold::fold_into(joined, folded);
                     &folded[..]
                 };
                 scan_folded(route_slot, hay, ascii, found, &mut marks);
@@ -1189,32 +1190,9 @@ fn fold_haystack<'a>(
         folded.extend_from_slice(haystack.as_bytes());
         folded.make_ascii_lowercase();
     } else {
-        fold_unicode(haystack, folded);
+        case_fold::fold_into(haystack, folded);
     }
     folded
-}
-
-/// `text` lower-cased by Unicode's rules, as evaluation compares it, into
-/// `out`: runs of ASCII are copied and folded in bulk, the other characters one
-/// by one (most non-ASCII values are ASCII but for a few characters).
-fn fold_unicode(text: &str, out: &mut Vec<u8>) {
-    let mut buf = [0u8; 4];
-    let mut rest = text;
-    while !rest.is_empty() {
-        let ascii = rest
-            .bytes()
-            .position(|b| !b.is_ascii())
-            .unwrap_or(rest.len());
-        let start = out.len();
-        out.extend_from_slice(&rest.as_bytes()[..ascii]);
-        out[start..].make_ascii_lowercase();
-        rest = &rest[ascii..];
-        let Some(c) = rest.chars().next() else { break };
-        for lower in c.to_lowercase() {
-            out.extend_from_slice(lower.encode_utf8(&mut buf).as_bytes());
-        }
-        rest = &rest[c.len_utf8()..];
-    }
 }
 
 /// Joins the text values of `event` (strings, booleans, list elements; not
@@ -1228,21 +1206,6 @@ fn join_text_values(event: &Event, joined: &mut String) {
         joined.push_str(s);
         joined.push('\0');
     });
-}
-
-/// Whether lower-casing `text` (already ASCII lower-cased) by Unicode's
-/// rules changes any of its non-ASCII characters.
-fn unicode_lowering_changes(text: &str) -> bool {
-    let mut rest = text;
-    while let Some(at) = rest.bytes().position(|b| !b.is_ascii()) {
-        rest = &rest[at..];
-        let Some(c) = rest.chars().next() else { break };
-        if !c.to_lowercase().eq(std::iter::once(c)) {
-            return true;
-        }
-        rest = &rest[c.len_utf8()..];
-    }
-    false
 }
 
 /// Most passes of a keyword slot's literal filter (see
@@ -1492,16 +1455,16 @@ mod tests {
     #[test]
     fn the_keyword_join_is_folded_again_only_when_a_character_changes() {
         // Already ASCII lower-cased, as the keyword scan has it.
-        assert!(!unicode_lowering_changes(
+        assert!(!case_fold::changes_beyond_ascii(
             "microsoft® windows® operating system"
         ));
-        assert!(!unicode_lowering_changes("plain ascii"));
-        assert!(!unicode_lowering_changes("straße 🦆 ünïcödé"));
+        assert!(!case_fold::changes_beyond_ascii("plain ascii"));
+        assert!(!case_fold::changes_beyond_ascii("straße 🦆 ünïcödé"));
         // The Kelvin sign lower-cases to an ASCII `k`, a dotted capital I to
         // `i` and a dot: a literal could appear only after folding.
-        assert!(unicode_lowering_changes("mimi\u{212A}atz"));
-        assert!(unicode_lowering_changes("®\u{0130}stanbul"));
-        assert!(unicode_lowering_changes("σας ΣΑΣ"));
+        assert!(case_fold::changes_beyond_ascii("mimi\u{212A}atz"));
+        assert!(case_fold::changes_beyond_ascii("®\u{0130}stanbul"));
+        assert!(case_fold::changes_beyond_ascii("σας ΣΑΣ"));
     }
 
     #[test]
@@ -1598,26 +1561,6 @@ mod tests {
                 .collect();
             expected.sort_unstable();
             proptest::prop_assert_eq!(reported, expected);
-        }
-    }
-
-    #[test]
-    fn bulk_unicode_fold_is_the_per_character_fold_of_evaluation() {
-        for text in [
-            "",
-            "ASCII Only",
-            "MIMI\u{212A}ATZ",
-            "İstanbul ΣΑΣ",
-            "ẞtraße 🦆 END",
-            "\u{212A}",
-            "abc\u{0130}",
-        ] {
-            let mut out = Vec::new();
-            fold_unicode(text, &mut out);
-            // Evaluation lower-cases character by character (no final-sigma
-            // rule, unlike `str::to_lowercase`).
-            let per_char: String = text.chars().flat_map(char::to_lowercase).collect();
-            assert_eq!(String::from_utf8(out).unwrap(), per_char, "{text}");
         }
     }
 }

@@ -858,7 +858,7 @@ fn lower(text: &str) -> String {
     if text.is_ascii() {
         text.to_ascii_lowercase()
     } else {
-        text.to_lowercase()
+        crate::case_fold::fold(text)
     }
 }
 
@@ -901,9 +901,9 @@ fn variant_pattern(text: &str, m: &Modifiers, number: Option<i64>) -> StrPattern
             let folded: Vec<GlobTok> = tokens
                 .iter()
                 .flat_map(|t| match t {
-                    GlobTok::Char(c) if !m.cased => {
-                        c.to_lowercase().map(GlobTok::Char).collect::<Vec<_>>()
-                    }
+                    GlobTok::Char(c) if !m.cased => crate::case_fold::fold_char(*c)
+                        .map(GlobTok::Char)
+                        .collect::<Vec<_>>(),
                     other => vec![other.clone()],
                 })
                 .collect();
@@ -972,14 +972,7 @@ impl<'b> Lowered<'b> {
     pub fn get(&mut self, raw: &str) -> &str {
         if !self.ready {
             self.buf.clear();
-            if raw.is_ascii() {
-                self.buf.push_str(raw);
-                self.buf.make_ascii_lowercase();
-            } else {
-                for c in raw.chars() {
-                    self.buf.extend(c.to_lowercase());
-                }
-            }
+            crate::case_fold::fold_into(raw, self.buf);
             self.ready = true;
         }
         self.buf

@@ -1092,6 +1092,83 @@ detection:
     }
 }
 
+/// Case is ignored the same way for rule text and event text. Rust's
+/// `str::to_lowercase` turns a capital sigma at the end of a word into `ς`,
+/// lower-casing character by character into `σ`: the rule text was lowered by
+/// the first and values by the second, so a rule for `ΟΔΟΣ` missed `ΟΔΟΣ`.
+/// Now a word ending in sigma matches in every case, through each operator,
+/// the prefilter, and keywords.
+#[test]
+fn a_word_ending_in_sigma_matches_in_every_case() {
+    let rules = r#"
+title: Greek word contained
+id: 11111111-0000-0000-0000-0000000000e1
+logsource: {product: windows, category: process_creation}
+detection:
+  selection:
+    CommandLine|contains: 'ΚΛΕΙΔΙΟΣ ΑΡΧΕΙΟΣ'
+  condition: selection
+---
+title: Greek word at the end
+id: 11111111-0000-0000-0000-0000000000e2
+logsource: {product: windows, category: process_creation}
+detection:
+  selection:
+    CommandLine|endswith: 'αρχειος'
+  condition: selection
+---
+title: Greek word equal, with a wildcard
+id: 11111111-0000-0000-0000-0000000000e3
+logsource: {product: windows, category: process_creation}
+detection:
+  selection:
+    Description: 'ΚΛΕΙΔΙΟΣ*ΑΡΧΕΙΟΣ'
+  condition: selection
+---
+title: Greek keyword
+id: 11111111-0000-0000-0000-0000000000e4
+logsource: {product: windows, category: process_creation}
+detection:
+  keywords:
+    - 'αρχειοσ'
+  condition: keywords
+"#;
+    let mut b = builder();
+    assert!(b.add_yaml(rules, "greek.yml").iter().all(|r| r.is_ok()));
+    let set = b.build();
+    let matcher = set.matcher();
+    let mut scratch = matcher.scratch();
+    for (command, description, expected) in [
+        (
+            "copy ΚΛΕΙΔΙΟΣ ΑΡΧΕΙΟΣ",
+            "ΚΛΕΙΔΙΟΣ ΑΡΧΕΙΟΣ",
+            vec![0, 1, 2, 3],
+        ),
+        (
+            "copy κλειδιος αρχειος",
+            "Κλειδιος - Αρχειος",
+            vec![0, 1, 2, 3],
+        ),
+        (
+            "copy κλειδιοσ αρχειοσ",
+            "κλειδιοσ αρχειοσ",
+            vec![0, 1, 2, 3],
+        ),
+        ("copy ΚΛΕΙΔΙΟΣ ΑΡΧΕΙΑ", "ΑΡΧΕΙΑ", vec![]),
+    ] {
+        let event = sysmon(
+            1,
+            "process_creation",
+            &[("CommandLine", command), ("Description", description)],
+        );
+        let (mut fast, mut slow) = (Vec::new(), Vec::new());
+        matcher.match_event(&event, &mut scratch, &mut fast);
+        matcher.match_event_exhaustive(&event, &mut slow);
+        assert_eq!(slow, expected, "{command} / {description}");
+        assert_eq!(fast, slow, "{command} / {description}");
+    }
+}
+
 /// Remembering is off unless `[sigma] remember_answers = true`: every event is
 /// matched afresh.
 #[test]
