@@ -78,6 +78,18 @@ pub(crate) fn fold_into(text: &str, out: &mut impl FoldSink) {
     }
 }
 
+/// Whether `text` holds one of the two characters whose lower case is
+/// ASCII: U+0130 (`İ`, bytes C4 B0, `i` and a combining dot) and U+212A (the
+/// Kelvin sign, E2 84 AA, `k`). Text without either can be compared with an
+/// ASCII text byte by byte, ignoring ASCII case; text with one cannot (the
+/// Kelvin sign is three bytes and one `k`).
+pub(crate) fn folds_into_ascii(text: &[u8]) -> bool {
+    memchr::memchr2_iter(0xC4, 0xE2, text).any(|at| match text[at] {
+        0xC4 => text.get(at + 1) == Some(&0xB0),
+        _ => text.get(at + 1..at + 3) == Some(&[0x84, 0xAA][..]),
+    })
+}
+
 /// Bytes of ASCII at the start of `bytes`, read eight at a time (a
 /// byte-by-byte search for the first non-ASCII byte cost more than the
 /// lower-casing itself on long script blocks).

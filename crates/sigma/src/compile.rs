@@ -175,6 +175,8 @@ struct LoweredCopy {
     /// evaluated, so they name one value).
     at: (usize, usize),
     ready: bool,
+    /// See [`Lowered::into_ascii`].
+    into_ascii: Option<bool>,
     text: String,
 }
 
@@ -205,6 +207,7 @@ impl EvalBuffers {
                 let copy = &mut self.lowered[index];
                 copy.at = at;
                 copy.ready = false;
+                copy.into_ascii = None;
                 index
             }
         };
@@ -761,9 +764,10 @@ impl FieldItem {
             let mut lowered = Lowered {
                 buf: &mut copy.text,
                 ready: copy.ready,
+                into_ascii: copy.into_ascii,
             };
             let result = self.test_patterns(value, Some(s), &mut lowered, event, other, known);
-            copy.ready = lowered.ready;
+            (copy.ready, copy.into_ascii) = (lowered.ready, lowered.into_ascii);
             return result;
         }
         let EvalBuffers {
@@ -878,6 +882,7 @@ fn any_text(event: &Event, buf: &mut EvalBuffers, patterns: &[Pattern]) -> bool 
         let mut lowered = Lowered {
             buf: &mut copy.text,
             ready: copy.ready,
+            into_ascii: copy.into_ascii,
         };
         let hit = patterns.iter().any(|p| match p {
             Pattern::Str(p) => p.matches(s, &mut lowered),
@@ -886,7 +891,7 @@ fn any_text(event: &Event, buf: &mut EvalBuffers, patterns: &[Pattern]) -> bool 
             Pattern::LongRun { chars, newlines } => Pattern::long_run(s, *chars, *newlines),
             _ => false,
         });
-        copy.ready = lowered.ready;
+        (copy.ready, copy.into_ascii) = (lowered.ready, lowered.into_ascii);
         hit
     };
     for (_, value) in event.native.iter() {

@@ -42,6 +42,7 @@
 //! Windows® Operating System`.) Where AVX2 is missing the filter is not
 //! built and every event takes the exact path.
 
+use crate::case_fold::folds_into_ascii;
 use model::Event;
 
 /// Bytes of the window each literal is represented by.
@@ -164,7 +165,7 @@ impl LiteralFilter {
                 }
                 ascii = part_ascii;
             }
-            !ascii && lowers_to_ascii(text) && self.in_lowered(text)
+            !ascii && folds_into_ascii(text) && self.in_lowered(text)
         }
         #[cfg(not(target_arch = "x86_64"))]
         {
@@ -197,7 +198,7 @@ impl LiteralFilter {
                 // SAFETY: the filter is only built where AVX2 is available.
                 ascii = unsafe { avx2::scan_all(part, text.as_bytes(), found) };
             }
-            if ascii || !lowers_to_ascii(text.as_bytes()) {
+            if ascii || !folds_into_ascii(text.as_bytes()) {
                 return;
             }
         }
@@ -341,15 +342,6 @@ fn cheapest_bucket(low: &[[u8; 16]; WIDTH], high: &[[u8; 16]; WIDTH], window: &[
             (looseness(bucket, Some(window)) - before, before)
         })
         .unwrap_or(0)
-}
-
-/// Whether `value` holds one of the two characters whose lower case is
-/// ASCII: U+0130 (`İ`, bytes C4 B0) and U+212A (the Kelvin sign, E2 84 AA).
-fn lowers_to_ascii(value: &[u8]) -> bool {
-    memchr::memchr2_iter(0xC4, 0xE2, value).any(|at| match value[at] {
-        0xC4 => value.get(at + 1) == Some(&0xB0),
-        _ => value.get(at + 1..at + 3) == Some(&[0x84, 0xAA][..]),
-    })
 }
 
 /// What the scan reads past the text's end (the last block's bytes after

@@ -923,28 +923,20 @@ fn variant_pattern(text: &str, m: &Modifiers, number: Option<i64>) -> StrPattern
 impl StrPattern {
     /// Tests the raw value text; `lowered` yields the lower-cased text on demand.
     pub fn matches(&self, raw: &str, lowered: &mut Lowered<'_>) -> bool {
-        let pat = self.text.as_bytes();
-        if self.ascii || self.cased {
-            let hay = raw.as_bytes();
-            let eq = |a: &[u8], b: &[u8]| {
-                if self.cased {
-                    a == b
-                } else {
-                    a.eq_ignore_ascii_case(b)
-                }
+        if self.cased {
+            let (hay, pat) = (raw.as_bytes(), self.text.as_bytes());
+            return match &self.op {
+                StrOp::Exact => hay == pat,
+                StrOp::Prefix => hay.starts_with(pat),
+                StrOp::Suffix => hay.ends_with(pat),
+                StrOp::Contains(finder) => finder.find(hay).is_some(),
+                StrOp::Glob(glob) => glob.matches(raw),
             };
-            match &self.op {
-                StrOp::Exact => return hay.len() == pat.len() && eq(hay, pat),
-                StrOp::Prefix => return hay.len() >= pat.len() && eq(&hay[..pat.len()], pat),
-                StrOp::Suffix => {
-                    return hay.len() >= pat.len() && eq(&hay[hay.len() - pat.len()..], pat);
-                }
-                StrOp::Contains(finder) if self.cased => {
-                    return finder.find(hay).is_some();
-                }
-                StrOp::Glob(glob) if self.cased => return glob.matches(raw),
-                _ => {}
-            }
+        }
+        if self.ascii
+            && let Some(answer) = self.ascii_answer(raw, lowered)
+        {
+            return answer;
         }
         let hay = lowered.get(raw);
         match &self.op {
@@ -957,15 +949,68 @@ impl StrPattern {
     }
 }
 
+impl StrPattern {
+    /// The answer of this ASCII pattern (`Exact`, `Prefix`, `Suffix`) read
+    /// against the value's bytes with ASCII case ignored, when that is the
+    /// answer of the lower-cased value (no copy made); `None` when only the
+    /// lower-cased value can tell. A match read this way always is one (the
+    /// bytes compared are ASCII). A miss is one unless a character of the
+    /// value lower-cases into ASCII (the Kelvin sign, three bytes, into `k`;
+    /// `İ` into `i` and a combining dot, which no ASCII pattern matches): so a
+    /// prefix or suffix miss whose compared bytes are ASCII is final, and an
+    /// equality miss is, unless the value is longer by an even number of
+    /// bytes and holds such a character.
+    fn ascii_answer(&self, raw: &str, lowered: &mut Lowered<'_>) -> Option<bool> {
+        let (hay, pat) = (raw.as_bytes(), self.text.as_bytes());
+        let settled = |window: &[u8]| {
+            if window.eq_ignore_ascii_case(pat) {
+                Some(true)
+            } else {
+                window.is_ascii().then_some(false)
+            }
+        };
+        match &self.op {
+            StrOp::Exact if hay.len() == pat.len() => Some(hay.eq_ignore_ascii_case(pat)),
+            StrOp::Exact => {
+                let may_shrink_to_it = hay.len() > pat.len() && (hay.len() - pat.len()) % 2 == 0;
+                (!may_shrink_to_it || lowered.compares_as_ascii(raw)).then_some(false)
+            }
+            // A value shorter than the pattern is shorter lower-cased too, or
+            // holds a combining dot.
+            StrOp::Prefix | StrOp::Suffix if hay.len() < pat.len() => Some(false),
+            StrOp::Prefix => settled(&hay[..pat.len()]),
+            StrOp::Suffix => settled(&hay[hay.len() - pat.len()..]),
+            StrOp::Contains(_) | StrOp::Glob(_) => None,
+        }
+    }
+}
+
 /// A lazily lower-cased copy of a value, in a buffer reused across values.
 pub(crate) struct Lowered<'b> {
     pub buf: &'b mut String,
     pub ready: bool,
+    /// Whether the value holds a character that lower-cases into ASCII,
+    /// once asked (see [`Lowered::compares_as_ascii`]).
+    pub into_ascii: Option<bool>,
 }
 
 impl<'b> Lowered<'b> {
     pub fn new(buf: &'b mut String) -> Self {
-        Lowered { buf, ready: false }
+        Lowered {
+            buf,
+            ready: false,
+            into_ascii: None,
+        }
+    }
+
+    /// Whether `raw` holds no character whose lower case is (or starts
+    /// with) an ASCII letter, the Kelvin sign or `İ`: then an ASCII pattern
+    /// compared with its bytes, ASCII case ignored, answers as the
+    /// lower-cased value would. Asked once per value.
+    pub fn compares_as_ascii(&mut self, raw: &str) -> bool {
+        !*self.into_ascii.get_or_insert_with(|| {
+            !raw.is_ascii() && crate::case_fold::folds_into_ascii(raw.as_bytes())
+        })
     }
 
     /// The lower-cased `raw` (computed on first use).
@@ -1602,6 +1647,32 @@ mod tests {
                 expected,
                 "{pattern} on {text}"
             );
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2_000))]
+
+        /// Equality, `startswith` and `endswith` of an ASCII pattern answer
+        /// what the lower-cased value answers, also when the value holds a
+        /// character that lower-cases into ASCII (the Kelvin sign, `İ`) and
+        /// the bytes are compared without a lower-cased copy.
+        #[test]
+        fn ascii_patterns_answer_as_the_lower_cased_value(
+            pattern in proptest::collection::vec(proptest::sample::select(&['a', 'k', 'i', 'K', 'I', 'x', '.'][..]), 1..5),
+            value in proptest::collection::vec(proptest::sample::select(&['a', 'k', 'i', 'K', 'I', 'x', '.', '\u{212A}', '\u{130}', 'é', 'ı'][..]), 0..9),
+        ) {
+            let pattern: String = pattern.into_iter().collect();
+            let value: String = value.into_iter().collect();
+            let (folded, lowered) = (crate::case_fold::fold(&value), pattern.to_ascii_lowercase());
+            for (mods, expected) in [
+                (&[][..], folded == lowered),
+                (&["startswith"][..], folded.starts_with(&lowered)),
+                (&["endswith"][..], folded.ends_with(&lowered)),
+            ] {
+                let patterns = pat(&pattern, mods);
+                proptest::prop_assert_eq!(test(&patterns[0], &value), expected, "{:?} {} {}", mods, pattern, value);
+            }
         }
     }
 

@@ -1169,6 +1169,76 @@ detection:
     }
 }
 
+/// Every operator reads a value as `contains` does. An ASCII pattern was
+/// compared with the value byte by byte for `endswith`, `startswith` and
+/// equality, so the Kelvin sign (three bytes that lower-case to `k`) made
+/// `\mimi\u{212A}atz.exe` contain `mimikatz` but not end with
+/// `\mimikatz.exe`, and a rule with the sign in its text did not equal its
+/// own text. A value with the Kelvin sign or `İ` is now compared lower-cased.
+#[test]
+fn every_operator_folds_the_kelvin_sign_as_contains_does() {
+    let rules = r#"
+title: Image ends with
+id: 11111111-0000-0000-0000-0000000000c2
+logsource: {product: windows, category: process_creation}
+detection:
+  selection:
+    Image|endswith: '\mimikatz.exe'
+  condition: selection
+---
+title: Description equals
+id: 11111111-0000-0000-0000-0000000000c3
+logsource: {product: windows, category: process_creation}
+detection:
+  selection:
+    Description: 'kiwi'
+  condition: selection
+---
+title: Command line starts with a dotted capital I
+id: 11111111-0000-0000-0000-0000000000c4
+logsource: {product: windows, category: process_creation}
+detection:
+  selection:
+    CommandLine|startswith: 'install'
+  condition: selection
+"#;
+    let mut b = builder();
+    assert!(b.add_yaml(rules, "kelvin.yml").iter().all(|r| r.is_ok()));
+    let set = b.build();
+    let matcher = set.matcher();
+    let mut scratch = matcher.scratch();
+    for (image, description, command, expected) in [
+        (
+            "C:\\t\\mimi\u{212A}atz.exe",
+            "\u{212A}iwi",
+            "\u{130}nstall x",
+            vec![0, 1],
+        ),
+        ("C:\\t\\MIMIKATZ.EXE", "KIWI", "INSTALL x", vec![0, 1, 2]),
+        (
+            "C:\\t\\mimi\u{212A}atz.exe.bak",
+            "\u{212A}iwis",
+            "x install",
+            vec![],
+        ),
+    ] {
+        let event = sysmon(
+            1,
+            "process_creation",
+            &[
+                ("Image", image),
+                ("Description", description),
+                ("CommandLine", command),
+            ],
+        );
+        let (mut fast, mut slow) = (Vec::new(), Vec::new());
+        matcher.match_event(&event, &mut scratch, &mut fast);
+        matcher.match_event_exhaustive(&event, &mut slow);
+        assert_eq!(slow, expected, "{image} / {description} / {command}");
+        assert_eq!(fast, slow, "{image} / {description} / {command}");
+    }
+}
+
 /// Remembering is off unless `[sigma] remember_answers = true`: every event is
 /// matched afresh.
 #[test]
@@ -1438,4 +1508,73 @@ detection:
         }
     }
     assert!(fired >= 3 * 3 * 6, "{fired}");
+}
+
+/// Characters whose case the property below changes: ASCII, and letters
+/// whose case has caught engines out (sigma's final form, the Kelvin sign,
+/// dotted and dotless i, sharp s, a titlecase digraph, Cyrillic).
+const CASE_POOL: &[char] = &[
+    'a', 'B', 'x', '-', ' ', '\\', '.', '7', 'ä', 'Ä', 'é', 'É', 'ß', 'σ', 'ς', 'Σ', 'Ω', 'ω', 'Ж',
+    'ж', 'İ', 'ı', '\u{212A}', 'ǅ', 'ǆ', 'Ǆ', 'ﬁ',
+];
+
+/// `c` in another case when Unicode gives it one that reads the same once
+/// lowered (`ı` upper-cases to `I`, which lowers to `i`: not the same letter).
+fn case_variant(c: char, upper: bool) -> char {
+    let lower_all = |s: &str| -> String { s.chars().flat_map(char::to_lowercase).collect() };
+    let same = |d: char| {
+        let (a, b) = (d.to_string(), c.to_string());
+        lower_all(&a).replace('ς', "σ") == lower_all(&b).replace('ς', "σ")
+    };
+    let other: Vec<char> = if upper {
+        c.to_uppercase().collect()
+    } else {
+        c.to_lowercase().collect()
+    };
+    match other[..] {
+        [d] if same(d) => d,
+        _ => c,
+    }
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+
+    /// A rule's text matches that text in an event whatever the case of
+    /// each of its letters, through each operator, the prefilter and
+    /// keywords, and the prefilter answers what evaluating every rule does.
+    #[test]
+    fn rule_text_matches_itself_in_any_case(
+        word in proptest::collection::vec(proptest::sample::select(CASE_POOL), 4..12),
+        uppers in proptest::collection::vec(proptest::bool::ANY, 12),
+    ) {
+        let text: String = word.iter().collect();
+        let flipped: String = word
+            .iter()
+            .zip(&uppers)
+            .map(|(&c, &upper)| case_variant(c, upper))
+            .collect();
+        // Sigma's escape for a backslash; YAML's single quotes leave it.
+        let text = text.replace('\\', "\\\\");
+        let rules = format!(
+            "title: contains\nid: 11111111-0000-0000-0000-0000000000f1\nlogsource: {{product: windows, category: process_creation}}\ndetection:\n  selection:\n    CommandLine|contains: '{text}'\n  condition: selection\n---\ntitle: endswith\nid: 11111111-0000-0000-0000-0000000000f2\nlogsource: {{product: windows, category: process_creation}}\ndetection:\n  selection:\n    CommandLine|endswith: '{text}'\n  condition: selection\n---\ntitle: equals\nid: 11111111-0000-0000-0000-0000000000f3\nlogsource: {{product: windows, category: process_creation}}\ndetection:\n  selection:\n    Description: '{text}'\n  condition: selection\n---\ntitle: keyword\nid: 11111111-0000-0000-0000-0000000000f4\nlogsource: {{product: windows, category: process_creation}}\ndetection:\n  keywords:\n    - '{text}'\n  condition: keywords\n"
+        );
+        let mut b = builder();
+        let results = b.add_yaml(&rules, "case.yml");
+        proptest::prop_assume!(results.iter().all(|r| r.is_ok()));
+        let set = b.build();
+        let matcher = set.matcher();
+        let mut scratch = matcher.scratch();
+        let command = format!("run {flipped}");
+        let event = sysmon(
+            1,
+            "process_creation",
+            &[("CommandLine", command.as_str()), ("Description", flipped.as_str())],
+        );
+        let (mut fast, mut slow) = (Vec::new(), Vec::new());
+        matcher.match_event(&event, &mut scratch, &mut fast);
+        matcher.match_event_exhaustive(&event, &mut slow);
+        proptest::prop_assert_eq!(&slow, &vec![0, 1, 2, 3], "{} in {}", text, flipped);
+        proptest::prop_assert_eq!(fast, slow);
+    }
 }
