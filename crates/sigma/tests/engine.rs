@@ -1239,6 +1239,54 @@ detection:
     }
 }
 
+/// `fieldref` ignores case the same way on both sides: the referenced
+/// value was lowered as ASCII only and the item's value by Unicode's rules,
+/// so two equal user names with a letter outside ASCII (`MÜLLER`) differed.
+#[test]
+fn fieldref_folds_both_values_alike() {
+    let rules = r#"
+title: Same user on both sides
+id: 11111111-0000-0000-0000-0000000000b7
+logsource: {product: windows, category: process_creation}
+detection:
+  selection:
+    User|fieldref: ParentUser
+  condition: selection
+---
+title: User ends with the parent's
+id: 11111111-0000-0000-0000-0000000000b8
+logsource: {product: windows, category: process_creation}
+detection:
+  selection:
+    User|fieldref|endswith: ParentUser
+  condition: selection
+"#;
+    let mut b = builder();
+    assert!(b.add_yaml(rules, "fieldref.yml").iter().all(|r| r.is_ok()));
+    let set = b.build();
+    let matcher = set.matcher();
+    let mut scratch = matcher.scratch();
+    for (user, parent, expected) in [
+        ("CORP\\MÜLLER", "CORP\\MÜLLER", vec![0, 1]),
+        ("corp\\müller", "CORP\\MÜLLER", vec![0, 1]),
+        ("CORP\\ΟΔΟΣ", "corp\\οδος", vec![0, 1]),
+        ("CORP\\MÜLLER", "MÜLLER", vec![1]),
+        ("CORP\\MÜLLER", "CORP\\MULLER", vec![]),
+    ] {
+        let event = sysmon(
+            1,
+            "process_creation",
+            &[("User", user), ("ParentUser", parent)],
+        );
+        let what = format!("{user} / {parent}");
+        assert_eq!(
+            match_both(matcher, &mut scratch, &event, &what),
+            expected,
+            "{what}"
+        );
+    }
+}
+
 /// Remembering is off unless `[sigma] remember_answers = true`: every event is
 /// matched afresh.
 #[test]
@@ -1541,8 +1589,9 @@ proptest::proptest! {
     #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
 
     /// A rule's text matches that text in an event whatever the case of
-    /// each of its letters, through each operator, the prefilter and
-    /// keywords, and the prefilter answers what evaluating every rule does.
+    /// each of its letters, through each operator, the prefilter, keywords
+    /// and `fieldref` (a field equal to another in another case), and the
+    /// prefilter answers what evaluating every rule does.
     #[test]
     fn rule_text_matches_itself_in_any_case(
         word in proptest::collection::vec(proptest::sample::select(CASE_POOL), 4..12),
@@ -1557,7 +1606,7 @@ proptest::proptest! {
         // Sigma's escape for a backslash; YAML's single quotes leave it.
         let text = text.replace('\\', "\\\\");
         let rules = format!(
-            "title: contains\nid: 11111111-0000-0000-0000-0000000000f1\nlogsource: {{product: windows, category: process_creation}}\ndetection:\n  selection:\n    CommandLine|contains: '{text}'\n  condition: selection\n---\ntitle: endswith\nid: 11111111-0000-0000-0000-0000000000f2\nlogsource: {{product: windows, category: process_creation}}\ndetection:\n  selection:\n    CommandLine|endswith: '{text}'\n  condition: selection\n---\ntitle: equals\nid: 11111111-0000-0000-0000-0000000000f3\nlogsource: {{product: windows, category: process_creation}}\ndetection:\n  selection:\n    Description: '{text}'\n  condition: selection\n---\ntitle: keyword\nid: 11111111-0000-0000-0000-0000000000f4\nlogsource: {{product: windows, category: process_creation}}\ndetection:\n  keywords:\n    - '{text}'\n  condition: keywords\n"
+            "title: contains\nid: 11111111-0000-0000-0000-0000000000f1\nlogsource: {{product: windows, category: process_creation}}\ndetection:\n  selection:\n    CommandLine|contains: '{text}'\n  condition: selection\n---\ntitle: endswith\nid: 11111111-0000-0000-0000-0000000000f2\nlogsource: {{product: windows, category: process_creation}}\ndetection:\n  selection:\n    CommandLine|endswith: '{text}'\n  condition: selection\n---\ntitle: equals\nid: 11111111-0000-0000-0000-0000000000f3\nlogsource: {{product: windows, category: process_creation}}\ndetection:\n  selection:\n    Description: '{text}'\n  condition: selection\n---\ntitle: keyword\nid: 11111111-0000-0000-0000-0000000000f4\nlogsource: {{product: windows, category: process_creation}}\ndetection:\n  keywords:\n    - '{text}'\n  condition: keywords\n---\ntitle: fieldref\nid: 11111111-0000-0000-0000-0000000000f5\nlogsource: {{product: windows, category: process_creation}}\ndetection:\n  selection:\n    User|fieldref: ParentUser\n  condition: selection\n"
         );
         let mut b = builder();
         let results = b.add_yaml(&rules, "case.yml");
@@ -1566,15 +1615,21 @@ proptest::proptest! {
         let matcher = set.matcher();
         let mut scratch = matcher.scratch();
         let command = format!("run {flipped}");
+        let original: String = word.iter().collect();
         let event = sysmon(
             1,
             "process_creation",
-            &[("CommandLine", command.as_str()), ("Description", flipped.as_str())],
+            &[
+                ("CommandLine", command.as_str()),
+                ("Description", flipped.as_str()),
+                ("User", flipped.as_str()),
+                ("ParentUser", original.as_str()),
+            ],
         );
         let (mut fast, mut slow) = (Vec::new(), Vec::new());
         matcher.match_event(&event, &mut scratch, &mut fast);
         matcher.match_event_exhaustive(&event, &mut slow);
-        proptest::prop_assert_eq!(&slow, &vec![0, 1, 2, 3], "{} in {}", text, flipped);
+        proptest::prop_assert_eq!(&slow, &vec![0, 1, 2, 3, 4], "{} in {}", text, flipped);
         proptest::prop_assert_eq!(fast, slow);
     }
 }
