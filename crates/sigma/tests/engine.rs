@@ -738,6 +738,31 @@ detection:
   condition: selection
 "#;
 
+/// The rules of `yaml` (all of which must load), compiled.
+fn rule_set(yaml: &str) -> sigma::RuleSet {
+    let mut b = builder();
+    let rows = b.add_yaml(yaml, "inline.yml");
+    assert!(rows.iter().all(|r| r.is_ok()), "{rows:?}");
+    b.build()
+}
+
+/// Asserts that a process-creation event with `fields` fires exactly the
+/// rules `expected`, with the prefilter and exhaustively.
+fn assert_fires(
+    matcher: &sigma::Matcher,
+    scratch: &mut sigma::MatchScratch,
+    fields: &[(&str, &str)],
+    expected: &[u32],
+) {
+    let event = sysmon(1, "process_creation", fields);
+    let what = format!("{fields:?}");
+    assert_eq!(
+        match_both(matcher, scratch, &event, &what),
+        expected,
+        "{what}"
+    );
+}
+
 /// Matches `event` with the prefilter and exhaustively, asserts that both
 /// give the same rules (`what` says which case failed), and returns them.
 fn match_both(
@@ -1133,9 +1158,7 @@ detection:
     - 'αρχειοσ'
   condition: keywords
 "#;
-    let mut b = builder();
-    assert!(b.add_yaml(rules, "greek.yml").iter().all(|r| r.is_ok()));
-    let set = b.build();
+    let set = rule_set(rules);
     let matcher = set.matcher();
     let mut scratch = matcher.scratch();
     for (command, description, expected) in [
@@ -1156,16 +1179,8 @@ detection:
         ),
         ("copy ΚΛΕΙΔΙΟΣ ΑΡΧΕΙΑ", "ΑΡΧΕΙΑ", vec![]),
     ] {
-        let event = sysmon(
-            1,
-            "process_creation",
-            &[("CommandLine", command), ("Description", description)],
-        );
-        let (mut fast, mut slow) = (Vec::new(), Vec::new());
-        matcher.match_event(&event, &mut scratch, &mut fast);
-        matcher.match_event_exhaustive(&event, &mut slow);
-        assert_eq!(slow, expected, "{command} / {description}");
-        assert_eq!(fast, slow, "{command} / {description}");
+        let fields = [("CommandLine", command), ("Description", description)];
+        assert_fires(matcher, &mut scratch, &fields, &expected);
     }
 }
 
@@ -1202,9 +1217,7 @@ detection:
     CommandLine|startswith: 'install'
   condition: selection
 "#;
-    let mut b = builder();
-    assert!(b.add_yaml(rules, "kelvin.yml").iter().all(|r| r.is_ok()));
-    let set = b.build();
+    let set = rule_set(rules);
     let matcher = set.matcher();
     let mut scratch = matcher.scratch();
     for (image, description, command, expected) in [
@@ -1222,20 +1235,12 @@ detection:
             vec![],
         ),
     ] {
-        let event = sysmon(
-            1,
-            "process_creation",
-            &[
-                ("Image", image),
-                ("Description", description),
-                ("CommandLine", command),
-            ],
-        );
-        let (mut fast, mut slow) = (Vec::new(), Vec::new());
-        matcher.match_event(&event, &mut scratch, &mut fast);
-        matcher.match_event_exhaustive(&event, &mut slow);
-        assert_eq!(slow, expected, "{image} / {description} / {command}");
-        assert_eq!(fast, slow, "{image} / {description} / {command}");
+        let fields = [
+            ("Image", image),
+            ("Description", description),
+            ("CommandLine", command),
+        ];
+        assert_fires(matcher, &mut scratch, &fields, &expected);
     }
 }
 
@@ -1261,9 +1266,7 @@ detection:
     User|fieldref|endswith: ParentUser
   condition: selection
 "#;
-    let mut b = builder();
-    assert!(b.add_yaml(rules, "fieldref.yml").iter().all(|r| r.is_ok()));
-    let set = b.build();
+    let set = rule_set(rules);
     let matcher = set.matcher();
     let mut scratch = matcher.scratch();
     for (user, parent, expected) in [
@@ -1273,17 +1276,8 @@ detection:
         ("CORP\\MÜLLER", "MÜLLER", vec![1]),
         ("CORP\\MÜLLER", "CORP\\MULLER", vec![]),
     ] {
-        let event = sysmon(
-            1,
-            "process_creation",
-            &[("User", user), ("ParentUser", parent)],
-        );
-        let what = format!("{user} / {parent}");
-        assert_eq!(
-            match_both(matcher, &mut scratch, &event, &what),
-            expected,
-            "{what}"
-        );
+        let fields = [("User", user), ("ParentUser", parent)];
+        assert_fires(matcher, &mut scratch, &fields, &expected);
     }
 }
 
