@@ -7,7 +7,9 @@
 //! correlation fires at that event with those matches as its records, and the
 //! group starts afresh.
 
-use model::{Detector, Event, LogSource, Origin, Timestamp, Value};
+mod common;
+
+use model::{Detector, Event, Origin, Value};
 use proptest::prelude::*;
 use sigma::{RuleSetBuilder, SigmaOptions};
 use std::collections::HashMap;
@@ -47,17 +49,11 @@ correlation:
 type Step = (u64, &'static str, &'static str, bool);
 
 fn event(offset: u64, (secs, host, file, matches): Step) -> Event {
-    let mut event = Event {
-        timestamp: Timestamp::from_secs(1_700_000_000 + secs as i64),
-        code: Some(1),
-        logsource: LogSource::new(Some("windows"), Some("process_creation"), Some("sysmon")),
-        origin: Some(Origin {
-            file: Arc::from("model.evtx"),
-            offset,
-        }),
-        ..Default::default()
-    };
-    event.native.push("EventID", Value::Int(1));
+    let mut event = common::process_creation(secs as i64);
+    event.origin = Some(Origin {
+        file: Arc::from("model.evtx"),
+        offset,
+    });
     let image = if matches {
         "C:\\t\\curl.exe"
     } else {

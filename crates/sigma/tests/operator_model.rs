@@ -7,7 +7,9 @@
 //! equality, and a keyword a substring of any one text value of the event
 //! (never of two values run together, and never of a number).
 
-use model::{Event, LogSource, Timestamp, Value};
+mod common;
+
+use model::{Event, Value};
 use proptest::prelude::*;
 use sigma::{RuleSetBuilder, SigmaOptions};
 
@@ -31,13 +33,7 @@ fn lowered(text: &str) -> String {
 }
 
 fn event(command: &str, description: &str, port: i64) -> Event {
-    let mut event = Event {
-        timestamp: Timestamp::from_secs(1_700_000_000),
-        code: Some(1),
-        logsource: LogSource::new(Some("windows"), Some("process_creation"), Some("sysmon")),
-        ..Default::default()
-    };
-    event.native.push("EventID", Value::Int(1));
+    let mut event = common::process_creation(0);
     event.native.push("CommandLine", Value::from(command));
     event.native.push("Description", Value::from(description));
     event.native.push("DestinationPort", Value::Int(port));

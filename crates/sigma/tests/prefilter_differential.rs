@@ -12,7 +12,9 @@
 //! `all`, `windash`, `cased`, regular expressions, keywords, negations, and
 //! value lists long enough for the windows scanner.
 
-use model::{Event, LogSource, Timestamp, Value};
+mod common;
+
+use model::{Event, Value};
 use sigma::{RuleSetBuilder, SigmaOptions};
 
 /// Pieces of rule values and event values.
@@ -194,13 +196,7 @@ fn rule(rng: &mut Rng, n: usize) -> String {
 /// One random process-creation event: each field a few tokens, recased,
 /// joined by random separators (or absent).
 fn event(rng: &mut Rng) -> Event {
-    let mut event = Event {
-        timestamp: Timestamp::from_secs(1_700_000_000),
-        code: Some(1),
-        logsource: LogSource::new(Some("windows"), Some("process_creation"), Some("sysmon")),
-        ..Default::default()
-    };
-    event.native.push("EventID", Value::Int(1));
+    let mut event = common::process_creation(0);
     for field in FIELDS {
         if rng.chance(10) {
             continue;
