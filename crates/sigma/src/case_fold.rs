@@ -119,6 +119,15 @@ pub(crate) fn fold(text: &str) -> String {
     out
 }
 
+/// `text` lowered as matching compares it, in place when it is ASCII.
+pub(crate) fn fold_in_place(text: &mut String) {
+    if text.is_ascii() {
+        text.make_ascii_lowercase();
+    } else {
+        *text = fold(text);
+    }
+}
+
 /// Whether folding changes a character of `text` other than an ASCII letter
 /// (most non-ASCII text, `®` say, has none, and can be read as it is once
 /// its ASCII is lowered).
@@ -172,6 +181,26 @@ mod tests {
         assert!(!changes_beyond_ascii("Microsoft® Windows®"));
         assert!(changes_beyond_ascii("ä Ä"));
         assert!(changes_beyond_ascii("οδος"));
+        // Already ASCII lower-cased, as the keyword scan has its joined text.
+        assert!(!changes_beyond_ascii(
+            "microsoft® windows® operating system"
+        ));
+        assert!(!changes_beyond_ascii("plain ascii"));
+        assert!(!changes_beyond_ascii("straße 🦆 ünïcödé"));
+        // The Kelvin sign lower-cases to an ASCII `k`, a dotted capital I to
+        // `i` and a dot: a literal could appear only after folding.
+        assert!(changes_beyond_ascii("mimi\u{212A}atz"));
+        assert!(changes_beyond_ascii("®\u{0130}stanbul"));
+        assert!(changes_beyond_ascii("σας ΣΑΣ"));
+    }
+
+    #[test]
+    fn folding_in_place_is_folding() {
+        for text in ["C:\\Windows", "CORP\\MÜLLER", "ΟΔΟΣ"] {
+            let mut in_place = text.to_string();
+            fold_in_place(&mut in_place);
+            assert_eq!(in_place, fold(text));
+        }
     }
 
     #[test]

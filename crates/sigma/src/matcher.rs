@@ -1453,21 +1453,6 @@ mod tests {
     }
 
     #[test]
-    fn the_keyword_join_is_folded_again_only_when_a_character_changes() {
-        // Already ASCII lower-cased, as the keyword scan has it.
-        assert!(!case_fold::changes_beyond_ascii(
-            "microsoft® windows® operating system"
-        ));
-        assert!(!case_fold::changes_beyond_ascii("plain ascii"));
-        assert!(!case_fold::changes_beyond_ascii("straße 🦆 ünïcödé"));
-        // The Kelvin sign lower-cases to an ASCII `k`, a dotted capital I to
-        // `i` and a dot: a literal could appear only after folding.
-        assert!(case_fold::changes_beyond_ascii("mimi\u{212A}atz"));
-        assert!(case_fold::changes_beyond_ascii("®\u{0130}stanbul"));
-        assert!(case_fold::changes_beyond_ascii("σας ΣΑΣ"));
-    }
-
-    #[test]
     fn short_literals_are_dropped_only_beside_a_group_of_long_ones() {
         let group = |texts: &[&str]| -> Vec<Literal> {
             texts

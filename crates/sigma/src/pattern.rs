@@ -854,14 +854,6 @@ pub(crate) fn parse_glob(text: &str) -> Vec<GlobTok> {
     tokens
 }
 
-fn lower(text: &str) -> String {
-    if text.is_ascii() {
-        text.to_ascii_lowercase()
-    } else {
-        crate::case_fold::fold(text)
-    }
-}
-
 /// Builds the string test for one literal variant.
 fn variant_pattern(text: &str, m: &Modifiers, number: Option<i64>) -> StrPattern {
     let mut tokens = parse_glob(text);
@@ -885,7 +877,13 @@ fn variant_pattern(text: &str, m: &Modifiers, number: Option<i64>) -> StrPattern
             _ => None,
         })
         .collect();
-    let fold = |s: &str| if m.cased { s.to_owned() } else { lower(s) };
+    let fold = |s: &str| {
+        if m.cased {
+            s.to_owned()
+        } else {
+            crate::case_fold::fold(s)
+        }
+    };
     let (op, text) = match (literal, lead, trail) {
         (Some(lit), false, false) => (StrOp::Exact, fold(&lit)),
         (Some(lit), false, true) => (StrOp::Prefix, fold(&lit)),
@@ -947,9 +945,7 @@ impl StrPattern {
             StrOp::Glob(glob) => glob.matches(hay),
         }
     }
-}
 
-impl StrPattern {
     /// The answer of this ASCII pattern (`Exact`, `Prefix`, `Suffix`) read
     /// against the value's bytes with ASCII case ignored, when that is the
     /// answer of the lower-cased value (no copy made); `None` when only the

@@ -1,5 +1,7 @@
 //! End-to-end behaviour of the rule set on events built here (no shared data).
 
+mod common;
+
 use model::{Detector, Event, LogSource, Origin, Signal, Stage, Timestamp, Value};
 use sigma::{RuleSetBuilder, SigmaOptions};
 use std::sync::Arc;
@@ -1563,10 +1565,8 @@ const CASE_POOL: &[char] = &[
 /// `c` in another case when Unicode gives it one that reads the same once
 /// lowered (`ı` upper-cases to `I`, which lowers to `i`: not the same letter).
 fn case_variant(c: char, upper: bool) -> char {
-    let lower_all = |s: &str| -> String { s.chars().flat_map(char::to_lowercase).collect() };
     let same = |d: char| {
-        let (a, b) = (d.to_string(), c.to_string());
-        lower_all(&a).replace('ς', "σ") == lower_all(&b).replace('ς', "σ")
+        common::model_lowercase(&d.to_string()) == common::model_lowercase(&c.to_string())
     };
     let other: Vec<char> = if upper {
         c.to_uppercase().collect()

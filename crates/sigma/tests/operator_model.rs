@@ -9,6 +9,7 @@
 
 mod common;
 
+use common::model_lowercase as lowered;
 use model::{Event, Value};
 use proptest::prelude::*;
 use sigma::{RuleSetBuilder, SigmaOptions};
@@ -21,15 +22,6 @@ const PIECES: &[&str] = &[
 
 fn text(pieces: &[&str]) -> String {
     pieces.concat()
-}
-
-/// Lowered as the definitions compare: character by character, final sigma
-/// as sigma.
-fn lowered(text: &str) -> String {
-    text.chars()
-        .flat_map(char::to_lowercase)
-        .map(|c| if c == 'ς' { 'σ' } else { c })
-        .collect()
 }
 
 fn event(command: &str, description: &str, port: i64) -> Event {

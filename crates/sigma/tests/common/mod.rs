@@ -1,4 +1,6 @@
-//! What several of the sigma crate's test files build alike.
+//! What several of the sigma crate's test files build alike (each uses
+//! part of it).
+#![allow(dead_code)]
 
 use model::{Event, LogSource, Timestamp, Value};
 
@@ -13,4 +15,14 @@ pub fn process_creation(secs: i64) -> Event {
     };
     event.native.push("EventID", Value::Int(1));
     event
+}
+
+/// Lowered as Sigma's case-insensitive comparison is defined, written
+/// apart from the engine's code: character by character, the final sigma
+/// read as sigma.
+pub fn model_lowercase(text: &str) -> String {
+    text.chars()
+        .flat_map(char::to_lowercase)
+        .map(|c| if c == 'ς' { 'σ' } else { c })
+        .collect()
 }
