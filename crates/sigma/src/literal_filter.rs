@@ -377,8 +377,8 @@ mod avx2 {
     /// The CPU must have AVX2.
     #[target_feature(enable = "avx2")]
     pub(super) unsafe fn scan(filter: &Part, text: &[u8]) -> (bool, bool) {
-        scan_blocks(filter, text, |start, positions, survivors| {
-            verify_block(filter, text, start, positions, survivors)
+        scan_blocks(filter, text, |start, survivors| {
+            verify_block(filter, text, start, survivors)
         })
     }
 
@@ -389,17 +389,17 @@ mod avx2 {
     /// The CPU must have AVX2.
     #[target_feature(enable = "avx2")]
     pub(super) unsafe fn scan_all(filter: &Part, text: &[u8], found: &mut Vec<u32>) -> bool {
-        let (_, ascii) = scan_blocks(filter, text, |start, positions, survivors| {
-            verify_block_all(filter, text, start, positions, survivors, found);
+        let (_, ascii) = scan_blocks(filter, text, |start, survivors| {
+            verify_block_all(filter, text, start, survivors, found);
             false
         });
         ascii
     }
 
     /// Reads `text` (not empty) block by block, calling
-    /// `candidates(start, positions, survivors)` for each block with
-    /// candidates until it returns true. Returns whether it did, and (when
-    /// it did not) whether the bytes are all ASCII.
+    /// `candidates(start, survivors)` for each block with candidates until
+    /// it returns true. Returns whether it did, and (when it did not)
+    /// whether the bytes are all ASCII.
     ///
     /// Each block of 32 bytes is loaded once. Its bytes' masks for each
     /// window position are shifted into line with the window's last byte,
@@ -408,12 +408,17 @@ mod avx2 {
     /// the text ends inside it, is read from a copy with [`PADDING`] after
     /// the text, so the text is read where it is (a value in its event)
     /// and nothing past its end is.
+    ///
+    /// The loop is kept short, since every event's text goes through it:
+    /// a block without candidates is told by one `vptest` (the candidates'
+    /// positions are worked out in the cold path), and the bytes' high bits
+    /// are gathered in a register, read once at the end.
     #[inline]
     #[target_feature(enable = "avx2")]
     fn scan_blocks(
         filter: &Part,
         text: &[u8],
-        mut candidates: impl FnMut(usize, u32, __m256i) -> bool,
+        mut candidates: impl FnMut(usize, __m256i) -> bool,
     ) -> (bool, bool) {
         let len = text.len();
         debug_assert!(len > 0);
@@ -430,31 +435,48 @@ mod avx2 {
         // A literal's window ends in the text, so the blocks up to the one
         // holding the text's last byte see every window that can match
         // (a window reaching into the padding has empty masks).
-        let mut high_bits = 0u32;
+        let mut high_bits = _mm256_setzero_si256();
         let mut before = [_mm256_setzero_si256(); WIDTH - 1];
         let mut start = 0;
-        while start + SPAN <= len {
-            // SAFETY: SPAN bytes from `start` are in `text`.
-            let bytes = unsafe { _mm256_loadu_si256(text.as_ptr().add(start).cast()) };
-            let (positions, survivors) = block(&tables, bytes, &mut before);
-            if positions != 0 && candidates(start, positions, survivors) {
-                return (true, true); // stopped: whether it is ASCII no longer matters
+        // Blocks up to the last that ends in the text (the loop's bound
+        // worked out once: the turn's test is then one comparison).
+        if let Some(last) = len.checked_sub(SPAN) {
+            while start <= last {
+                // SAFETY: SPAN bytes from `start` are in `text`.
+                let bytes = unsafe { _mm256_loadu_si256(text.as_ptr().add(start).cast()) };
+                high_bits = _mm256_or_si256(high_bits, bytes);
+                let survivors = block(&tables, bytes, &mut before);
+                if candidates_in(&mut candidates, start, survivors) {
+                    return (true, true); // stopped: whether it is ASCII no longer matters
+                }
+                start += SPAN;
             }
-            high_bits |= _mm256_movemask_epi8(bytes) as u32;
-            start += SPAN;
         }
+        let mut ascii = _mm256_movemask_epi8(high_bits) == 0;
         if start < len {
             let mut tail = [PADDING; SPAN];
             tail[..len - start].copy_from_slice(&text[start..]);
             // SAFETY: `tail` is SPAN readable bytes.
             let bytes = unsafe { _mm256_loadu_si256(tail.as_ptr().cast()) };
-            let (positions, survivors) = block(&tables, bytes, &mut before);
-            if positions != 0 && candidates(start, positions, survivors) {
+            let survivors = block(&tables, bytes, &mut before);
+            if candidates_in(&mut candidates, start, survivors) {
                 return (true, true);
             }
-            high_bits |= _mm256_movemask_epi8(bytes) as u32 & (u32::MAX >> (SPAN - (len - start)));
+            ascii &= text[start..].is_ascii();
         }
-        (false, high_bits == 0)
+        (false, ascii)
+    }
+
+    /// Whether the block from `start` has candidates (`survivors` not
+    /// empty) and `candidates` says to stop at them.
+    #[inline]
+    #[target_feature(enable = "avx2")]
+    fn candidates_in(
+        candidates: &mut impl FnMut(usize, __m256i) -> bool,
+        start: usize,
+        survivors: __m256i,
+    ) -> bool {
+        _mm256_testz_si256(survivors, survivors) == 0 && candidates(start, survivors)
     }
 
     /// Every literal of the block's candidates into `found`.
@@ -465,23 +487,22 @@ mod avx2 {
         filter: &Part,
         value: &[u8],
         start: usize,
-        positions: u32,
         survivors: __m256i,
         found: &mut Vec<u32>,
     ) {
-        each_candidate(start, positions, survivors, |at, bucket| {
+        each_candidate(start, survivors, |at, bucket| {
             filter.verify_all(value, at, bucket, found);
             false
         });
     }
 
-    /// The positions of the candidates among the windows ending in the
-    /// block `bytes` (one bit each) and the buckets surviving at each;
-    /// `before` holds the masks of the block before for the first WIDTH - 1
-    /// window positions, and gets this block's.
+    /// The buckets surviving at each position of the block `bytes` (a
+    /// window ending there; a byte of bucket bits each); `before` holds
+    /// the masks of the block before for the first WIDTH - 1 window
+    /// positions, and gets this block's.
     #[inline]
     #[target_feature(enable = "avx2")]
-    fn block(tables: &Tables, bytes: __m256i, before: &mut [__m256i; WIDTH - 1]) -> (u32, __m256i) {
+    fn block(tables: &Tables, bytes: __m256i, before: &mut [__m256i; WIDTH - 1]) -> __m256i {
         let folded = _mm256_or_si256(bytes, tables.fold);
         let low = _mm256_and_si256(folded, tables.nybble);
         let high = _mm256_and_si256(_mm256_srli_epi16::<4>(folded), tables.nybble);
@@ -502,8 +523,7 @@ mod avx2 {
             ),
         );
         *before = [first, second];
-        let empty = _mm256_cmpeq_epi8(survivors, _mm256_setzero_si256());
-        (!(_mm256_movemask_epi8(empty) as u32), survivors)
+        survivors
     }
 
     /// Whether a candidate of the block from `start` is a literal: out of
@@ -511,14 +531,8 @@ mod avx2 {
     #[cold]
     #[inline(never)]
     #[target_feature(enable = "avx2")]
-    fn verify_block(
-        filter: &Part,
-        value: &[u8],
-        start: usize,
-        positions: u32,
-        survivors: __m256i,
-    ) -> bool {
-        each_candidate(start, positions, survivors, |at, bucket| {
+    fn verify_block(filter: &Part, value: &[u8], start: usize, survivors: __m256i) -> bool {
+        each_candidate(start, survivors, |at, bucket| {
             filter.verify(value, at, bucket)
         })
     }
@@ -530,10 +544,11 @@ mod avx2 {
     #[target_feature(enable = "avx2")]
     fn each_candidate(
         start: usize,
-        mut positions: u32,
         survivors: __m256i,
         mut check: impl FnMut(usize, usize) -> bool,
     ) -> bool {
+        let empty = _mm256_cmpeq_epi8(survivors, _mm256_setzero_si256());
+        let mut positions = !(_mm256_movemask_epi8(empty) as u32);
         let mut buckets = [0u8; 32];
         // SAFETY: `buckets` is 32 writable bytes.
         unsafe { _mm256_storeu_si256(buckets.as_mut_ptr().cast(), survivors) };
