@@ -395,6 +395,19 @@ mod avx2 {
     /// The CPU must have AVX2.
     #[target_feature(enable = "avx2")]
     pub(super) unsafe fn scan(scan: &WindowScan, text: &[u8], found: &mut impl FnMut(u32)) {
+        // One loop for each case, so that a turn does not ask.
+        if scan.short.is_some() {
+            scan_steps::<true>(scan, text, found)
+        } else {
+            scan_steps::<false>(scan, text, found)
+        }
+    }
+
+    /// [`scan`] with (`SHORT`) or without the pair filter of the short
+    /// literals.
+    #[inline]
+    #[target_feature(enable = "avx2")]
+    fn scan_steps<const SHORT: bool>(scan: &WindowScan, text: &[u8], found: &mut impl FnMut(u32)) {
         // Byte k of window j (little-endian, as `window_hash` reads it) is
         // byte j + k of the load; windows 4 to 7 are in the upper lane,
         // which holds the same 16 bytes.
@@ -406,9 +419,12 @@ mod avx2 {
         let low_five = _mm256_set1_epi32(31);
         let low_sixteen = _mm256_set1_epi32(0xFFFF);
         let long_words = scan.long.filter.as_ptr().cast::<i32>();
-        let short = scan.short.as_ref();
+        let short = scan.short.as_ref().filter(|_| SHORT);
         let mut at = 0;
-        while at + LOAD <= text.len() {
+        // The last step's start, worked out once (the turn's test is then
+        // one comparison).
+        let last = text.len().checked_sub(LOAD);
+        while last.is_some_and(|last| at <= last) {
             // SAFETY: `at + LOAD <= text.len()`.
             let load = unsafe { _mm_loadu_si128(text.as_ptr().add(at).cast()) };
             let words = _mm256_shuffle_epi8(_mm256_broadcastsi128_si256(load), windows);
