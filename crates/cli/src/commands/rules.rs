@@ -2,8 +2,9 @@
 //!
 //! `rules lint PATH...` compiles every rule document under the paths and reports,
 //! per document, `ok` or the reason it failed with its line (exit 1 when any
-//! failed). `rules list` shows the loaded rules: the built-in pack (by default, or
-//! with `--builtin`) and any `--rules` folders.
+//! failed). `rules list` shows the loaded rules: the built-in pack (by default
+//! without `--rules`, or with `--builtin`; never with `--no-builtin-rules`) and
+//! any `--rules` folders.
 
 use super::common::{ConfigArgs, Format, OutputArgs, check_paths};
 use sigma::{LintRow, RuleInfo, RuleSetBuilder, SigmaOptions};
@@ -57,10 +58,22 @@ pub struct ListArgs {
     #[arg(long = "rules", value_name = "DIR")]
     pub rules: Vec<PathBuf>,
     /// Include the built-in pack (the default when no --rules is given).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "no_builtin_rules")]
     pub builtin: bool,
+    /// Leave the built-in pack out, as `hunt --no-builtin-rules` does (the
+    /// default when --rules is given; with no --rules, nothing is listed).
+    #[arg(long)]
+    pub no_builtin_rules: bool,
     #[command(flatten)]
     pub load: LoadArgs,
+}
+
+impl ListArgs {
+    /// Whether the built-in pack is listed: when asked for, or by default
+    /// when no folder is given.
+    fn lists_builtin(&self) -> bool {
+        self.builtin || (self.rules.is_empty() && !self.no_builtin_rules)
+    }
 }
 
 /// Runs the command; returns the exit code.
@@ -155,7 +168,7 @@ fn run_list(args: ListArgs) -> anyhow::Result<u8> {
     check_paths(&args.rules)?;
     let mut builder = builder(&args.load)?;
     let mut failed = Vec::new();
-    if args.builtin || args.rules.is_empty() {
+    if args.lists_builtin() {
         for rule in rulepack::builtin() {
             failed.extend(
                 builder
