@@ -180,6 +180,22 @@ struct LoweredCopy {
     text: String,
 }
 
+impl LoweredCopy {
+    /// Runs `test` with this copy as the value's [`Lowered`], keeping what
+    /// it learns (the lower-cased text, and whether the value lower-cases
+    /// into ASCII) for the value's next test in this event.
+    fn with_lowered<R>(&mut self, test: impl FnOnce(&mut Lowered<'_>) -> R) -> R {
+        let mut lowered = Lowered {
+            buf: &mut self.text,
+            ready: self.ready,
+            into_ascii: self.into_ascii,
+        };
+        let result = test(&mut lowered);
+        (self.ready, self.into_ascii) = (lowered.ready, lowered.into_ascii);
+        result
+    }
+}
+
 /// Most values of one event whose lower-cased copies are kept.
 const LOWERED_PER_EVENT: usize = 32;
 
@@ -761,14 +777,9 @@ impl FieldItem {
         if let ValueRef::Str(s) = value {
             // The event's own text: lower-cased at most once per event.
             let (copy, other) = buf.parts_for(s);
-            let mut lowered = Lowered {
-                buf: &mut copy.text,
-                ready: copy.ready,
-                into_ascii: copy.into_ascii,
-            };
-            let result = self.test_patterns(value, Some(s), &mut lowered, event, other, known);
-            (copy.ready, copy.into_ascii) = (lowered.ready, lowered.into_ascii);
-            return result;
+            return copy.with_lowered(|lowered| {
+                self.test_patterns(value, Some(s), lowered, event, other, known)
+            });
         }
         let EvalBuffers {
             text, lower, other, ..
@@ -881,20 +892,15 @@ impl KeywordItem {
 fn any_text(event: &Event, buf: &mut EvalBuffers, patterns: &[Pattern]) -> bool {
     let mut test = |s: &str| {
         let (copy, _) = buf.parts_for(s);
-        let mut lowered = Lowered {
-            buf: &mut copy.text,
-            ready: copy.ready,
-            into_ascii: copy.into_ascii,
-        };
-        let hit = patterns.iter().any(|p| match p {
-            Pattern::Str(p) => p.matches(s, &mut lowered),
-            Pattern::Regex(re) => re.is_match(s),
-            Pattern::AnyContains(set) => set.matches(s, &mut lowered),
-            Pattern::LongRun { chars, newlines } => Pattern::long_run(s, *chars, *newlines),
-            _ => false,
-        });
-        (copy.ready, copy.into_ascii) = (lowered.ready, lowered.into_ascii);
-        hit
+        copy.with_lowered(|lowered| {
+            patterns.iter().any(|p| match p {
+                Pattern::Str(p) => p.matches(s, lowered),
+                Pattern::Regex(re) => re.is_match(s),
+                Pattern::AnyContains(set) => set.matches(s, lowered),
+                Pattern::LongRun { chars, newlines } => Pattern::long_run(s, *chars, *newlines),
+                _ => false,
+            })
+        })
     };
     for (_, value) in event.native.iter() {
         let hit = match value {

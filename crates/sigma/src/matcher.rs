@@ -7,7 +7,7 @@
 //! the caches are warm.
 
 use crate::answer_cache::{AnswerCache, Lookup, ReadLists};
-use crate::case_fold;
+use crate::case_fold::{self, FoldSink};
 use crate::compile::{EvalBuffers, Known, KnownPattern, Literal, Node};
 use crate::literal_filter::LiteralFilter;
 use crate::mapping::Route;
@@ -1187,8 +1187,7 @@ fn fold_haystack<'a>(
     }
     folded.clear();
     if ascii {
-        folded.extend_from_slice(haystack.as_bytes());
-        folded.make_ascii_lowercase();
+        folded.push_ascii_lowered(haystack);
     } else {
         case_fold::fold_into(haystack, folded);
     }
