@@ -176,6 +176,13 @@ section! {
         nxdomain_share: f64 = 0.5,
         /// Most (host, domain) pairs tracked per hour.
         max_pairs: usize = 100_000,
+        /// Leading labels that spell a reversed IPv4 or IPv6 address are
+        /// not counted as subdomain data: DNSBL and reputation lookups
+        /// (`4.3.2.1.zen.spamhaus.org`) ask about an address, a mail
+        /// server makes thousands an hour, and most answer NXDOMAIN
+        /// ("not listed"). Labels after the address still count, so data
+        /// cannot ride behind one.
+        strip_address_labels: bool = true,
     }
 }
 

@@ -205,6 +205,35 @@ fn dns_tunnel_is_found_and_normal_dns_is_not() {
 }
 
 #[test]
+fn dnsbl_lookups_of_a_mail_server_are_not_a_tunnel() {
+    // A mail server asks zen.spamhaus.org about each connecting address:
+    // hundreds of unique names an hour, most answered NXDOMAIN (not listed).
+    let tunnels = |config: &Config| -> usize {
+        let mut rng = Rng::new(5);
+        let mut t = Traffic::new();
+        let base = START + 2 * DAY + 9 * HOUR;
+        for i in 0..300 {
+            let octets: Vec<String> = (0..4).map(|_| (rng.next() % 256).to_string()).collect();
+            let rcode = if i % 10 == 0 { "NOERROR" } else { "NXDOMAIN" };
+            let name = format!("{}.zen.spamhaus.org", octets.join("."));
+            t.dns(base + i * 10, "10.0.2.25", &name, "A", rcode);
+        }
+        t.run(config)
+            .iter()
+            .filter(|s| s.detector == "dns_tunnel")
+            .count()
+    };
+    assert_eq!(tunnels(&Config::default()), 0);
+    // Counted as subdomain data, the same lookups look like a tunnel.
+    let counted = Config::from_toml(
+        "[detectors.dns_tunnel]\nstrip_address_labels = false\n",
+        std::path::Path::new("x.toml"),
+    )
+    .unwrap();
+    assert_eq!(tunnels(&counted), 1);
+}
+
+#[test]
 fn low_and_slow_uploads_to_a_new_domain_are_found() {
     let mut rng = Rng::new(9);
     let mut t = Traffic::new();

@@ -3,7 +3,9 @@
 //! subdomain part, the share of TXT/NULL/CNAME queries and of NXDOMAIN answers.
 //! Many unique subdomains plus long or random-looking labels, or plus unusual
 //! record types, is a tunnel. Reverse lookups, `.local` names and the
-//! organisation's own domains are skipped.
+//! organisation's own domains are skipped, and a reversed address at the
+//! front of the subdomain (a DNSBL lookup such as `4.3.2.1.zen.spamhaus.org`)
+//! is not counted as data.
 
 use crate::config::DnsTunnelConfig;
 use crate::flow::new_signal;
@@ -114,6 +116,33 @@ impl DnsTunnelDetector {
     }
 }
 
+/// `sub` without the leading labels that spell a reversed IPv4 address (four
+/// decimal octets) or IPv6 address (32 hexadecimal nibbles), as DNSBL and
+/// reputation lookups put them (`4.3.2.1.zen` under `spamhaus.org` leaves
+/// `zen`); `sub` itself when it does not start with one.
+fn strip_address_labels(sub: &str) -> &str {
+    fn skip_labels(sub: &str, count: usize, is_part: fn(&str) -> bool) -> Option<&str> {
+        let mut rest = sub;
+        for _ in 0..count {
+            let (label, after) = rest.split_once('.').unwrap_or((rest, ""));
+            if !is_part(label) {
+                return None;
+            }
+            rest = after;
+        }
+        Some(rest)
+    }
+    let octet = |label: &str| {
+        (1..=3).contains(&label.len())
+            && label.bytes().all(|b| b.is_ascii_digit())
+            && label.parse::<u16>().is_ok_and(|n| n <= 255)
+    };
+    let nibble = |label: &str| label.len() == 1 && label.as_bytes()[0].is_ascii_hexdigit();
+    skip_labels(sub, 32, nibble)
+        .or_else(|| skip_labels(sub, 4, octet))
+        .unwrap_or(sub)
+}
+
 /// The subdomain part of `name` under its registered domain (`a.b` of `a.b.x.com`).
 fn subdomain<'a>(name: &'a str, registered: &str) -> &'a str {
     name.len()
@@ -153,7 +182,10 @@ impl Detector for DnsTunnelDetector {
             (None, None) => return,
         };
         let registered = registered_domain(qname);
-        let sub = subdomain(qname, registered);
+        let mut sub = subdomain(qname, registered);
+        if self.config.strip_address_labels {
+            sub = strip_address_labels(sub);
+        }
         if sub.is_empty() {
             return;
         }
@@ -273,3 +305,31 @@ impl Detector for DnsTunnelDetector {
 
 /// DNS queries carry no transfer: the suite feeds the event as it is.
 impl crate::suite::Member for DnsTunnelDetector {}
+
+#[cfg(test)]
+mod tests {
+    use super::strip_address_labels;
+
+    #[test]
+    fn reversed_addresses_are_stripped_and_other_labels_kept() {
+        assert_eq!(strip_address_labels("10.126.85.93.zen"), "zen");
+        assert_eq!(strip_address_labels("2.0.0.127"), "");
+        let v6 = "1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.bl";
+        assert_eq!(strip_address_labels(v6), "bl");
+        // Data behind an address still counts.
+        assert_eq!(
+            strip_address_labels("1.2.3.4.mzxw6ytboi4dcmzv.x"),
+            "mzxw6ytboi4dcmzv.x"
+        );
+        // Not an address: an octet out of range, too few octets, letters.
+        for kept in [
+            "256.1.2.3.zen",
+            "1.2.3.zen",
+            "1.2.3.a4.zen",
+            "www",
+            "1234.5.6.7",
+        ] {
+            assert_eq!(strip_address_labels(kept), kept);
+        }
+    }
+}
