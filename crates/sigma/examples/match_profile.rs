@@ -230,7 +230,7 @@ fn main() {
         let title = set.detection_title(rule).unwrap_or("?");
         let secs = rule_secs.get(&rule).copied().unwrap_or(0.0);
         println!(
-            "{evaluated:>8} evaluated {matched:>8} matched {:>8.1} ms  {rule:>5}  {title}",
+            "{evaluated:>8} evaluated {matched:>8} matched {:>8.3} ms  {rule:>5}  {title}",
             secs * 1e3
         );
     }
