@@ -641,10 +641,9 @@ fn advice(report: &CoverageReport, present: &BTreeSet<Telemetry>) -> Vec<String>
         }
     }
     if !present.contains(&Telemetry::CloudAudit) {
-        out.push(format!(
-            "If data is kept in cloud services, collect {}.",
-            Telemetry::CloudAudit.advice()
-        ));
+        // The advice names its own condition ("if data is kept in those
+        // services"): a second "If ..." in front read twice.
+        out.push(format!("Collect {}.", Telemetry::CloudAudit.advice()));
     }
     out
 }
@@ -733,6 +732,13 @@ mod tests {
                 .iter()
                 .any(|l| l.contains("seen only in network data"))
         );
+        // Cloud audit advice is last and conditional once, not twice.
+        let cloud = r.collect_next.last().unwrap();
+        assert!(
+            cloud.starts_with("Collect cloud and SaaS audit logs"),
+            "{cloud}"
+        );
+        assert_eq!(cloud.matches("if data is kept").count(), 1, "{cloud}");
     }
 
     #[test]
