@@ -20,6 +20,9 @@ pub fn sniff(head: &[u8]) -> Option<Format> {
     if head.starts_with(EVTX_MAGIC) {
         return Some(Format::Evtx);
     }
+    if zeek::untimed_tsv(head).is_some() {
+        return None;
+    }
     if let Some(log) = zeek::sniff_tsv(head) {
         return Some(Format::Zeek(log, ZeekEncoding::Tsv));
     }
@@ -88,6 +91,9 @@ fn unsupported_detail(head: &[u8]) -> String {
     }
     if is_simulation_labels(head) {
         return "labels of `exfilguard simulate` (the scenarios' answers, not a log)".into();
+    }
+    if let Some(path) = zeek::untimed_tsv(head) {
+        return format!("a Zeek {path} log: no ts column, a list rather than events");
     }
     let first_line = head.split(|b| *b == b'\n').next().unwrap_or(head);
     let preview: String = String::from_utf8_lossy(first_line)

@@ -336,6 +336,32 @@ fn unescape(text: &str) -> std::borrow::Cow<'_, str> {
 
 /// Whether the first bytes of a file are a Zeek TSV header.
 pub(crate) fn sniff_tsv(head: &[u8]) -> Option<ZeekLog> {
+    let header = tsv_header(head)?;
+    if !header.plan.is_empty() {
+        return Some(header.log);
+    }
+    if !header.path.is_empty() {
+        return Some(ZeekLog::from_path_name(&header.path));
+    }
+    Some(ZeekLog::Other)
+}
+
+/// For a Zeek TSV log whose `#fields` have no `ts` column, its `#path`
+/// (`loaded_scripts`, which lists the sensor's scripts): a list, not events,
+/// so it is skipped as a whole (with the files in no log format) instead of
+/// reporting each of its lines as a record without a timestamp.
+pub(crate) fn untimed_tsv(head: &[u8]) -> Option<String> {
+    let header = tsv_header(head)?;
+    let untimed = !header.fields.is_empty() && !header.fields.iter().any(|f| f == "ts");
+    untimed.then(|| match header.path.as_str() {
+        "" => "unnamed".to_owned(),
+        path => path.to_owned(),
+    })
+}
+
+/// The header lines at the start of `head`, when it is Zeek TSV, up to its
+/// `#fields` and `#types` (or as far as the head goes).
+fn tsv_header(head: &[u8]) -> Option<Header> {
     if !head.starts_with(b"#separator ") {
         return None;
     }
@@ -346,13 +372,10 @@ pub(crate) fn sniff_tsv(head: &[u8]) -> Option<ZeekLog> {
         }
         reader.header_line(line);
         if !reader.header.plan.is_empty() {
-            return Some(reader.header.log);
+            break;
         }
     }
-    if !reader.header.path.is_empty() {
-        return Some(ZeekLog::from_path_name(&reader.header.path));
-    }
-    Some(ZeekLog::Other)
+    Some(reader.header)
 }
 
 struct TsvState {

@@ -358,3 +358,27 @@ fn simulation_labels_are_not_a_log() {
     let other = b"{\"generator\": \"nxlog\", \"@timestamp\": \"2026-11-02T10:00:00Z\", \"message\": \"x\"}\n";
     assert!(sources::sniff(other).is_some());
 }
+
+/// Zeek's `loaded_scripts.log` lists the sensor's scripts: its `#fields` have
+/// no `ts`. It is skipped as a whole, with its reason, not read as hundreds of
+/// records without a timestamp; a log with `ts` is still read.
+#[test]
+fn zeek_logs_without_a_ts_column_are_not_event_logs() {
+    let scripts = b"#separator \\x09\n#set_separator\t,\n#empty_field\t(empty)\n#unset_field\t-\n#path\tloaded_scripts\n#open\t2023-01-05-18-51-06\n#fields\tname\n#types\tstring\n/opt/zeek/share/zeek/base/init-bare.zeek\n  /opt/zeek/share/zeek/base/bif/const.bif.zeek\n";
+    assert_eq!(sources::sniff(scripts), None);
+    let error = match sources::open_bytes(
+        "loaded_scripts.log",
+        scripts.to_vec(),
+        &SourceContext::default(),
+    ) {
+        Err(error) => error.to_string(),
+        Ok(_) => panic!("loaded_scripts.log opened as a log"),
+    };
+    assert!(error.contains("not a supported log format"), "{error}");
+    assert!(
+        error.contains("loaded_scripts log: no ts column"),
+        "{error}"
+    );
+    let timed = b"#separator \\x09\n#path\thttp\n#fields\tts\thost\turi\tmethod\n#types\ttime\tstring\tstring\tstring\n1551355621.0\texample.org\t/x\tGET\n";
+    assert!(sources::sniff(timed).is_some());
+}
