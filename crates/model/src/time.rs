@@ -66,8 +66,8 @@ impl Timestamp {
     }
 
     /// Parses the timestamp shapes found in logs: RFC 3339 with or without a zone
-    /// (no zone means UTC), a space instead of `T`, and epoch seconds or milliseconds
-    /// given as digits.
+    /// (no zone means UTC; `+0200` without a colon too), a space instead of `T`,
+    /// and epoch seconds or milliseconds given as digits.
     pub fn parse(text: &str) -> Option<Self> {
         let text = text.trim();
         if text.is_empty() {
@@ -97,8 +97,12 @@ impl Timestamp {
                 return Some(Self::from_chrono(Utc.from_utc_datetime(&naive)));
             }
         }
-        if let Ok(dt) = DateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S%.f %z") {
-            return Some(Self::from_chrono(dt.with_timezone(&Utc)));
+        // With a zone, as "%z" reads it: "+0200" without the colon RFC 3339
+        // wants (Suricata's EVE `timestamp`), and after a space.
+        for fmt in ["%Y-%m-%dT%H:%M:%S%.f%z", "%Y-%m-%d %H:%M:%S%.f %z"] {
+            if let Ok(dt) = DateTime::parse_from_str(text, fmt) {
+                return Some(Self::from_chrono(dt.with_timezone(&Utc)));
+            }
         }
         // "2026-11-23 20:18:05.123 UTC"
         if let Some(stripped) = text.strip_suffix(" UTC") {
@@ -146,6 +150,10 @@ mod tests {
         }
         assert_eq!(
             Timestamp::parse("2026-11-23T21:18:05+01:00"),
+            Some(expected)
+        );
+        assert_eq!(
+            Timestamp::parse("2026-11-23T22:18:05.000000+0200"),
             Some(expected)
         );
         assert_eq!(Timestamp::parse("garbage"), None);
