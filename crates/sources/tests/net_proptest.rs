@@ -131,10 +131,35 @@ proptest! {
         drain(NetFormat::NetflowFile, bytes);
     }
 
+    /// EVE-shaped records with odd values where numbers, addresses, times
+    /// and objects belong: no panic, each line an event or a counted error
+    /// (or skipped, as `stats` and a query after an answer are).
+    #[test]
+    fn suricata_eve_shaped_lines(
+        records in proptest::collection::vec((
+            prop_oneof![Just("flow"), Just("netflow"), Just("dns"), Just("http"), Just("tls"), Just("alert"), Just("stats"), Just("x")],
+            prop_oneof![Just("\"10.0.0.5\""), Just("\"::1\""), Just("7"), Just("null"), Just("\"999.1.1.1\""), Just("{}")],
+            prop_oneof![Just("443"), Just("-1"), Just("70000"), Just("1.5"), Just("\"80\""), Just("18446744073709551615")],
+            prop_oneof![Just("\"2021-06-06T16:38:55.8+0200\""), Just("\"2021-06-06\""), Just("1"), Just("\"\""), Just("[]")],
+            prop_oneof![Just("{\"type\":\"answer\",\"rrname\":\"a.b\",\"rcode\":3}"), Just("{\"type\":\"query\",\"queries\":[{\"rrname\":5}]}"), Just("[1]"), Just("{\"answers\":[{\"rdata\":{}}]}")],
+        ), 1..6),
+    ) {
+        let lines: Vec<String> = records
+            .iter()
+            .map(|(kind, ip, num, time, inner)| format!(
+                "{{\"timestamp\":\"2021-06-06T16:00:00+0200\",\"event_type\":\"{kind}\",\"src_ip\":{ip},\"dest_ip\":{ip},\"src_port\":{num},\"dest_port\":{num},\"flow\":{{\"bytes_toserver\":{num},\"start\":{time},\"end\":{time}}},\"dns\":{inner},\"http\":{inner},\"tls\":{inner}}}"
+            ))
+            .collect();
+        let read = drain(NetFormat::SuricataEve, lines.join("\n").into_bytes());
+        // Only `stats` and queries after an answer are skipped.
+        let kept = records.iter().filter(|r| r.0 != "stats" && r.0 != "dns").count();
+        prop_assert!(kept <= read && read <= records.len(), "{read} of {lines:?}");
+    }
+
     #[test]
     fn line_formats(lines in proptest::collection::vec("[ -~\\t]{0,120}", 0..8)) {
         let text = lines.join("\n");
-        for format in [NetFormat::Squid, NetFormat::W3c, NetFormat::FirewallCsv, NetFormat::BindQuery, NetFormat::WindowsDns, NetFormat::Syslog] {
+        for format in [NetFormat::Squid, NetFormat::W3c, NetFormat::FirewallCsv, NetFormat::BindQuery, NetFormat::WindowsDns, NetFormat::Syslog, NetFormat::SuricataEve] {
             drain(format, text.clone().into_bytes());
             let mut prefixed = String::from("#Fields: date time c-ip cs-method\ntime,src,dst\n<13>Nov 23 01:02:03 h app: ");
             prefixed.push_str(&text);

@@ -194,3 +194,108 @@ fn public_argus_binetflow() {
             .all(|e| e.network.as_ref().unwrap().source_bytes.is_some())
     );
 }
+
+/// Suricata EVE JSON: a server-initiated flow is oriented internal-first (its
+/// bytes swapped with it), flows are timed at their start, DNS queries are
+/// dropped once answers appear, HTTP and TLS fill their facts, alerts keep
+/// their fields natively, `stats` is skipped and a broken line is reported
+/// with its offset.
+#[test]
+fn suricata_eve_records() {
+    let text = concat!(
+        r#"{"timestamp":"2021-06-06T15:57:37.272281+0200","flow_id":1,"event_type":"flow","src_ip":"203.0.113.9","src_port":51000,"dest_ip":"10.0.0.5","dest_port":443,"proto":"TCP","app_proto":"tls","flow":{"pkts_toserver":10,"pkts_toclient":900,"bytes_toserver":1200,"bytes_toclient":52000000,"start":"2021-06-06T16:38:55.855844+0200","end":"2021-06-06T16:39:05.855844+0200","state":"closed"},"host":"sensor1"}"#,
+        "\n",
+        r#"{"timestamp":"2021-06-06T16:26:27.431769+0200","flow_id":2,"event_type":"dns","src_ip":"10.0.0.5","src_port":35790,"dest_ip":"10.0.0.1","dest_port":53,"proto":"UDP","dns":{"type":"query","id":2,"rrname":"first.example","rrtype":"TXT","tx_id":0}}"#,
+        "\n",
+        r#"{"timestamp":"2021-06-06T16:26:27.442512+0200","flow_id":2,"event_type":"dns","src_ip":"10.0.0.5","src_port":35790,"dest_ip":"10.0.0.1","dest_port":53,"proto":"UDP","dns":{"version":2,"type":"answer","id":2,"rrname":"first.example","rrtype":"TXT","rcode":"NXDOMAIN"}}"#,
+        "\n",
+        r#"{"timestamp":"2021-06-06T16:26:28.000000+0200","flow_id":3,"event_type":"dns","src_ip":"10.0.0.5","src_port":35791,"dest_ip":"10.0.0.1","dest_port":53,"proto":"UDP","dns":{"type":"query","id":3,"rrname":"second.example","rrtype":"A","tx_id":0}}"#,
+        "\n",
+        r#"{"timestamp":"2021-06-06T16:30:00.000000+0200","flow_id":4,"event_type":"http","src_ip":"10.0.0.5","src_port":50000,"dest_ip":"198.51.100.7","dest_port":80,"proto":"TCP","http":{"hostname":"upload.example","url":"/put?x=1","http_method":"POST","status":200,"http_user_agent":"curl/8.0","length":12}}"#,
+        "\n",
+        r#"{"timestamp":"2021-06-06T16:31:00.000000+0200","flow_id":5,"event_type":"tls","src_ip":"10.0.0.5","src_port":50001,"dest_ip":"198.51.100.8","dest_port":443,"proto":"TCP","tls":{"sni":"files.example","version":"TLS 1.3"}}"#,
+        "\n",
+        r#"{"timestamp":"2021-06-06T16:32:00.000000+0200","event_type":"stats","stats":{"uptime":60}}"#,
+        "\n",
+        "{\"timestamp\":\"2021-06-06T16:33:00\",\"event_type\":\n",
+        r#"{"timestamp":"2021-06-06T16:34:00.000000+0200","flow_id":6,"event_type":"alert","src_ip":"203.0.113.9","src_port":4444,"dest_ip":"10.0.0.5","dest_port":445,"proto":"TCP","alert":{"signature":"ET SCAN test","severity":2}}"#,
+        "\n",
+    );
+    let (format, events, errors) = read(text);
+    assert_eq!(format, NetFormat::SuricataEve);
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert_eq!(
+        errors[0].offset,
+        text.find("{\"timestamp\":\"2021-06-06T16:33").unwrap() as u64
+    );
+    let datasets: Vec<&str> = events
+        .iter()
+        .map(|e| e.dataset.as_deref().unwrap())
+        .collect();
+    assert_eq!(
+        datasets,
+        [
+            "suricata.flow",
+            "suricata.dns",
+            "suricata.dns",
+            "suricata.http",
+            "suricata.tls",
+            "suricata.alert"
+        ],
+        "the query after the first answer is dropped, stats skipped"
+    );
+    let flow = &events[0];
+    assert_eq!(flow.kind, EventKind::Network);
+    assert_eq!(
+        flow.timestamp,
+        model::Timestamp::parse("2021-06-06T14:38:55.855844Z").unwrap()
+    );
+    assert!(flow.host_name.is_none(), "EVE's host is the sensor");
+    let n = flow.network.as_deref().unwrap();
+    assert_eq!(n.source_ip, Some("10.0.0.5".parse().unwrap()));
+    assert_eq!(n.source_port, Some(443));
+    assert_eq!(
+        n.source_bytes,
+        Some(52_000_000),
+        "what left the internal server"
+    );
+    assert_eq!(n.destination_bytes, Some(1_200));
+    assert_eq!(n.destination_packets, Some(10));
+    assert_eq!(n.direction.as_deref(), Some("inbound"));
+    assert_eq!(n.protocol.as_deref(), Some("tls"));
+    assert_eq!(n.duration_s, Some(10.0));
+    let query = events[1].dns.as_deref().unwrap();
+    assert_eq!(query.question_name.as_deref(), Some("first.example"));
+    assert_eq!(query.response_code, None);
+    let answer = events[2].dns.as_deref().unwrap();
+    assert_eq!(answer.question_type.as_deref(), Some("TXT"));
+    assert_eq!(answer.response_code.as_deref(), Some("NXDOMAIN"));
+    let http = events[3].http.as_deref().unwrap();
+    assert_eq!(
+        http.url_full.as_deref(),
+        Some("http://upload.example/put?x=1")
+    );
+    assert_eq!(http.method.as_deref(), Some("POST"));
+    assert_eq!(http.status_code, Some(200));
+    assert_eq!(
+        events[3]
+            .network
+            .as_deref()
+            .unwrap()
+            .destination_domain
+            .as_deref(),
+        Some("upload.example")
+    );
+    assert_eq!(events[4].tls_server_name.as_deref(), Some("files.example"));
+    let alert = &events[5];
+    assert_eq!(alert.kind, EventKind::Other);
+    assert_eq!(
+        alert.logsource,
+        model::LogSource::new(Some("suricata"), None, Some("alert"))
+    );
+    assert!(alert.native.get_by_name("alert.signature").is_some());
+    // Other JSON with a `timestamp` and an `event_type` is not EVE.
+    let app_log =
+        b"{\"timestamp\":\"2021-06-06T16:00:00Z\",\"event_type\":\"login\",\"user\":\"bob\"}\n";
+    assert_eq!(sniff(app_log), None);
+}

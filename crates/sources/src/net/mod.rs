@@ -1,5 +1,5 @@
 //! Network telemetry readers: NetFlow v5/v9/IPFIX, pcap/pcapng, proxy, firewall,
-//! DNS server and syslog files. They all produce the same network events as Zeek.
+//! DNS server, syslog and Suricata EVE files. They all produce the same network events as Zeek.
 //!
 //! The crate's sniffer calls [`sniff`] with the first bytes of a (decompressed)
 //! input and, on a match, [`open`] to get the event stream.
@@ -18,6 +18,7 @@ pub mod netflow;
 pub mod packet;
 pub mod pcap;
 pub mod proxy;
+pub mod suricata;
 pub mod syslog;
 pub mod text;
 pub mod write;
@@ -48,6 +49,8 @@ pub enum NetFormat {
     WindowsDns,
     /// RFC 3164/5424 syslog (with pfSense, iptables and BIND lines recognised).
     Syslog,
+    /// Suricata EVE JSON (flows, DNS, HTTP, TLS, alerts).
+    SuricataEve,
 }
 
 impl NetFormat {
@@ -63,6 +66,7 @@ impl NetFormat {
             NetFormat::BindQuery => "bind-query",
             NetFormat::WindowsDns => "windows-dns",
             NetFormat::Syslog => "syslog",
+            NetFormat::SuricataEve => "suricata-eve",
         }
     }
 }
@@ -97,6 +101,9 @@ fn sniff_text(head: &[u8]) -> Option<NetFormat> {
     }
     let lines = text::head_lines(head, 8);
     let first = lines.first()?;
+    if first.starts_with('{') {
+        return suricata::sniff_eve(&lines).then_some(NetFormat::SuricataEve);
+    }
     if proxy::sniff_w3c(&lines) {
         Some(NetFormat::W3c)
     } else if dnslog::sniff_windows_dns(&lines) {
@@ -161,6 +168,11 @@ pub fn open(
             input,
             ctx,
             syslog::SyslogParser::default(),
+        ))),
+        NetFormat::SuricataEve => Ok(Box::new(text::LineSource::new(
+            input,
+            ctx,
+            suricata::EveParser::default(),
         ))),
     }
 }
