@@ -7,7 +7,7 @@ use libfuzzer_sys::fuzz_target;
 use sources::cloud::CloudFormat;
 use sources::{Format, SourceContext, open_bytes, open_bytes_as};
 
-const FORMATS: [CloudFormat; 19] = CloudFormat::ALL;
+const FORMATS: [CloudFormat; 20] = CloudFormat::ALL;
 
 fuzz_target!(|data: &[u8]| {
     let ctx = SourceContext::default();

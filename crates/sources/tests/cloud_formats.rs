@@ -652,3 +652,49 @@ fn forwarding_outside_names_the_recipient_domain_as_destination() {
     );
     assert_eq!(network.source_ip, ip("203.0.113.67"));
 }
+
+/// Route 53 Resolver query logs in AWS's documented shape (JSON Lines, as
+/// delivered to S3 or Firehose): DNS events per query, the instance as the host.
+#[test]
+fn route53_resolver_query_log() {
+    let text = concat!(
+        r#"{"version":"1.100000","account_id":"123456789012","region":"us-east-1","vpc_id":"vpc-0abc","query_timestamp":"2021-02-04T17:51:55Z","query_name":"aGVsbG8gd29ybGQ.t.exfil.example.","query_type":"TXT","query_class":"IN","rcode":"NXDOMAIN","answers":[],"srcaddr":"172.31.10.5","srcport":"53124","transport":"UDP","srcids":{"instance":"i-0123456789abcdef0"}}"#,
+        "\n",
+        r#"{"version":"1.100000","account_id":"123456789012","region":"us-east-1","vpc_id":"vpc-0abc","query_timestamp":"2021-02-04T17:51:56Z","query_name":"s3.amazonaws.com.","query_type":"A","query_class":"IN","rcode":"NOERROR","answers":[{"Rdata":"52.216.1.1","Type":"A","Class":"IN"},{"Rdata":"52.216.1.2","Type":"A","Class":"IN"}],"srcaddr":"172.31.10.5","srcport":"53125","transport":"UDP","srcids":{"instance":"i-0123456789abcdef0"}}"#,
+        "\n",
+        r#"{"version":"1.100000","query_name":"no-time.example.","query_type":"A","srcaddr":"172.31.10.5","query_timestamp":"soon"}"#,
+        "\n",
+    );
+    let (format, events, errors) = read(text);
+    assert_eq!(format, CloudFormat::Route53Resolver);
+    assert_eq!(events.len(), 2);
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert_eq!(
+        errors[0].offset,
+        text.find("{\"version\":\"1.100000\",\"query_name\"")
+            .unwrap() as u64
+    );
+    let tunnel = &events[0];
+    assert_eq!(tunnel.kind, EventKind::Dns);
+    assert_eq!(
+        tunnel.logsource,
+        LogSource::new(Some("aws"), Some("dns"), Some("route53"))
+    );
+    assert_eq!(tunnel.host_name.as_deref(), Some("i-0123456789abcdef0"));
+    let dns = tunnel.dns.as_deref().unwrap();
+    assert_eq!(
+        dns.question_name.as_deref(),
+        Some("aGVsbG8gd29ybGQ.t.exfil.example.")
+    );
+    assert_eq!(dns.question_type.as_deref(), Some("TXT"));
+    assert_eq!(dns.response_code.as_deref(), Some("NXDOMAIN"));
+    let net = tunnel.network.as_deref().unwrap();
+    assert_eq!(net.source_ip, ip("172.31.10.5"));
+    assert_eq!(net.source_port, Some(53124));
+    assert_eq!(net.transport.as_deref(), Some("udp"));
+    assert_eq!(native(tunnel, "vpc_id"), Some(Value::from("vpc-0abc")));
+    assert_eq!(
+        events[1].dns.as_deref().unwrap().answers,
+        ["52.216.1.1", "52.216.1.2"]
+    );
+}

@@ -6,9 +6,9 @@ use sources::cloud::{CloudFormat, open, sniff};
 use sources::{Input, SourceContext};
 use std::io::Cursor;
 
-const ALL: [CloudFormat; 19] = CloudFormat::ALL;
+const ALL: [CloudFormat; 20] = CloudFormat::ALL;
 
-const SEEDS: [&str; 11] = [
+const SEEDS: [&str; 12] = [
     r#"{"Records":[{"eventVersion":"1.08","eventTime":"2020-09-14T01:58:12Z","eventSource":"s3.amazonaws.com","eventName":"GetObject","userIdentity":{"type":"AssumedRole","arn":"arn:aws:sts::1:assumed-role/r/s"},"requestParameters":{"bucketName":"b","key":"k"},"sourceIPAddress":"1.2.3.4"}]}"#,
     "[{\"CreationTime\":\"2024-03-01T22:19:00\",\"Operation\":\"Set-Mailbox\",\"Workload\":\"Exchange\",\"Parameters\":[{\"Name\":\"ForwardingSmtpAddress\",\"Value\":\"smtp:a@b.c\"}],\"ClientIP\":\"[::1]:5\"}]",
     "CreationDate,UserIds,Operations,AuditData\r\n2024-01-01,a,Set-Mailbox,\"{\"\"CreationTime\"\":\"\"2024-01-01T00:00:00\"\",\"\"Operation\"\":\"\"x\"\",\"\"Workload\"\":\"\"Exchange\"\"}\"\r\n",
@@ -20,6 +20,7 @@ const SEEDS: [&str; 11] = [
     r#"{"@odata.context":"x","value":[{"Timestamp":"2021-08-02T13:11:39Z","DeviceName":"d","ActionType":"ConnectionSuccess","RemoteIP":"1.2.3.4","RemotePort":443}]}"#,
     "Timestamp,DeviceName,ActionType,RemoteIP,RemotePort\r\n2021-08-02T13:11:39Z,d,ConnectionSuccess,1.2.3.4,443\r\n",
     "LogTime,Action,Username,IPAddress,FileName,XferSize\n2026-03-04 01:02:03,file_download,p,1.2.3.4,o.zip,5\n",
+    r#"{"query_timestamp":"2021-02-04T17:51:55Z","query_name":"a.b.","query_type":"TXT","rcode":"NXDOMAIN","answers":[{"Rdata":"x"}],"srcaddr":"10.0.0.1","srcport":"53","transport":"UDP","srcids":{"instance":"i-1"}}"#,
 ];
 
 fn drain(format: CloudFormat, bytes: Vec<u8>) -> usize {

@@ -1,4 +1,5 @@
-//! AWS CloudTrail records (trail delivery files, JSON Lines, EventBridge `detail`).
+//! AWS CloudTrail records (trail delivery files, JSON Lines, EventBridge `detail`),
+//! and Route 53 Resolver query logs (the DNS queries a VPC's instances make).
 //!
 //! The actor is taken from `userIdentity` the way an analyst reads it: an IAM user's
 //! name, `root`, or for assumed roles and federated users `Role/Session` from the
@@ -9,7 +10,7 @@
 
 use super::flatten::{first_text, get, get_path, parse_ip, text};
 use super::{json_time, new_cloud_event};
-use model::{Event, LogSource, Native, Origin, Value};
+use model::{Event, EventKind, LogSource, Native, Origin, Value};
 use serde_json::{Map, Value as Json};
 
 /// The Sigma logsource of CloudTrail records.
@@ -100,6 +101,60 @@ pub fn cloudtrail_event(
         event.http_mut().user_agent = Some(agent);
     }
     set_object(&mut event, record);
+    Ok(event)
+}
+
+/// Whether `record` is a Route 53 Resolver query log record: the DNS queries
+/// a VPC's resolver answered (`query_timestamp`, `query_name`, `query_type`,
+/// `srcaddr`, as AWS documents them).
+pub fn is_resolver_query(record: &Map<String, Json>) -> bool {
+    ["query_timestamp", "query_name", "query_type", "srcaddr"]
+        .iter()
+        .all(|k| record.contains_key(*k))
+}
+
+/// Maps a Route 53 Resolver query log record to a DNS event: the query, its
+/// type, the response code and the answers' `Rdata`, asked from `srcaddr`
+/// (`srcport`, `transport`) by the instance in `srcids.instance`, which is
+/// the host (`host.name`), so that DNS analytics (tunnels, new domains) see
+/// each instance apart.
+pub fn resolver_query_event(
+    record: &Map<String, Json>,
+    origin: Origin,
+) -> Result<Event, &'static str> {
+    let timestamp = record
+        .get("query_timestamp")
+        .and_then(json_time)
+        .ok_or("no query_timestamp")?;
+    let logsource = LogSource::new(Some("aws"), Some("dns"), Some("route53"));
+    let mut event = new_cloud_event(
+        timestamp,
+        logsource,
+        origin,
+        super::flatten::flatten(record),
+    );
+    event.kind = EventKind::Dns;
+    event.dataset = Some("aws.route53_resolver".into());
+    event.host_name = text(record, "srcids.instance");
+    // `answers` is a list; some exports hold a single answer as an object.
+    let answers: Vec<String> = match record.get("answers") {
+        Some(Json::Array(list)) => list
+            .iter()
+            .filter_map(|a| a.as_object().and_then(|a| text(a, "Rdata")))
+            .collect(),
+        Some(Json::Object(one)) => text(one, "Rdata").into_iter().collect(),
+        _ => Vec::new(),
+    };
+    let dns = event.dns_mut();
+    dns.question_name = text(record, "query_name");
+    dns.question_type = text(record, "query_type");
+    dns.response_code = text(record, "rcode");
+    dns.answers = answers;
+    let net = event.network_mut();
+    net.source_ip = text(record, "srcaddr").as_deref().and_then(parse_ip);
+    net.source_port = text(record, "srcport").and_then(|p| p.parse().ok());
+    net.transport = text(record, "transport").map(|t| t.to_ascii_lowercase());
+    net.protocol = Some("dns".into());
     Ok(event)
 }
 

@@ -1,5 +1,5 @@
-//! Cloud and SaaS audit log readers: AWS CloudTrail, VPC Flow Logs and S3 server
-//! access logs, Microsoft 365 unified audit (Management Activity API JSON and the
+//! Cloud and SaaS audit log readers: AWS CloudTrail, VPC Flow Logs, S3 server
+//! access logs and Route 53 Resolver query logs, Microsoft 365 unified audit (Management Activity API JSON and the
 //! Purview CSV export), Entra ID audit and sign-in logs, GitHub audit logs (JSON,
 //! JSON Lines and CSV), Okta System Log, Google Cloud audit logs, Google Workspace
 //! activity records, Box events, Dropbox team log events, Microsoft Defender XDR
@@ -14,7 +14,7 @@
 //! keys, so a generic JSON file is never taken for an audit log.
 //!
 //! Every record becomes an [`Event`] of kind [`EventKind::Cloud`] (VPC flows:
-//! [`EventKind::Network`]; SFTP: file and authentication events) with ECS fields set
+//! [`EventKind::Network`]; Route 53 Resolver queries: [`EventKind::Dns`]; SFTP: file and authentication events) with ECS fields set
 //! (`cloud.*`, `event.action`, `event.outcome`, `user.name`, `source.ip`,
 //! `user_agent.original`, `file.path`, `url.full`) and the vendor record flattened to
 //! dotted keys in [`Event::native`], so Sigma rules for `product: aws`, `m365`,
@@ -94,11 +94,13 @@ pub enum CloudFormat {
     MoveItCsv,
     /// AWS CloudTrail Lake query results (`get-query-results` pages).
     CloudTrailLake,
+    /// AWS Route 53 Resolver query logs (a VPC's DNS queries) as JSON.
+    Route53Resolver,
 }
 
 impl CloudFormat {
     /// Every cloud format (for tests and fuzzing that must cover each reader).
-    pub const ALL: [CloudFormat; 19] = [
+    pub const ALL: [CloudFormat; 20] = [
         CloudFormat::CloudTrail,
         CloudFormat::M365Audit,
         CloudFormat::EntraAudit,
@@ -118,6 +120,7 @@ impl CloudFormat {
         CloudFormat::DefenderHuntingCsv,
         CloudFormat::MoveItCsv,
         CloudFormat::CloudTrailLake,
+        CloudFormat::Route53Resolver,
     ];
 
     /// Short name for summaries (`cloudtrail`, `m365-audit`...).
@@ -142,6 +145,7 @@ impl CloudFormat {
             CloudFormat::DefenderHuntingCsv => "m365-defender-hunting-csv",
             CloudFormat::MoveItCsv => "moveit-audit-csv",
             CloudFormat::CloudTrailLake => "cloudtrail-lake",
+            CloudFormat::Route53Resolver => "aws-route53-resolver",
         }
     }
 
@@ -160,6 +164,7 @@ impl CloudFormat {
                 | CloudFormat::BoxEvents
                 | CloudFormat::DropboxTeamLog
                 | CloudFormat::DefenderHunting
+                | CloudFormat::Route53Resolver
         )
     }
 }
@@ -246,6 +251,7 @@ enum Shape {
     Box,
     Dropbox,
     DefenderHunting,
+    Route53Resolver,
 }
 
 impl Shape {
@@ -262,6 +268,7 @@ impl Shape {
             Shape::Box => CloudFormat::BoxEvents,
             Shape::Dropbox => CloudFormat::DropboxTeamLog,
             Shape::DefenderHunting => CloudFormat::DefenderHunting,
+            Shape::Route53Resolver => CloudFormat::Route53Resolver,
         }
     }
 }
@@ -289,6 +296,8 @@ fn classify(record: &Map<String, Json>) -> Option<Shape> {
         Some(Shape::Dropbox)
     } else if microsoft::is_defender_hunting(record) {
         Some(Shape::DefenderHunting)
+    } else if aws::is_resolver_query(record) {
+        Some(Shape::Route53Resolver)
     } else {
         None
     }
@@ -312,6 +321,7 @@ fn map_record(
         Some(Shape::Box) => storage::box_event(record, origin),
         Some(Shape::Dropbox) => storage::dropbox_event(record, origin),
         Some(Shape::DefenderHunting) => microsoft::defender_hunting_event(record, origin),
+        Some(Shape::Route53Resolver) => aws::resolver_query_event(record, origin),
         None => generic_event(record, origin),
     }
 }
