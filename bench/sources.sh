@@ -1,6 +1,7 @@
 #!/bin/sh
 # Reader throughput: EVTX events/s and MB/s over the public EVTX samples, Zeek conn
-# records/s over a large conn log made from the public Zeek samples, and peak RSS.
+# records/s over a large conn log made from the public Zeek samples, Suricata EVE
+# records/s over the public EVE sample repeated, and peak RSS.
 # Usage: bench/sources.sh [SHARED_DATA_DIR]   (default ../shared/data)
 # Figures go to docs/BENCHMARKS.md, section "Sources".
 set -eu
@@ -40,3 +41,14 @@ run $BIN read "$CONN"
 run $BIN replay 1 "$CONN"
 run $BIN replay 2 "$CONN"
 rm -rf "$(dirname "$CONN")"
+
+# Suricata EVE JSON: the public sample (4,668 records of flow, DNS, HTTP, TLS,
+# alert and other types) repeated 50 times.
+EVE_SRC="$DATA/flows/slips-suricata/test6-malicious.suricata.json"
+if [ -f "$EVE_SRC" ]; then
+    EVE=$(mktemp -d)/eve.json
+    for _ in $(seq 50); do cat "$EVE_SRC"; done > "$EVE"
+    echo "## Suricata EVE ($(wc -l < "$EVE") lines, $(du -m "$EVE" | cut -f1) MB)"
+    run $BIN read "$EVE"
+    rm -rf "$(dirname "$EVE")"
+fi

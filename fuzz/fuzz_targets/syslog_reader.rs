@@ -1,5 +1,6 @@
 //! Any text through the syslog reader (RFC 3164/5424 with pfSense, iptables and
-//! BIND lines inside) and the other line formats that share its parsers.
+//! BIND lines inside) and the other line formats that share its parsers,
+//! Suricata EVE JSON among them.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -16,6 +17,7 @@ fuzz_target!(|data: &[u8]| {
         NetFormat::W3c,
         NetFormat::BindQuery,
         NetFormat::WindowsDns,
+        NetFormat::SuricataEve,
     ] {
         let input = Input {
             path: Arc::from("fuzz.log"),
