@@ -67,7 +67,7 @@ impl Timestamp {
 
     /// Parses the timestamp shapes found in logs: RFC 3339 with or without a zone
     /// (no zone means UTC; `+0200` without a colon too), a space instead of `T`,
-    /// and epoch seconds or milliseconds given as digits.
+    /// epoch seconds or milliseconds given as digits, and RFC 2822.
     pub fn parse(text: &str) -> Option<Self> {
         let text = text.trim();
         if text.is_empty() {
@@ -119,6 +119,11 @@ impl Timestamp {
         // "2026-11-23 20:18:05.123 UTC"
         if let Some(stripped) = text.strip_suffix(" UTC") {
             return Self::parse(stripped);
+        }
+        // RFC 2822, as mail, HTTP and some appliance logs write it
+        // ("Mon, 23 Nov 2026 20:18:05 GMT", "23 Nov 2026 21:18:05 +0100").
+        if let Ok(dt) = DateTime::parse_from_rfc2822(text) {
+            return Some(Self::from_chrono(dt.with_timezone(&Utc)));
         }
         None
     }
@@ -262,6 +267,12 @@ mod tests {
             Timestamp::parse("2026-11-23T22:18:05.000000+0200"),
             Some(expected)
         );
+        for text in [
+            "Mon, 23 Nov 2026 20:18:05 GMT",
+            "23 Nov 2026 21:18:05 +0100",
+        ] {
+            assert_eq!(Timestamp::parse(text), Some(expected), "{text}");
+        }
         // The offset counts after a space too (it was dropped).
         for text in ["2026-11-23 14:48:05-0530", "2026-11-23 14:48:05 -0530"] {
             assert_eq!(Timestamp::parse(text), Some(expected), "{text}");

@@ -357,6 +357,11 @@ fn generic(obj: &Map<String, Json>) -> Result<Event, String> {
             "date",
             "datetime",
             "created_at",
+            // Splunk's exported events, Sentinel/Log Analytics and Defender
+            // rows outside the shapes recognised above.
+            "_time",
+            "TimeGenerated",
+            "Timestamp",
         ],
     )
     .ok_or("missing timestamp")?;
@@ -984,6 +989,24 @@ mod tests {
         assert_eq!(errors.len(), 2);
         assert_eq!(errors[0].offset as usize, good.len() + 1);
         assert_eq!(errors[1].reason, "json record is not an object");
+    }
+
+    #[test]
+    fn generic_records_take_splunk_sentinel_and_defender_times() {
+        let text = concat!(
+            r#"{"_time":"2026-11-23T20:18:05.000+00:00","host":"ws1","_raw":"x"}"#,
+            "\n",
+            r#"{"TimeGenerated":"2026-11-23T20:18:05Z","Computer":"ws1","Activity":"a"}"#,
+            "\n",
+            r#"{"Timestamp":"Mon, 23 Nov 2026 20:18:05 GMT","message":"b"}"#,
+            "\n",
+        );
+        let expected = Timestamp::parse("2026-11-23T20:18:05Z").unwrap();
+        let results = read(text);
+        assert_eq!(results.len(), 3);
+        for result in results {
+            assert_eq!(result.unwrap().timestamp, expected);
+        }
     }
 
     #[test]
