@@ -370,7 +370,7 @@ fn generic(obj: &Map<String, Json>) -> Result<Event, String> {
 }
 
 /// A value at a dotted path, whether the document nests objects or uses dotted keys.
-fn lookup_path<'a>(obj: &'a Map<String, Json>, path: &str) -> Option<&'a Json> {
+pub(crate) fn lookup_path<'a>(obj: &'a Map<String, Json>, path: &str) -> Option<&'a Json> {
     if let Some(v) = obj.get(path) {
         return Some(v);
     }

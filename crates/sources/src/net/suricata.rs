@@ -20,7 +20,7 @@
 use super::orient;
 use super::text::{LineParser, Parsed};
 use crate::SourceContext;
-use crate::json::flatten_into;
+use crate::json::{flatten_into, lookup_path};
 use model::{Event, EventKind, LogSource, Timestamp};
 use serde_json::{Map, Value as Json};
 use std::net::IpAddr;
@@ -78,10 +78,10 @@ impl LineParser for EveParser {
             "tls" => EventKind::Tls,
             _ => EventKind::Other,
         };
-        let Some(logged) = str_at(&obj, &["timestamp"]).and_then(Timestamp::parse) else {
+        let Some(logged) = str_at(&obj, "timestamp").and_then(Timestamp::parse) else {
             return Parsed::Bad("EVE record without a readable timestamp".into());
         };
-        let started = str_at(&obj, &["flow", "start"]).and_then(Timestamp::parse);
+        let started = str_at(&obj, "flow.start").and_then(Timestamp::parse);
         let mut event = Event {
             timestamp: match kind {
                 EventKind::Network => started.unwrap_or(logged),
@@ -106,28 +106,19 @@ impl LineParser for EveParser {
     }
 }
 
-/// The string at `path` (object keys, outermost first).
-fn str_at<'a>(obj: &'a Map<String, Json>, path: &[&str]) -> Option<&'a str> {
-    json_at(obj, path)?.as_str()
+/// The string at a dotted `path` (`flow.start`).
+fn str_at<'a>(obj: &'a Map<String, Json>, path: &str) -> Option<&'a str> {
+    lookup_path(obj, path)?.as_str()
 }
 
-fn u64_at(obj: &Map<String, Json>, path: &[&str]) -> Option<u64> {
-    json_at(obj, path)?.as_u64()
-}
-
-fn json_at<'a>(obj: &'a Map<String, Json>, path: &[&str]) -> Option<&'a Json> {
-    let (last, parents) = path.split_last()?;
-    let mut at = obj;
-    for key in parents {
-        at = at.get(*key)?.as_object()?;
-    }
-    at.get(*last)
+fn u64_at(obj: &Map<String, Json>, path: &str) -> Option<u64> {
+    lookup_path(obj, path)?.as_u64()
 }
 
 /// `query` or `answer`, from `dns.type` (EVE v1 and v2; v3 records of
 /// Suricata 8 say `request` and `response`).
 fn dns_record_type(obj: &Map<String, Json>) -> Option<&'static str> {
-    match str_at(obj, &["dns", "type"])? {
+    match str_at(obj, "dns.type")? {
         "query" | "request" => Some("query"),
         "answer" | "response" => Some("answer"),
         _ => None,
@@ -137,8 +128,8 @@ fn dns_record_type(obj: &Map<String, Json>) -> Option<&'static str> {
 /// Addresses and ports (internal side first), transport, application protocol,
 /// and for flows the bytes, packets and duration.
 fn fill_network(event: &mut Event, obj: &Map<String, Json>, ctx: &SourceContext) {
-    let ip = |key: &str| str_at(obj, &[key]).and_then(|s| s.parse::<IpAddr>().ok());
-    let port = |key: &str| u64_at(obj, &[key]).and_then(|p| u16::try_from(p).ok());
+    let ip = |key: &str| str_at(obj, key).and_then(|s| s.parse::<IpAddr>().ok());
+    let port = |key: &str| u64_at(obj, key).and_then(|p| u16::try_from(p).ok());
     let (Some(client), Some(server)) = (ip("src_ip"), ip("dest_ip")) else {
         return;
     };
@@ -165,16 +156,16 @@ fn fill_network(event: &mut Event, obj: &Map<String, Json>, ctx: &SourceContext)
             &mut net.destination_port
         }) = None;
     }
-    net.transport = str_at(obj, &["proto"]).map(str::to_ascii_lowercase);
-    net.protocol = str_at(obj, &["app_proto"])
+    net.transport = str_at(obj, "proto").map(str::to_ascii_lowercase);
+    net.protocol = str_at(obj, "app_proto")
         .filter(|p| !matches!(*p, "failed" | "unknown"))
         .map(str::to_ascii_lowercase);
     if !is_flow {
         return;
     }
-    let side = |key: &str| u64_at(obj, &["flow", key]);
-    let (to_server, to_client) = (side("bytes_toserver"), side("bytes_toclient"));
-    let (pkts_server, pkts_client) = (side("pkts_toserver"), side("pkts_toclient"));
+    let side = |path: &str| u64_at(obj, path);
+    let (to_server, to_client) = (side("flow.bytes_toserver"), side("flow.bytes_toclient"));
+    let (pkts_server, pkts_client) = (side("flow.pkts_toserver"), side("flow.pkts_toclient"));
     let ((sb, db), (sp, dp)) = if swapped {
         ((to_client, to_server), (pkts_client, pkts_server))
     } else {
@@ -184,8 +175,8 @@ fn fill_network(event: &mut Event, obj: &Map<String, Json>, ctx: &SourceContext)
     net.destination_bytes = db;
     net.source_packets = sp;
     net.destination_packets = dp;
-    let start = str_at(obj, &["flow", "start"]).and_then(Timestamp::parse);
-    let end = str_at(obj, &["flow", "end"]).and_then(Timestamp::parse);
+    let start = str_at(obj, "flow.start").and_then(Timestamp::parse);
+    let end = str_at(obj, "flow.end").and_then(Timestamp::parse);
     if let (Some(start), Some(end)) = (start, end) {
         net.duration_s = Some((end.secs_f64() - start.secs_f64()).max(0.0));
     }
@@ -207,7 +198,9 @@ fn fill_dns(event: &mut Event, obj: &Map<String, Json>) {
         .and_then(|q| q.first())
         .and_then(Json::as_object);
     let from_dns = |key: &str| {
-        str_at(obj, &["dns", key])
+        dns_obj
+            .and_then(|d| d.get(key))
+            .and_then(Json::as_str)
             .or_else(|| first_query.and_then(|q| q.get(key)).and_then(Json::as_str))
     };
     let answers: Vec<String> = dns_obj
@@ -224,7 +217,7 @@ fn fill_dns(event: &mut Event, obj: &Map<String, Json>) {
     let dns = event.dns_mut();
     dns.question_name = from_dns("rrname").map(str::to_owned);
     dns.question_type = from_dns("rrtype").map(str::to_owned);
-    dns.response_code = str_at(obj, &["dns", "rcode"]).map(str::to_owned);
+    dns.response_code = str_at(obj, "dns.rcode").map(str::to_owned);
     dns.answers = answers;
     event.network_mut().protocol = Some("dns".into());
 }
@@ -232,18 +225,18 @@ fn fill_dns(event: &mut Event, obj: &Map<String, Json>) {
 /// Host, URL, method, status, user agent and body length (Suricata's
 /// `length` is the response body's).
 fn fill_http(event: &mut Event, obj: &Map<String, Json>) {
-    let host = str_at(obj, &["http", "hostname"]).map(str::to_owned);
-    let path = str_at(obj, &["http", "url"]).map(str::to_owned);
+    let host = str_at(obj, "http.hostname").map(str::to_owned);
+    let path = str_at(obj, "http.url").map(str::to_owned);
     let http = event.http_mut();
     if let (Some(host), Some(path)) = (&host, &path) {
         http.url_full = Some(format!("http://{host}{path}"));
     }
     http.url_domain = host.clone();
     http.url_path = path;
-    http.method = str_at(obj, &["http", "http_method"]).map(str::to_owned);
-    http.status_code = u64_at(obj, &["http", "status"]).and_then(|s| u16::try_from(s).ok());
-    http.user_agent = str_at(obj, &["http", "http_user_agent"]).map(str::to_owned);
-    http.response_body_bytes = u64_at(obj, &["http", "length"]);
+    http.method = str_at(obj, "http.http_method").map(str::to_owned);
+    http.status_code = u64_at(obj, "http.status").and_then(|s| u16::try_from(s).ok());
+    http.user_agent = str_at(obj, "http.http_user_agent").map(str::to_owned);
+    http.response_body_bytes = u64_at(obj, "http.length");
     let net = event.network_mut();
     net.destination_domain = host.filter(|h| super::is_domain(h));
     net.protocol = Some("http".into());
@@ -251,7 +244,7 @@ fn fill_http(event: &mut Event, obj: &Map<String, Json>) {
 
 /// The server name (SNI), also as the destination's domain.
 fn fill_tls(event: &mut Event, obj: &Map<String, Json>) {
-    let sni = str_at(obj, &["tls", "sni"]).map(str::to_owned);
+    let sni = str_at(obj, "tls.sni").map(str::to_owned);
     event.tls_server_name = sni.clone();
     let net = event.network_mut();
     net.destination_domain = sni;
