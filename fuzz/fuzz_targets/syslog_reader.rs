@@ -1,6 +1,6 @@
 //! Any text through the syslog reader (RFC 3164/5424 with pfSense, iptables and
 //! BIND lines inside) and the other line formats that share its parsers,
-//! Suricata EVE JSON among them.
+//! Suricata EVE JSON and FortiGate key=value records among them.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -18,6 +18,7 @@ fuzz_target!(|data: &[u8]| {
         NetFormat::BindQuery,
         NetFormat::WindowsDns,
         NetFormat::SuricataEve,
+        NetFormat::Fortigate,
     ] {
         let input = Input {
             path: Arc::from("fuzz.log"),

@@ -14,9 +14,9 @@ use std::process::ExitCode;
 /// Detection and triage of automated exfiltration (MITRE ATT&CK T1020).
 ///
 /// Reads Windows event logs, JSON/JSONL exports, Zeek, NetFlow/IPFIX, pcap,
-/// Suricata EVE, proxy, DNS and syslog files (sniffed from content, .gz and .zst too), runs Sigma rules
-/// and behavioural analytics, ties findings into incidents and answers the SOC
-/// playbook for each one.
+/// Suricata EVE, FortiGate, proxy, DNS and syslog files (sniffed from content,
+/// .gz and .zst too), runs Sigma rules and behavioural analytics, ties findings
+/// into incidents and answers the SOC playbook for each one.
 #[derive(Parser)]
 #[command(name = "exfilguard", version, propagate_version = true)]
 struct Cli {

@@ -159,9 +159,9 @@ proptest! {
     #[test]
     fn line_formats(lines in proptest::collection::vec("[ -~\\t]{0,120}", 0..8)) {
         let text = lines.join("\n");
-        for format in [NetFormat::Squid, NetFormat::W3c, NetFormat::FirewallCsv, NetFormat::BindQuery, NetFormat::WindowsDns, NetFormat::Syslog, NetFormat::SuricataEve] {
+        for format in [NetFormat::Squid, NetFormat::W3c, NetFormat::FirewallCsv, NetFormat::BindQuery, NetFormat::WindowsDns, NetFormat::Syslog, NetFormat::SuricataEve, NetFormat::Fortigate] {
             drain(format, text.clone().into_bytes());
-            let mut prefixed = String::from("#Fields: date time c-ip cs-method\ntime,src,dst\n<13>Nov 23 01:02:03 h app: ");
+            let mut prefixed = String::from("#Fields: date time c-ip cs-method\ntime,src,dst\n<13>Nov 23 01:02:03 h app: date=2026-11-23 time=01:02:03 devname=f type=traffic srcip=");
             prefixed.push_str(&text);
             drain(format, prefixed.into_bytes());
         }

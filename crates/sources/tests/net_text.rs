@@ -299,3 +299,92 @@ fn suricata_eve_records() {
         b"{\"timestamp\":\"2021-06-06T16:00:00Z\",\"event_type\":\"login\",\"user\":\"bob\"}\n";
     assert_eq!(sniff(app_log), None);
 }
+
+/// FortiGate traffic records, as a file the firewall wrote to a syslog
+/// server without a header (`<189>date=...`) and relayed inside syslog: an
+/// outbound session's bytes on the internal side, the device's zone applied,
+/// quoted values read, the firewall not taken as the host; a record without
+/// addresses is reported with its offset.
+#[test]
+fn fortigate_traffic_records() {
+    let text = concat!(
+        r#"<189>date=2026-11-23 time=21:18:05 devname="FGT60E" devid="FGT60E0000000001" logid="0000000013" type="traffic" subtype="forward" level="notice" vd="root" eventtime=1795465085123456789 tz="+0100" srcip=10.1.1.5 srcport=52344 srcintf="port2" dstip=203.0.113.7 dstport=443 dstintf="wan1" proto=6 action="close" policyid=1 policyname="LAN to WAN" service="HTTPS" hostname="upload.example" duration=120 sentbyte=73400320 rcvdbyte=7890 sentpkt=50000 rcvdpkt=8000 user="bob" appcat="unscanned""#,
+        "\n",
+        r#"<189>date=2026-11-23 time=21:19:05 devname="FGT60E" logid="0000000013" type="traffic" subtype="forward" tz="+0100" srcip=203.0.113.9 srcport=4444 dstip=10.1.1.6 dstport=21 proto=6 action="deny" service="FTP" msg="a \"quoted\" note" sentbyte=60 rcvdbyte=0"#,
+        "\n",
+        r#"<189>date=2026-11-23 time=21:20:05 devname="FGT60E" logid="0000000013" type="traffic" tz="+0100" proto=6 action="close""#,
+        "\n",
+        r#"<190>date=2026-11-23 time=21:21:05 devname="FGT60E" logid="0100032001" type="event" subtype="system" tz="+0100" logdesc="Admin login successful" user="admin""#,
+        "\n",
+    );
+    let (format, events, errors) = read(text);
+    assert_eq!(format, NetFormat::Fortigate);
+    assert_eq!(events.len(), 3);
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert_eq!(
+        errors[0].offset,
+        text.find("<189>date=2026-11-23 time=21:20").unwrap() as u64
+    );
+    let out = &events[0];
+    assert_eq!(out.kind, EventKind::Network);
+    assert_eq!(
+        out.timestamp,
+        model::Timestamp::parse("2026-11-23T20:18:05Z").unwrap()
+    );
+    assert!(out.host_name.is_none(), "devname is the firewall");
+    assert_eq!(out.user_name.as_deref(), Some("bob"));
+    assert_eq!(out.action.as_deref(), Some("close"));
+    let n = out.network.as_deref().unwrap();
+    assert_eq!(n.source_ip, Some("10.1.1.5".parse().unwrap()));
+    assert_eq!(n.source_bytes, Some(73_400_320));
+    assert_eq!(n.destination_bytes, Some(7_890));
+    assert_eq!(n.transport.as_deref(), Some("tcp"));
+    assert_eq!(n.protocol.as_deref(), Some("tls"));
+    assert_eq!(n.destination_domain.as_deref(), Some("upload.example"));
+    assert_eq!(n.duration_s, Some(120.0));
+    assert_eq!(n.direction.as_deref(), Some("outbound"));
+    assert_eq!(
+        out.logsource,
+        model::LogSource::new(Some("fortigate"), Some("firewall"), Some("traffic"))
+    );
+    assert_eq!(
+        out.native.get_by_name("policyname"),
+        Some(model::ValueRef::Str("LAN to WAN"))
+    );
+    // Inbound, denied: the internal host becomes the source, its bytes swapped.
+    let denied = &events[1];
+    assert_eq!(denied.outcome.as_deref(), Some("failure"));
+    let n = denied.network.as_deref().unwrap();
+    assert_eq!(n.source_ip, Some("10.1.1.6".parse().unwrap()));
+    assert_eq!(n.destination_bytes, Some(60));
+    assert_eq!(n.protocol.as_deref(), Some("ftp"));
+    assert_eq!(
+        denied.native.get_by_name("msg"),
+        Some(model::ValueRef::Str("a \"quoted\" note"))
+    );
+    // Not traffic: kept as an other event with its fields.
+    assert_eq!(events[2].kind, EventKind::Other);
+    assert_eq!(
+        events[2].native.get_by_name("logdesc"),
+        Some(model::ValueRef::Str("Admin login successful"))
+    );
+
+    // The same record relayed inside syslog by a collector.
+    let relayed = format!(
+        "Nov 23 20:18:06 collector01 {}\n",
+        &text[5..text.find('\n').unwrap()]
+    );
+    let (format, events, errors) = read(&relayed);
+    assert_eq!(format, NetFormat::Syslog);
+    assert!(errors.is_empty(), "{errors:?}");
+    assert_eq!(events[0].kind, EventKind::Network);
+    assert!(events[0].host_name.is_none());
+    assert_eq!(
+        events[0].network.as_deref().unwrap().source_bytes,
+        Some(73_400_320)
+    );
+    assert_eq!(
+        events[0].native.get_by_name("syslog.hostname"),
+        Some(model::ValueRef::Str("collector01"))
+    );
+}

@@ -429,9 +429,9 @@ impl LineParser for FirewallCsvParser {
 
 /// Connection facts collected from columns or key=value pairs, oriented at the end.
 #[derive(Default)]
-struct ConnectionFacts {
-    src: Option<IpAddr>,
-    dst: Option<IpAddr>,
+pub(super) struct ConnectionFacts {
+    pub(super) src: Option<IpAddr>,
+    pub(super) dst: Option<IpAddr>,
     src_port: Option<u16>,
     dst_port: Option<u16>,
     src_bytes: Option<u64>,
@@ -453,7 +453,7 @@ fn port(v: &str) -> Result<u16, String> {
 }
 
 impl ConnectionFacts {
-    fn set(&mut self, column: Column, v: &str, event: &mut Event) -> Result<(), String> {
+    pub(super) fn set(&mut self, column: Column, v: &str, event: &mut Event) -> Result<(), String> {
         let number = || {
             v.parse::<u64>()
                 .map_err(|_| format!("{v:?} is not a number"))
@@ -498,7 +498,7 @@ impl ConnectionFacts {
         Ok(())
     }
 
-    fn finish(mut self, event: &mut Event, ctx: &SourceContext) {
+    pub(super) fn finish(mut self, event: &mut Event, ctx: &SourceContext) {
         let (Some(src), Some(dst)) = (self.src, self.dst) else {
             return;
         };
@@ -557,7 +557,7 @@ fn transport_text(v: &str) -> String {
     }
 }
 
-fn verdict(action: &str) -> &'static str {
+pub(super) fn verdict(action: &str) -> &'static str {
     let lower = action.to_ascii_lowercase();
     if [
         "block", "deny", "drop", "reject", "denied", "blocked", "dropped",

@@ -1,5 +1,5 @@
 //! Network telemetry readers: NetFlow v5/v9/IPFIX, pcap/pcapng, proxy, firewall,
-//! DNS server, syslog and Suricata EVE files. They all produce the same network events as Zeek.
+//! DNS server, syslog, Suricata EVE and FortiGate files. They all produce the same network events as Zeek.
 //!
 //! The crate's sniffer calls [`sniff`] with the first bytes of a (decompressed)
 //! input and, on a match, [`open`] to get the event stream.
@@ -14,6 +14,7 @@ pub mod app;
 pub mod dnslog;
 pub mod firewall;
 pub mod flow;
+pub mod fortigate;
 pub mod netflow;
 pub mod packet;
 pub mod pcap;
@@ -51,6 +52,8 @@ pub enum NetFormat {
     Syslog,
     /// Suricata EVE JSON (flows, DNS, HTTP, TLS, alerts).
     SuricataEve,
+    /// Fortinet FortiGate key=value records (traffic, UTM, event logs).
+    Fortigate,
 }
 
 impl NetFormat {
@@ -67,6 +70,7 @@ impl NetFormat {
             NetFormat::WindowsDns => "windows-dns",
             NetFormat::Syslog => "syslog",
             NetFormat::SuricataEve => "suricata-eve",
+            NetFormat::Fortigate => "fortigate",
         }
     }
 }
@@ -103,6 +107,9 @@ fn sniff_text(head: &[u8]) -> Option<NetFormat> {
     let first = lines.first()?;
     if first.starts_with('{') {
         return suricata::sniff_eve(&lines).then_some(NetFormat::SuricataEve);
+    }
+    if fortigate::sniff(&lines) {
+        return Some(NetFormat::Fortigate);
     }
     if proxy::sniff_w3c(&lines) {
         Some(NetFormat::W3c)
@@ -173,6 +180,11 @@ pub fn open(
             input,
             ctx,
             suricata::EveParser::default(),
+        ))),
+        NetFormat::Fortigate => Ok(Box::new(text::LineSource::new(
+            input,
+            ctx,
+            fortigate::FortigateParser,
         ))),
     }
 }

@@ -1,14 +1,15 @@
 //! Syslog files: RFC 3164 (`<PRI>Mmm dd hh:mm:ss host app[pid]: msg`, the PRI is
 //! often absent in files), RFC 5424 (`<PRI>1 TIMESTAMP HOST APP PROCID MSGID SD
 //! MSG`) and the RFC 3339 "high precision" variant rsyslog writes. Lines from
-//! pfSense `filterlog`, iptables/UFW and BIND `named` become network or DNS events;
-//! the rest are generic events with host, program and message.
+//! pfSense `filterlog`, iptables/UFW, FortiGate and BIND `named` become network or
+//! DNS events; the rest are generic events with host, program and message.
 //!
 //! RFC 3164 has no year: it is taken from the clock when the reader starts, and a
 //! date more than a day in the future is put in the previous year.
 
 use super::dnslog::{is_bind_query, parse_bind_message};
 use super::firewall::{is_iptables, parse_filterlog, parse_iptables};
+use super::fortigate::{is_fortigate, parse_fortigate};
 use super::text::{LineParser, Parsed, civil_time, month_number, parse_clock};
 use crate::SourceContext;
 use model::{Event, EventKind, LogSource, Timestamp, Value};
@@ -157,9 +158,12 @@ fn structured_data_end(text: &str) -> Option<usize> {
 pub fn sniff(lines: &[String], year: i64) -> bool {
     let sample: Vec<&String> = lines.iter().take(3).collect();
     !sample.is_empty()
-        && sample
-            .iter()
-            .all(|l| parse_line(l, year).is_some_and(|s| s.app.is_some() || s.priority.is_some()))
+        && sample.iter().all(|l| {
+            parse_line(l, year).is_some_and(|s| {
+                // A relayed FortiGate record has neither tag nor priority.
+                s.app.is_some() || s.priority.is_some() || is_fortigate(s.message)
+            })
+        })
 }
 
 /// The current year (for RFC 3164 dates).
@@ -236,6 +240,12 @@ impl LineParser for SyslogParser {
         }
         let message = parsed.message;
         let embedded = match parsed.app {
+            _ if is_fortigate(message) => {
+                if let Some(host) = parsed.host {
+                    event.native.push("syslog.hostname", Value::from(host));
+                }
+                Some(parse_fortigate(message, &mut event, ctx))
+            }
             Some("filterlog") => Some(parse_filterlog(message, &mut event, ctx)),
             _ if is_iptables(message) => Some(parse_iptables(message, &mut event, ctx)),
             Some("named") if is_bind_query(message) => {
