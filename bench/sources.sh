@@ -52,3 +52,15 @@ if [ -f "$EVE_SRC" ]; then
     run $BIN read "$EVE"
     rm -rf "$(dirname "$EVE")"
 fi
+
+# FortiGate traffic records (FortiOS key=value, as the firewall sends them to a
+# syslog server): 200,000 generated sessions of 20 hosts to 4 destinations.
+FGT=$(mktemp -d)/fortigate.log
+awk 'BEGIN { srand(2); for (i = 0; i < 200000; i++) {
+    t = 1795392000 + i * 3; h = 10 + i % 20; d = i % 4
+    printf "<189>date=%s time=%s devname=\"FGT60E\" logid=\"0000000013\" type=\"traffic\" subtype=\"forward\" tz=\"+0000\" srcip=10.1.1.%d srcport=%d dstip=198.51.100.%d dstport=443 proto=6 action=\"close\" service=\"HTTPS\" duration=%d sentbyte=%d rcvdbyte=%d\n",
+        strftime("%Y-%m-%d", t, 1), strftime("%H:%M:%S", t, 1), h, 40000 + i % 20000, d + 1,
+        1 + i % 60, 2000 + int(rand() * 200000), 10000 + int(rand() * 2000000) } }' > "$FGT"
+echo "## FortiGate ($(wc -l < "$FGT") lines, $(du -m "$FGT" | cut -f1) MB)"
+run $BIN read "$FGT"
+rm -rf "$(dirname "$FGT")"
