@@ -388,3 +388,34 @@ fn fortigate_traffic_records() {
         Some(model::ValueRef::Str("collector01"))
     );
 }
+
+/// EVE `netflow` records are one direction each: the bytes under `netflow`
+/// are what the record's source sent, on the internal side after orientation.
+#[test]
+fn suricata_eve_netflow_directions() {
+    let text = concat!(
+        r#"{"timestamp":"2026-11-23T20:20:00.000000+0000","flow_id":7,"event_type":"netflow","src_ip":"10.0.0.5","src_port":50000,"dest_ip":"198.51.100.7","dest_port":443,"proto":"TCP","netflow":{"pkts":900,"bytes":52000000,"start":"2026-11-23T20:18:05.000000+0000","end":"2026-11-23T20:19:05.000000+0000","age":60}}"#,
+        "\n",
+        r#"{"timestamp":"2026-11-23T20:20:00.000000+0000","flow_id":7,"event_type":"netflow","src_ip":"198.51.100.7","src_port":443,"dest_ip":"10.0.0.5","dest_port":50000,"proto":"TCP","netflow":{"pkts":400,"bytes":30000,"start":"2026-11-23T20:18:05.000000+0000","end":"2026-11-23T20:19:05.000000+0000","age":60}}"#,
+        "\n",
+    );
+    let (format, events, errors) = read(text);
+    assert_eq!(format, NetFormat::SuricataEve);
+    assert!(errors.is_empty(), "{errors:?}");
+    let start = model::Timestamp::parse("2026-11-23T20:18:05Z").unwrap();
+    let sent = events[0].network.as_deref().unwrap();
+    assert_eq!(events[0].timestamp, start);
+    assert_eq!(sent.source_ip, Some("10.0.0.5".parse().unwrap()));
+    assert_eq!(
+        (sent.source_bytes, sent.destination_bytes),
+        (Some(52_000_000), None)
+    );
+    assert_eq!(sent.duration_s, Some(60.0));
+    let reply = events[1].network.as_deref().unwrap();
+    assert_eq!(reply.source_ip, Some("10.0.0.5".parse().unwrap()));
+    assert_eq!(
+        (reply.source_bytes, reply.destination_bytes),
+        (None, Some(30_000))
+    );
+    assert_eq!(reply.destination_packets, Some(400));
+}

@@ -8,7 +8,8 @@
 //! Sides: Suricata's `src_ip` is the client (the flow's initiator); as every
 //! network reader does, the internal host is put on the source side
 //! ([`super::orient`]), so `source.bytes` is what left it (`bytes_toserver`
-//! when the internal host is the client). A flow is timed at its `flow.start`,
+//! when the internal host is the client; a `netflow` record is one direction,
+//! its `netflow.bytes` what its source sent). A flow is timed at its start,
 //! as Zeek times a connection (the record's own `timestamp` is when it was
 //! logged, after the flow ended).
 //!
@@ -81,7 +82,14 @@ impl LineParser for EveParser {
         let Some(logged) = str_at(&obj, "timestamp").and_then(Timestamp::parse) else {
             return Parsed::Bad("EVE record without a readable timestamp".into());
         };
-        let started = str_at(&obj, "flow.start").and_then(Timestamp::parse);
+        // A `netflow` record is one direction of a flow, its facts under
+        // `netflow` (`bytes`, `pkts`); a `flow` record both, under `flow`.
+        let section = if event_type == "netflow" {
+            "netflow"
+        } else {
+            "flow"
+        };
+        let started = str_at(&obj, &format!("{section}.start")).and_then(Timestamp::parse);
         let mut event = Event {
             timestamp: match kind {
                 EventKind::Network => started.unwrap_or(logged),
@@ -92,7 +100,7 @@ impl LineParser for EveParser {
             dataset: Some(format!("suricata.{event_type}")),
             ..Event::default()
         };
-        fill_network(&mut event, &obj, ctx);
+        fill_network(&mut event, &obj, section, ctx);
         match kind {
             EventKind::Dns => fill_dns(&mut event, &obj),
             EventKind::Http => fill_http(&mut event, &obj),
@@ -126,8 +134,9 @@ fn dns_record_type(obj: &Map<String, Json>) -> Option<&'static str> {
 }
 
 /// Addresses and ports (internal side first), transport, application protocol,
-/// and for flows the bytes, packets and duration.
-fn fill_network(event: &mut Event, obj: &Map<String, Json>, ctx: &SourceContext) {
+/// and for flows the bytes, packets and duration from `section` (`flow`, or
+/// `netflow` for one direction's record: what its source sent).
+fn fill_network(event: &mut Event, obj: &Map<String, Json>, section: &str, ctx: &SourceContext) {
     let ip = |key: &str| str_at(obj, key).and_then(|s| s.parse::<IpAddr>().ok());
     let port = |key: &str| u64_at(obj, key).and_then(|p| u16::try_from(p).ok());
     let (Some(client), Some(server)) = (ip("src_ip"), ip("dest_ip")) else {
@@ -163,9 +172,15 @@ fn fill_network(event: &mut Event, obj: &Map<String, Json>, ctx: &SourceContext)
     if !is_flow {
         return;
     }
-    let side = |path: &str| u64_at(obj, path);
-    let (to_server, to_client) = (side("flow.bytes_toserver"), side("flow.bytes_toclient"));
-    let (pkts_server, pkts_client) = (side("flow.pkts_toserver"), side("flow.pkts_toclient"));
+    let side = |key: &str| u64_at(obj, &format!("{section}.{key}"));
+    let ((to_server, to_client), (pkts_server, pkts_client)) = if section == "netflow" {
+        ((side("bytes"), None), (side("pkts"), None))
+    } else {
+        (
+            (side("bytes_toserver"), side("bytes_toclient")),
+            (side("pkts_toserver"), side("pkts_toclient")),
+        )
+    };
     let ((sb, db), (sp, dp)) = if swapped {
         ((to_client, to_server), (pkts_client, pkts_server))
     } else {
@@ -175,8 +190,8 @@ fn fill_network(event: &mut Event, obj: &Map<String, Json>, ctx: &SourceContext)
     net.destination_bytes = db;
     net.source_packets = sp;
     net.destination_packets = dp;
-    let start = str_at(obj, "flow.start").and_then(Timestamp::parse);
-    let end = str_at(obj, "flow.end").and_then(Timestamp::parse);
+    let start = str_at(obj, &format!("{section}.start")).and_then(Timestamp::parse);
+    let end = str_at(obj, &format!("{section}.end")).and_then(Timestamp::parse);
     if let (Some(start), Some(end)) = (start, end) {
         net.duration_s = Some((end.secs_f64() - start.secs_f64()).max(0.0));
     }
