@@ -100,7 +100,7 @@ impl LineParser for EveParser {
             dataset: Some(format!("suricata.{event_type}")),
             ..Event::default()
         };
-        fill_network(&mut event, &obj, section, ctx);
+        fill_network(&mut event, &obj, (section, started), ctx);
         match kind {
             EventKind::Dns => fill_dns(&mut event, &obj),
             EventKind::Http => fill_http(&mut event, &obj),
@@ -135,8 +135,14 @@ fn dns_record_type(obj: &Map<String, Json>) -> Option<&'static str> {
 
 /// Addresses and ports (internal side first), transport, application protocol,
 /// and for flows the bytes, packets and duration from `section` (`flow`, or
-/// `netflow` for one direction's record: what its source sent).
-fn fill_network(event: &mut Event, obj: &Map<String, Json>, section: &str, ctx: &SourceContext) {
+/// `netflow` for one direction's record: what its source sent), whose
+/// `start` the caller has already read for the event's time.
+fn fill_network(
+    event: &mut Event,
+    obj: &Map<String, Json>,
+    (section, start): (&str, Option<Timestamp>),
+    ctx: &SourceContext,
+) {
     let ip = |key: &str| str_at(obj, key).and_then(|s| s.parse::<IpAddr>().ok());
     let port = |key: &str| u64_at(obj, key).and_then(|p| u16::try_from(p).ok());
     let (Some(client), Some(server)) = (ip("src_ip"), ip("dest_ip")) else {
@@ -190,7 +196,6 @@ fn fill_network(event: &mut Event, obj: &Map<String, Json>, section: &str, ctx: 
     net.destination_bytes = db;
     net.source_packets = sp;
     net.destination_packets = dp;
-    let start = str_at(obj, &format!("{section}.start")).and_then(Timestamp::parse);
     let end = str_at(obj, &format!("{section}.end")).and_then(Timestamp::parse);
     if let (Some(start), Some(end)) = (start, end) {
         net.duration_s = Some((end.secs_f64() - start.secs_f64()).max(0.0));
