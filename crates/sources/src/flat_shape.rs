@@ -20,9 +20,11 @@ pub(crate) const REMEMBERED: usize = 8;
 /// Flat exports' names for a few native fields, and the field each stands
 /// for (added beside the native one when the record has no field of that
 /// name).
-pub(crate) const FLAT_ALIASES: [(&str, &str); 6] = [
+pub(crate) const FLAT_ALIASES: [(&str, &str); 8] = [
     ("EventId", "EventID"),
     ("event_id", "EventID"),
+    ("EventCode", "EventID"),
+    ("LogName", "Channel"),
     ("SourceName", "Provider_Name"),
     ("ProviderName", "Provider_Name"),
     ("Hostname", "Computer"),
@@ -30,7 +32,7 @@ pub(crate) const FLAT_ALIASES: [(&str, &str); 6] = [
 ];
 
 /// Where flat exports keep the event time, in order of preference.
-pub(crate) const FLAT_TIME_KEYS: [&str; 7] = [
+pub(crate) const FLAT_TIME_KEYS: [&str; 8] = [
     "@timestamp",
     "TimeCreated",
     "EventTime",
@@ -38,6 +40,8 @@ pub(crate) const FLAT_TIME_KEYS: [&str; 7] = [
     "UtcTime",
     "TimeGenerated",
     "timestamp",
+    // Splunk's parsed event time.
+    "_time",
 ];
 
 /// One key of a shape: how its value enters the event.
@@ -116,9 +120,9 @@ pub(crate) fn is_flat_windows(keys: &[&str]) -> bool {
     for key in keys {
         match *key {
             "ts" => return false,
-            "EventID" | "EventId" | "event_id" => event_id = true,
+            "EventID" | "EventId" | "event_id" | "EventCode" => event_id = true,
             "Channel" | "SourceName" | "ProviderName" | "Provider_Name" | "Hostname"
-            | "Computer" => source = true,
+            | "Computer" | "ComputerName" | "LogName" => source = true,
             _ => {}
         }
     }

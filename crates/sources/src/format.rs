@@ -34,6 +34,10 @@ pub enum JsonShape {
     FlatWindows,
     /// Any other JSON object with a recognisable timestamp, kept generically.
     Generic,
+    /// A Splunk search exported as JSON (`{"preview":false,"result":{…}}` a
+    /// line, or one `results` document): each result read by its `_raw`
+    /// JSON or its fields.
+    SplunkExport,
 }
 
 /// Zeek log types with a typed mapping; every other log is read generically.
@@ -124,6 +128,7 @@ impl Format {
                 JsonShape::Ecs => "json-ecs",
                 JsonShape::FlatWindows => "json-windows-flat",
                 JsonShape::Generic => "json",
+                JsonShape::SplunkExport => "json-splunk",
             },
             Format::Zeek(log, ZeekEncoding::Tsv) => match log {
                 ZeekLog::Conn => "zeek-conn",

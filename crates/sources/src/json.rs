@@ -13,6 +13,8 @@
 //! * flat Windows exports (OTRF/Mordor, nxlog: `EventID`, `Channel`, `SourceName`,
 //!   `Hostname` and the event data at the top level);
 //! * Sysmon for Linux in any of the Windows shapes (provider `Linux-Sysmon`);
+//! * Splunk search exports, a result a line or one `results` document (see
+//!   the private `splunk` module);
 //! * anything else with a recognisable timestamp, kept generically.
 //!
 //! In JSON Lines a line that is not a JSON object is reported with its byte offset
@@ -22,25 +24,29 @@
 use crate::flat_shape::{Shape, Shapes};
 use crate::format::{JsonShape, ZeekLog};
 use crate::json_entries::{Entries, Scalar};
+use crate::splunk;
 use crate::windows;
 use crate::{Input, RecordError};
 use model::{Event, EventKind, Field, LogSource, Networks, Origin, Sym, Timestamp, Value};
 use serde_json::{Map, Value as Json};
 use std::borrow::Cow;
+use std::collections::VecDeque;
 use std::io::{BufRead, Read};
 use std::sync::Arc;
 
 /// Keys that name a Windows event id in flat exports.
-const EVENT_ID_KEYS: [&str; 3] = ["EventID", "EventId", "event_id"];
+const EVENT_ID_KEYS: [&str; 4] = ["EventID", "EventId", "event_id", "EventCode"];
 
 /// Keys that name a Windows channel, provider or computer in flat exports.
-const WINDOWS_SOURCE_KEYS: [&str; 6] = [
+const WINDOWS_SOURCE_KEYS: [&str; 8] = [
     "Channel",
     "SourceName",
     "ProviderName",
     "Provider_Name",
     "Hostname",
     "Computer",
+    "ComputerName",
+    "LogName",
 ];
 
 /// Builds the event of one JSON Lines record read as [`Entries`]: flat Windows
@@ -49,16 +55,41 @@ const WINDOWS_SOURCE_KEYS: [&str; 6] = [
 ///
 /// What the keys decide (flat Windows or not, where the time is, each key's
 /// symbol) comes from the thread's remembered [`Shapes`].
+#[cfg(test)]
 pub(crate) fn event_from_entries(
     entries: Entries<'_>,
     networks: &Networks,
 ) -> Result<Event, String> {
+    match read_entries(entries, networks) {
+        EntriesRead::Event(event) => event,
+        EntriesRead::Records(map) => event_from_object(&map, networks),
+    }
+}
+
+/// What one JSON Lines record read as [`Entries`] gives. (The event is left
+/// unboxed: it is the answer for nearly every line, and boxing it would cost
+/// an allocation a record.)
+#[allow(clippy::large_enum_variant)]
+enum EntriesRead {
+    /// One event (or why not).
+    Event(Result<Event, String>),
+    /// An object holding many records (a Splunk results document on one line).
+    Records(Map<String, Json>),
+}
+
+/// Reads one JSON Lines record as [`event_from_entries`] does, but hands back
+/// an object that holds many records.
+fn read_entries(entries: Entries<'_>, networks: &Networks) -> EntriesRead {
     SHAPES.with_borrow_mut(|shapes| {
         let shape = shapes.of(&entries);
         if shape.flat_windows && !entries.has_object() {
-            return flat_windows_entries(entries, shape, networks);
+            return EntriesRead::Event(flat_windows_entries(entries, shape, networks));
         }
-        event_from_object(&entries.into_map(), networks)
+        let map = entries.into_map();
+        if let Some(splunk::Export::Results(_)) = splunk::export(&map) {
+            return EntriesRead::Records(map);
+        }
+        EntriesRead::Event(event_from_object(&map, networks))
     })
 }
 
@@ -78,6 +109,9 @@ pub(crate) enum RecordShape {
 
 /// Recognises the shape of one record.
 pub(crate) fn record_shape(obj: &Map<String, Json>) -> RecordShape {
+    if splunk::export(obj).is_some() {
+        return RecordShape::Json(JsonShape::SplunkExport);
+    }
     if obj
         .get("Event")
         .and_then(Json::as_object)
@@ -137,7 +171,31 @@ pub(crate) fn event_from_object(
         RecordShape::Json(JsonShape::FlatWindows) => flat_windows(obj, networks),
         RecordShape::Json(JsonShape::Ecs) => ecs(obj),
         RecordShape::Json(JsonShape::Generic) => generic(obj),
+        RecordShape::Json(JsonShape::SplunkExport) => match splunk::export(obj) {
+            Some(splunk::Export::Result(result)) => splunk_result(result, networks),
+            Some(splunk::Export::Results(_)) => {
+                Err("splunk results document inside a record".into())
+            }
+            Some(splunk::Export::Control) | None => Err(splunk::NOT_AN_EVENT.into()),
+        },
     }
+}
+
+/// One result of a Splunk export (see [`splunk`]): the JSON record its
+/// `_raw` holds when that reads as an event, else its fields, Windows ones
+/// under the Windows readers' names.
+fn splunk_result(result: &Map<String, Json>, networks: &Networks) -> Result<Event, String> {
+    if let Some(raw) = splunk::raw_object(result)
+        && let Ok(event) = event_from_object(&raw, networks)
+    {
+        return Ok(event);
+    }
+    let fields = if splunk::is_windows(result) {
+        splunk::windows_fields(result)
+    } else {
+        splunk::plain_fields(result)
+    };
+    event_from_object(&fields, networks)
 }
 
 /// Pushes `value` under `prefix`, flattening objects to dotted names.
@@ -626,6 +684,9 @@ pub struct JsonSource {
     path: Arc<str>,
     networks: Networks,
     state: State,
+    /// Records read and not yet handed out: a Splunk results document holds
+    /// many.
+    pending: VecDeque<Result<Event, RecordError>>,
 }
 
 enum State {
@@ -677,18 +738,45 @@ impl JsonSource {
             path: input.path,
             networks,
             state,
+            pending: VecDeque::new(),
         })
     }
 
-    fn to_event(&self, value: Json, offset: u64) -> Result<Event, RecordError> {
+    /// The record of `value`, read at `offset`; `None` when it holds none (a
+    /// Splunk export's control line, or an empty results document). A Splunk
+    /// results document's records are queued, and the first returned.
+    fn read_value(&mut self, value: Json, offset: u64) -> Option<Result<Event, RecordError>> {
         let Json::Object(obj) = value else {
-            return Err(RecordError::new(
+            return Some(Err(RecordError::new(
                 &self.path,
                 offset,
                 "json record is not an object",
-            ));
+            )));
         };
-        with_origin(event_from_object(&obj, &self.networks), &self.path, offset)
+        if let Some(splunk::Export::Results(results)) = splunk::export(&obj) {
+            for result in results {
+                let event = match result {
+                    Json::Object(result) => splunk_result(result, &self.networks),
+                    _ => Err("splunk result is not an object".into()),
+                };
+                self.pending
+                    .push_back(with_origin(event, &self.path, offset));
+            }
+            return self.pending.pop_front();
+        }
+        self.event_at(event_from_object(&obj, &self.networks), offset)
+    }
+
+    /// `event` with its origin, or `None` for a line that holds no event.
+    fn event_at(
+        &self,
+        event: Result<Event, String>,
+        offset: u64,
+    ) -> Option<Result<Event, RecordError>> {
+        if matches!(&event, Err(reason) if reason == splunk::NOT_AN_EVENT) {
+            return None;
+        }
+        Some(with_origin(event, &self.path, offset))
     }
 
     fn next_line(&mut self) -> Option<Result<Event, RecordError>> {
@@ -714,16 +802,23 @@ impl JsonSource {
                     if trimmed.is_empty() {
                         continue;
                     }
-                    if let Some(entries) = Entries::parse(trimmed) {
-                        let event = event_from_entries(entries, &self.networks);
-                        return Some(with_origin(event, &self.path, start));
+                    let read = match Entries::parse(trimmed) {
+                        Some(entries) => match read_entries(entries, &self.networks) {
+                            EntriesRead::Event(event) => self.event_at(event, start),
+                            EntriesRead::Records(map) => self.read_value(Json::Object(map), start),
+                        },
+                        // Not a flat object: the general path reads it or
+                        // reports why.
+                        None => match serde_json::from_slice::<Json>(trimmed) {
+                            Ok(value) => self.read_value(value, start),
+                            Err(_) => {
+                                Some(Err(RecordError::new(&self.path, start, "invalid json")))
+                            }
+                        },
+                    };
+                    if read.is_some() {
+                        return read;
                     }
-                    // Not an object: the general path reports why.
-                    let parsed = serde_json::from_slice::<Json>(trimmed);
-                    return Some(match parsed {
-                        Ok(value) => self.to_event(value, start),
-                        Err(_) => Err(RecordError::new(&self.path, start, "invalid json")),
-                    });
                 }
                 Err(e) => {
                     self.state = State::Done;
@@ -738,6 +833,17 @@ impl JsonSource {
     }
 
     fn next_document(&mut self) -> Option<Result<Event, RecordError>> {
+        loop {
+            let (value, start) = self.next_value()?;
+            if let Some(read) = self.read_value(value, start) {
+                return Some(read);
+            }
+        }
+    }
+
+    /// The next JSON value of a document and its offset; `None` at the end
+    /// (an error is queued in `pending` and ends the file).
+    fn next_value(&mut self) -> Option<(Json, u64)> {
         let State::Document { buf, pos, in_array } = &mut self.state else {
             return None;
         };
@@ -756,28 +862,30 @@ impl JsonSource {
             let unterminated = *in_array;
             let at = *pos as u64;
             self.state = State::Done;
-            return unterminated.then(|| {
-                Err(RecordError::new(
+            if unterminated {
+                self.pending.push_back(Err(RecordError::new(
                     &self.path,
                     at,
                     "json array not terminated",
-                ))
-            });
+                )));
+            }
+            return None;
         }
         let start = *pos;
         let mut stream = serde_json::Deserializer::from_slice(&buf[start..]).into_iter::<Json>();
         match stream.next() {
             Some(Ok(value)) => {
                 *pos = start + stream.byte_offset();
-                Some(self.to_event(value, start as u64))
+                Some((value, start as u64))
             }
             Some(Err(e)) => {
                 self.state = State::Done;
-                Some(Err(RecordError::new(
+                self.pending.push_back(Err(RecordError::new(
                     &self.path,
                     start as u64,
                     format!("invalid json ({}), rest of file skipped", e.classify_name()),
-                )))
+                )));
+                None
             }
             None => {
                 self.state = State::Done;
@@ -813,11 +921,15 @@ impl Iterator for JsonSource {
     type Item = Result<Event, RecordError>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        match self.state {
+        if let Some(read) = self.pending.pop_front() {
+            return Some(read);
+        }
+        let read = match self.state {
             State::Lines { .. } => self.next_line(),
             State::Document { .. } => self.next_document(),
             State::Done => None,
-        }
+        };
+        read.or_else(|| self.pending.pop_front())
     }
 }
 
@@ -1007,6 +1119,97 @@ mod tests {
         for result in results {
             assert_eq!(result.unwrap().timestamp, expected);
         }
+    }
+
+    /// A Splunk export (one result a line) of a classic Security 4688, a Zeek
+    /// conn record indexed as JSON, a firewall line, and the last line.
+    const SPLUNK_LINES: &str = concat!(
+        r#"{"preview":false,"offset":0,"result":{"_bkt":"main~1~X","_cd":"1:22","_raw":"11/23/2026 02:48:05 PM\nLogName=Security\nEventCode=4688","_time":"2026-11-23T14:48:05.000+00:00","host":"ws1","index":"wineventlog","linecount":"30","source":"WinEventLog:Security","sourcetype":"WinEventLog","LogName":"Security","EventCode":"4688","ComputerName":"ws1.corp.example","SourceName":"Microsoft Windows security auditing.","Account_Name":["WS1$","-"],"Account_Domain":["CORP","-"],"Logon_ID":["0x3E7","0x0"],"New_Process_Name":"C:\\Tools\\rclone.exe","New_Process_ID":"0x1a2c","Process_Command_Line":"rclone.exe copy C:\\Finance remote:drop","Creator_Process_Name":"C:\\Windows\\System32\\cmd.exe"}}"#,
+        "\n",
+        r#"{"preview":false,"offset":1,"result":{"_raw":"{\"ts\":1795964885.5,\"uid\":\"C1\",\"id.orig_h\":\"10.0.0.5\",\"id.orig_p\":50000,\"id.resp_h\":\"203.0.113.9\",\"id.resp_p\":443,\"proto\":\"tcp\",\"orig_bytes\":7340032,\"resp_bytes\":1200}","_time":"2026-11-23T14:48:05.500+00:00","host":"zeek1","sourcetype":"bro:conn:json"}}"#,
+        "\n",
+        r#"{"preview":false,"offset":2,"result":{"_raw":"deny tcp 10.0.0.5 -> 198.51.100.1","_time":"2026-11-23T14:48:06.000+0000","host":"fw1","sourcetype":"cisco:asa","action":"blocked"}}"#,
+        "\n",
+        r#"{"preview":false,"offset":3,"lastrow":true}"#,
+        "\n",
+    );
+
+    #[test]
+    fn splunk_export_lines_are_unwrapped_and_windows_results_renamed() {
+        assert_eq!(
+            sniff(SPLUNK_LINES.as_bytes()).map(|(_, shape)| shape),
+            Some(Some(RecordShape::Json(JsonShape::SplunkExport)))
+        );
+        let events: Vec<Event> = read(SPLUNK_LINES)
+            .into_iter()
+            .map(|r| r.expect("every result reads; the last line is no record"))
+            .collect();
+        assert_eq!(events.len(), 3);
+        let process = &events[0];
+        assert_eq!(process.code, Some(4688));
+        assert_eq!(process.kind, EventKind::ProcessStart);
+        assert_eq!(process.logsource.category, Sym::intern("process_creation"));
+        assert_eq!(process.host_name.as_deref(), Some("ws1.corp.example"));
+        assert_eq!(
+            process.native.get_by_name("CommandLine"),
+            Some(model::ValueRef::Str(
+                "rclone.exe copy C:\\Finance remote:drop"
+            ))
+        );
+        assert_eq!(
+            process.native.get_by_name("SubjectUserName"),
+            Some(model::ValueRef::Str("WS1$"))
+        );
+        assert!(process.native.get_by_name("_bkt").is_none());
+        assert_eq!(
+            process.timestamp,
+            Timestamp::parse("2026-11-23T14:48:05Z").unwrap()
+        );
+        let conn = &events[1];
+        assert_eq!(conn.kind, EventKind::Network);
+        assert_eq!(
+            conn.network.as_deref().and_then(|n| n.source_bytes),
+            Some(7_340_032)
+        );
+        let other = &events[2];
+        assert_eq!(
+            other.native.get_by_name("action"),
+            Some(model::ValueRef::Str("blocked"))
+        );
+        assert_eq!(
+            other.timestamp,
+            Timestamp::parse("2026-11-23T14:48:06Z").unwrap()
+        );
+    }
+
+    #[test]
+    fn a_splunk_results_document_gives_one_event_a_result() {
+        let text = r#"{
+  "preview": false, "init_offset": 0, "messages": [],
+  "fields": [{"name": "_time"}, {"name": "EventCode"}],
+  "results": [
+    {"_time": "2026-11-23T14:48:05.000+00:00", "LogName": "Security", "EventCode": "4624", "host": "dc1", "Logon_Type": "3", "Account_Name": ["-", "alice"]},
+    {"_time": "2026-11-23T14:49:05.000+00:00", "LogName": "Security", "EventCode": "4625", "host": "dc1", "Logon_Type": "3"},
+    "not a result"
+  ]
+}"#;
+        let results = read(text);
+        assert_eq!(results.len(), 3);
+        let first = results[0].as_ref().unwrap();
+        assert_eq!(first.code, Some(4624));
+        assert_eq!(first.host_name.as_deref(), Some("dc1"));
+        assert_eq!(
+            first.native.get_by_name("TargetUserName"),
+            Some(model::ValueRef::Str("alice"))
+        );
+        assert_eq!(results[1].as_ref().unwrap().code, Some(4625));
+        assert!(
+            results[2].is_err(),
+            "a result that is not an object is a bad record"
+        );
+        // The same document on one line reads the same.
+        let one_line = text.replace('\n', " ");
+        assert_eq!(read(&one_line).len(), 3);
     }
 
     #[test]

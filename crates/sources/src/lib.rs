@@ -25,6 +25,7 @@ mod json_entries;
 pub mod net;
 mod open;
 pub mod replay;
+mod splunk;
 pub mod stats;
 pub mod windows;
 pub mod zeek;
