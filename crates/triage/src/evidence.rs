@@ -52,9 +52,67 @@ pub fn is_automation(signal: &Signal) -> bool {
                     AUTOMATION_TECHNIQUES.iter().any(|p| t.starts_with(p))
                         && !t.starts_with("T1020")
                 })
+                || runs_automation_tool(signal)
         }
         _ => false,
     }
+}
+
+/// Tools of [`TRANSFER_TOOLS`] that pack files rather than run or schedule
+/// anything: staging, not automation.
+const ARCHIVE_TOOLS: &[&str] = &["7z", "7za", "7-zip", "rar", "winrar", "makecab", "tar"];
+
+/// Script interpreters of [`TRANSFER_TOOLS`]: their names are common words in
+/// command-line arguments (`wevtutil cl "Windows PowerShell"`), so a command
+/// line counts only when it launches one.
+const INTERPRETERS: &[&str] = &["powershell", "pwsh", "python", "cscript", "wscript"];
+
+/// Whether a rule's match was on a tool run: a transfer tool, scheduler or
+/// script interpreter as the process, client agent or command (`rclone copy
+/// …`, `…\powershell.exe -nop …`, a `curl/8.4` user agent), or a script's
+/// own text. The rule saw such a tool run, whatever technique it is tagged
+/// with. Only the matched fields (`evidence.fields`) are read, and only
+/// those about a process, command, script or agent: a file name or URL that
+/// holds a tool's name does not count.
+fn runs_automation_tool(signal: &Signal) -> bool {
+    let Some(serde_json::Value::Object(fields)) = signal.evidence.get("fields") else {
+        return false;
+    };
+    fields.iter().any(|(key, value)| {
+        let Some(text) = value.as_str() else {
+            return false;
+        };
+        let key = key.to_ascii_lowercase();
+        if key.contains("scriptblock") || key.contains("script_block") {
+            return true;
+        }
+        let command = key.contains("commandline") || key.contains("command_line");
+        if !command
+            && !["image", "process", "agent"]
+                .iter()
+                .any(|k| key.contains(k))
+        {
+            return false;
+        }
+        let mut seen = [false; TRANSFER_TOOLS.len()];
+        mark_tools(text, &mut seen);
+        TRANSFER_TOOLS.iter().zip(seen).any(|(tool, seen)| {
+            seen && !ARCHIVE_TOOLS.contains(tool)
+                && (!command || !INTERPRETERS.contains(tool) || launches(text, tool))
+        })
+    })
+}
+
+/// Whether `command` runs `tool` rather than naming it in an argument: the
+/// name is the program's file name (`….exe`), or comes right after a path
+/// separator or at the command's start.
+fn launches(command: &str, tool: &str) -> bool {
+    let lower = command.to_ascii_lowercase();
+    lower.match_indices(tool).any(|(at, _)| {
+        let before = lower[..at].trim_end_matches('"');
+        let after = &lower[at + tool.len()..];
+        after.starts_with(".exe") || before.is_empty() || before.ends_with(['\\', '/'])
+    })
 }
 
 /// Whether the signal is about a transfer leaving the organisation.
@@ -441,6 +499,47 @@ mod tests {
             Some("Updater")
         );
         assert_eq!(task_from_command("schtasks /query"), None);
+    }
+
+    #[test]
+    fn a_rule_that_matched_a_tool_run_is_automation_whatever_its_tags() {
+        let sigma = |fields: serde_json::Value| Signal {
+            detector: "sigma".into(),
+            stage: Stage::Exfiltration,
+            techniques: vec!["T1020".into(), "T1567.002".into()],
+            evidence:
+                serde_json::json!({"fields": fields, "records": [{"file": "C:\\rclone\\x.evtx"}]})
+                    .as_object()
+                    .cloned()
+                    .unwrap(),
+            ..Default::default()
+        };
+        let rclone = sigma(serde_json::json!({
+            "Image": "C:\\Tools\\rclone.exe",
+            "CommandLine": "rclone.exe copy C:\\Finance mega:drop"
+        }));
+        assert!(is_automation(&rclone));
+        let curl_agent = sigma(serde_json::json!({"c-useragent": "curl/8.4.0"}));
+        assert!(is_automation(&curl_agent));
+        // An archiver is staging, not automation; a tool's name in a file
+        // path or outside the matched fields does not count.
+        let archive = sigma(serde_json::json!({"Image": "C:\\Program Files\\7-Zip\\7z.exe"}));
+        assert!(!is_automation(&archive));
+        let file = sigma(serde_json::json!({"TargetFilename": "C:\\Users\\Public\\rclone.conf"}));
+        assert!(!is_automation(&file));
+        // An interpreter counts in a command line only when it is launched.
+        let cleared =
+            sigma(serde_json::json!({"CommandLine": "wevtutil.exe cl \"Windows PowerShell\""}));
+        assert!(!is_automation(&cleared));
+        let launched = sigma(
+            serde_json::json!({"CommandLine": "cmd.exe /c start /b powershell.exe -nop -w hidden"}),
+        );
+        assert!(is_automation(&launched));
+        let by_path =
+            sigma(serde_json::json!({"CommandLine": "\"C:\\Python311\\python\" sync.py"}));
+        assert!(is_automation(&by_path));
+        let script = sigma(serde_json::json!({"ScriptBlockText": "Get-ChildItem C:\\Finance"}));
+        assert!(is_automation(&script));
     }
 
     #[test]
