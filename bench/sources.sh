@@ -1,5 +1,6 @@
 #!/bin/sh
-# Reader throughput: EVTX events/s and MB/s over the public EVTX samples, Zeek conn
+# Reader throughput: EVTX events/s and MB/s over the public EVTX samples, the same
+# rendered as Windows event XML, Zeek conn
 # records/s over a large conn log made from the public Zeek samples, Suricata EVE
 # records/s over the public EVE sample repeated, and peak RSS.
 # Usage: bench/sources.sh [SHARED_DATA_DIR]   (default ../shared/data)
@@ -22,6 +23,14 @@ run $BIN evtx-floor "$DATA/evtx"
 run $BIN read "$DATA/evtx"
 run $BIN replay 1 "$DATA/evtx"
 run $BIN replay 2 "$DATA/evtx"
+
+# Windows event XML: the same EVTX corpus rendered as XML text (events one after
+# another, as `wevtutil qe /f:xml` writes them), one file per EVTX file.
+XML=$(mktemp -d)
+$BIN evtx-to-xml "$XML" "$DATA/evtx" >/dev/null
+echo "## Windows event XML ($(du -m -s "$XML" | cut -f1) MB, the EVTX corpus rendered)"
+run $BIN read "$XML"
+rm -rf "$XML"
 
 # A Zeek conn log of ~2.2M records: the data lines of a real 24 h conn log, repeated
 # 400 times with each copy shifted by a day (so time keeps going forward).

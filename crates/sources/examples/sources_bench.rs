@@ -4,6 +4,8 @@
 //! sources_bench evtx-floor PATH...   the evtx crate alone (records as JSON values), files in parallel
 //! sources_bench read PATH...         exfilguard's readers, files in parallel (no ordering)
 //! sources_bench replay N PATH...     the ordered replay with N threads
+//! sources_bench evtx-to-xml OUT PATH... each EVTX file's records as XML text (as
+//!                                    `wevtutil qe /f:xml` writes them), one file each in OUT
 //! ```
 //! Each prints one line: what, files, events, skipped, input MB, seconds, events/s, MB/s.
 
@@ -107,11 +109,36 @@ fn replay(threads: usize, files: Vec<PathBuf>) {
     );
 }
 
+/// Writes each EVTX file's records, rendered as XML by the `evtx` crate, to a
+/// numbered `.xml` file in `out` (input for timing the Windows XML reader).
+fn evtx_to_xml(out: &str, files: &[PathBuf]) {
+    use std::io::Write;
+    std::fs::create_dir_all(out).expect("output folder");
+    let mut written = 0;
+    for path in files
+        .iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "evtx"))
+    {
+        let Ok(mut parser) = evtx::EvtxParser::from_path(path) else {
+            continue;
+        };
+        written += 1;
+        let name = std::path::Path::new(out).join(format!("{written:04}.xml"));
+        let mut file = std::io::BufWriter::new(std::fs::File::create(name).expect("create"));
+        for record in parser.records().flatten() {
+            file.write_all(record.data.as_bytes()).expect("write");
+            file.write_all(b"\n").expect("write");
+        }
+    }
+    println!("{written} files written to {out}");
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
         Some("evtx-floor") => evtx_floor(&files(&args[1..])),
         Some("read") => read(&files(&args[1..])),
+        Some("evtx-to-xml") if args.len() > 2 => evtx_to_xml(&args[1], &files(&args[2..])),
         Some("replay") if args.len() > 2 => {
             let threads = args[1].parse().expect("thread count");
             replay(threads, files(&args[2..]));

@@ -8,6 +8,9 @@ use crate::net::NetFormat;
 pub enum Format {
     /// Windows XML event log (binary `.evtx`).
     Evtx,
+    /// Windows events saved as XML text (`wevtutil qe /f:xml`, Event Viewer's
+    /// "Save as XML", `Get-WinEvent` `ToXml()`).
+    WindowsXml,
     /// JSON or JSON Lines event exports; the shape is the first record's (each
     /// record is still recognised on its own).
     Json(JsonShape),
@@ -122,6 +125,7 @@ impl Format {
     pub fn name(self) -> &'static str {
         match self {
             Format::Evtx => "evtx",
+            Format::WindowsXml => "windows-xml",
             Format::Json(shape) => match shape {
                 JsonShape::EvtxJson => "json-evtx",
                 JsonShape::Winlogbeat => "json-winlogbeat",

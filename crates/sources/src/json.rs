@@ -181,12 +181,17 @@ pub(crate) fn event_from_object(
     }
 }
 
-/// One result of a Splunk export (see [`splunk`]): the JSON record its
-/// `_raw` holds when that reads as an event, else its fields, Windows ones
-/// under the Windows readers' names.
+/// One result of a Splunk export (see [`splunk`]): the JSON record or the
+/// Windows event XML its `_raw` holds when that reads as an event, else its
+/// fields, Windows ones under the Windows readers' names.
 fn splunk_result(result: &Map<String, Json>, networks: &Networks) -> Result<Event, String> {
     if let Some(raw) = splunk::raw_object(result)
         && let Ok(event) = event_from_object(&raw, networks)
+    {
+        return Ok(event);
+    }
+    if let Some(xml) = splunk::raw_windows_xml(result)
+        && let Ok(event) = crate::windows_xml::event_from_xml(xml, networks)
     {
         return Ok(event);
     }
@@ -1179,6 +1184,30 @@ mod tests {
         assert_eq!(
             other.timestamp,
             Timestamp::parse("2026-11-23T14:48:06Z").unwrap()
+        );
+    }
+
+    #[test]
+    fn a_splunk_xml_win_event_log_result_reads_its_raw_xml() {
+        let xml = "<Event xmlns='http://schemas.microsoft.com/win/2004/08/events/event'><System><Provider Name='Microsoft-Windows-Sysmon' Guid='{5770385f-c22a-43e0-bf4c-06f5698ffbd9}'/><EventID>1</EventID><TimeCreated SystemTime='2026-11-23T02:48:05.123456700Z'/><EventRecordID>7</EventRecordID><Channel>Microsoft-Windows-Sysmon/Operational</Channel><Computer>ws1.corp.example</Computer><Security UserID='S-1-5-18'/></System><EventData><Data Name='Image'>C:\\Tools\\rclone.exe</Data><Data Name='CommandLine'>rclone copy C:\\Finance &quot;mega:drop&quot;</Data><Data Name='User'>CORP\\alice</Data></EventData></Event>";
+        let line = serde_json::json!({
+            "preview": false,
+            "result": {"_raw": xml, "_time": "2026-11-23T02:48:05.000+00:00", "host": "ws1", "sourcetype": "XmlWinEventLog"}
+        })
+        .to_string();
+        let event = read(&line).remove(0).unwrap();
+        assert_eq!(event.code, Some(1));
+        assert_eq!(event.kind, EventKind::ProcessStart);
+        assert_eq!(event.host_name.as_deref(), Some("ws1.corp.example"));
+        assert_eq!(
+            event.native.get_by_name("CommandLine"),
+            Some(model::ValueRef::Str(
+                "rclone copy C:\\Finance \"mega:drop\""
+            ))
+        );
+        assert_eq!(
+            event.timestamp,
+            Timestamp::parse("2026-11-23T02:48:05.1234567Z").unwrap()
         );
     }
 

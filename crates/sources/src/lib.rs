@@ -28,6 +28,7 @@ pub mod replay;
 mod splunk;
 pub mod stats;
 pub mod windows;
+pub mod windows_xml;
 pub mod zeek;
 
 pub use discover::{Discovery, discover};

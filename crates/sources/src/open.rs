@@ -14,11 +14,14 @@ const EVTX_MAGIC: &[u8] = b"ElfFile\0";
 
 /// Recognises the format of an input from its first (decompressed) bytes.
 ///
-/// Order: EVTX magic, Zeek TSV header, the cloud and network modules' sniffers
+/// Order: EVTX magic, Windows event XML, Zeek TSV header, the cloud and network modules' sniffers
 /// (their JSON shapes are more specific than the generic JSON reader), then JSON.
 pub fn sniff(head: &[u8]) -> Option<Format> {
     if head.starts_with(EVTX_MAGIC) {
         return Some(Format::Evtx);
+    }
+    if crate::windows_xml::sniff(head) {
+        return Some(Format::WindowsXml);
     }
     if zeek::untimed_tsv(head).is_some() {
         return None;
@@ -205,6 +208,20 @@ fn open_peeked(
             let source = JsonSource::new(peeked.into_input(), layout, ctx.networks.clone())
                 .map_err(|e| invalid(format!("read error: {e}")))?;
             Ok(Box::new(source))
+        }
+        Format::WindowsXml => {
+            let mut bytes = Vec::new();
+            let input = peeked.into_input();
+            let path = input.path.clone();
+            let mut reader = input.reader;
+            reader
+                .read_to_end(&mut bytes)
+                .map_err(|e| invalid(format!("read error: {e}")))?;
+            Ok(Box::new(crate::windows_xml::WindowsXmlSource::new(
+                path,
+                bytes,
+                ctx.networks.clone(),
+            )))
         }
         Format::Net(format) => net::open(format, peeked.into_input(), ctx),
         Format::Cloud(format) => cloud::open(format, peeked.into_input(), ctx),

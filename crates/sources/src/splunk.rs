@@ -20,6 +20,8 @@
 //! * when `_raw` is itself a JSON object (Zeek's JSON writer, CloudTrail,
 //!   Suricata EVE, any JSON log Splunk indexed), that object is read as if it
 //!   came from a file of its own, so it keeps its own shape and mapping;
+//! * when `_raw` is a Windows event's XML (`XmlWinEventLog`), it is read as
+//!   the Windows event XML reader reads it, whatever fields the search kept;
 //! * otherwise the result's fields are read. Windows results (an `EventCode`
 //!   or a `LogName`, which Splunk's Windows add-on writes) are named as
 //!   SigmaHQ's rules name Windows fields: `EventCode` is `EventID`, `LogName`
@@ -87,6 +89,12 @@ pub(crate) fn raw_object(result: &Map<String, Json>) -> Option<Map<String, Json>
         Ok(Json::Object(obj)) => Some(obj),
         _ => None,
     }
+}
+
+/// The Windows event XML a result's `_raw` holds (`XmlWinEventLog`).
+pub(crate) fn raw_windows_xml(result: &Map<String, Json>) -> Option<&str> {
+    let raw = result.get("_raw")?.as_str()?.trim();
+    raw.starts_with("<Event").then_some(raw)
 }
 
 /// Whether a result came from Splunk's Windows add-on: it has the add-on's
