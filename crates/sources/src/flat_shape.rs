@@ -72,7 +72,10 @@ impl Shape {
     /// Works out the shape of `entries`' keys.
     pub(crate) fn learn(entries: &Entries<'_>) -> Shape {
         let keys: Vec<&str> = entries.0.iter().map(|(k, _)| k.as_ref()).collect();
-        let flat_windows = is_flat_windows(&keys) && entries.keys_are_unique();
+        // EvtxECmd's records look flat, but their event data is in `Payload`.
+        let flat_windows = is_flat_windows(&keys)
+            && !crate::evtxecmd::is_evtxecmd(keys.iter().copied())
+            && entries.keys_are_unique();
         let mut time_at = Vec::new();
         for time_key in FLAT_TIME_KEYS {
             if let Some(at) = keys.iter().position(|k| *k == time_key) {

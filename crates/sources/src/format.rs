@@ -11,6 +11,8 @@ pub enum Format {
     /// Windows events saved as XML text (`wevtutil qe /f:xml`, Event Viewer's
     /// "Save as XML", `Get-WinEvent` `ToXml()`).
     WindowsXml,
+    /// EvtxECmd's CSV output (KAPE's event-log module).
+    EvtxECmdCsv,
     /// JSON or JSON Lines event exports; the shape is the first record's (each
     /// record is still recognised on its own).
     Json(JsonShape),
@@ -37,6 +39,9 @@ pub enum JsonShape {
     FlatWindows,
     /// Any other JSON object with a recognisable timestamp, kept generically.
     Generic,
+    /// EvtxECmd's JSON Lines output (`--json`): its columns, and the event's
+    /// data as Newtonsoft's JSON rendering of the XML in `Payload`.
+    EvtxECmd,
     /// A Splunk search exported as JSON (`{"preview":false,"result":{…}}` a
     /// line, or one `results` document): each result read by its `_raw`
     /// JSON or its fields.
@@ -126,6 +131,7 @@ impl Format {
         match self {
             Format::Evtx => "evtx",
             Format::WindowsXml => "windows-xml",
+            Format::EvtxECmdCsv => "evtxecmd-csv",
             Format::Json(shape) => match shape {
                 JsonShape::EvtxJson => "json-evtx",
                 JsonShape::Winlogbeat => "json-winlogbeat",
@@ -133,6 +139,7 @@ impl Format {
                 JsonShape::FlatWindows => "json-windows-flat",
                 JsonShape::Generic => "json",
                 JsonShape::SplunkExport => "json-splunk",
+                JsonShape::EvtxECmd => "json-evtxecmd",
             },
             Format::Zeek(log, ZeekEncoding::Tsv) => match log {
                 ZeekLog::Conn => "zeek-conn",

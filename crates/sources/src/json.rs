@@ -119,6 +119,9 @@ pub(crate) fn record_shape(obj: &Map<String, Json>) -> RecordShape {
     {
         return RecordShape::Json(JsonShape::EvtxJson);
     }
+    if crate::evtxecmd::is_evtxecmd(obj.keys().map(String::as_str)) {
+        return RecordShape::Json(JsonShape::EvtxECmd);
+    }
     if obj.get("winlog").is_some_and(Json::is_object) {
         return RecordShape::Json(JsonShape::Winlogbeat);
     }
@@ -165,12 +168,16 @@ pub(crate) fn event_from_object(
                 .get("Event")
                 .and_then(Json::as_object)
                 .ok_or("no Event object")?;
+            if crate::evtxecmd::is_newtonsoft_event(inner) {
+                return crate::evtxecmd::event_from_newtonsoft(inner, networks);
+            }
             crate::evtx::event_from_evtx_json(inner, networks)
         }
         RecordShape::Json(JsonShape::Winlogbeat) => winlogbeat(obj, networks),
         RecordShape::Json(JsonShape::FlatWindows) => flat_windows(obj, networks),
         RecordShape::Json(JsonShape::Ecs) => ecs(obj),
         RecordShape::Json(JsonShape::Generic) => generic(obj),
+        RecordShape::Json(JsonShape::EvtxECmd) => crate::evtxecmd::event_from_record(obj, networks),
         RecordShape::Json(JsonShape::SplunkExport) => match splunk::export(obj) {
             Some(splunk::Export::Result(result)) => splunk_result(result, networks),
             Some(splunk::Export::Results(_)) => {

@@ -16,6 +16,7 @@ pub mod cloud;
 pub mod discover;
 pub mod evtx;
 mod evtx_tree;
+mod evtxecmd;
 mod flat_json;
 mod flat_shape;
 pub mod format;

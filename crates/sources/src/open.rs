@@ -14,7 +14,7 @@ const EVTX_MAGIC: &[u8] = b"ElfFile\0";
 
 /// Recognises the format of an input from its first (decompressed) bytes.
 ///
-/// Order: EVTX magic, Windows event XML, Zeek TSV header, the cloud and network modules' sniffers
+/// Order: EVTX magic, Windows event XML, EvtxECmd's CSV header, Zeek TSV header, the cloud and network modules' sniffers
 /// (their JSON shapes are more specific than the generic JSON reader), then JSON.
 pub fn sniff(head: &[u8]) -> Option<Format> {
     if head.starts_with(EVTX_MAGIC) {
@@ -22,6 +22,9 @@ pub fn sniff(head: &[u8]) -> Option<Format> {
     }
     if crate::windows_xml::sniff(head) {
         return Some(Format::WindowsXml);
+    }
+    if crate::evtxecmd::sniff_csv(head) {
+        return Some(Format::EvtxECmdCsv);
     }
     if zeek::untimed_tsv(head).is_some() {
         return None;
@@ -223,6 +226,7 @@ fn open_peeked(
                 ctx.networks.clone(),
             )))
         }
+        Format::EvtxECmdCsv => crate::evtxecmd::open_csv(peeked.into_input(), ctx),
         Format::Net(format) => net::open(format, peeked.into_input(), ctx),
         Format::Cloud(format) => cloud::open(format, peeked.into_input(), ctx),
     }

@@ -29,7 +29,7 @@ use std::borrow::Cow;
 use std::sync::Arc;
 
 /// One key and value of the tree the EVTX reader maps.
-type Entry = (Cow<'static, str>, Node<'static>);
+pub(crate) type Entry = (Cow<'static, str>, Node<'static>);
 
 /// Whether `head` (the file's first bytes) starts with a Windows event XML
 /// document: after a byte-order mark, white space, an XML declaration and
@@ -247,15 +247,68 @@ fn find_event_start(text: &str, from: usize) -> Option<usize> {
     None
 }
 
-/// An element being read: its name, attributes, children and text.
+/// An element being read: its name, attributes, children and text. (Also
+/// built from other renderings of the same XML: EvtxECmd's JSON.)
 #[derive(Default)]
-struct Frame {
-    name: String,
-    attributes: Vec<(String, String)>,
+pub(crate) struct Frame {
+    pub(crate) name: String,
+    pub(crate) attributes: Vec<(String, String)>,
     children: Vec<Entry>,
     /// Children named `Data` that were repeated, now an array of the values.
     repeated: Vec<usize>,
-    text: String,
+    pub(crate) text: String,
+}
+
+impl Frame {
+    /// An element named `name`, empty.
+    pub(crate) fn named(name: &str) -> Frame {
+        Frame {
+            name: name.to_owned(),
+            ..Frame::default()
+        }
+    }
+
+    /// An element named `name` holding `text` only.
+    pub(crate) fn with_text(name: &str, text: String) -> Frame {
+        Frame {
+            text,
+            ..Frame::named(name)
+        }
+    }
+
+    /// The element's children as the tree the EVTX reader maps (for the
+    /// outermost element, the event).
+    pub(crate) fn into_children(self) -> Vec<Entry> {
+        self.children
+    }
+
+    /// Adds `child` under this element: a repeated `Data` becomes a list,
+    /// another repeated element is numbered (`Application`, `Application_1`),
+    /// as the `evtx` crate names them.
+    pub(crate) fn add(&mut self, child: Frame) {
+        let (key, node) = entry_of(child);
+        let at = self.children.iter().position(|(k, _)| *k == key);
+        match at {
+            Some(_) if key != "Data" => {
+                let numbered = (1..)
+                    .map(|n| format!("{key}_{n}"))
+                    .find(|name| self.children.iter().all(|(k, _)| k != name))
+                    .expect("a free name");
+                self.children.push((Cow::Owned(numbered), node));
+            }
+            Some(at) => {
+                if !self.repeated.contains(&at) {
+                    let first = std::mem::replace(&mut self.children[at].1, Node::Null);
+                    self.children[at].1 = Node::Array(vec![first]);
+                    self.repeated.push(at);
+                }
+                if let Node::Array(items) = &mut self.children[at].1 {
+                    items.push(node);
+                }
+            }
+            None => self.children.push((key, node)),
+        }
+    }
 }
 
 /// The children of one `<Event>` element (`System`, `EventData`, …) as the
@@ -367,34 +420,13 @@ fn frame_of(start: &BytesStart<'_>) -> Result<Frame, String> {
 /// Ends `frame`: adds it to its parent, or, when it is the outermost element
 /// (the event), returns its children.
 fn close(stack: &mut [Frame], frame: Frame) -> Option<Vec<Entry>> {
-    let Some(parent) = stack.last_mut() else {
-        return Some(frame.children);
-    };
-    let (key, node) = entry_of(frame);
-    let at = parent.children.iter().position(|(k, _)| *k == key);
-    match at {
-        // A repeated element other than `Data` is numbered, as the `evtx`
-        // crate names them: `Application`, `Application_1`, `Application_2`.
-        Some(_) if key != "Data" => {
-            let numbered = (1..)
-                .map(|n| format!("{key}_{n}"))
-                .find(|name| parent.children.iter().all(|(k, _)| k != name))
-                .expect("a free name");
-            parent.children.push((Cow::Owned(numbered), node));
+    match stack.last_mut() {
+        Some(parent) => {
+            parent.add(frame);
+            None
         }
-        Some(at) => {
-            if !parent.repeated.contains(&at) {
-                let first = std::mem::replace(&mut parent.children[at].1, Node::Null);
-                parent.children[at].1 = Node::Array(vec![first]);
-                parent.repeated.push(at);
-            }
-            if let Node::Array(items) = &mut parent.children[at].1 {
-                items.push(node);
-            }
-        }
-        None => parent.children.push((key, node)),
+        None => Some(frame.children),
     }
-    None
 }
 
 /// The key and value an element stands for in the evtx-crate JSON shape: a

@@ -39,6 +39,7 @@ mod sftp;
 mod split;
 mod storage;
 mod tables;
+pub(crate) use tables::Table;
 mod text;
 
 use crate::{Input, OpenError, RecordError, Source, SourceContext};

@@ -61,7 +61,7 @@ pub fn sniff(head: &[u8]) -> Option<super::CloudFormat> {
 type Row = (u64, Map<String, Json>);
 
 /// A CSV reader over the input, with the header's column names.
-pub(super) struct Table {
+pub(crate) struct Table {
     reader: csv::Reader<CarriageReturnAsSpace>,
     pub(super) columns: Vec<String>,
     pub(super) file: Arc<str>,
@@ -71,7 +71,7 @@ pub(super) struct Table {
 }
 
 impl Table {
-    pub(super) fn open(mut input: Input) -> Result<Table, OpenError> {
+    pub(crate) fn open(mut input: Input) -> Result<Table, OpenError> {
         // The csv crate does not count a byte-order mark in its positions: drop it
         // here and add its length back to every offset.
         let bom = input
@@ -142,9 +142,9 @@ impl Table {
 
     /// The rows as events, each mapped by `map` from its cells and origin; a row
     /// that does not map is reported with its offset and the reason.
-    pub(super) fn into_source(
+    pub(crate) fn into_source<E: Into<String>>(
         mut self,
-        map: impl Fn(&Map<String, Json>, Origin) -> Result<Event, &'static str> + Send + 'static,
+        map: impl Fn(&Map<String, Json>, Origin) -> Result<Event, E> + Send + 'static,
     ) -> Box<dyn Source> {
         Box::new(std::iter::from_fn(move || {
             if self.columns.is_empty() {
