@@ -238,13 +238,7 @@ pub(crate) fn open_csv(input: Input, ctx: &SourceContext) -> Result<Box<dyn Sour
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn object(text: &str) -> Map<String, Json> {
-        match serde_json::from_str(text) {
-            Ok(Json::Object(obj)) => obj,
-            other => panic!("not an object: {other:?}"),
-        }
-    }
+    use crate::json::object_of as object;
 
     #[test]
     fn evtxecmd_records_are_told_from_flat_windows_exports() {

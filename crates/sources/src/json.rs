@@ -210,6 +210,15 @@ fn splunk_result(result: &Map<String, Json>, networks: &Networks) -> Result<Even
     event_from_object(&fields, networks)
 }
 
+/// The JSON object written in `text`, for tests (panics on anything else).
+#[cfg(test)]
+pub(crate) fn object_of(text: &str) -> Map<String, Json> {
+    match serde_json::from_str(text) {
+        Ok(Json::Object(obj)) => obj,
+        other => panic!("not an object: {other:?}"),
+    }
+}
+
 /// Pushes `value` under `prefix`, flattening objects to dotted names.
 pub(crate) fn flatten_into(event: &mut Event, prefix: &str, value: &Json) {
     match value {

@@ -279,13 +279,7 @@ pub(crate) fn plain_fields(result: &Map<String, Json>) -> Map<String, Json> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn object(text: &str) -> Map<String, Json> {
-        match serde_json::from_str(text) {
-            Ok(Json::Object(obj)) => obj,
-            other => panic!("not an object: {other:?}"),
-        }
-    }
+    use crate::json::object_of as object;
 
     #[test]
     fn export_objects_are_told_from_records_with_a_result_key() {

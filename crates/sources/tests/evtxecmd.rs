@@ -10,11 +10,12 @@
 
 mod support;
 
-use model::{Event, ValueRef};
+use model::Event;
 use quick_xml::events::Event as Xml;
 use serde_json::{Map, Value as Json, json};
 use sources::{Format, JsonShape, SourceContext, open_bytes};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
+use support::corpus::{meaning, shared_evtx_files, xml_records};
 use support::evtx_writer::{data, event, evtx_file};
 
 /// An XML element.
@@ -265,15 +266,6 @@ fn evtxecmd_full(xml: &str) -> String {
     json!({ "Event": value }).to_string()
 }
 
-fn xml_records(evtx: &[u8]) -> Vec<String> {
-    let mut parser = evtx::EvtxParser::from_buffer(evtx.to_vec()).unwrap();
-    parser
-        .records()
-        .filter_map(Result::ok)
-        .map(|r| r.data)
-        .collect()
-}
-
 fn read(bytes: Vec<u8>, expected: Format, label: &str) -> Vec<Event> {
     let head = String::from_utf8_lossy(&bytes[..bytes.len().min(300)]).into_owned();
     let (format, source) = open_bytes("out", bytes, &SourceContext::default()).unwrap();
@@ -283,56 +275,17 @@ fn read(bytes: Vec<u8>, expected: Format, label: &str) -> Vec<Event> {
 
 /// System fields EvtxECmd's columns do not carry (and `SystemTime`, which
 /// they write in another shape; the event's time itself is compared).
-const NOT_IN_COLUMNS: [&str; 8] = [
+const NOT_IN_COLUMNS: [&str; 9] = [
     "Provider_Guid",
     "Provider_EventSourceName",
     "Version",
     "Task",
     "Opcode",
     "Correlation_ActivityID",
+    "Correlation_RelatedActivityID",
     "EventID_Qualifiers",
     "SystemTime",
 ];
-
-/// What an event means to rules and analytics (values as text: EVTX types
-/// numbers and booleans, the other renderings hold text), without its origin
-/// and the native fields named in `skip`.
-fn meaning(event: &Event, skip: &[&str]) -> String {
-    let mut event = event.clone();
-    event.origin = None;
-    let natives: Vec<String> = event
-        .native
-        .iter()
-        .filter(|(name, _)| {
-            !skip.contains(&name.name()) && !name.name().starts_with("Correlation_")
-        })
-        .map(|(name, value)| {
-            let text = match value {
-                ValueRef::Int(n) => n.to_string(),
-                ValueRef::UInt(n) => n.to_string(),
-                ValueRef::Bool(b) => b.to_string(),
-                ValueRef::Float(f) if f.fract() == 0.0 && f >= 0.0 => format!("{f:e}"),
-                ValueRef::Str(s) if s.len() >= 19 && s.bytes().all(|b| b.is_ascii_digit()) => s
-                    .parse::<f64>()
-                    .map_or_else(|_| s.to_string(), |f| format!("{f:e}")),
-                ValueRef::Str(s) => s
-                    .chars()
-                    .map(|c| {
-                        if c.is_control() && !"\t\r\n".contains(c) {
-                            '_'
-                        } else {
-                            c
-                        }
-                    })
-                    .collect(),
-                other => format!("{other:?}"),
-            };
-            format!("{}={text}", name.name())
-        })
-        .collect();
-    event.native = Default::default();
-    format!("{event:?} {natives:?}")
-}
 
 /// The three renderings of `evtx` all read as its events.
 fn check(evtx: &[u8], label: &str) -> usize {
@@ -451,28 +404,15 @@ fn evtxecmd_renderings_read_as_their_evtx() {
     assert_eq!(check(&evtx_file(&records, 2), "written"), 3);
 }
 
-fn shared(sub: &str) -> Option<PathBuf> {
-    let root = std::env::var_os("EXFILGUARD_SHARED_DATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data"));
-    let path = root.join(sub);
-    if path.exists() {
-        return Some(path);
-    }
-    println!("skipped: {} is absent", path.display());
-    None
-}
-
 /// Every event of the shared EVTX corpus reads the same from the three.
 #[test]
 fn the_shared_evtx_corpus_reads_the_same_from_evtxecmd_output() {
-    let Some(root) = shared("evtx") else { return };
     let (mut files, mut events) = (0, 0);
-    for path in sources::discover(&[root]).files {
-        if path.extension().is_none_or(|e| e != "evtx") {
-            continue;
-        }
-        let bytes = std::fs::read(&path).unwrap();
+    let corpus = shared_evtx_files();
+    if corpus.is_empty() {
+        return;
+    }
+    for (path, bytes) in corpus {
         if !matches!(
             open_bytes("a.evtx", bytes.clone(), &SourceContext::default()),
             Ok((Format::Evtx, _))

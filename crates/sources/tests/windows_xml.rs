@@ -6,9 +6,9 @@
 
 mod support;
 
-use model::{Event, ValueRef};
+use model::Event;
 use sources::{Format, SourceContext, open_bytes};
-use std::path::{Path, PathBuf};
+use support::corpus::{meaning, shared_evtx_files, xml_records};
 use support::evtx_writer::{data, event, evtx_file};
 
 /// The events of `bytes` read as `expected`, with the bad records' offsets.
@@ -23,58 +23,6 @@ fn read(name: &str, bytes: Vec<u8>, expected: Format) -> (Vec<Event>, Vec<u64>) 
         }
     }
     (events, bad)
-}
-
-/// Each record of an EVTX file rendered as XML by the `evtx` crate.
-fn xml_records(evtx: &[u8]) -> Vec<String> {
-    let mut parser = evtx::EvtxParser::from_buffer(evtx.to_vec()).unwrap();
-    parser
-        .records()
-        .filter_map(Result::ok)
-        .map(|record| record.data)
-        .collect()
-}
-
-/// What an event means to rules and analytics, with native values as text
-/// (EVTX types numbers and booleans, XML holds text; Sigma compares both as
-/// text) and without the record's origin.
-fn meaning(event: &Event) -> String {
-    let mut event = event.clone();
-    event.origin = None;
-    let natives: Vec<String> = event
-        .native
-        .iter()
-        .map(|(name, value)| format!("{}={}", name.name(), text_of(value)))
-        .collect();
-    event.native = Default::default();
-    format!("{event:?} {natives:?}")
-}
-
-fn text_of(value: ValueRef<'_>) -> String {
-    match value {
-        ValueRef::Int(n) => n.to_string(),
-        ValueRef::UInt(n) => n.to_string(),
-        ValueRef::Str(s) if s.len() >= 19 && s.bytes().all(|b| b.is_ascii_digit()) => s
-            .parse::<f64>()
-            .map_or_else(|_| s.to_string(), |f| format!("{f:e}")),
-        // XML 1.0 cannot hold most control characters: the `evtx` crate
-        // writes them as `_`.
-        ValueRef::Str(s) => s
-            .chars()
-            .map(|c| {
-                if c.is_control() && !"\t\r\n".contains(c) {
-                    '_'
-                } else {
-                    c
-                }
-            })
-            .collect(),
-        ValueRef::Bool(b) => b.to_string(),
-        // JSON numbers past i64 are floats in the model (a WFP filter's
-        // `Weight`, BITS's `fileLength` of u64::MAX); XML keeps the digits.
-        ValueRef::Float(f) if f.fract() == 0.0 && f >= 0.0 => format!("{f:e}"),
-        other => format!("{other:?}"),
-    }
 }
 
 fn corpus() -> Vec<u8> {
@@ -143,7 +91,7 @@ fn concatenated_events_read_as_their_evtx() {
     assert!(bad.is_empty(), "{bad:?}");
     assert_eq!(got.len(), want.len());
     for (got, want) in got.iter().zip(&want) {
-        assert_eq!(meaning(got), meaning(want));
+        assert_eq!(meaning(got, &[]), meaning(want, &[]));
     }
     // The first event starts after the `evtx` crate's XML declaration.
     assert_eq!(
@@ -207,28 +155,15 @@ fn damaged_events_are_reported_and_the_rest_read() {
     assert_eq!(bad, vec![cut_at, broken_at]);
 }
 
-fn shared(sub: &str) -> Option<PathBuf> {
-    let root = std::env::var_os("EXFILGUARD_SHARED_DATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data"));
-    let path = root.join(sub);
-    if path.exists() {
-        return Some(path);
-    }
-    println!("skipped: {} is absent", path.display());
-    None
-}
-
 /// Every record of the shared EVTX corpus reads the same from its XML.
 #[test]
 fn the_shared_evtx_corpus_reads_the_same_from_xml() {
-    let Some(root) = shared("evtx") else { return };
     let (mut files, mut events) = (0, 0);
-    for path in sources::discover(&[root]).files {
-        if path.extension().is_none_or(|e| e != "evtx") {
-            continue;
-        }
-        let bytes = std::fs::read(&path).unwrap();
+    let corpus = shared_evtx_files();
+    if corpus.is_empty() {
+        return;
+    }
+    for (path, bytes) in corpus {
         let Ok((Format::Evtx, source)) =
             open_bytes("a.evtx", bytes.clone(), &SourceContext::default())
         else {
@@ -240,7 +175,7 @@ fn the_shared_evtx_corpus_reads_the_same_from_xml() {
         assert!(bad.is_empty(), "{}: {bad:?}", path.display());
         assert_eq!(got.len(), want.len(), "{}", path.display());
         for (got, want) in got.iter().zip(&want) {
-            assert_eq!(meaning(got), meaning(want), "{}", path.display());
+            assert_eq!(meaning(got, &[]), meaning(want, &[]), "{}", path.display());
         }
         files += 1;
         events += got.len();

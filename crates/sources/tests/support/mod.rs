@@ -1,2 +1,3 @@
-//! Fixture writers shared by the integration tests.
+//! Fixture writers and helpers shared by the integration tests.
+pub mod corpus;
 pub mod evtx_writer;
