@@ -135,6 +135,11 @@ pub struct WindowsXmlSource {
     /// A position in `text` and its UTF-16 units before it (UTF-16 files'
     /// offsets are counted on from the last one worked out).
     counted: (usize, u64),
+    /// The end of the first `</Event>` found at or after a position looked
+    /// from (`None`: there is none): reused while the events looked at come
+    /// before it, so that many start tags without end tags are not each read
+    /// to the end of the file.
+    next_close: Option<Option<usize>>,
 }
 
 impl WindowsXmlSource {
@@ -168,6 +173,7 @@ impl WindowsXmlSource {
             encoding,
             at: 0,
             counted: (0, 0),
+            next_close: None,
         }
     }
 
@@ -187,10 +193,18 @@ impl WindowsXmlSource {
 
     /// The next event's span, `[start, end)`, and whether it is whole; `None`
     /// when no `<Event` is left.
-    fn next_span(&self) -> Option<(usize, usize, bool)> {
+    fn next_span(&mut self) -> Option<(usize, usize, bool)> {
         let start = find_event_start(&self.text, self.at)?;
-        let close = memchr::memmem::find(&self.text.as_bytes()[start..], b"</Event>")
-            .map(|i| start + i + "</Event>".len());
+        let close = match self.next_close {
+            Some(Some(end)) if end > start => Some(end),
+            Some(None) => None,
+            _ => {
+                let found = memchr::memmem::find(&self.text.as_bytes()[start..], b"</Event>")
+                    .map(|i| start + i + "</Event>".len());
+                self.next_close = Some(found);
+                found
+            }
+        };
         // A new event before this one's end tag: this one was cut short.
         let next = find_event_start(&self.text, start + 1);
         Some(match (close, next) {
@@ -557,6 +571,27 @@ mod tests {
         let event = event_from_xml(xml, &Networks::default()).unwrap();
         assert_eq!(event.code, Some(7036));
         assert_eq!(event.host_name.as_deref(), Some("dc1"));
+    }
+
+    #[test]
+    fn many_start_tags_without_end_tags_are_each_reported() {
+        // 200,000 cut events: each is reported, and the file is not read to
+        // its end once for each of them.
+        let text = "<Event><System>".repeat(200_000) + "<Event><System></System></Event>";
+        let source =
+            WindowsXmlSource::new(Arc::from("t.xml"), text.into_bytes(), Networks::default());
+        let (mut bad, mut last_offset) = (0, 0);
+        for record in source {
+            match record {
+                Err(e) => {
+                    bad += 1;
+                    last_offset = e.offset;
+                }
+                Ok(_) => unreachable!("no event here has a time"),
+            }
+        }
+        assert_eq!(bad, 200_001);
+        assert_eq!(last_offset, 200_000 * 15);
     }
 
     #[test]
