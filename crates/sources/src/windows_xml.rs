@@ -26,6 +26,7 @@ use crate::evtx_tree::Node;
 use model::{Event, Networks, Origin};
 use quick_xml::events::{BytesStart, Event as Xml};
 use std::borrow::Cow;
+use std::collections::HashMap;
 use std::sync::Arc;
 
 /// One key and value of the tree the EVTX reader maps.
@@ -270,6 +271,11 @@ pub(crate) struct Frame {
     children: Vec<Entry>,
     /// Children named `Data` that were repeated, now an array of the values.
     repeated: Vec<usize>,
+    /// Where each child's key is, once there are many children (an element
+    /// with thousands of children would otherwise cost a scan of them all
+    /// for each one added), and the next number to try for each repeated
+    /// key.
+    index: Option<Box<ChildIndex>>,
     pub(crate) text: String,
 }
 
@@ -301,14 +307,22 @@ impl Frame {
     /// as the `evtx` crate names them.
     pub(crate) fn add(&mut self, child: Frame) {
         let (key, node) = entry_of(child);
-        let at = self.children.iter().position(|(k, _)| *k == key);
+        let at = self.position(&key);
         match at {
             Some(_) if key != "Data" => {
-                let numbered = (1..)
-                    .map(|n| format!("{key}_{n}"))
-                    .find(|name| self.children.iter().all(|(k, _)| k != name))
+                let first = self
+                    .index
+                    .as_ref()
+                    .and_then(|index| index.numbers.get(key.as_ref()).copied())
+                    .unwrap_or(1);
+                let (n, numbered) = (first..)
+                    .map(|n| (n, format!("{key}_{n}")))
+                    .find(|(_, name)| self.position(name).is_none())
                     .expect("a free name");
-                self.children.push((Cow::Owned(numbered), node));
+                if let Some(index) = &mut self.index {
+                    index.numbers.insert(key.into_owned(), n + 1);
+                }
+                self.push(Cow::Owned(numbered), node);
             }
             Some(at) => {
                 if !self.repeated.contains(&at) {
@@ -320,9 +334,46 @@ impl Frame {
                     items.push(node);
                 }
             }
-            None => self.children.push((key, node)),
+            None => self.push(key, node),
         }
     }
+
+    /// Where the child named `key` is.
+    fn position(&self, key: &str) -> Option<usize> {
+        match &self.index {
+            Some(index) => index.positions.get(key).copied(),
+            None => self.children.iter().position(|(k, _)| k == key),
+        }
+    }
+
+    /// Adds a child under a key it does not have yet.
+    fn push(&mut self, key: Cow<'static, str>, node: Node<'static>) {
+        if let Some(index) = &mut self.index {
+            index.positions.insert(key.to_string(), self.children.len());
+        }
+        self.children.push((key, node));
+        if self.index.is_none() && self.children.len() >= INDEXED_CHILDREN {
+            let positions = self
+                .children
+                .iter()
+                .enumerate()
+                .map(|(at, (k, _))| (k.to_string(), at))
+                .collect();
+            self.index = Some(Box::new(ChildIndex {
+                positions,
+                numbers: HashMap::new(),
+            }));
+        }
+    }
+}
+
+/// Children of one element past which their keys are looked up in a map.
+const INDEXED_CHILDREN: usize = 32;
+
+/// An element's children by key, and the next number for each repeated key.
+struct ChildIndex {
+    positions: HashMap<String, usize>,
+    numbers: HashMap<String, usize>,
 }
 
 /// The children of one `<Event>` element (`System`, `EventData`, …) as the
@@ -592,6 +643,43 @@ mod tests {
         }
         assert_eq!(bad, 200_001);
         assert_eq!(last_offset, 200_000 * 15);
+    }
+
+    #[test]
+    fn elements_with_many_children_keep_their_keys_and_numbers() {
+        let mut xml = String::from(
+            "<Event><System><EventID>1</EventID><TimeCreated SystemTime='2026-11-23T02:48:05Z'/><Channel>Application</Channel></System><UserData><Log>",
+        );
+        for i in 0..100 {
+            xml.push_str(&format!("<App>a{i}</App><Other{i}>o</Other{i}>"));
+        }
+        xml.push_str("<App_7>named</App_7><App>last</App></Log></UserData><EventData>");
+        for i in 0..100 {
+            xml.push_str(&format!("<Data Name='F{i}'>{i}</Data><Data>u{i}</Data>"));
+        }
+        xml.push_str("</EventData></Event>");
+        let root = parse_event(&xml).unwrap();
+        let find = |name: &str| {
+            root.iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v)
+                .unwrap()
+        };
+        let log = find("UserData").get("Log").unwrap();
+        assert_eq!(log.get("App").and_then(Node::as_str), Some("a0"));
+        assert_eq!(log.get("App_99").and_then(Node::as_str), Some("a99"));
+        assert_eq!(log.get("Other99").and_then(Node::as_str), Some("o"));
+        // An element already named like a number keeps it; the next repeat
+        // takes the next free number.
+        assert_eq!(log.get("App_7").and_then(Node::as_str), Some("a7"));
+        assert_eq!(log.get("App_7_1").and_then(Node::as_str), Some("named"));
+        assert_eq!(log.get("App_100").and_then(Node::as_str), Some("last"));
+        let data = find("EventData");
+        assert_eq!(data.get("F99").and_then(Node::as_str), Some("99"));
+        let Some(Node::Array(unnamed)) = data.get("Data") else {
+            panic!()
+        };
+        assert_eq!(unnamed.len(), 100);
     }
 
     #[test]
