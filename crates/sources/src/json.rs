@@ -26,7 +26,7 @@ use crate::format::{JsonShape, ZeekLog};
 use crate::json_entries::{Entries, Scalar};
 use crate::splunk;
 use crate::windows;
-use crate::{Input, RecordError};
+use crate::{Format, Input, RecordError, SourceContext};
 use model::{Event, EventKind, Field, LogSource, Networks, Origin, Sym, Timestamp, Value};
 use serde_json::{Map, Value as Json};
 use std::borrow::Cow;
@@ -73,12 +73,14 @@ pub(crate) fn event_from_entries(
 enum EntriesRead {
     /// One event (or why not).
     Event(Result<Event, String>),
-    /// An object holding many records (a Splunk results document on one line).
+    /// A Splunk export object, which the source reads with its context (a
+    /// result's text `_raw` goes through the other readers; a results
+    /// document holds many records).
     Records(Map<String, Json>),
 }
 
 /// Reads one JSON Lines record as [`event_from_entries`] does, but hands back
-/// an object that holds many records.
+/// a Splunk export object for the source to read.
 fn read_entries(entries: Entries<'_>, networks: &Networks) -> EntriesRead {
     SHAPES.with_borrow_mut(|shapes| {
         let shape = shapes.of(&entries);
@@ -86,7 +88,7 @@ fn read_entries(entries: Entries<'_>, networks: &Networks) -> EntriesRead {
             return EntriesRead::Event(flat_windows_entries(entries, shape, networks));
         }
         let map = entries.into_map();
-        if let Some(splunk::Export::Results(_)) = splunk::export(&map) {
+        if splunk::export(&map).is_some() {
             return EntriesRead::Records(map);
         }
         EntriesRead::Event(event_from_object(&map, networks))
@@ -179,7 +181,7 @@ pub(crate) fn event_from_object(
         RecordShape::Json(JsonShape::Generic) => generic(obj),
         RecordShape::Json(JsonShape::EvtxECmd) => crate::evtxecmd::event_from_record(obj, networks),
         RecordShape::Json(JsonShape::SplunkExport) => match splunk::export(obj) {
-            Some(splunk::Export::Result(result)) => splunk_result(result, networks),
+            Some(splunk::Export::Result(result)) => splunk_result(result, networks, None),
             Some(splunk::Export::Results(_)) => {
                 Err("splunk results document inside a record".into())
             }
@@ -189,9 +191,15 @@ pub(crate) fn event_from_object(
 }
 
 /// One result of a Splunk export (see [`splunk`]): the JSON record or the
-/// Windows event XML its `_raw` holds when that reads as an event, else its
-/// fields, Windows ones under the Windows readers' names.
-fn splunk_result(result: &Map<String, Json>, networks: &Networks) -> Result<Event, String> {
+/// Windows event XML its `_raw` holds when that reads as an event; with the
+/// readers' context, a text line that a line reader types (a FortiGate
+/// session, a proxy request); else its fields, Windows ones under the Windows
+/// readers' names.
+fn splunk_result(
+    result: &Map<String, Json>,
+    networks: &Networks,
+    readers: Option<&SourceContext>,
+) -> Result<Event, String> {
     if let Some(raw) = splunk::raw_object(result)
         && let Ok(event) = event_from_object(&raw, networks)
     {
@@ -199,6 +207,13 @@ fn splunk_result(result: &Map<String, Json>, networks: &Networks) -> Result<Even
     }
     if let Some(xml) = splunk::raw_windows_xml(result)
         && let Ok(event) = crate::windows_xml::event_from_xml(xml, networks)
+    {
+        return Ok(event);
+    }
+    if let Some(ctx) = readers
+        && !splunk::is_windows(result)
+        && let Some(line) = splunk::raw_line(result)
+        && let Some(event) = typed_event_of_line(line, ctx)
     {
         return Ok(event);
     }
@@ -217,6 +232,22 @@ pub(crate) fn object_of(text: &str) -> Map<String, Json> {
         Ok(Json::Object(obj)) => obj,
         other => panic!("not an object: {other:?}"),
     }
+}
+
+/// The event of one log line (a Splunk result's `_raw`) when a network or
+/// cloud reader recognises it and types it (a connection, a DNS query, an
+/// HTTP request, …); `None` for anything else, whose Splunk fields are then
+/// read instead.
+fn typed_event_of_line(line: &str, ctx: &SourceContext) -> Option<Event> {
+    let (format, mut source) =
+        crate::open::open_bytes("splunk _raw", line.as_bytes().to_vec(), ctx).ok()?;
+    if !matches!(format, Format::Net(_) | Format::Cloud(_)) {
+        return None;
+    }
+    source
+        .next()?
+        .ok()
+        .filter(|event| event.kind != EventKind::Other)
 }
 
 /// Pushes `value` under `prefix`, flattening objects to dotted names.
@@ -704,6 +735,8 @@ fn with_origin(
 pub struct JsonSource {
     path: Arc<str>,
     networks: Networks,
+    /// The readers' context, for the text lines a Splunk export holds.
+    ctx: SourceContext,
     state: State,
     /// Records read and not yet handed out: a Splunk results document holds
     /// many.
@@ -730,7 +763,7 @@ impl JsonSource {
     pub(crate) fn new(
         input: Input,
         layout: Layout,
-        networks: Networks,
+        ctx: &SourceContext,
     ) -> Result<Self, std::io::Error> {
         let state = match layout {
             Layout::Lines => State::Lines {
@@ -757,7 +790,8 @@ impl JsonSource {
         };
         Ok(JsonSource {
             path: input.path,
-            networks,
+            networks: ctx.networks.clone(),
+            ctx: ctx.clone(),
             state,
             pending: VecDeque::new(),
         })
@@ -774,16 +808,25 @@ impl JsonSource {
                 "json record is not an object",
             )));
         };
-        if let Some(splunk::Export::Results(results)) = splunk::export(&obj) {
-            for result in results {
-                let event = match result {
-                    Json::Object(result) => splunk_result(result, &self.networks),
-                    _ => Err("splunk result is not an object".into()),
-                };
-                self.pending
-                    .push_back(with_origin(event, &self.path, offset));
+        match splunk::export(&obj) {
+            Some(splunk::Export::Results(results)) => {
+                for result in results {
+                    let event = match result {
+                        Json::Object(result) => {
+                            splunk_result(result, &self.networks, Some(&self.ctx))
+                        }
+                        _ => Err("splunk result is not an object".into()),
+                    };
+                    self.pending
+                        .push_back(with_origin(event, &self.path, offset));
+                }
+                return self.pending.pop_front();
             }
-            return self.pending.pop_front();
+            Some(splunk::Export::Result(result)) => {
+                let event = splunk_result(result, &self.networks, Some(&self.ctx));
+                return self.event_at(event, offset);
+            }
+            Some(splunk::Export::Control) | None => {}
         }
         self.event_at(event_from_object(&obj, &self.networks), offset)
     }
@@ -1107,7 +1150,7 @@ mod tests {
             path: Arc::from("t.json"),
             reader: Box::new(Cursor::new(text.as_bytes().to_vec())),
         };
-        JsonSource::new(input, layout, Networks::default())
+        JsonSource::new(input, layout, &SourceContext::default())
             .unwrap()
             .collect()
     }
@@ -1225,6 +1268,27 @@ mod tests {
             event.timestamp,
             Timestamp::parse("2026-11-23T02:48:05.1234567Z").unwrap()
         );
+    }
+
+    #[test]
+    fn a_splunk_result_whose_raw_is_a_firewall_line_reads_as_that_line() {
+        let fortigate = r#"<189>date=2026-11-23 time=21:18:05 devname="FGT60E" logid="0000000013" type="traffic" subtype="forward" tz="+0100" srcip=10.1.1.5 srcport=52344 dstip=203.0.113.7 dstport=443 proto=6 action="close" service="HTTPS" duration=120 sentbyte=73400320 rcvdbyte=7890"#;
+        let line = serde_json::json!({
+            "preview": false,
+            "result": {"_raw": fortigate, "_time": "2026-11-23T20:18:05.000+00:00", "host": "fgt60e",
+                       "sourcetype": "fortigate_traffic", "srcip": "10.1.1.5", "sentbyte": "73400320"}
+        })
+        .to_string();
+        let event = read(&line).remove(0).unwrap();
+        assert_eq!(event.kind, EventKind::Network);
+        let network = event.network.as_deref().unwrap();
+        assert_eq!(network.source_bytes, Some(73_400_320));
+        assert_eq!(network.destination_port, Some(443));
+        assert_eq!(
+            event.timestamp,
+            Timestamp::parse("2026-11-23T20:18:05Z").unwrap()
+        );
+        // A line no reader types keeps the result's fields (see SPLUNK_LINES).
     }
 
     #[test]

@@ -208,7 +208,7 @@ fn open_peeked(
         Format::Zeek(_, ZeekEncoding::Json) | Format::Json(_) => {
             let (layout, _) =
                 json::sniff(&peeked.head).ok_or_else(|| invalid("not JSON after all".into()))?;
-            let source = JsonSource::new(peeked.into_input(), layout, ctx.networks.clone())
+            let source = JsonSource::new(peeked.into_input(), layout, ctx)
                 .map_err(|e| invalid(format!("read error: {e}")))?;
             Ok(Box::new(source))
         }

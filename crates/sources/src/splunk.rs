@@ -22,6 +22,9 @@
 //!   came from a file of its own, so it keeps its own shape and mapping;
 //! * when `_raw` is a Windows event's XML (`XmlWinEventLog`), it is read as
 //!   the Windows event XML reader reads it, whatever fields the search kept;
+//! * when `_raw` is a line of text that a network or cloud reader recognises
+//!   and types (a FortiGate session, a proxy request), it is read as that
+//!   line;
 //! * otherwise the result's fields are read. Windows results (an `EventCode`
 //!   or a `LogName`, which Splunk's Windows add-on writes) are named as
 //!   SigmaHQ's rules name Windows fields: `EventCode` is `EventID`, `LogName`
@@ -95,6 +98,15 @@ pub(crate) fn raw_object(result: &Map<String, Json>) -> Option<Map<String, Json>
 pub(crate) fn raw_windows_xml(result: &Map<String, Json>) -> Option<&str> {
     let raw = result.get("_raw")?.as_str()?.trim();
     raw.starts_with("<Event").then_some(raw)
+}
+
+/// The text line a result's `_raw` holds when it is one line of text (not
+/// JSON, not Windows XML): a firewall's, a proxy's or a DNS server's record,
+/// with or without its syslog header.
+pub(crate) fn raw_line(result: &Map<String, Json>) -> Option<&str> {
+    let raw = result.get("_raw")?.as_str()?.trim();
+    let one_line = !raw.is_empty() && !raw.contains('\n');
+    (one_line && !raw.starts_with('{') && !raw.starts_with("<Event")).then_some(raw)
 }
 
 /// Whether a result came from Splunk's Windows add-on: it has the add-on's
