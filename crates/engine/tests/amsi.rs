@@ -1,6 +1,8 @@
 //! AMSI scan content reaches the built-in PowerShell rules, as 4104 script blocks do.
 
-use engine::{HuntOptions, hunt};
+mod support;
+
+use support::hunt_one_file;
 
 #[test]
 fn amsi_content_fires_the_webclient_upload_rule() {
@@ -21,16 +23,7 @@ fn amsi_content_fires_the_webclient_upload_rule() {
         },
         "EventData": {"appname": "PowerShell", "contentname": "", "content": hex}
     }});
-    let dir = std::env::temp_dir().join(format!("exfilguard-amsi-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join("amsi.jsonl"), format!("{event}\n")).unwrap();
-    let outcome = hunt(
-        std::slice::from_ref(&dir),
-        &HuntOptions::default(),
-        &mut |_| {},
-    )
-    .unwrap();
-    std::fs::remove_dir_all(&dir).ok();
+    let outcome = hunt_one_file("amsi.jsonl", &format!("{event}\n"));
     let fired: Vec<&str> = outcome
         .alerts
         .iter()

@@ -1,7 +1,9 @@
 //! A Splunk search export reaches the built-in Sigma rules and the flow
 //! analytics as the original logs do.
 
-use engine::{HuntOptions, hunt};
+mod support;
+
+use support::hunt_one_file;
 
 /// A classic `WinEventLog` 4688 of rclone and a Zeek conn record indexed as
 /// JSON (`_raw`), one result a line, then Splunk's last line.
@@ -16,16 +18,7 @@ const EXPORT: &str = concat!(
 
 #[test]
 fn a_splunk_export_fires_the_rclone_rule_and_reads_the_zeek_record() {
-    let dir = std::env::temp_dir().join(format!("exfilguard-splunk-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join("export.json"), EXPORT).unwrap();
-    let outcome = hunt(
-        std::slice::from_ref(&dir),
-        &HuntOptions::default(),
-        &mut |_| {},
-    )
-    .unwrap();
-    std::fs::remove_dir_all(&dir).ok();
+    let outcome = hunt_one_file("export.json", EXPORT);
     let rclone = outcome
         .alerts
         .iter()

@@ -62,7 +62,7 @@ pub(crate) fn event_from_entries(
 ) -> Result<Event, String> {
     match read_entries(entries, networks) {
         EntriesRead::Event(event) => event,
-        EntriesRead::Records(map) => event_from_object(&map, networks),
+        EntriesRead::SplunkExport(map) => event_from_object(&map, networks),
     }
 }
 
@@ -76,7 +76,7 @@ enum EntriesRead {
     /// A Splunk export object, which the source reads with its context (a
     /// result's text `_raw` goes through the other readers; a results
     /// document holds many records).
-    Records(Map<String, Json>),
+    SplunkExport(Map<String, Json>),
 }
 
 /// Reads one JSON Lines record as [`event_from_entries`] does, but hands back
@@ -89,7 +89,7 @@ fn read_entries(entries: Entries<'_>, networks: &Networks) -> EntriesRead {
         }
         let map = entries.into_map();
         if splunk::export(&map).is_some() {
-            return EntriesRead::Records(map);
+            return EntriesRead::SplunkExport(map);
         }
         EntriesRead::Event(event_from_object(&map, networks))
     })
@@ -200,24 +200,21 @@ fn splunk_result(
     networks: &Networks,
     readers: Option<&SourceContext>,
 ) -> Result<Event, String> {
-    if let Some(raw) = splunk::raw_object(result)
-        && let Ok(event) = event_from_object(&raw, networks)
-    {
+    let windows = splunk::is_windows(result);
+    let from_raw = match splunk::raw(result) {
+        Some(splunk::Raw::Json(obj)) => event_from_object(&obj, networks).ok(),
+        Some(splunk::Raw::WindowsXml(xml)) => {
+            crate::windows_xml::event_from_xml(xml, networks).ok()
+        }
+        Some(splunk::Raw::Line(line)) if !windows => {
+            readers.and_then(|ctx| typed_event_of_line(line, ctx))
+        }
+        _ => None,
+    };
+    if let Some(event) = from_raw {
         return Ok(event);
     }
-    if let Some(xml) = splunk::raw_windows_xml(result)
-        && let Ok(event) = crate::windows_xml::event_from_xml(xml, networks)
-    {
-        return Ok(event);
-    }
-    if let Some(ctx) = readers
-        && !splunk::is_windows(result)
-        && let Some(line) = splunk::raw_line(result)
-        && let Some(event) = typed_event_of_line(line, ctx)
-    {
-        return Ok(event);
-    }
-    let fields = if splunk::is_windows(result) {
+    let fields = if windows {
         splunk::windows_fields(result)
     } else {
         splunk::plain_fields(result)
@@ -734,8 +731,8 @@ fn with_origin(
 /// Reads JSON and JSON Lines files; see the module docs.
 pub struct JsonSource {
     path: Arc<str>,
-    networks: Networks,
-    /// The readers' context, for the text lines a Splunk export holds.
+    /// The readers' context: its networks orient flows, and the text lines a
+    /// Splunk export holds are read with it.
     ctx: SourceContext,
     state: State,
     /// Records read and not yet handed out: a Splunk results document holds
@@ -790,7 +787,6 @@ impl JsonSource {
         };
         Ok(JsonSource {
             path: input.path,
-            networks: ctx.networks.clone(),
             ctx: ctx.clone(),
             state,
             pending: VecDeque::new(),
@@ -813,7 +809,7 @@ impl JsonSource {
                 for result in results {
                     let event = match result {
                         Json::Object(result) => {
-                            splunk_result(result, &self.networks, Some(&self.ctx))
+                            splunk_result(result, &self.ctx.networks, Some(&self.ctx))
                         }
                         _ => Err("splunk result is not an object".into()),
                     };
@@ -823,12 +819,12 @@ impl JsonSource {
                 return self.pending.pop_front();
             }
             Some(splunk::Export::Result(result)) => {
-                let event = splunk_result(result, &self.networks, Some(&self.ctx));
+                let event = splunk_result(result, &self.ctx.networks, Some(&self.ctx));
                 return self.event_at(event, offset);
             }
             Some(splunk::Export::Control) | None => {}
         }
-        self.event_at(event_from_object(&obj, &self.networks), offset)
+        self.event_at(event_from_object(&obj, &self.ctx.networks), offset)
     }
 
     /// `event` with its origin, or `None` for a line that holds no event.
@@ -867,9 +863,11 @@ impl JsonSource {
                         continue;
                     }
                     let read = match Entries::parse(trimmed) {
-                        Some(entries) => match read_entries(entries, &self.networks) {
+                        Some(entries) => match read_entries(entries, &self.ctx.networks) {
                             EntriesRead::Event(event) => self.event_at(event, start),
-                            EntriesRead::Records(map) => self.read_value(Json::Object(map), start),
+                            EntriesRead::SplunkExport(map) => {
+                                self.read_value(Json::Object(map), start)
+                            }
                         },
                         // Not a flat object: the general path reads it or
                         // reports why.

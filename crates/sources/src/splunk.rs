@@ -82,31 +82,32 @@ pub(crate) fn export(obj: &Map<String, Json>) -> Option<Export<'_>> {
         .then_some(Export::Control)
 }
 
-/// The JSON object a result's `_raw` holds, when it holds one.
-pub(crate) fn raw_object(result: &Map<String, Json>) -> Option<Map<String, Json>> {
-    let raw = result.get("_raw")?.as_str()?.trim();
-    if !raw.starts_with('{') {
-        return None;
-    }
-    match serde_json::from_str(raw) {
-        Ok(Json::Object(obj)) => Some(obj),
-        _ => None,
-    }
+/// What a result's `_raw` holds, when it is something a reader reads on its
+/// own.
+pub(crate) enum Raw<'a> {
+    /// A JSON object: a JSON log Splunk indexed.
+    Json(Map<String, Json>),
+    /// A Windows event's XML (`XmlWinEventLog`).
+    WindowsXml(&'a str),
+    /// One line of text: a firewall's, a proxy's or a DNS server's record,
+    /// with or without its syslog header.
+    Line(&'a str),
 }
 
-/// The Windows event XML a result's `_raw` holds (`XmlWinEventLog`).
-pub(crate) fn raw_windows_xml(result: &Map<String, Json>) -> Option<&str> {
+/// What `result`'s `_raw` holds; `None` when it is absent, empty, text of
+/// several lines, or JSON that is not an object.
+pub(crate) fn raw(result: &Map<String, Json>) -> Option<Raw<'_>> {
     let raw = result.get("_raw")?.as_str()?.trim();
-    raw.starts_with("<Event").then_some(raw)
-}
-
-/// The text line a result's `_raw` holds when it is one line of text (not
-/// JSON, not Windows XML): a firewall's, a proxy's or a DNS server's record,
-/// with or without its syslog header.
-pub(crate) fn raw_line(result: &Map<String, Json>) -> Option<&str> {
-    let raw = result.get("_raw")?.as_str()?.trim();
-    let one_line = !raw.is_empty() && !raw.contains('\n');
-    (one_line && !raw.starts_with('{') && !raw.starts_with("<Event")).then_some(raw)
+    if raw.starts_with('{') {
+        return match serde_json::from_str(raw) {
+            Ok(Json::Object(obj)) => Some(Raw::Json(obj)),
+            _ => None,
+        };
+    }
+    if raw.starts_with("<Event") {
+        return Some(Raw::WindowsXml(raw));
+    }
+    (!raw.is_empty() && !raw.contains('\n')).then_some(Raw::Line(raw))
 }
 
 /// Whether a result came from Splunk's Windows add-on: it has the add-on's
@@ -374,11 +375,16 @@ mod tests {
 
     #[test]
     fn raw_json_is_read_only_when_it_is_an_object() {
-        let result = object(r#"{"_raw":"{\"ts\":1.5,\"uid\":\"C1\"}"}"#);
-        assert!(raw_object(&result).is_some_and(|o| o.contains_key("uid")));
+        let json =
+            |text: &str| matches!(raw(&object(text)), Some(Raw::Json(o)) if o.contains_key("uid"));
+        assert!(json(r#"{"_raw":"{\"ts\":1.5,\"uid\":\"C1\"}"}"#));
         let result = object(r#"{"_raw":"<Event xmlns=...>"}"#);
-        assert!(raw_object(&result).is_none());
+        assert!(matches!(raw(&result), Some(Raw::WindowsXml(_))));
         let result = object(r#"{"_raw":"{not json"}"#);
-        assert!(raw_object(&result).is_none());
+        assert!(raw(&result).is_none());
+        let result = object(r#"{"_raw":"deny tcp 10.0.0.5 -> 198.51.100.1"}"#);
+        assert!(matches!(raw(&result), Some(Raw::Line(_))));
+        let result = object(r#"{"_raw":"11/23/2026 02:48:05 PM\nLogName=Security"}"#);
+        assert!(raw(&result).is_none());
     }
 }
