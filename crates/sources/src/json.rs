@@ -335,7 +335,8 @@ fn winlogbeat(obj: &Map<String, Json>, networks: &Networks) -> Result<Event, Str
     for section in ["event_data", "user_data"] {
         if let Some(Json::Object(data)) = winlog.get(section) {
             for (key, value) in data {
-                event.native.push_json(key, value);
+                let value = crate::winlogbeat::event_data_value(key, value);
+                event.native.push_json(key, &value);
             }
         }
     }
@@ -368,6 +369,12 @@ fn winlogbeat(obj: &Map<String, Json>, networks: &Networks) -> Result<Event, Str
         } else {
             flatten_into(&mut event, key, value);
         }
+    }
+    crate::winlogbeat::restore(&mut event, winlog, obj);
+    // The event's own channel, not a payload field of that name (1102 and
+    // 104 name the log that was cleared `Channel`).
+    if let Some(channel) = winlog.get("channel").and_then(Json::as_str) {
+        event.channel = Some(channel.to_owned());
     }
     event.timestamp = timestamp_of(obj, &["@timestamp"])
         .or_else(|| {

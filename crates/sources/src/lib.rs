@@ -30,6 +30,7 @@ mod splunk;
 pub mod stats;
 pub mod windows;
 pub mod windows_xml;
+mod winlogbeat;
 pub mod zeek;
 
 pub use discover::{Discovery, discover};
