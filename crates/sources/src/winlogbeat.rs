@@ -277,11 +277,16 @@ fn restore_unnamed_data(event: &mut Event, winlog: &Map<String, Json>) {
     if data.contains_key("Data") || !data.contains_key("param1") {
         return;
     }
-    let items: Vec<Value> = (1..)
+    let mut items: Vec<Value> = (1..)
         .map_while(|n| data.get(&format!("param{n}")))
         .map(Value::from_json)
         .collect();
-    event.native.push("Data", Value::List(items));
+    // One item is a value of its own, as in the EVTX reader.
+    let value = match items.len() {
+        1 => items.remove(0),
+        _ => Value::List(items),
+    };
+    event.native.push("Data", value);
 }
 
 /// A scalar at `path`, or the one scalar of a one-item list (Kibana's and
