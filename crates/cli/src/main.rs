@@ -14,7 +14,7 @@ use std::process::ExitCode;
 /// Detection and triage of automated exfiltration (MITRE ATT&CK T1020).
 ///
 /// Reads Windows event logs (EVTX, XML, EvtxECmd's CSV/JSON), JSON/JSONL
-/// exports (Splunk's too),
+/// exports (Winlogbeat, Elasticsearch's and Splunk's too),
 /// Zeek, NetFlow/IPFIX, pcap,
 /// Suricata EVE, FortiGate, proxy, DNS and syslog files (sniffed from content,
 /// .gz and .zst too), runs Sigma rules and behavioural analytics, ties findings

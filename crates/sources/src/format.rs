@@ -46,6 +46,10 @@ pub enum JsonShape {
     /// line, or one `results` document): each result read by its `_raw`
     /// JSON or its fields.
     SplunkExport,
+    /// An Elasticsearch or Kibana export (search hits a line, a search
+    /// response, or the `fields` rendering): each hit's document read by its
+    /// own shape (Winlogbeat, ECS…).
+    ElasticExport,
 }
 
 /// Zeek log types with a typed mapping; every other log is read generically.
@@ -139,6 +143,7 @@ impl Format {
                 JsonShape::FlatWindows => "json-windows-flat",
                 JsonShape::Generic => "json",
                 JsonShape::SplunkExport => "json-splunk",
+                JsonShape::ElasticExport => "json-elasticsearch",
                 JsonShape::EvtxECmd => "json-evtxecmd",
             },
             Format::Zeek(log, ZeekEncoding::Tsv) => match log {

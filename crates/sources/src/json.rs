@@ -9,18 +9,23 @@
 //!   fields without the prefix (`Image`, `CommandLine`), `winlog.event_id` becomes
 //!   `EventID`, `winlog.channel` `Channel`, `winlog.provider_name` `Provider_Name`,
 //!   `winlog.computer_name` `Computer`; every other key stays under its dotted name;
+//!   the fields Winlogbeat's modules move to ECS names are put back (see the
+//!   private `winlogbeat` module);
 //! * plain ECS documents (typed fields read from their ECS names);
 //! * flat Windows exports (OTRF/Mordor, nxlog: `EventID`, `Channel`, `SourceName`,
 //!   `Hostname` and the event data at the top level);
 //! * Sysmon for Linux in any of the Windows shapes (provider `Linux-Sysmon`);
 //! * Splunk search exports, a result a line or one `results` document (see
 //!   the private `splunk` module);
+//! * Elasticsearch and Kibana exports: search hits, a search response, the
+//!   `fields` rendering (see the private `elastic` module);
 //! * anything else with a recognisable timestamp, kept generically.
 //!
 //! In JSON Lines a line that is not a JSON object is reported with its byte offset
 //! and skipped. In an array or a multi-object document a syntax error cannot be
 //! resynchronised: it is reported with its offset and ends the file.
 
+use crate::elastic;
 use crate::flat_shape::{Shape, Shapes};
 use crate::format::{JsonShape, ZeekLog};
 use crate::json_entries::{Entries, Scalar};
@@ -62,7 +67,7 @@ pub(crate) fn event_from_entries(
 ) -> Result<Event, String> {
     match read_entries(entries, networks) {
         EntriesRead::Event(event) => event,
-        EntriesRead::SplunkExport(map) => event_from_object(&map, networks),
+        EntriesRead::Export(map) => event_from_object(&map, networks),
     }
 }
 
@@ -73,14 +78,15 @@ pub(crate) fn event_from_entries(
 enum EntriesRead {
     /// One event (or why not).
     Event(Result<Event, String>),
-    /// A Splunk export object, which the source reads with its context (a
-    /// result's text `_raw` goes through the other readers; a results
-    /// document holds many records).
-    SplunkExport(Map<String, Json>),
+    /// A Splunk export object or an Elasticsearch search response, which the
+    /// source reads with its context (a result's text `_raw` goes through the
+    /// other readers; a results document or a response holds many records).
+    Export(Map<String, Json>),
 }
 
 /// Reads one JSON Lines record as [`event_from_entries`] does, but hands back
-/// a Splunk export object for the source to read.
+/// a Splunk export object or an Elasticsearch search response for the source
+/// to read.
 fn read_entries(entries: Entries<'_>, networks: &Networks) -> EntriesRead {
     SHAPES.with_borrow_mut(|shapes| {
         let shape = shapes.of(&entries);
@@ -88,8 +94,10 @@ fn read_entries(entries: Entries<'_>, networks: &Networks) -> EntriesRead {
             return EntriesRead::Event(flat_windows_entries(entries, shape, networks));
         }
         let map = entries.into_map();
-        if splunk::export(&map).is_some() {
-            return EntriesRead::SplunkExport(map);
+        if splunk::export(&map).is_some()
+            || matches!(elastic::export(&map), Some(elastic::Export::Hits(_)))
+        {
+            return EntriesRead::Export(map);
         }
         EntriesRead::Event(event_from_object(&map, networks))
     })
@@ -113,6 +121,9 @@ pub(crate) enum RecordShape {
 pub(crate) fn record_shape(obj: &Map<String, Json>) -> RecordShape {
     if splunk::export(obj).is_some() {
         return RecordShape::Json(JsonShape::SplunkExport);
+    }
+    if elastic::export(obj).is_some() {
+        return RecordShape::Json(JsonShape::ElasticExport);
     }
     if obj
         .get("Event")
@@ -186,6 +197,10 @@ pub(crate) fn event_from_object(
                 Err("splunk results document inside a record".into())
             }
             Some(splunk::Export::Control) | None => Err(splunk::NOT_AN_EVENT.into()),
+        },
+        RecordShape::Json(JsonShape::ElasticExport) => match elastic::export(obj) {
+            Some(elastic::Export::Document(doc)) => event_from_object(&doc, networks),
+            Some(elastic::Export::Hits(_)) | None => Err(elastic::HITS_INSIDE_A_RECORD.into()),
         },
     }
 }
@@ -831,6 +846,17 @@ impl JsonSource {
             }
             Some(splunk::Export::Control) | None => {}
         }
+        if let Some(elastic::Export::Hits(hits)) = elastic::export(&obj) {
+            for hit in hits {
+                let event = match hit {
+                    Json::Object(hit) => event_from_object(hit, &self.ctx.networks),
+                    _ => Err("elasticsearch hit is not an object".into()),
+                };
+                self.pending
+                    .push_back(with_origin(event, &self.path, offset));
+            }
+            return self.pending.pop_front();
+        }
         self.event_at(event_from_object(&obj, &self.ctx.networks), offset)
     }
 
@@ -872,9 +898,7 @@ impl JsonSource {
                     let read = match Entries::parse(trimmed) {
                         Some(entries) => match read_entries(entries, &self.ctx.networks) {
                             EntriesRead::Event(event) => self.event_at(event, start),
-                            EntriesRead::SplunkExport(map) => {
-                                self.read_value(Json::Object(map), start)
-                            }
+                            EntriesRead::Export(map) => self.read_value(Json::Object(map), start),
                         },
                         // Not a flat object: the general path reads it or
                         // reports why.

@@ -14,6 +14,7 @@
 
 pub mod cloud;
 pub mod discover;
+mod elastic;
 pub mod evtx;
 mod evtx_tree;
 mod evtxecmd;

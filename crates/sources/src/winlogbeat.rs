@@ -237,28 +237,32 @@ pub(crate) fn restore(event: &mut Event, winlog: &Map<String, Json>, doc: &Map<S
 /// is `"NtLmSsp "`), which no rule writes; the EVTX reader drops them and so
 /// does this.
 pub(crate) fn event_data_value<'a>(key: &str, value: &'a Json) -> Cow<'a, Json> {
-    let items = match value {
+    let bare_id = |item: &Json| {
+        item.as_str()
+            .is_some_and(|id| !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()))
+    };
+    let ids: &[Json] = match value {
         Json::String(text) if text.ends_with(' ') => {
             return Cow::Owned(Json::String(text.trim_end_matches(' ').to_owned()));
         }
+        // Elasticsearch's `fields` rendering gives a one-id list back as
+        // the id alone; Windows never writes a bare id in these fields.
+        Json::String(_) => std::slice::from_ref(value),
         Json::Array(items) => items,
         _ => return Cow::Borrowed(value),
     };
     if !matches!(key, "UserAccountControl" | "AccessList")
-        || items.is_empty()
-        || !items.iter().all(|item| {
-            item.as_str()
-                .is_some_and(|id| !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()))
-        })
+        || ids.is_empty()
+        || !ids.iter().all(bare_id)
     {
         return Cow::Borrowed(value);
     }
-    let ids: Vec<String> = items
+    let text: String = ids
         .iter()
         .filter_map(Json::as_str)
         .map(|id| format!("\r\n\t\t%%{id}"))
         .collect();
-    Cow::Owned(Json::String(ids.concat()))
+    Cow::Owned(Json::String(text))
 }
 
 fn event_id(value: &Json) -> Option<u32> {
