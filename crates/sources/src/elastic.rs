@@ -13,17 +13,29 @@
 //!   `….caseless`), which repeat a field under a longer name, are left out.
 
 use serde_json::{Map, Value as Json};
+use std::borrow::Cow;
 
 /// What an Elasticsearch export object holds.
 pub(crate) enum Export<'a> {
-    /// One indexed document.
-    Document(Map<String, Json>),
+    /// One indexed document (borrowed from a hit's `_source`, built from a
+    /// `fields` rendering).
+    Document(Cow<'a, Map<String, Json>>),
     /// A search response's hits, each one [`Export::Document`] when read.
     Hits(&'a [Json]),
 }
 
 /// Why a search response nested in a record is not read.
 pub(crate) const HITS_INSIDE_A_RECORD: &str = "elasticsearch search response inside a record";
+
+/// Whether `obj` is an export (cheaper than [`export`]: a `fields`
+/// rendering is recognised without being nested).
+pub(crate) fn is_export(obj: &Map<String, Json>) -> bool {
+    response_hits(obj).is_some()
+        || ((obj.contains_key("_index") || obj.contains_key("_id"))
+            && (obj.get("_source").is_some_and(Json::is_object)
+                || (obj.contains_key("_index") && obj.get("fields").is_some_and(Json::is_object))))
+        || is_fields_rendering(obj)
+}
 
 /// The export `obj` is, if it is one.
 pub(crate) fn export(obj: &Map<String, Json>) -> Option<Export<'_>> {
@@ -32,14 +44,16 @@ pub(crate) fn export(obj: &Map<String, Json>) -> Option<Export<'_>> {
     }
     if obj.contains_key("_index") || obj.contains_key("_id") {
         if let Some(Json::Object(source)) = obj.get("_source") {
-            return Some(Export::Document(source.clone()));
+            return Some(Export::Document(Cow::Borrowed(source)));
         }
-        if let Some(Json::Object(fields)) = obj.get("fields") {
-            return Some(Export::Document(nest_fields(fields)));
+        if let Some(Json::Object(fields)) = obj.get("fields")
+            && obj.contains_key("_index")
+        {
+            return Some(Export::Document(Cow::Owned(nest_fields(fields))));
         }
     }
     if is_fields_rendering(obj) {
-        return Some(Export::Document(nest_fields(obj)));
+        return Some(Export::Document(Cow::Owned(nest_fields(obj))));
     }
     None
 }
@@ -110,6 +124,25 @@ fn put_path(doc: &mut Map<String, Json>, path: &str, value: Json) {
 mod tests {
     use super::*;
     use crate::json::object_of;
+
+    #[test]
+    fn the_cheap_check_agrees_with_the_reading() {
+        for text in [
+            r#"{"_index":"i","_id":"a","_source":{"x":1}}"#,
+            r#"{"_id":"a","_source":{"x":1}}"#,
+            r#"{"_index":"i","fields":{"a.b":[1]}}"#,
+            r#"{"_id":"a","fields":{"a.b":[1]}}"#,
+            r#"{"_id":"a","_source":"text"}"#,
+            r#"{"took":1,"hits":{"hits":[]}}"#,
+            r#"{"hits":{"hits":[]}}"#,
+            r#"{"@timestamp":["t"],"a.b":["c"]}"#,
+            r#"{"@timestamp":["t"],"a":["c"]}"#,
+            r#"{"@timestamp":"t","a.b":"c"}"#,
+        ] {
+            let obj = object_of(text);
+            assert_eq!(is_export(&obj), export(&obj).is_some(), "{text}");
+        }
+    }
 
     #[test]
     fn a_hit_holds_its_source() {

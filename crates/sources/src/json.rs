@@ -122,7 +122,7 @@ pub(crate) fn record_shape(obj: &Map<String, Json>) -> RecordShape {
     if splunk::export(obj).is_some() {
         return RecordShape::Json(JsonShape::SplunkExport);
     }
-    if elastic::export(obj).is_some() {
+    if elastic::is_export(obj) {
         return RecordShape::Json(JsonShape::ElasticExport);
     }
     if obj
