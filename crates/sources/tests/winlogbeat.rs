@@ -1030,6 +1030,19 @@ fn module_samples() -> Vec<String> {
     ]
 }
 
+/// The events of `samples` read as one Windows event XML file.
+fn read_xml(samples: &[String]) -> Vec<Event> {
+    let xml_file = format!("<Events>{}</Events>", samples.concat());
+    let (format, source) = open_bytes(
+        "events.xml",
+        xml_file.into_bytes(),
+        &SourceContext::default(),
+    )
+    .unwrap();
+    assert_eq!(format, Format::WindowsXml);
+    source.map(|r| r.unwrap()).collect()
+}
+
 /// A value as Sigma compares it: as text.
 fn value_text(value: ValueRef<'_>) -> String {
     match value {
@@ -1075,15 +1088,7 @@ fn field_texts(event: &Event, xml: &str) -> BTreeMap<String, String> {
 #[test]
 fn module_renamed_fields_read_under_their_eventdata_names() {
     let samples = module_samples();
-    let xml_file = format!("<Events>{}</Events>", samples.concat());
-    let (format, source) = open_bytes(
-        "events.xml",
-        xml_file.into_bytes(),
-        &SourceContext::default(),
-    )
-    .unwrap();
-    assert_eq!(format, Format::WindowsXml);
-    let from_xml: Vec<Event> = source.map(|r| r.unwrap()).collect();
+    let from_xml = read_xml(&samples);
     let modules: Vec<Map<String, Json>> =
         samples.iter().map(|x| with_modules(raw_doc(x))).collect();
     // The renderings really moved the fields away.
@@ -1227,14 +1232,7 @@ fn rules_on_module_renamed_fields_fire_on_the_module_rendering() {
     let samples = module_samples();
     let raw: Vec<Map<String, Json>> = samples.iter().map(|x| raw_doc(x)).collect();
     let modules: Vec<Map<String, Json>> = raw.iter().cloned().map(with_modules).collect();
-    let xml_file = format!("<Events>{}</Events>", samples.concat());
-    let (_, source) = open_bytes(
-        "events.xml",
-        xml_file.into_bytes(),
-        &SourceContext::default(),
-    )
-    .unwrap();
-    let from_xml: Vec<Event> = source.map(|r| r.unwrap()).collect();
+    let from_xml = read_xml(&samples);
     let want = fired(&set, &from_xml);
     let fired_titles: BTreeSet<&String> = want.iter().flatten().collect();
     assert_eq!(
