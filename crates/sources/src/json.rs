@@ -317,7 +317,9 @@ fn scalar_timestamp(value: &Scalar) -> Option<Timestamp> {
 fn push_scalar(native: &mut model::Native, sym: Sym, value: &Scalar, event_id: bool) {
     match value {
         Scalar::Str(s) if event_id => native.push_sym(sym, event_id_text(s)),
-        Scalar::Str(s) => native.push_sym_str(sym, s),
+        // Windows pads some values (`"NtLmSsp "`), which no rule writes; as
+        // on the EVTX path, the padding is dropped.
+        Scalar::Str(s) => native.push_sym_str(sym, s.trim_end_matches(' ')),
         Scalar::Bool(b) => native.push_sym(sym, Value::Bool(*b)),
         Scalar::Null => native.push_sym(sym, Value::Null),
         Scalar::Number(n) => native.push_sym(sym, Value::from_json(&Json::Number(n.clone()))),
@@ -1400,6 +1402,19 @@ mod tests {
             events[1].network.as_deref().unwrap().destination_port,
             Some(22)
         );
+    }
+
+    #[test]
+    fn windows_padding_is_dropped_from_flat_and_winlogbeat_values() {
+        let flat = r#"{"EventID": 4624, "Channel": "Security", "Hostname": "dc1", "@timestamp": "2020-09-21T19:52:54.000Z", "LogonProcessName": "NtLmSsp ", "WorkstationName": " KALI"}"#;
+        let winlogbeat = r#"{"@timestamp": "2020-09-21T19:52:54.000Z", "winlog": {"channel": "Security", "event_id": "4624", "provider_name": "Microsoft-Windows-Security-Auditing", "event_data": {"LogonProcessName": "NtLmSsp ", "WorkstationName": " KALI"}}}"#;
+        for text in [flat, winlogbeat] {
+            let event = read(text).remove(0).unwrap();
+            let value = |name: &str| event.native.get_by_name(name).and_then(|v| v.as_str());
+            assert_eq!(value("LogonProcessName"), Some("NtLmSsp"), "{text}");
+            // Leading spaces are kept, as the EVTX reader keeps them.
+            assert_eq!(value("WorkstationName"), Some(" KALI"), "{text}");
+        }
     }
 
     #[test]
