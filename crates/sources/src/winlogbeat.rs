@@ -342,19 +342,16 @@ fn put(event: &mut Event, name: &str, text: Option<String>) {
 fn restore_sysmon_rebuilt(event: &mut Event, code: u32, doc: &Map<String, Json>) {
     match code {
         1 | 23..=25 => put(event, "Hashes", hashes(doc, "process")),
+        // Winlogbeat puts 26's under `process.hash`, Elastic Agent under
+        // `file.hash`.
         26 => {
             let found = hashes(doc, "process").or_else(|| hashes(doc, "file"));
             put(event, "Hashes", found);
         }
-        6 | 7 => put(event, "Hashes", hashes(doc, "file")),
-        // Winlogbeat 7 splits 15's `Hash` into `file.hash.*`; Winlogbeat 8
-        // renames it `Hashes` first and splits that into `process.hash.*`.
-        15 => {
-            let found = hashes(doc, "file").or_else(|| hashes(doc, "process"));
-            if lacks(event, "Hashes") {
-                put(event, "Hash", found);
-            }
-        }
+        6 | 7 | 29 => put(event, "Hashes", hashes(doc, "file")),
+        // Sysmon 15 writes `Hash`; Winlogbeat 8 renames it `Hashes` before
+        // splitting it, Winlogbeat 7 splits it as it is: `file.hash.*` both.
+        15 if lacks(event, "Hashes") => put(event, "Hash", hashes(doc, "file")),
         _ => {}
     }
     if matches!(code, 1 | 3 | 19..=21 | 23..=26) {

@@ -173,12 +173,17 @@ fn sysmon(code: u32, data: &mut Map<String, Json>, ecs: &mut Map<String, Json>) 
     if let Some(hash) = data.remove("Hash") {
         data.insert("Hashes".into(), hash);
     }
-    if let Some(hashes) = text_of(data, "Hashes") {
-        let ns = if matches!(code, 1 | 23..=26) {
-            "process"
-        } else {
-            "file"
-        };
+    // Split into `process.hash` for 1 and 23-26, `file.hash` for 6, 7, 15
+    // and 29; any other event's hashes are dropped with the pipeline's
+    // temporary fields.
+    let ns = match code {
+        1 | 23..=26 => Some("process"),
+        6 | 7 | 15 | 29 => Some("file"),
+        _ => None,
+    };
+    if let Some(hashes) = text_of(data, "Hashes")
+        && let Some(ns) = ns
+    {
         for part in hashes.split(',') {
             let Some((key, value)) = part.split_once('=') else {
                 continue;
