@@ -159,12 +159,13 @@ fn push_event_data(event: &mut Event, data: &Node<'_>) {
     }
 }
 
-/// Pushes a payload value as rules should see it: Windows pads some strings
-/// with trailing spaces (4624's `LogonProcessName` is `"NtLmSsp "`), which no
-/// rule writes; they are dropped, as Hayabusa does. Leading spaces are kept.
+/// Pushes a payload value as rules should see it (see
+/// [`crate::windows::without_padding`]).
 fn push_payload(event: &mut Event, key: &str, node: &Node<'_>) {
     match node {
-        Node::Str(s) => event.native.push_str(key, s.trim_end_matches(' ')),
+        Node::Str(s) => event
+            .native
+            .push_str(key, crate::windows::without_padding(s)),
         other => push_node(event, key, other),
     }
 }

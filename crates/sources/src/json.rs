@@ -317,9 +317,7 @@ fn scalar_timestamp(value: &Scalar) -> Option<Timestamp> {
 fn push_scalar(native: &mut model::Native, sym: Sym, value: &Scalar, event_id: bool) {
     match value {
         Scalar::Str(s) if event_id => native.push_sym(sym, event_id_text(s)),
-        // Windows pads some values (`"NtLmSsp "`), which no rule writes; as
-        // on the EVTX path, the padding is dropped.
-        Scalar::Str(s) => native.push_sym_str(sym, s.trim_end_matches(' ')),
+        Scalar::Str(s) => native.push_sym_str(sym, windows::without_padding(s)),
         Scalar::Bool(b) => native.push_sym(sym, Value::Bool(*b)),
         Scalar::Null => native.push_sym(sym, Value::Null),
         Scalar::Number(n) => native.push_sym(sym, Value::from_json(&Json::Number(n.clone()))),

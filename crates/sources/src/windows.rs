@@ -130,6 +130,14 @@ fn number(event: &Event, sym: Sym) -> Option<u64> {
     }
 }
 
+/// An EventData text value as rules should see it, in every Windows shape:
+/// Windows pads some strings with trailing spaces (4624's `LogonProcessName`
+/// is `"NtLmSsp "`), which no rule writes, so they are dropped (as Hayabusa
+/// does). Leading spaces are kept.
+pub(crate) fn without_padding(text: &str) -> &str {
+    text.trim_end_matches(' ')
+}
+
 /// Parses decimal or `0x`-prefixed hexadecimal text.
 pub(crate) fn parse_number(text: &str) -> Option<u64> {
     let text = text.trim();

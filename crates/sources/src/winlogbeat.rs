@@ -18,6 +18,7 @@
 //! Winlogbeat without modules keeps every EventData field).
 
 use crate::json::lookup_path;
+use crate::windows::without_padding;
 use model::{Event, Sym, Value};
 use serde_json::{Map, Value as Json};
 use std::borrow::Cow;
@@ -233,17 +234,16 @@ pub(crate) fn restore(event: &mut Event, winlog: &Map<String, Json>, doc: &Map<S
 /// `UserAccountControl` and `AccessList` (`%%2080 %%2082`) into lists of bare
 /// ids (`["2080", "2082"]`), which rules looking for `%%2080` miss.
 ///
-/// Windows pads some values with trailing spaces (4624's `LogonProcessName`
-/// is `"NtLmSsp "`), which no rule writes; the EVTX reader drops them and so
-/// does this.
+/// Text loses Windows' padding as in every Windows shape
+/// ([`crate::windows::without_padding`]).
 pub(crate) fn event_data_value<'a>(key: &str, value: &'a Json) -> Cow<'a, Json> {
     let bare_id = |item: &Json| {
         item.as_str()
             .is_some_and(|id| !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()))
     };
     let ids: &[Json] = match value {
-        Json::String(text) if text.ends_with(' ') => {
-            return Cow::Owned(Json::String(text.trim_end_matches(' ').to_owned()));
+        Json::String(text) if without_padding(text).len() < text.len() => {
+            return Cow::Owned(Json::String(without_padding(text).to_owned()));
         }
         // Elasticsearch's `fields` rendering gives a one-id list back as
         // the id alone; Windows never writes a bare id in these fields.
