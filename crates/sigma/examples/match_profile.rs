@@ -11,7 +11,8 @@
 //! default 64, under one clock reading each); `ROUTES=1` (time per route, with
 //! `HOT=1` also hot); `RULES=1` and `RULECOST=1` (per rule); `ONLY=text`
 //! (only the routes whose name holds it); `SIZES=1` (text per route);
-//! `CHECK=1` (same answers as evaluating every routed rule); `MEMO=1`
+//! `CHECK=1` (same answers as evaluating every routed rule); `COLD=0` (no
+//! cold passes: with `HOT=1`, a sampling profile of hot matching); `MEMO=1`
 //! (answers for repeated events remembered); `WINDOWS=1` (only SigmaHQ's
 //! `rules/windows` tree, not every tree).
 
@@ -91,7 +92,14 @@ fn main() {
     // conditions take on the event, alone.
     let rule_cost = std::env::var_os("RULECOST").is_some();
     let mut rule_secs: HashMap<u32, f64> = HashMap::new();
-    measured_passes(passes, &mut || {
+    // COLD=0: no cold passes (events read from the whole corpus, larger
+    // than the cache), so that a sampling profiler (`perf record`) of a
+    // `HOT=1` run sees the hot passes alone.
+    let cold_passes = match std::env::var("COLD").as_deref() {
+        Ok("0") => 0,
+        _ => passes,
+    };
+    measured_passes(cold_passes, &mut || {
         let mut scratch = matcher.scratch();
         for event in &events {
             hits.clear();
@@ -132,8 +140,8 @@ fn main() {
     println!(
         "{} events x {passes} passes: {:.0} events per CPU-second ({:.0} per wall second); {remembered} of {looked_up} answers remembered",
         events.len(),
-        (events.len() * passes) as f64 / cpu.max(1e-9),
-        (events.len() * passes) as f64 / elapsed
+        (events.len() * cold_passes) as f64 / cpu.max(1e-9),
+        (events.len() * cold_passes) as f64 / elapsed
     );
     if std::env::var_os("HOT").is_some() {
         // HOT=1: each event is read once (cloned) just before it is matched,

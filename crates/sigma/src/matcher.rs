@@ -103,13 +103,142 @@ struct Stage {
     /// command line are then the windows scanner's findings, not a second
     /// search, and a test whose required literal was not found is false
     /// without running.
-    known: hashbrown::HashMap<u32, Box<[KnownPattern]>>,
+    known: RuleTable<Box<[KnownPattern]>>,
     /// Per rule of the stage with more than one literal group: for each
     /// group after the first, the stamps of its literals (one must be
     /// found). A rule is marked only by the literals of its first group,
     /// and its other groups are checked when one was: a literal as common
     /// as `\cmd.exe` no longer marks every rule whose image it names.
-    confirm: hashbrown::HashMap<u32, Box<[Box<[u32]>]>>,
+    confirm: ConfirmTable,
+}
+
+/// [`Stage::confirm`] in one array: by rule index, where its groups are in
+/// `groups`, which holds for each such rule the number of its groups, then
+/// each group as its length followed by its stamps.
+#[derive(Debug, Default)]
+struct ConfirmTable {
+    start_of: DenseIndex,
+    groups: Box<[u32]>,
+}
+
+impl ConfirmTable {
+    /// The table of `rules`' groups (rule index, its groups after the
+    /// first, by stamps).
+    fn new(rules: Vec<(u32, Vec<Vec<u32>>)>) -> ConfirmTable {
+        let mut start_of = DenseIndex::over(rules.iter().map(|(rule, _)| *rule));
+        let mut flat = Vec::new();
+        for (rule, groups) in rules {
+            start_of.set(rule, flat.len());
+            flat.push(groups.len() as u32);
+            for group in groups {
+                flat.push(group.len() as u32);
+                flat.extend(group);
+            }
+        }
+        ConfirmTable {
+            start_of,
+            groups: flat.into_boxed_slice(),
+        }
+    }
+
+    /// Whether rule `rule`, triggered, is a candidate: each of its other
+    /// groups has a stamp for which `found` is true (a rule without other
+    /// groups is).
+    #[inline(always)]
+    fn confirms(&self, rule: u32, found: impl Fn(u32) -> bool) -> bool {
+        let Some(start) = self.start_of.get(rule) else {
+            return true;
+        };
+        let groups = &self.groups[start..];
+        let mut at = 1;
+        for _ in 0..groups[0] {
+            let len = groups[at] as usize;
+            let stamps = &groups[at + 1..at + 1 + len];
+            if !stamps.iter().any(|&stamp| found(stamp)) {
+                return false;
+            }
+            at += 1 + len;
+        }
+        true
+    }
+}
+
+/// Something kept for some rules of a stage, found by rule index with one
+/// load from a dense array (the tables were hash maps: their probes and
+/// pointer chases for each rule a slot's literals touched showed as a
+/// quarter of the matcher's own time outside the scans, by `perf`, in
+/// process creation routes, where an event touches about 17 rules).
+#[derive(Debug)]
+struct RuleTable<T> {
+    index: DenseIndex,
+    entries: Box<[T]>,
+}
+
+impl<T> Default for RuleTable<T> {
+    fn default() -> Self {
+        RuleTable {
+            index: DenseIndex::default(),
+            entries: Box::default(),
+        }
+    }
+}
+
+impl<T> RuleTable<T> {
+    /// The table of `entries` (rule index, entry); each rule at most once.
+    fn new(entries: Vec<(u32, T)>) -> RuleTable<T> {
+        let mut index = DenseIndex::over(entries.iter().map(|(rule, _)| *rule));
+        let mut kept = Vec::with_capacity(entries.len());
+        for (rule, entry) in entries {
+            index.set(rule, kept.len());
+            kept.push(entry);
+        }
+        RuleTable {
+            index,
+            entries: kept.into_boxed_slice(),
+        }
+    }
+
+    /// The entry of rule `rule`, if it has one.
+    #[inline(always)]
+    fn get(&self, rule: u32) -> Option<&T> {
+        self.index.get(rule).map(|at| &self.entries[at])
+    }
+}
+
+/// Positions by rule index, over the span from the first rule with one to
+/// the last (a logsource's rules are mostly neighbours in the rule list,
+/// so the span is about the stage's size).
+#[derive(Debug, Default)]
+struct DenseIndex {
+    first: u32,
+    /// By rule index less `first`: one more than the position, or 0.
+    at: Box<[u32]>,
+}
+
+impl DenseIndex {
+    /// An index without positions, spanning `rules`.
+    fn over(rules: impl Iterator<Item = u32> + Clone) -> DenseIndex {
+        let first = rules.clone().min().unwrap_or(0);
+        let len = rules.max().map_or(0, |last| (last - first) as usize + 1);
+        DenseIndex {
+            first,
+            at: vec![0; len].into_boxed_slice(),
+        }
+    }
+
+    /// Gives rule `rule` (within the span) `position`.
+    fn set(&mut self, rule: u32, position: usize) {
+        self.at[(rule - self.first) as usize] = position as u32 + 1;
+    }
+
+    /// The position of rule `rule`, if it has one.
+    #[inline(always)]
+    fn get(&self, rule: u32) -> Option<usize> {
+        match self.at.get(rule.wrapping_sub(self.first) as usize) {
+            Some(&at) if at != 0 => Some(at as usize - 1),
+            _ => None,
+        }
+    }
 }
 
 impl Stage {
@@ -561,7 +690,7 @@ impl Matcher {
             ..
         } = scratch;
         for &index in &candidates {
-            let known = stage.known.get(&index).map(|patterns| Known {
+            let known = stage.known.get(index).map(|patterns| Known {
                 patterns,
                 stamps: pattern_stamp,
                 generation: *generation,
@@ -610,8 +739,8 @@ impl Matcher {
         let patterns = prefilter
             .fields
             .known
-            .get(&index)
-            .or_else(|| prefilter.keywords.known.get(&index));
+            .get(index)
+            .or_else(|| prefilter.keywords.known.get(index));
         let known = patterns.map(|patterns| Known {
             patterns,
             stamps: &scratch.pattern_stamp,
@@ -789,12 +918,8 @@ impl Matcher {
 
     /// What the scans of `slots` settle of each pattern of `rules` (rules
     /// with nothing settled are left out).
-    fn known_tables(
-        &self,
-        rules: &[u32],
-        slots: &[Slot],
-    ) -> hashbrown::HashMap<u32, Box<[KnownPattern]>> {
-        let mut tables = hashbrown::HashMap::new();
+    fn known_tables(&self, rules: &[u32], slots: &[Slot]) -> RuleTable<Box<[KnownPattern]>> {
+        let mut tables = Vec::new();
         for &rule in rules {
             let mut table = Vec::new();
             self.rules[rule as usize]
@@ -808,21 +933,17 @@ impl Matcher {
                     }
                 });
             if table.iter().any(|k| *k != KnownPattern::Unknown) {
-                tables.insert(rule, table.into_boxed_slice());
+                tables.push((rule, table.into_boxed_slice()));
             }
         }
-        tables
+        RuleTable::new(tables)
     }
 
     /// The stamps of the literals of each group after the first, for the
     /// rules of `rules` with more than one group (see [`Stage::confirm`]).
-    fn confirm_tables(
-        &self,
-        rules: &[u32],
-        slots: &[Slot],
-    ) -> hashbrown::HashMap<u32, Box<[Box<[u32]>]>> {
+    fn confirm_tables(&self, rules: &[u32], slots: &[Slot]) -> ConfirmTable {
         let stamp_of = |(fields, needle): &Literal| literal_stamp(slots, fields.as_deref(), needle);
-        let mut tables = hashbrown::HashMap::new();
+        let mut tables = Vec::new();
         for &rule in rules {
             let Some(groups) = &self.rule_groups[rule as usize] else {
                 continue;
@@ -830,18 +951,18 @@ impl Matcher {
             if groups.len() < 2 {
                 continue;
             }
-            let rest: Option<Box<[Box<[u32]>]>> = groups[1..]
+            let rest: Option<Vec<Vec<u32>>> = groups[1..]
                 .iter()
-                .map(|group| group.iter().map(stamp_of).collect::<Option<Box<[u32]>>>())
+                .map(|group| group.iter().map(stamp_of).collect::<Option<Vec<u32>>>())
                 .collect();
             // Every literal of the stage's rules is in one of its slots;
             // were one not, the rule would be a candidate whenever its
             // first group is found (looser, never a wrong answer).
             if let Some(rest) = rest {
-                tables.insert(rule, rest);
+                tables.push((rule, rest));
             }
         }
-        tables
+        ConfirmTable::new(tables)
     }
 
     /// The automaton over the literals `rules` tie to `fields`.
@@ -1055,13 +1176,9 @@ impl Matcher {
         } = marks;
         // A triggered rule is a candidate when each of its other groups
         // has a literal found too.
-        let found = |stamp: &u32| pattern_stamp[*stamp as usize] == generation;
+        let found = |stamp: u32| pattern_stamp[stamp as usize] == generation;
         for &rule in touched.iter() {
-            let confirmed = stage
-                .confirm
-                .get(&rule)
-                .is_none_or(|groups| groups.iter().all(|group| group.iter().any(found)));
-            if confirmed {
+            if stage.confirm.confirms(rule, found) {
                 candidates.push(rule);
             }
         }
@@ -1449,6 +1566,35 @@ mod tests {
             ids(&cache, 9, &format!("value {}", SCAN_CACHE_ENTRIES - 1)),
             Some(vec![SCAN_CACHE_ENTRIES as u32 - 1])
         );
+    }
+
+    #[test]
+    fn rule_tables_answer_for_their_rules_only() {
+        let table = RuleTable::new(vec![(40, "forty"), (7, "seven"), (12, "twelve")]);
+        assert_eq!(table.get(7), Some(&"seven"));
+        assert_eq!(table.get(12), Some(&"twelve"));
+        assert_eq!(table.get(40), Some(&"forty"));
+        // Inside the span without an entry, below it and above it.
+        for rule in [8, 39, 6, 0, 41, u32::MAX] {
+            assert_eq!(table.get(rule), None, "rule {rule}");
+        }
+        assert_eq!(RuleTable::<u8>::default().get(0), None);
+    }
+
+    #[test]
+    fn a_triggered_rule_is_confirmed_when_each_other_group_was_found() {
+        // Rule 5: groups {1, 2} and {3}; rule 9: group {4}; rule 6 has no
+        // other groups.
+        let table = ConfirmTable::new(vec![(5, vec![vec![1, 2], vec![3]]), (9, vec![vec![4]])]);
+        let with = |found: &'static [u32]| move |stamp: u32| found.contains(&stamp);
+        assert!(table.confirms(5, with(&[2, 3])));
+        assert!(table.confirms(5, with(&[1, 3, 4])));
+        assert!(!table.confirms(5, with(&[1, 2])));
+        assert!(!table.confirms(5, with(&[3])));
+        assert!(table.confirms(9, with(&[4])));
+        assert!(!table.confirms(9, with(&[1, 2, 3])));
+        assert!(table.confirms(6, with(&[])));
+        assert!(table.confirms(100, with(&[])));
     }
 
     #[test]
