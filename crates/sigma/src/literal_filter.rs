@@ -359,6 +359,18 @@ mod avx2 {
     /// Bytes one block reads.
     const SPAN: usize = 32;
 
+    /// From offset `n`, a block's mask of its last `n` positions (the new
+    /// ones of a last block read again where it overlaps the one before).
+    static NEW_POSITIONS: [u8; 2 * SPAN] = {
+        let mut mask = [0; 2 * SPAN];
+        let mut at = SPAN;
+        while at < 2 * SPAN {
+            mask[at] = 0xFF;
+            at += 1;
+        }
+        mask
+    };
+
     // The scan below shifts masks by one and two positions: windows of three.
     const _: () = assert!(WIDTH == 3);
 
@@ -451,6 +463,29 @@ mod avx2 {
                 }
                 start += SPAN;
             }
+        }
+        // The bytes after the last full block: when the text is longer
+        // than a block and the tail leaves the last block's first two
+        // positions behind, the last SPAN bytes are read again where they
+        // are (their first windows were seen, so no masks of the bytes
+        // before are needed) and the positions seen are masked off; else
+        // from a padded copy. The copy was a call to `memcpy` for 2.5
+        // texts an event.
+        let tail = len - start;
+        if tail > 0 && len >= SPAN && tail <= SPAN - (WIDTH - 1) {
+            let from = len - SPAN;
+            // SAFETY: SPAN bytes from `from` are in `text`.
+            let bytes = unsafe { _mm256_loadu_si256(text.as_ptr().add(from).cast()) };
+            high_bits = _mm256_or_si256(high_bits, bytes);
+            let mut fresh = [_mm256_setzero_si256(); WIDTH - 1];
+            let survivors = block(&tables, bytes, &mut fresh);
+            // SAFETY: `tail` is below SPAN, so SPAN bytes from it are in
+            // `NEW_POSITIONS`.
+            let new = unsafe { _mm256_loadu_si256(NEW_POSITIONS.as_ptr().add(tail).cast()) };
+            if candidates_in(&mut candidates, from, _mm256_and_si256(survivors, new)) {
+                return (true, true);
+            }
+            return (false, _mm256_movemask_epi8(high_bits) == 0);
         }
         let mut ascii = _mm256_movemask_epi8(high_bits) == 0;
         if start < len {
