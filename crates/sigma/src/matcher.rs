@@ -462,7 +462,10 @@ impl ScanCache {
         let entry = self.table.find(hash, |e| {
             e.slot as usize == slot
                 && usize::from(e.text_len) == value.len()
-                && &self.arena[e.start as usize..e.start as usize + value.len()] == value.as_bytes()
+                && crate::window_scan::same_bytes(
+                    &self.arena[e.start as usize..e.start as usize + value.len()],
+                    value.as_bytes(),
+                )
         })?;
         let ids = entry.start as usize + usize::from(entry.text_len);
         let ids = &self.arena[ids..ids + 4 * usize::from(entry.patterns)];

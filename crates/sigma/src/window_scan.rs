@@ -328,7 +328,7 @@ fn verify_short(
 /// the last one overlapping, without a call (most literals are 4 to 24
 /// bytes, where `memcmp`'s call and dispatch cost more than the compare).
 #[inline(always)]
-fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+pub(crate) fn same_bytes(a: &[u8], b: &[u8]) -> bool {
     debug_assert_eq!(a.len(), b.len());
     let len = a.len();
     let word8 = |s: &[u8], at: usize| u64::from_ne_bytes(s[at..at + 8].try_into().unwrap());
