@@ -138,7 +138,7 @@ fn main() {
     let cpu = support::thread_cpu_seconds().unwrap_or(0.0) - cpu_started;
     let (remembered, looked_up) = scratch_totals;
     println!(
-        "{} events x {passes} passes: {:.0} events per CPU-second ({:.0} per wall second); {remembered} of {looked_up} answers remembered",
+        "{} events x {cold_passes} cold passes: {:.0} events per CPU-second ({:.0} per wall second); {remembered} of {looked_up} answers remembered",
         events.len(),
         (events.len() * cold_passes) as f64 / cpu.max(1e-9),
         (events.len() * cold_passes) as f64 / elapsed

@@ -167,7 +167,8 @@ impl ConfirmTable {
 /// load from a dense array (the tables were hash maps: their probes and
 /// pointer chases for each rule a slot's literals touched showed as a
 /// quarter of the matcher's own time outside the scans, by `perf`, in
-/// process creation routes, where an event touches about 17 rules).
+/// process creation routes, where an event touches 10 rules (Sysmon 1) to
+/// 17 (Security 4688), counted over the EVTX corpus).
 #[derive(Debug)]
 struct RuleTable<T> {
     index: DenseIndex,

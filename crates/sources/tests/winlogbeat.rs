@@ -11,6 +11,12 @@
 //!   `ContextInfo`) and drop empty ones. Only the pipelines' documented
 //!   moves are rendered (facts: which field goes where, for which ids).
 //!
+//! The pipelines' tables (which fields move, for which event ids:
+//! `SECURITY_AUTH`, the PowerShell moves) are written out here again, apart
+//! from the reader's in `sources::winlogbeat`, on purpose: the rendering is
+//! the reader's inverse, and one table serving both would let a wrong entry
+//! pass.
+//!
 //! Winlogbeat is not run here (it runs on Windows only). Every record of
 //! both renderings must fire the rules its EVTX record fires, apart from the
 //! rules listed in [`LOST_TO_MODULES`], whose fields the modules delete for
