@@ -373,6 +373,37 @@ fn cheapest_bucket(low: &[[u8; 16]; WIDTH], high: &[[u8; 16]; WIDTH], window: &[
         .unwrap_or(0)
 }
 
+/// Calls `check(at, bucket)` for each candidate of a block read from
+/// `start` (where its window starts, and each bucket surviving there)
+/// until it returns true; whether it did. `buckets` holds the block's
+/// surviving bucket bits by position, and `positions` has a bit for each
+/// position with any (the AVX2 and AVX-512 scans alike).
+#[inline]
+fn each_candidate(
+    start: usize,
+    buckets: &[u8],
+    mut positions: u64,
+    mut check: impl FnMut(usize, usize) -> bool,
+) -> bool {
+    while positions != 0 {
+        let j = positions.trailing_zeros() as usize;
+        positions &= positions - 1;
+        // A candidate at `j` is a window ending there: it starts WIDTH - 1
+        // bytes before (never before the text: the first block's `before`
+        // masks are empty).
+        let at = start + j - (WIDTH - 1);
+        let mut bits = buckets[j];
+        while bits != 0 {
+            let bucket = bits.trailing_zeros() as usize;
+            bits &= bits - 1;
+            if check(at, bucket) {
+                return true;
+            }
+        }
+    }
+    false
+}
+
 /// What the scan reads past the text's end (the last block's bytes after
 /// it, from a copy): its high nybble is in no (ASCII) window, so no window
 /// reaching into it is a candidate.
@@ -601,38 +632,21 @@ mod avx2 {
         })
     }
 
-    /// Calls `check(at, bucket)` for each candidate of the block from
-    /// `start` (where its window starts, and each bucket surviving there)
-    /// until it returns true; whether it did.
+    /// [`super::each_candidate`] over the block from `start`, whose
+    /// survivors are `survivors`.
     #[inline]
     #[target_feature(enable = "avx2")]
     fn each_candidate(
         start: usize,
         survivors: __m256i,
-        mut check: impl FnMut(usize, usize) -> bool,
+        check: impl FnMut(usize, usize) -> bool,
     ) -> bool {
         let empty = _mm256_cmpeq_epi8(survivors, _mm256_setzero_si256());
-        let mut positions = !(_mm256_movemask_epi8(empty) as u32);
-        let mut buckets = [0u8; 32];
-        // SAFETY: `buckets` is 32 writable bytes.
+        let positions = !(_mm256_movemask_epi8(empty) as u32);
+        let mut buckets = [0u8; SPAN];
+        // SAFETY: `buckets` is SPAN writable bytes.
         unsafe { _mm256_storeu_si256(buckets.as_mut_ptr().cast(), survivors) };
-        while positions != 0 {
-            let j = positions.trailing_zeros() as usize;
-            positions &= positions - 1;
-            // A candidate at `j` is a window ending there: it starts WIDTH - 1
-            // bytes before (never before the text: the first block's
-            // `before` masks are empty).
-            let at = start + j - (WIDTH - 1);
-            let mut bits = buckets[j];
-            while bits != 0 {
-                let bucket = bits.trailing_zeros() as usize;
-                bits &= bits - 1;
-                if check(at, bucket) {
-                    return true;
-                }
-            }
-        }
-        false
+        super::each_candidate(start, &buckets, u64::from(positions), check)
     }
 
     /// `current` moved up by 16 - IMM bytes, its first bytes taken from the
@@ -837,37 +851,20 @@ mod avx512 {
         });
     }
 
-    /// Calls `check(at, bucket)` for each candidate of the block from
-    /// `start` (where its window starts, and each bucket surviving there)
-    /// until it returns true; whether it did.
+    /// [`super::each_candidate`] over the block from `start`, whose
+    /// survivors are `survivors`, at `positions`.
     #[inline]
     #[target_feature(enable = "avx512f,avx512bw")]
     fn each_candidate(
         start: usize,
         survivors: __m512i,
-        mut positions: u64,
-        mut check: impl FnMut(usize, usize) -> bool,
+        positions: u64,
+        check: impl FnMut(usize, usize) -> bool,
     ) -> bool {
         let mut buckets = [0u8; SPAN];
         // SAFETY: `buckets` is SPAN writable bytes.
         unsafe { _mm512_storeu_si512(buckets.as_mut_ptr().cast(), survivors) };
-        while positions != 0 {
-            let j = positions.trailing_zeros() as usize;
-            positions &= positions - 1;
-            // A candidate at `j` is a window ending there: it starts WIDTH - 1
-            // bytes before (never before the text: the first block's
-            // `before` masks are empty).
-            let at = start + j - (WIDTH - 1);
-            let mut bits = buckets[j];
-            while bits != 0 {
-                let bucket = bits.trailing_zeros() as usize;
-                bits &= bits - 1;
-                if check(at, bucket) {
-                    return true;
-                }
-            }
-        }
-        false
+        super::each_candidate(start, &buckets, positions, check)
     }
 }
 
