@@ -671,7 +671,8 @@ mod avx512 {
     //! past the text), so no block is copied and none read twice. On the
     //! EVTX corpus the keyword filter reads about 500 bytes an event: half
     //! the blocks took a fifth off its time (by `perf`; its set-up per text
-    //! and the candidates' verification do not shrink), and matching 2%.
+    //! and the candidates' verification do not shrink), some 2% of
+    //! matching's, too little for alternating rounds to tell from noise.
 
     use super::{FOLD, PADDING, Part, WIDTH};
     use std::arch::x86_64::*;
