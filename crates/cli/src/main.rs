@@ -94,6 +94,7 @@ fn is_broken_pipe(err: &anyhow::Error) -> bool {
 }
 
 /// mimalloc: the replay frees millions of small event allocations; glibc's free()
-/// was a third of replay time in the sources benchmark.
+/// was a third of replay time in the sources benchmark. The rule engine's
+/// long-lived tables go on transparent huge pages (see the `allocator` crate).
 #[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static GLOBAL: allocator::Allocator = allocator::Allocator;

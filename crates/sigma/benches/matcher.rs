@@ -13,6 +13,11 @@ use sigma::{RuleSet, SigmaOptions};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+/// The allocator exfilguard runs with, so that the figures are the
+/// product's: the matcher's tables on huge pages (see the `allocator` crate).
+#[global_allocator]
+static GLOBAL: allocator::Allocator = allocator::Allocator;
+
 fn shared_data() -> Option<PathBuf> {
     let dir = std::env::var_os("EXFILGUARD_SHARED_DATA")
         .map(PathBuf::from)

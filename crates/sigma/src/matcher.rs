@@ -619,17 +619,30 @@ impl Matcher {
         }
     }
 
-    /// A fresh per-thread scratch for this matcher.
+    /// A fresh per-thread scratch for this matcher. Its tables are read at
+    /// every event, so they are long-lived memory (see
+    /// [`allocator::long_lived`]).
     pub fn scratch(&self) -> MatchScratch {
-        MatchScratch {
+        allocator::long_lived(|| MatchScratch {
             rule_stamp: vec![0; self.rules.len()],
             scan_cache: ScanCache::with_capacity(),
             ..Default::default()
-        }
+        })
     }
 
     /// Pushes the indices of the rules `event` matches into `out`, in rule order.
+    ///
+    /// What matching allocates is kept for the rest of the run: a route's
+    /// prefilter built on first use, the thread's caches and buffers as they
+    /// grow, the regex engines' caches (once warm, matching allocates
+    /// nothing). So it runs as long-lived memory, on huge pages under
+    /// exfilguard's allocator (see [`allocator::long_lived`]; measured in
+    /// docs/BENCHMARKS.md, section Sigma, "Update, nineteenth session").
     pub fn match_event(&self, event: &Event, scratch: &mut MatchScratch, out: &mut Vec<u32>) {
+        allocator::long_lived(|| self.match_routed(event, scratch, out))
+    }
+
+    fn match_routed(&self, event: &Event, scratch: &mut MatchScratch, out: &mut Vec<u32>) {
         let route = self.route(event, scratch);
         scratch.generation = scratch.generation.wrapping_add(1);
         if scratch.generation == 0 {

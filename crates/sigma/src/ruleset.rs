@@ -340,14 +340,17 @@ impl RuleSetBuilder {
         for pipeline in &self.pipelines {
             pipeline.apply(&mut doc);
         }
-        let compiled = match &doc.body {
+        // The compiled conditions are read at every event for the whole run:
+        // long-lived memory (see [`allocator::long_lived`]); the YAML and
+        // its temporaries are not.
+        let compiled = allocator::long_lived(|| match &doc.body {
             Body::Detection(d) => Some(compile::compile_detection(d, &self.options.placeholders)),
             Body::Filter(f) => Some(compile::compile_detection(
                 &f.detection,
                 &self.options.placeholders,
             )),
             Body::Correlation(_) => None,
-        };
+        });
         let node = match compiled {
             Some(Ok(n)) => Some(n),
             Some(Err(e)) => return Err((e, doc.id.clone(), doc.title.clone())),
@@ -365,7 +368,8 @@ impl RuleSetBuilder {
     /// [`RuleSet::problems`].
     pub fn build(self) -> RuleSet {
         let unset = unset_placeholders(&self.loaded, &self.options.placeholders);
-        let mut set = Assembly::new(self.loaded, self.options.remember_answers).finish();
+        let remember = self.options.remember_answers;
+        let mut set = allocator::long_lived(|| Assembly::new(self.loaded, remember).finish());
         set.unset_placeholders = unset;
         set
     }
