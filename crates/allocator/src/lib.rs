@@ -181,44 +181,38 @@ fn long_lived_alloc(layout: Layout, zeroed: bool) -> *mut u8 {
     }
 }
 
+/// A block for `layout`: from the region inside [`long_lived`] (while it has
+/// room), else from mimalloc's ordinary heap.
+fn allocate(layout: Layout, zeroed: bool) -> *mut u8 {
+    if is_long_lived() {
+        let block = long_lived_alloc(layout, zeroed);
+        if !block.is_null() {
+            return block;
+        }
+    }
+    let (size, align) = (layout.size(), layout.align());
+    // SAFETY: plain mimalloc calls; null on failure, as the trait allows.
+    unsafe {
+        match (zeroed, plain(align, size)) {
+            (false, true) => mi::mi_malloc(size),
+            (false, false) => mi::mi_malloc_aligned(size, align),
+            (true, true) => mi::mi_zalloc(size),
+            (true, false) => mi::mi_zalloc_aligned(size, align),
+        }
+        .cast()
+    }
+}
+
 // SAFETY: every block comes from mimalloc, with the layout's size and
 // alignment, and goes back to it; `mi_free` and `mi_realloc` take a block of
 // any of its heaps, from any thread.
 unsafe impl GlobalAlloc for Allocator {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        if is_long_lived() {
-            let block = long_lived_alloc(layout, false);
-            if !block.is_null() {
-                return block;
-            }
-        }
-        let (size, align) = (layout.size(), layout.align());
-        // SAFETY: plain mimalloc calls.
-        unsafe {
-            if plain(align, size) {
-                mi::mi_malloc(size).cast()
-            } else {
-                mi::mi_malloc_aligned(size, align).cast()
-            }
-        }
+        allocate(layout, false)
     }
 
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        if is_long_lived() {
-            let block = long_lived_alloc(layout, true);
-            if !block.is_null() {
-                return block;
-            }
-        }
-        let (size, align) = (layout.size(), layout.align());
-        // SAFETY: plain mimalloc calls.
-        unsafe {
-            if plain(align, size) {
-                mi::mi_zalloc(size).cast()
-            } else {
-                mi::mi_zalloc_aligned(size, align).cast()
-            }
-        }
+        allocate(layout, true)
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, _layout: Layout) {
