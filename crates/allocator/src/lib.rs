@@ -224,15 +224,14 @@ unsafe impl GlobalAlloc for Allocator {
         let align = layout.align();
         if is_long_lived() {
             LONG_LIVED_ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        }
-        if is_long_lived()
-            && let Some(heap) = region_heap()
-        {
-            // SAFETY: `ptr` is a live mimalloc block; the heap lives for the
-            // process. On null the old block is untouched.
-            let block = unsafe { mi::mi_heap_realloc_aligned(heap, ptr.cast(), new_size, align) };
-            if !block.is_null() {
-                return block.cast();
+            if let Some(heap) = region_heap() {
+                // SAFETY: `ptr` is a live mimalloc block; the heap lives for
+                // the process. On null the old block is untouched.
+                let block =
+                    unsafe { mi::mi_heap_realloc_aligned(heap, ptr.cast(), new_size, align) };
+                if !block.is_null() {
+                    return block.cast();
+                }
             }
         }
         // SAFETY: `ptr` is a live mimalloc block.
