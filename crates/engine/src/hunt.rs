@@ -26,6 +26,9 @@ pub struct HuntOptions {
     pub threads: usize,
     /// Skip the behavioural analytics (Sigma only).
     pub no_analytics: bool,
+    /// Which Sigma rules to use, from the command line (`--min-level`...);
+    /// added to the config's `[sigma]` selection, its minimum level first.
+    pub selection: sigma::RuleSelection,
 }
 
 /// Everything a hunt found, ready for the sinks.
@@ -73,7 +76,8 @@ const PROGRESS_EVERY: u64 = 16_384;
 
 /// Loads the rules: the built-in pack unless disabled, then every `--rules` path.
 pub fn load_rules(options: &HuntOptions) -> Result<(sigma::RuleSet, Vec<LintRow>), HuntError> {
-    let sigma_options = SigmaOptions::from_config(&options.config, &options.pipelines);
+    let mut sigma_options = SigmaOptions::from_config(&options.config, &options.pipelines);
+    sigma_options.selection.merge(&options.selection);
     let mut builder =
         RuleSetBuilder::new(sigma_options).map_err(|e| HuntError::Config(e.to_string()))?;
     let mut rows = Vec::new();
@@ -147,6 +151,34 @@ pub fn placeholder_notes(rules: &sigma::RuleSet) -> Vec<String> {
         .collect()
 }
 
+/// What the rule selection left out and kept quietly, as summary notes (none
+/// when it kept everything).
+pub fn selection_notes(report: &sigma::SelectionReport) -> Vec<String> {
+    let mut notes = Vec::new();
+    if report.left_out_total() > 0 {
+        let reasons: Vec<String> = report
+            .left_out
+            .iter()
+            .map(|(reason, count)| format!("{count} {}", reason.describe()))
+            .collect();
+        notes.push(format!(
+            "rule selection left out {} rule(s): {}",
+            report.left_out_total(),
+            reasons.join(", ")
+        ));
+    }
+    if !report.kept_quietly.is_empty() {
+        let ids = &report.kept_quietly;
+        notes.push(format!(
+            "rule selection kept {} rule(s) it would leave out, without alerts of their own, because selected correlations read them ({})",
+            ids.len(),
+            ids.iter().take(3).cloned().collect::<Vec<_>>().join(", ")
+                + if ids.len() > 3 { ", ..." } else { "" }
+        ));
+    }
+    notes
+}
+
 /// Runs a hunt over `paths`, calling `progress` now and then.
 pub fn hunt(
     paths: &[PathBuf],
@@ -198,6 +230,7 @@ pub fn hunt(
         .map(analytics_notes)
         .unwrap_or_default();
     notes.extend(placeholder_notes(&rules));
+    notes.extend(selection_notes(rules.selection()));
     Ok(HuntOutcome {
         analytics_notes: notes,
         stats,

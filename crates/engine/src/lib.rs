@@ -7,5 +7,6 @@ pub mod pipeline;
 
 pub use hunt::{
     HuntError, HuntOptions, HuntOutcome, Progress, hunt, load_rules, placeholder_notes,
+    selection_notes,
 };
 pub use pipeline::Pipeline;

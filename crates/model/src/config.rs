@@ -246,30 +246,36 @@ impl Config {
 /// types are checked here with the other sections', so that a misspelt key
 /// (`remeber_answers`) is an error, not a silently ignored line.
 fn check_sigma_table(table: &toml::Table) -> Result<(), String> {
+    const KNOWN: &str = "placeholders, pipelines, remember_answers, min_level, \
+                         exclude_status, exclude_rules, include_tags, exclude_tags";
     let strings = |value: &toml::Value| {
         value
             .as_array()
             .is_some_and(|items| items.iter().all(toml::Value::is_str))
     };
     for (key, value) in table {
-        let fits = match key.as_str() {
-            "remember_answers" => value.is_bool(),
-            "pipelines" => strings(value),
-            "placeholders" => value
-                .as_table()
-                .is_some_and(|names| names.values().all(|v| v.is_str() || strings(v))),
-            other => {
-                return Err(format!(
-                    "unknown key sigma.{other} (known: placeholders, pipelines, remember_answers)"
-                ));
+        let (fits, wanted) = match key.as_str() {
+            "remember_answers" => (value.is_bool(), "true or false"),
+            "pipelines" => (strings(value), "a list of file names"),
+            "placeholders" => (
+                value
+                    .as_table()
+                    .is_some_and(|names| names.values().all(|v| v.is_str() || strings(v))),
+                "a table of names, each a string or a list of strings",
+            ),
+            "min_level" => (
+                value
+                    .as_str()
+                    .and_then(crate::Severity::from_sigma_level)
+                    .is_some(),
+                "one of \"informational\", \"low\", \"medium\", \"high\", \"critical\"",
+            ),
+            "exclude_status" | "exclude_rules" | "include_tags" | "exclude_tags" => {
+                (strings(value), "a list of strings")
             }
+            other => return Err(format!("unknown key sigma.{other} (known: {KNOWN})")),
         };
         if !fits {
-            let wanted = match key.as_str() {
-                "remember_answers" => "true or false",
-                "pipelines" => "a list of file names",
-                _ => "a table of names, each a string or a list of strings",
-            };
             return Err(format!("sigma.{key} must be {wanted}"));
         }
     }
@@ -298,6 +304,16 @@ mod tests {
         );
         assert!(
             message("[sigma.placeholders]\nadmins = 3\n").contains("sigma.placeholders must be")
+        );
+        assert!(
+            check("[sigma]\nmin_level = \"high\"\nexclude_status = [\"deprecated\"]\nexclude_rules = [\"x\"]\ninclude_tags = [\"attack.exfiltration\"]\nexclude_tags = [\"attack.t1059\"]\n").is_ok()
+        );
+        assert!(
+            message("[sigma]\nmin_level = \"severe\"\n").contains("sigma.min_level must be one of")
+        );
+        assert!(
+            message("[sigma]\nexclude_rules = \"x\"\n")
+                .contains("sigma.exclude_rules must be a list of strings")
         );
     }
 

@@ -207,7 +207,9 @@ impl SigmaDetector {
     fn drain_correlations(&mut self, out: &mut Vec<Signal>) {
         let fired = std::mem::take(&mut self.fired);
         for alert in &fired {
-            out.push(self.correlation_signal(alert));
+            if self.shared.correlation_generate[alert.correlation] {
+                out.push(self.correlation_signal(alert));
+            }
         }
         self.fired = fired;
         self.fired.clear();

@@ -7,6 +7,8 @@
 //! * [`RuleSet::rules`] lists what loaded ([`RuleInfo`]); [`RuleSet::detector`]
 //!   gives a [`SigmaDetector`] (a [`model::Detector`] named `sigma`) that raises a
 //!   [`model::Signal`] per match and runs correlation windows on event time.
+//! * [`RuleSelection`] (in [`SigmaOptions`]) picks the rules a run uses by
+//!   level, status, id and tag; [`RuleSet::selection`] says what it left out.
 //! * [`Matcher`] is the immutable, `Sync` core: a caller that matches on several
 //!   threads gives each one its own [`MatchScratch`].
 //!
@@ -37,6 +39,7 @@ mod pattern;
 pub mod pipeline;
 mod rule;
 mod ruleset;
+mod selection;
 mod text_values;
 mod window_scan;
 mod yaml;
@@ -46,4 +49,5 @@ pub use matcher::{MatchScratch, Matcher, MatcherStats};
 pub use pipeline::Pipeline;
 pub use rule::{LogsourceSpec, RuleError, RuleKind};
 pub use ruleset::{LintRow, RuleInfo, RuleSet, RuleSetBuilder, SigmaError, SigmaOptions};
+pub use selection::{LeftOutReason, RuleSelection, SelectionReport};
 pub use yaml::MAX_YAML_BYTES;

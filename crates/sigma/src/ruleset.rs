@@ -8,6 +8,7 @@ use crate::mapping::{Route, resolve_field};
 use crate::matcher::{MatchRule, Matcher};
 use crate::pipeline::Pipeline;
 use crate::rule::{Body, LogsourceSpec, RuleDoc, RuleError, RuleKind, parse_doc};
+use crate::selection::{self, Choice, RuleSelection, SelectionReport};
 use crate::yaml;
 use rayon::prelude::*;
 use serde::Serialize;
@@ -28,6 +29,10 @@ pub struct SigmaOptions {
     /// records); on the EVTX corpus it measured 5-15% slower than matching
     /// every event (see docs/sigma.md).
     pub remember_answers: bool,
+    /// Which loaded rules are used (`[sigma] min_level`, `exclude_status`,
+    /// `exclude_rules`, `include_tags`, `exclude_tags`, and the command
+    /// line's flags of the same names); by default every rule.
+    pub selection: RuleSelection,
 }
 
 impl SigmaOptions {
@@ -58,8 +63,43 @@ impl SigmaOptions {
                 .extend(items.iter().filter_map(|v| v.as_str().map(PathBuf::from)));
         }
         options.pipelines.extend(extra_pipelines.iter().cloned());
+        options.selection = selection_from_config(&config.sigma);
         options
     }
+}
+
+/// The rule selection of the config's `[sigma]` table (its keys and types
+/// were checked when the config was read; a value of another type is
+/// ignored here).
+fn selection_from_config(table: &toml::Table) -> RuleSelection {
+    let strings = |key: &str| -> Vec<String> {
+        table
+            .get(key)
+            .and_then(toml::Value::as_array)
+            .map(|items| {
+                items
+                    .iter()
+                    .filter_map(|v| v.as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let mut selection = RuleSelection {
+        min_level: table
+            .get("min_level")
+            .and_then(toml::Value::as_str)
+            .and_then(model::Severity::from_sigma_level),
+        exclude_rules: strings("exclude_rules"),
+        ..RuleSelection::default()
+    };
+    // Statuses and tags are compared in lower case: `merge` lowers them.
+    selection.merge(&RuleSelection {
+        exclude_status: strings("exclude_status"),
+        include_tags: strings("include_tags"),
+        exclude_tags: strings("exclude_tags"),
+        ..RuleSelection::default()
+    });
+    selection
 }
 
 /// The outcome of loading one rule document (or one unreadable file): the
@@ -127,6 +167,10 @@ pub struct RuleInfo {
     pub status: Option<String>,
     /// Detection, correlation or filter.
     pub kind: RuleKind,
+    /// Kept only because a selected correlation reads it (the rule
+    /// selection would leave it out): it raises no alerts of its own.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub quiet: bool,
 }
 
 /// A document that loaded, kept until [`RuleSetBuilder::build`].
@@ -136,6 +180,9 @@ struct Loaded {
     path: String,
     /// Compiled detection (rules and filters).
     node: Option<Node>,
+    /// Kept only because a selected correlation reads it: raises no alerts
+    /// of its own (see [`crate::selection`]).
+    quiet: bool,
 }
 
 /// Sigma v1 multi-document files: a document with `action: global` is merged
@@ -360,6 +407,7 @@ impl RuleSetBuilder {
             doc,
             path: origin.to_owned(),
             node,
+            quiet: false,
         })
     }
 
@@ -367,12 +415,38 @@ impl RuleSetBuilder {
     /// found here (a correlation naming an unknown rule...) are in
     /// [`RuleSet::problems`].
     pub fn build(self) -> RuleSet {
-        let unset = unset_placeholders(&self.loaded, &self.options.placeholders);
+        let (loaded, selection) = select(self.loaded, &self.options.selection);
+        let unset = unset_placeholders(&loaded, &self.options.placeholders);
         let remember = self.options.remember_answers;
-        let mut set = allocator::long_lived(|| Assembly::new(self.loaded, remember).finish());
+        let mut set = allocator::long_lived(|| Assembly::new(loaded, remember).finish());
         set.unset_placeholders = unset;
+        set.selection = selection;
         set
     }
+}
+
+/// The documents `selection` uses (those kept quietly marked so), and what it
+/// left out.
+fn select(loaded: Vec<Loaded>, selection: &RuleSelection) -> (Vec<Loaded>, SelectionReport) {
+    if selection.is_everything() {
+        return (loaded, SelectionReport::default());
+    }
+    let docs: Vec<&RuleDoc> = loaded.iter().map(|l| &l.doc).collect();
+    let choices = selection::choose(selection, &docs);
+    let report = selection::report(&docs, &choices);
+    let kept = loaded
+        .into_iter()
+        .zip(choices)
+        .filter_map(|(mut entry, choice)| match choice {
+            Choice::Used => Some(entry),
+            Choice::Quiet => {
+                entry.quiet = true;
+                Some(entry)
+            }
+            Choice::Dropped(_) => None,
+        })
+        .collect();
+    (kept, report)
 }
 
 /// Placeholders that `expand` values name but `[sigma] placeholders` does not
@@ -459,6 +533,7 @@ pub struct RuleSet {
     shared: Arc<Shared>,
     problems: Vec<LintRow>,
     unset_placeholders: BTreeMap<String, Vec<String>>,
+    selection: SelectionReport,
 }
 
 /// What every detector of one rule set shares (immutable, `Sync`).
@@ -470,6 +545,9 @@ pub(crate) struct Shared {
     /// uses it without `generate: true`).
     pub generate: Vec<bool>,
     pub correlations: Vec<CorrelationDef>,
+    /// Whether a correlation raises its own alerts (`false` when the rule
+    /// selection kept it only for a selected correlation that reads it).
+    pub correlation_generate: Vec<bool>,
     pub correlation_meta: Vec<SignalMeta>,
 }
 
@@ -496,6 +574,11 @@ impl RuleSet {
     /// user should be told rather than find out from a silent rule.
     pub fn unset_placeholders(&self) -> &BTreeMap<String, Vec<String>> {
         &self.unset_placeholders
+    }
+
+    /// What the rule selection left out, and what it kept quietly.
+    pub fn selection(&self) -> &SelectionReport {
+        &self.selection
     }
 
     /// The shared per-event matcher (`Sync`): for callers that parallelise matching
@@ -569,7 +652,11 @@ impl Assembly {
         }
         let names: HashMap<String, InputRef> =
             names.into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
-        let mut generate = vec![true; detections.len()];
+        let mut generate: Vec<bool> = detections.iter().map(|&e| !self.loaded[e].quiet).collect();
+        let correlation_generate = correlation_entries
+            .iter()
+            .map(|&e| !self.loaded[e].quiet)
+            .collect();
         let mut correlations = Vec::new();
         let mut correlation_meta = Vec::new();
         let mut labels = Vec::new();
@@ -627,6 +714,7 @@ impl Assembly {
             detection_meta,
             generate,
             correlations,
+            correlation_generate,
             correlation_meta,
         };
         RuleSet {
@@ -634,6 +722,7 @@ impl Assembly {
             shared: Arc::new(shared),
             problems: self.problems,
             unset_placeholders: BTreeMap::new(),
+            selection: SelectionReport::default(),
         }
     }
 
@@ -837,5 +926,6 @@ fn info_of(loaded: &Loaded) -> RuleInfo {
         path: loaded.path.clone(),
         status: doc.status.clone(),
         kind: doc.kind(),
+        quiet: loaded.quiet,
     }
 }

@@ -66,6 +66,52 @@ impl ConfigArgs {
     }
 }
 
+/// Which loaded Sigma rules a run uses (added to the config's `[sigma]`
+/// selection; see docs/sigma.md, "Choosing rules").
+#[derive(Clone, Debug, Default, clap::Args)]
+pub struct SelectionArgs {
+    /// Leave out rules below this level: informational, low, medium, high,
+    /// critical (a rule without a level counts as medium). Replaces
+    /// `[sigma] min_level`.
+    #[arg(long, value_name = "LEVEL", value_parser = parse_level)]
+    pub min_level: Option<model::Severity>,
+    /// Leave out rules of this status (deprecated, unsupported,
+    /// experimental, test...); repeatable.
+    #[arg(long, value_name = "STATUS")]
+    pub exclude_status: Vec<String>,
+    /// Leave out the rule with this id or name; repeatable.
+    #[arg(long, value_name = "ID")]
+    pub exclude_rule: Vec<String>,
+    /// Use only rules with this tag (attack.exfiltration, attack.t1020...);
+    /// repeatable: a rule with any of them is used.
+    #[arg(long, value_name = "TAG")]
+    pub include_tag: Vec<String>,
+    /// Leave out rules with this tag; repeatable.
+    #[arg(long, value_name = "TAG")]
+    pub exclude_tag: Vec<String>,
+}
+
+impl SelectionArgs {
+    /// The flags as a selection.
+    pub fn selection(&self) -> sigma::RuleSelection {
+        let mut selection = sigma::RuleSelection::default();
+        selection.merge(&sigma::RuleSelection {
+            min_level: self.min_level,
+            exclude_status: self.exclude_status.clone(),
+            exclude_rules: self.exclude_rule.clone(),
+            include_tags: self.include_tag.clone(),
+            exclude_tags: self.exclude_tag.clone(),
+        });
+        selection
+    }
+}
+
+/// A Sigma level, as `--min-level` takes it.
+fn parse_level(text: &str) -> Result<model::Severity, String> {
+    model::Severity::from_sigma_level(text)
+        .ok_or_else(|| "expected informational, low, medium, high or critical".to_owned())
+}
+
 /// Whether every path exists; a clear error names the first that does not.
 pub fn check_paths(paths: &[PathBuf]) -> anyhow::Result<()> {
     for path in paths {

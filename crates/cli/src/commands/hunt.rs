@@ -1,6 +1,6 @@
 //! `exfilguard hunt`: the main job.
 
-use super::common::{ConfigArgs, Format, OutputArgs, check_paths};
+use super::common::{ConfigArgs, Format, OutputArgs, SelectionArgs, check_paths};
 use super::progress::Spinner;
 use engine::{HuntOptions, HuntOutcome};
 use sinks::{
@@ -27,6 +27,8 @@ pub struct Args {
     /// pySigma-style processing pipeline YAML applied to every rule (repeatable).
     #[arg(long = "pipeline", value_name = "FILE")]
     pub pipelines: Vec<PathBuf>,
+    #[command(flatten)]
+    pub selection: SelectionArgs,
     /// Run Sigma rules only, without the behavioural analytics.
     #[arg(long)]
     pub no_analytics: bool,
@@ -60,6 +62,7 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
         pipelines: args.pipelines.clone(),
         threads: args.threads,
         no_analytics: args.no_analytics,
+        selection: args.selection.selection(),
     };
     let spinner = Spinner::new("reading");
     let outcome = engine::hunt(&args.paths, &options, &mut |p| {

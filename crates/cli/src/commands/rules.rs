@@ -6,7 +6,7 @@
 //! without `--rules`, or with `--builtin`; never with `--no-builtin-rules`) and
 //! any `--rules` folders.
 
-use super::common::{ConfigArgs, Format, OutputArgs, check_paths};
+use super::common::{ConfigArgs, Format, OutputArgs, SelectionArgs, check_paths};
 use sigma::{LintRow, RuleInfo, RuleSetBuilder, SigmaOptions};
 use std::io::Write;
 use std::path::PathBuf;
@@ -65,6 +65,8 @@ pub struct ListArgs {
     #[arg(long)]
     pub no_builtin_rules: bool,
     #[command(flatten)]
+    pub selection: SelectionArgs,
+    #[command(flatten)]
     pub load: LoadArgs,
 }
 
@@ -96,15 +98,22 @@ fn is_broken_pipe(error: &anyhow::Error) -> bool {
         .any(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
 }
 
-fn builder(load: &LoadArgs) -> anyhow::Result<RuleSetBuilder> {
+/// A builder with the config's options. `selection`: the command line's
+/// rule selection, added to the config's; `None` (for `lint`, which checks
+/// every rule it is given) uses every rule.
+fn builder(load: &LoadArgs, selection: Option<&SelectionArgs>) -> anyhow::Result<RuleSetBuilder> {
     let config = load.config.load()?;
-    let options = SigmaOptions::from_config(&config, &load.pipelines);
+    let mut options = SigmaOptions::from_config(&config, &load.pipelines);
+    match selection {
+        Some(flags) => options.selection.merge(&flags.selection()),
+        None => options.selection = sigma::RuleSelection::default(),
+    }
     Ok(RuleSetBuilder::new(options)?)
 }
 
 fn run_lint(args: LintArgs) -> anyhow::Result<u8> {
     check_paths(&args.paths)?;
-    let mut builder = builder(&args.load)?;
+    let mut builder = builder(&args.load, None)?;
     let mut rows = Vec::new();
     for path in &args.paths {
         rows.extend(builder.add_path(path));
@@ -166,7 +175,7 @@ fn write_lint(out: &mut dyn Write, format: Format, rows: &[LintRow]) -> anyhow::
 
 fn run_list(args: ListArgs) -> anyhow::Result<u8> {
     check_paths(&args.rules)?;
-    let mut builder = builder(&args.load)?;
+    let mut builder = builder(&args.load, Some(&args.selection))?;
     let mut failed = Vec::new();
     if args.lists_builtin() {
         for rule in rulepack::builtin() {
@@ -190,6 +199,9 @@ fn run_list(args: ListArgs) -> anyhow::Result<u8> {
             "{} rule documents did not load; run `exfilguard rules lint` for the reasons",
             failed.len()
         );
+    }
+    for note in engine::selection_notes(set.selection()) {
+        eprintln!("{note}");
     }
     Ok(0)
 }
@@ -238,7 +250,7 @@ fn write_list(out: &mut dyn Write, format: Format, rules: &[RuleInfo]) -> anyhow
             for i in rules {
                 writeln!(
                     out,
-                    "{:<36}  {:<13}  {:<40}  {:<50}  {}{}",
+                    "{:<36}  {:<13}  {:<40}  {:<50}  {}{}{}",
                     i.id,
                     i.level.as_deref().unwrap_or("-"),
                     i.logsource,
@@ -247,7 +259,12 @@ fn write_list(out: &mut dyn Write, format: Format, rules: &[RuleInfo]) -> anyhow
                     i.author
                         .as_deref()
                         .map(|a| format!(" ({a})"))
-                        .unwrap_or_default()
+                        .unwrap_or_default(),
+                    if i.quiet {
+                        "  [no alerts of its own: read by a selected correlation]"
+                    } else {
+                        ""
+                    }
                 )?;
             }
             writeln!(out, "\n{} rules", rules.len())?;

@@ -55,6 +55,7 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
         pipelines: Vec::new(),
         threads: 0,
         no_analytics: false,
+        selection: Default::default(),
     };
     let spinner = Spinner::new("validating");
     let outcome = engine::hunt(&inputs, &options, &mut |p| {
@@ -277,6 +278,7 @@ mod tests {
             pipelines: Vec::new(),
             threads: 1,
             no_analytics: false,
+            selection: Default::default(),
         };
         let inputs = log_files(&dir, &dir.join(LABELS_FILE)).unwrap();
         assert!(

@@ -1,0 +1,326 @@
+//! Choosing rules by level, status, id and tag: what is left out, what a
+//! selected correlation keeps quietly, and what the report says.
+
+use model::{Detector, Event, LogSource, Severity, Signal, Timestamp, Value};
+use sigma::{LeftOutReason, RuleSelection, RuleSetBuilder, SigmaOptions};
+
+/// Four process-creation rules on the same image, of different levels,
+/// statuses and tags, and a correlation that reads the low one.
+const RULES: &str = r#"
+title: Curl run (low)
+id: curl-low
+name: curl_low
+status: experimental
+level: low
+tags: [attack.execution]
+logsource: {product: windows, category: process_creation}
+detection:
+  sel: {Image|endswith: '\curl.exe'}
+  condition: sel
+---
+title: Curl run (high)
+id: curl-high
+status: stable
+level: high
+tags: [attack.exfiltration, attack.t1020]
+logsource: {product: windows, category: process_creation}
+detection:
+  sel: {Image|endswith: '\curl.exe'}
+  condition: sel
+---
+title: Curl run (no level)
+id: curl-unlevelled
+logsource: {product: windows, category: process_creation}
+detection:
+  sel: {Image|endswith: '\curl.exe'}
+  condition: sel
+---
+title: Curl run (deprecated)
+id: curl-deprecated
+status: deprecated
+level: critical
+tags: [attack.exfiltration]
+logsource: {product: windows, category: process_creation}
+detection:
+  sel: {Image|endswith: '\curl.exe'}
+  condition: sel
+---
+title: Curl runs twice
+id: curl-twice
+level: high
+tags: [attack.t1020]
+correlation:
+  type: event_count
+  rules: [curl_low]
+  generate: true
+  timespan: 10m
+  condition: {gte: 2}
+"#;
+
+fn curl(secs: i64) -> Event {
+    let mut event = Event {
+        timestamp: Timestamp::from_secs(1_700_000_000 + secs),
+        code: Some(1),
+        logsource: LogSource::new(Some("windows"), Some("process_creation"), Some("sysmon")),
+        ..Default::default()
+    };
+    event.native.push("EventID", Value::Int(1));
+    event.native.push("Image", Value::from("C:\\bin\\curl.exe"));
+    event
+}
+
+/// The rules loaded with `selection`, run over two curl events a minute
+/// apart: the rule ids of the alerts (sorted, repeats kept), and the set.
+fn run(selection: RuleSelection) -> (Vec<String>, sigma::RuleSet) {
+    let options = SigmaOptions {
+        selection,
+        ..SigmaOptions::default()
+    };
+    let mut builder = RuleSetBuilder::new(options).unwrap();
+    let rows = builder.add_yaml(RULES, "inline.yml");
+    assert!(rows.iter().all(|r| r.is_ok()), "{rows:?}");
+    let set = builder.build();
+    assert!(set.problems().is_empty(), "{:?}", set.problems());
+    let mut detector = set.detector();
+    let mut out: Vec<Signal> = Vec::new();
+    for secs in [0, 60] {
+        detector.observe(&curl(secs), &mut out);
+    }
+    detector.finish(&mut out);
+    let mut ids: Vec<String> = out.iter().map(|s| s.rule_id.to_string()).collect();
+    ids.sort();
+    (ids, set)
+}
+
+fn loaded_ids(set: &sigma::RuleSet) -> Vec<&str> {
+    set.rules().iter().map(|r| r.id.as_str()).collect()
+}
+
+#[test]
+fn everything_is_used_by_default() {
+    let (ids, set) = run(RuleSelection::default());
+    assert_eq!(
+        ids,
+        [
+            "curl-deprecated",
+            "curl-deprecated",
+            "curl-high",
+            "curl-high",
+            "curl-low",
+            "curl-low",
+            "curl-twice",
+            "curl-unlevelled",
+            "curl-unlevelled",
+        ]
+    );
+    assert_eq!(set.selection().left_out_total(), 0);
+    assert!(set.selection().kept_quietly.is_empty());
+}
+
+#[test]
+fn min_level_leaves_out_lower_rules_and_counts_unlevelled_as_medium() {
+    let high = RuleSelection {
+        min_level: Some(Severity::High),
+        ..RuleSelection::default()
+    };
+    let (ids, set) = run(high);
+    // The low rule is read by the (high) correlation: kept, but quiet.
+    assert_eq!(
+        ids,
+        [
+            "curl-deprecated",
+            "curl-deprecated",
+            "curl-high",
+            "curl-high",
+            "curl-twice"
+        ]
+    );
+    assert!(!loaded_ids(&set).contains(&"curl-unlevelled"));
+    assert!(loaded_ids(&set).contains(&"curl-low"));
+    let report = set.selection();
+    assert_eq!(report.left_out[&LeftOutReason::BelowMinLevel], 1);
+    assert_eq!(report.kept_quietly, ["curl-low"]);
+
+    let medium = RuleSelection {
+        min_level: Some(Severity::Medium),
+        ..RuleSelection::default()
+    };
+    let (ids, _) = run(medium);
+    assert!(ids.contains(&"curl-unlevelled".to_owned()), "{ids:?}");
+    assert!(!ids.contains(&"curl-low".to_owned()), "{ids:?}");
+}
+
+#[test]
+fn a_correlation_left_out_releases_its_rules() {
+    // Leaving out the correlation too: the low rule is simply gone.
+    let selection = RuleSelection {
+        min_level: Some(Severity::High),
+        exclude_rules: vec!["curl-twice".into()],
+        ..RuleSelection::default()
+    };
+    let (ids, set) = run(selection);
+    assert_eq!(
+        ids,
+        [
+            "curl-deprecated",
+            "curl-deprecated",
+            "curl-high",
+            "curl-high"
+        ]
+    );
+    assert!(!loaded_ids(&set).contains(&"curl-low"));
+    assert!(set.selection().kept_quietly.is_empty());
+    assert_eq!(set.selection().left_out[&LeftOutReason::Excluded], 1);
+    assert_eq!(set.selection().left_out_total(), 3);
+}
+
+#[test]
+fn status_id_and_tags_select_rules() {
+    let mut selection = RuleSelection::default();
+    selection.merge(&RuleSelection {
+        exclude_status: vec!["Deprecated".into()],
+        ..RuleSelection::default()
+    });
+    let (ids, _) = run(selection);
+    assert!(!ids.contains(&"curl-deprecated".to_owned()), "{ids:?}");
+    assert!(ids.contains(&"curl-high".to_owned()), "{ids:?}");
+
+    // By name as well as by id.
+    let (ids, _) = run(RuleSelection {
+        exclude_rules: vec!["curl_low".into()],
+        ..RuleSelection::default()
+    });
+    // The correlation still reads it, so it stays, quietly.
+    assert!(!ids.contains(&"curl-low".to_owned()), "{ids:?}");
+    assert!(ids.contains(&"curl-twice".to_owned()), "{ids:?}");
+
+    let mut only_t1020 = RuleSelection::default();
+    only_t1020.merge(&RuleSelection {
+        include_tags: vec!["ATTACK.T1020".into()],
+        ..RuleSelection::default()
+    });
+    let (ids, set) = run(only_t1020);
+    assert_eq!(ids, ["curl-high", "curl-high", "curl-twice"]);
+    assert_eq!(set.selection().left_out[&LeftOutReason::Tags], 2);
+
+    let mut no_exfiltration = RuleSelection::default();
+    no_exfiltration.merge(&RuleSelection {
+        exclude_tags: vec!["attack.exfiltration".into()],
+        ..RuleSelection::default()
+    });
+    let (ids, _) = run(no_exfiltration);
+    assert_eq!(
+        ids,
+        [
+            "curl-low",
+            "curl-low",
+            "curl-twice",
+            "curl-unlevelled",
+            "curl-unlevelled"
+        ]
+    );
+}
+
+#[test]
+fn the_command_lines_minimum_level_replaces_the_configs() {
+    let mut from_config = RuleSelection {
+        min_level: Some(Severity::Critical),
+        exclude_rules: vec!["a".into()],
+        ..RuleSelection::default()
+    };
+    from_config.merge(&RuleSelection {
+        min_level: Some(Severity::Low),
+        exclude_rules: vec!["b".into(), "a".into()],
+        ..RuleSelection::default()
+    });
+    assert_eq!(from_config.min_level, Some(Severity::Low));
+    assert_eq!(from_config.exclude_rules, ["a", "b"]);
+    from_config.merge(&RuleSelection::default());
+    assert_eq!(from_config.min_level, Some(Severity::Low));
+}
+
+#[test]
+fn the_configs_sigma_table_gives_the_selection() {
+    let text = "[sigma]\nmin_level = \"high\"\nexclude_status = [\"Deprecated\"]\nexclude_rules = [\"curl-twice\"]\ninclude_tags = [\"attack.t1020\"]\nexclude_tags = [\"attack.execution\"]\n";
+    let config = model::Config::from_toml(text, std::path::Path::new("t.toml")).unwrap();
+    let options = SigmaOptions::from_config(&config, &[]);
+    assert_eq!(
+        options.selection,
+        RuleSelection {
+            min_level: Some(Severity::High),
+            exclude_status: vec!["deprecated".into()],
+            exclude_rules: vec!["curl-twice".into()],
+            include_tags: vec!["attack.t1020".into()],
+            exclude_tags: vec!["attack.execution".into()],
+        }
+    );
+    let (ids, _) = run(options.selection);
+    assert_eq!(ids, ["curl-high", "curl-high"]);
+}
+
+/// A low correlation that a high one reads: with `min_level: high` the low
+/// one still runs (the high one needs it) but raises nothing itself.
+#[test]
+fn a_correlation_read_by_a_selected_one_is_kept_quietly() {
+    let chain = r#"
+title: Curl run
+id: curl-run
+name: curl_run
+level: high
+logsource: {product: windows, category: process_creation}
+detection:
+  sel: {Image|endswith: '\curl.exe'}
+  condition: sel
+---
+title: Curl ran (low correlation)
+id: curl-ran
+name: curl_ran
+level: low
+correlation:
+  type: event_count
+  rules: [curl_run]
+  timespan: 10m
+  condition: {gte: 1}
+---
+title: Curl ran twice (high correlation of the low one)
+id: curl-ran-twice
+level: high
+correlation:
+  type: event_count
+  rules: [curl_ran]
+  timespan: 10m
+  condition: {gte: 2}
+"#;
+    let ids_with = |selection: RuleSelection| {
+        let options = SigmaOptions {
+            selection,
+            ..SigmaOptions::default()
+        };
+        let mut builder = RuleSetBuilder::new(options).unwrap();
+        assert!(
+            builder
+                .add_yaml(chain, "chain.yml")
+                .iter()
+                .all(|r| r.is_ok())
+        );
+        let set = builder.build();
+        let mut detector = set.detector();
+        let mut out = Vec::new();
+        for secs in [0, 60, 120] {
+            detector.observe(&curl(secs), &mut out);
+        }
+        detector.finish(&mut out);
+        let mut ids: Vec<String> = out.iter().map(|s| s.rule_id.to_string()).collect();
+        ids.sort();
+        ids.dedup();
+        (ids, set.selection().kept_quietly.clone())
+    };
+    let (all, _) = ids_with(RuleSelection::default());
+    assert_eq!(all, ["curl-ran", "curl-ran-twice"]);
+    let (high, quiet) = ids_with(RuleSelection {
+        min_level: Some(Severity::High),
+        ..RuleSelection::default()
+    });
+    assert_eq!(high, ["curl-ran-twice"]);
+    assert_eq!(quiet, ["curl-ran"]);
+}
