@@ -2,19 +2,10 @@
 //! incidents found, 2 usage or configuration error, with the error naming what
 //! is wrong (here: state files that are not exfilguard's).
 
+mod common;
+
+use common::{examples, exfilguard};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn exfilguard(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_exfilguard"))
-        .args(args)
-        .output()
-        .expect("run the exfilguard binary")
-}
-
-fn examples() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples")
-}
 
 /// A fresh folder for one test.
 fn temp_dir(name: &str) -> PathBuf {

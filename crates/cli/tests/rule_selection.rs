@@ -2,20 +2,11 @@
 //! `hunt` with `--min-level`, `--exclude-rule`, `--include-tag`, and a bad
 //! level as a usage error.
 
+mod common;
+
+use common::{examples, exfilguard};
 use std::collections::BTreeSet;
-use std::path::PathBuf;
-use std::process::{Command, Output};
-
-fn exfilguard(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_exfilguard"))
-        .args(args)
-        .output()
-        .expect("run the exfilguard binary")
-}
-
-fn examples() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples")
-}
+use std::process::Output;
 
 /// The JSON lines of `output`'s stdout.
 fn records(output: &Output) -> Vec<serde_json::Value> {

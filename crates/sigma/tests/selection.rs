@@ -1,7 +1,9 @@
 //! Choosing rules by level, status, id and tag: what is left out, what a
 //! selected correlation keeps quietly, and what the report says.
 
-use model::{Detector, Event, LogSource, Severity, Signal, Timestamp, Value};
+mod common;
+
+use model::{Detector, Event, Severity, Signal, Value};
 use sigma::{LeftOutReason, RuleSelection, RuleSetBuilder, SigmaOptions};
 
 /// Four process-creation rules on the same image, of different levels,
@@ -58,38 +60,41 @@ correlation:
 "#;
 
 fn curl(secs: i64) -> Event {
-    let mut event = Event {
-        timestamp: Timestamp::from_secs(1_700_000_000 + secs),
-        code: Some(1),
-        logsource: LogSource::new(Some("windows"), Some("process_creation"), Some("sysmon")),
-        ..Default::default()
-    };
-    event.native.push("EventID", Value::Int(1));
+    let mut event = common::process_creation(secs);
     event.native.push("Image", Value::from("C:\\bin\\curl.exe"));
     event
 }
 
-/// The rules loaded with `selection`, run over two curl events a minute
-/// apart: the rule ids of the alerts (sorted, repeats kept), and the set.
-fn run(selection: RuleSelection) -> (Vec<String>, sigma::RuleSet) {
+/// `yaml` loaded with `selection`, run over curl events at `seconds`: the
+/// rule ids of the alerts (sorted, repeats kept), and the set.
+fn run_rules(
+    yaml: &str,
+    selection: RuleSelection,
+    seconds: &[i64],
+) -> (Vec<String>, sigma::RuleSet) {
     let options = SigmaOptions {
         selection,
         ..SigmaOptions::default()
     };
     let mut builder = RuleSetBuilder::new(options).unwrap();
-    let rows = builder.add_yaml(RULES, "inline.yml");
+    let rows = builder.add_yaml(yaml, "inline.yml");
     assert!(rows.iter().all(|r| r.is_ok()), "{rows:?}");
     let set = builder.build();
     assert!(set.problems().is_empty(), "{:?}", set.problems());
     let mut detector = set.detector();
     let mut out: Vec<Signal> = Vec::new();
-    for secs in [0, 60] {
+    for &secs in seconds {
         detector.observe(&curl(secs), &mut out);
     }
     detector.finish(&mut out);
     let mut ids: Vec<String> = out.iter().map(|s| s.rule_id.to_string()).collect();
     ids.sort();
     (ids, set)
+}
+
+/// [`RULES`] with `selection`, over two curl events a minute apart.
+fn run(selection: RuleSelection) -> (Vec<String>, sigma::RuleSet) {
+    run_rules(RULES, selection, &[0, 60])
 }
 
 fn loaded_ids(set: &sigma::RuleSet) -> Vec<&str> {
