@@ -1,9 +1,9 @@
 //! Which loaded rules a run uses: by level, status, id and tag.
 //!
-//! A hunt over SigmaHQ's whole tree raises thousands of informational and low
-//! alerts; analysts start from `high` and up, leave out `experimental` or
-//! `deprecated` rules, and silence the few rules that are noisy in their
-//! estate. The selection is applied when the rule set is built, so rules left
+//! A hunt over SigmaHQ's whole tree can raise thousands of alerts, many
+//! from informational and low rules; analysts start from `high` and up,
+//! leave out `experimental` or `deprecated` rules, and silence the few
+//! rules that are noisy in their estate. The selection is applied when the rule set is built, so rules left
 //! out cost nothing per event. Filters (the Sigma filters spec) are always
 //! kept: they narrow other rules and raise nothing themselves.
 //!
