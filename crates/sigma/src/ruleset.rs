@@ -167,8 +167,9 @@ pub struct RuleInfo {
     pub status: Option<String>,
     /// Detection, correlation or filter.
     pub kind: RuleKind,
-    /// Kept only because a selected correlation reads it (the rule
-    /// selection would leave it out): it raises no alerts of its own.
+    /// It raises no alerts of its own: a building block that a correlation
+    /// reads without `generate: true`, or a rule the rule selection keeps
+    /// only for a selected correlation that reads it.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub quiet: bool,
 }
@@ -439,7 +440,7 @@ fn select(loaded: Vec<Loaded>, selection: &RuleSelection) -> (Vec<Loaded>, Selec
         .zip(choices)
         .filter_map(|(mut entry, choice)| match choice {
             Choice::Used => Some(entry),
-            Choice::Quiet => {
+            Choice::Quiet | Choice::Silent => {
                 entry.quiet = true;
                 Some(entry)
             }
@@ -620,7 +621,7 @@ impl Assembly {
     }
 
     fn finish(mut self) -> RuleSet {
-        let infos = self.loaded.iter().map(info_of).collect();
+        let mut infos: Vec<RuleInfo> = self.loaded.iter().map(info_of).collect();
         self.apply_filters();
         // Detection rules in load order become the matcher's rule indices.
         let detections: Vec<usize> = (0..self.loaded.len())
@@ -653,7 +654,7 @@ impl Assembly {
         let names: HashMap<String, InputRef> =
             names.into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
         let mut generate: Vec<bool> = detections.iter().map(|&e| !self.loaded[e].quiet).collect();
-        let correlation_generate = correlation_entries
+        let correlation_generate: Vec<bool> = correlation_entries
             .iter()
             .map(|&e| !self.loaded[e].quiet)
             .collect();
@@ -685,6 +686,13 @@ impl Assembly {
             ));
         }
         let correlations = drop_cycles(correlations, &labels, &mut self.problems);
+        // `rules list` says which rules raise no alerts of their own.
+        for (&entry, &alerts) in detections.iter().zip(&generate) {
+            infos[entry].quiet = !alerts;
+        }
+        for (&entry, &alerts) in correlation_entries.iter().zip(&correlation_generate) {
+            infos[entry].quiet = !alerts;
+        }
         let mut detection_meta = Vec::with_capacity(detections.len());
         let mut rules = Vec::with_capacity(detections.len());
         for &entry in &detections {
@@ -926,6 +934,7 @@ fn info_of(loaded: &Loaded) -> RuleInfo {
         path: loaded.path.clone(),
         status: doc.status.clone(),
         kind: doc.kind(),
-        quiet: loaded.quiet,
+        // Set from what the assembly decides (see `Assembly::finish`).
+        quiet: false,
     }
 }

@@ -10,10 +10,17 @@
 //! A correlation that is selected still needs the rules it reads. Those are
 //! kept even when the selection would leave them out, but *quietly*: they
 //! feed the correlation and raise no alerts of their own.
+//!
+//! A selection only narrows what a run raises: it never brings alerts the
+//! whole rule set would not. A rule that a correlation reads without
+//! `generate: true` (a building block) raises nothing of its own in the
+//! whole set, so it raises nothing under a selection either, even when that
+//! correlation is left out: it is kept quietly if a selected correlation
+//! reads it, and left out otherwise.
 
 use crate::rule::{Body, RuleDoc};
 use model::Severity;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 /// Which rules to use. The default selects every rule.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -43,6 +50,9 @@ pub enum LeftOutReason {
     Status,
     /// It carries an excluded tag, or none of the included ones.
     Tags,
+    /// A building block (read by a correlation without `generate: true`)
+    /// whose correlations are all left out: it would raise nothing.
+    BuildingBlock,
 }
 
 impl LeftOutReason {
@@ -53,6 +63,7 @@ impl LeftOutReason {
             LeftOutReason::BelowMinLevel => "below the minimum level",
             LeftOutReason::Status => "of an excluded status",
             LeftOutReason::Tags => "outside the tag selection",
+            LeftOutReason::BuildingBlock => "building blocks of correlations left out",
         }
     }
 }
@@ -154,13 +165,17 @@ pub(crate) enum Choice {
     /// Left out by the selection but read by a selected correlation: used,
     /// raises no alerts of its own.
     Quiet,
+    /// Selected, and read by a selected correlation, but a building block:
+    /// used, raises no alerts of its own (as in the whole set).
+    Silent,
     /// Left out.
     Dropped(LeftOutReason),
 }
 
-/// The choice for each of `docs` (in order): the selection's, then every rule
-/// a used correlation reads (through chains of correlations) made
-/// [`Choice::Quiet`] if it was dropped.
+/// The choice for each of `docs` (in order): the selection's; then every
+/// rule a used correlation reads (through chains of correlations) made
+/// [`Choice::Quiet`] if it was dropped; then building blocks kept
+/// [`Choice::Silent`] when a used correlation reads them, else dropped.
 pub(crate) fn choose(selection: &RuleSelection, docs: &[&RuleDoc]) -> Vec<Choice> {
     let mut choices: Vec<Choice> = docs
         .iter()
@@ -169,6 +184,37 @@ pub(crate) fn choose(selection: &RuleSelection, docs: &[&RuleDoc]) -> Vec<Choice
             None => Choice::Used,
         })
         .collect();
+    let by_name = names(docs);
+    let building_blocks = building_blocks(docs, &by_name);
+    // What the used correlations read, through chains.
+    let mut read: HashSet<usize> = HashSet::new();
+    let mut pending: Vec<usize> = (0..docs.len())
+        .filter(|&i| choices[i] == Choice::Used)
+        .collect();
+    while let Some(index) = pending.pop() {
+        for target in references(docs[index], &by_name) {
+            if read.insert(target) {
+                if matches!(choices[target], Choice::Dropped(_)) {
+                    choices[target] = Choice::Quiet;
+                }
+                pending.push(target);
+            }
+        }
+    }
+    for index in building_blocks {
+        if choices[index] == Choice::Used {
+            choices[index] = if read.contains(&index) {
+                Choice::Silent
+            } else {
+                Choice::Dropped(LeftOutReason::BuildingBlock)
+            };
+        }
+    }
+    choices
+}
+
+/// Document by `id` and by `name` (filters are not referred to this way).
+fn names<'d>(docs: &[&'d RuleDoc]) -> HashMap<&'d str, usize> {
     let mut by_name: HashMap<&str, usize> = HashMap::new();
     for (index, doc) in docs.iter().enumerate() {
         if matches!(doc.body, Body::Filter(_)) {
@@ -182,27 +228,31 @@ pub(crate) fn choose(selection: &RuleSelection, docs: &[&RuleDoc]) -> Vec<Choice
             by_name.entry(key).or_insert(index);
         }
     }
-    let mut pending: Vec<usize> = (0..docs.len())
-        .filter(|&i| choices[i] == Choice::Used)
-        .collect();
-    let mut visited: HashSet<usize> = pending.iter().copied().collect();
-    while let Some(index) = pending.pop() {
-        let Body::Correlation(spec) = &docs[index].body else {
-            continue;
-        };
-        for reference in &spec.rules {
-            let Some(&target) = by_name.get(reference.as_str()) else {
-                continue;
-            };
-            if visited.insert(target) {
-                if matches!(choices[target], Choice::Dropped(_)) {
-                    choices[target] = Choice::Quiet;
-                }
-                pending.push(target);
-            }
-        }
-    }
-    choices
+    by_name
+}
+
+/// The documents a correlation reads (none for other kinds).
+fn references<'a>(
+    doc: &'a RuleDoc,
+    by_name: &'a HashMap<&str, usize>,
+) -> impl Iterator<Item = usize> + 'a {
+    let rules = match &doc.body {
+        Body::Correlation(spec) => spec.rules.as_slice(),
+        _ => &[],
+    };
+    rules
+        .iter()
+        .filter_map(|reference| by_name.get(reference.as_str()).copied())
+}
+
+/// Detection rules that some correlation reads without `generate: true`:
+/// they raise no alerts of their own in the whole set.
+fn building_blocks(docs: &[&RuleDoc], by_name: &HashMap<&str, usize>) -> BTreeSet<usize> {
+    docs.iter()
+        .filter(|doc| matches!(&doc.body, Body::Correlation(spec) if !spec.generate))
+        .flat_map(|doc| references(doc, by_name))
+        .filter(|&target| matches!(docs[target].body, Body::Detection(_)))
+        .collect()
 }
 
 /// The report of `choices` over `docs`.
@@ -210,7 +260,7 @@ pub(crate) fn report(docs: &[&RuleDoc], choices: &[Choice]) -> SelectionReport {
     let mut report = SelectionReport::default();
     for (doc, choice) in docs.iter().zip(choices) {
         match choice {
-            Choice::Used => {}
+            Choice::Used | Choice::Silent => {}
             Choice::Quiet => report.kept_quietly.push(if doc.id.is_empty() {
                 doc.title.clone()
             } else {

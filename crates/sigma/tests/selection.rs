@@ -329,3 +329,46 @@ correlation:
     assert_eq!(high, ["curl-ran-twice"]);
     assert_eq!(quiet, ["curl-ran"]);
 }
+
+/// A selection never brings alerts the whole set would not: a building block
+/// (read by a correlation without `generate: true`) stays silent when its
+/// correlation is left out, and is then left out itself.
+#[test]
+fn a_building_block_stays_silent_when_its_correlation_is_left_out() {
+    let blocks = r#"
+title: Curl run (building block)
+id: curl-block
+name: curl_block
+level: high
+logsource: {product: windows, category: process_creation}
+detection:
+  sel: {Image|endswith: '\curl.exe'}
+  condition: sel
+---
+title: Curl ran twice
+id: curl-block-twice
+level: medium
+correlation:
+  type: event_count
+  rules: [curl_block]
+  timespan: 10m
+  condition: {gte: 2}
+"#;
+    let (all, set) = run_rules(blocks, RuleSelection::default(), &[0, 60]);
+    assert_eq!(all, ["curl-block-twice"]);
+    let quiet =
+        |set: &sigma::RuleSet, id: &str| set.rules().iter().find(|r| r.id == id).map(|r| r.quiet);
+    // `rules list` says so in the whole set too.
+    assert_eq!(quiet(&set, "curl-block"), Some(true));
+    assert_eq!(quiet(&set, "curl-block-twice"), Some(false));
+
+    let high = RuleSelection {
+        min_level: Some(Severity::High),
+        ..RuleSelection::default()
+    };
+    let (ids, set) = run_rules(blocks, high, &[0, 60]);
+    assert!(ids.is_empty(), "{ids:?}");
+    assert_eq!(quiet(&set, "curl-block"), None, "left out");
+    assert_eq!(set.selection().left_out[&LeftOutReason::BuildingBlock], 1);
+    assert_eq!(set.selection().left_out[&LeftOutReason::BelowMinLevel], 1);
+}

@@ -261,7 +261,7 @@ fn write_list(out: &mut dyn Write, format: Format, rules: &[RuleInfo]) -> anyhow
                         .map(|a| format!(" ({a})"))
                         .unwrap_or_default(),
                     if i.quiet {
-                        "  [no alerts of its own: read by a selected correlation]"
+                        "  [no alerts of its own: read by a correlation]"
                     } else {
                         ""
                     }
