@@ -213,13 +213,15 @@ pub(crate) fn choose(selection: &RuleSelection, docs: &[&RuleDoc]) -> Vec<Choice
     choices
 }
 
-/// Document by `id` and by `name` (filters are not referred to this way).
+/// Document by `id` and by `name`, as the rule set resolves a correlation's
+/// references: detection rules first, then correlations (filters are not
+/// referred to this way).
 fn names<'d>(docs: &[&'d RuleDoc]) -> HashMap<&'d str, usize> {
     let mut by_name: HashMap<&str, usize> = HashMap::new();
-    for (index, doc) in docs.iter().enumerate() {
-        if matches!(doc.body, Body::Filter(_)) {
-            continue;
-        }
+    let detections = (0..docs.len()).filter(|&i| matches!(docs[i].body, Body::Detection(_)));
+    let correlations = (0..docs.len()).filter(|&i| matches!(docs[i].body, Body::Correlation(_)));
+    for index in detections.chain(correlations) {
+        let doc = docs[index];
         for key in [Some(doc.id.as_str()), doc.name.as_deref()]
             .into_iter()
             .flatten()
@@ -246,10 +248,18 @@ fn references<'a>(
 }
 
 /// Detection rules that some correlation reads without `generate: true`:
-/// they raise no alerts of their own in the whole set.
+/// they raise no alerts of their own in the whole set. A correlation naming
+/// a rule that is not loaded silences nothing (the rule set reports it and
+/// makes it inert).
 fn building_blocks(docs: &[&RuleDoc], by_name: &HashMap<&str, usize>) -> BTreeSet<usize> {
+    let silences = |doc: &&&RuleDoc| match &doc.body {
+        Body::Correlation(spec) => {
+            !spec.generate && spec.rules.iter().all(|r| by_name.contains_key(r.as_str()))
+        }
+        _ => false,
+    };
     docs.iter()
-        .filter(|doc| matches!(&doc.body, Body::Correlation(spec) if !spec.generate))
+        .filter(silences)
         .flat_map(|doc| references(doc, by_name))
         .filter(|&target| matches!(docs[target].body, Body::Detection(_)))
         .collect()

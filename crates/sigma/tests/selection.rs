@@ -372,3 +372,55 @@ correlation:
     assert_eq!(set.selection().left_out[&LeftOutReason::BuildingBlock], 1);
     assert_eq!(set.selection().left_out[&LeftOutReason::BelowMinLevel], 1);
 }
+
+/// A correlation that names a rule which is not loaded is inert in the whole
+/// set and silences nothing: the rules it does name alert, with a selection
+/// or without.
+#[test]
+fn an_inert_correlation_silences_nothing() {
+    let yaml = r#"
+title: Curl run
+id: curl-run
+name: curl_run
+level: high
+logsource: {product: windows, category: process_creation}
+detection:
+  sel: {Image|endswith: '\curl.exe'}
+  condition: sel
+---
+title: Curl then a rule that is not here
+id: curl-then-missing
+level: low
+correlation:
+  type: temporal
+  rules: [curl_run, not_loaded]
+  timespan: 10m
+"#;
+    let ids_with = |selection: RuleSelection| {
+        let options = SigmaOptions {
+            selection,
+            ..SigmaOptions::default()
+        };
+        let mut builder = RuleSetBuilder::new(options).unwrap();
+        assert!(
+            builder
+                .add_yaml(yaml, "inert.yml")
+                .iter()
+                .all(|r| r.is_ok())
+        );
+        let set = builder.build();
+        let mut detector = set.detector();
+        let mut out = Vec::new();
+        detector.observe(&curl(0), &mut out);
+        detector.finish(&mut out);
+        out.iter()
+            .map(|s| s.rule_id.to_string())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(ids_with(RuleSelection::default()), ["curl-run"]);
+    let high = RuleSelection {
+        min_level: Some(Severity::High),
+        ..RuleSelection::default()
+    };
+    assert_eq!(ids_with(high), ["curl-run"]);
+}
