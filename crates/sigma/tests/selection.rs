@@ -67,7 +67,7 @@ fn curl(secs: i64) -> Event {
 
 /// `yaml` loaded with `selection`, run over curl events at `seconds`: the
 /// rule ids of the alerts (sorted, repeats kept), and the set.
-fn run_rules(
+fn alert_ids(
     yaml: &str,
     selection: RuleSelection,
     seconds: &[i64],
@@ -80,7 +80,6 @@ fn run_rules(
     let rows = builder.add_yaml(yaml, "inline.yml");
     assert!(rows.iter().all(|r| r.is_ok()), "{rows:?}");
     let set = builder.build();
-    assert!(set.problems().is_empty(), "{:?}", set.problems());
     let mut detector = set.detector();
     let mut out: Vec<Signal> = Vec::new();
     for &secs in seconds {
@@ -89,6 +88,17 @@ fn run_rules(
     detector.finish(&mut out);
     let mut ids: Vec<String> = out.iter().map(|s| s.rule_id.to_string()).collect();
     ids.sort();
+    (ids, set)
+}
+
+/// [`alert_ids`] of a rule set that builds without problems.
+fn run_rules(
+    yaml: &str,
+    selection: RuleSelection,
+    seconds: &[i64],
+) -> (Vec<String>, sigma::RuleSet) {
+    let (ids, set) = alert_ids(yaml, selection, seconds);
+    assert!(set.problems().is_empty(), "{:?}", set.problems());
     (ids, set)
 }
 
@@ -297,26 +307,7 @@ correlation:
   condition: {gte: 2}
 "#;
     let ids_with = |selection: RuleSelection| {
-        let options = SigmaOptions {
-            selection,
-            ..SigmaOptions::default()
-        };
-        let mut builder = RuleSetBuilder::new(options).unwrap();
-        assert!(
-            builder
-                .add_yaml(chain, "chain.yml")
-                .iter()
-                .all(|r| r.is_ok())
-        );
-        let set = builder.build();
-        let mut detector = set.detector();
-        let mut out = Vec::new();
-        for secs in [0, 60, 120] {
-            detector.observe(&curl(secs), &mut out);
-        }
-        detector.finish(&mut out);
-        let mut ids: Vec<String> = out.iter().map(|s| s.rule_id.to_string()).collect();
-        ids.sort();
+        let (mut ids, set) = run_rules(chain, selection, &[0, 60, 120]);
         ids.dedup();
         (ids, set.selection().kept_quietly.clone())
     };
@@ -396,27 +387,7 @@ correlation:
   rules: [curl_run, not_loaded]
   timespan: 10m
 "#;
-    let ids_with = |selection: RuleSelection| {
-        let options = SigmaOptions {
-            selection,
-            ..SigmaOptions::default()
-        };
-        let mut builder = RuleSetBuilder::new(options).unwrap();
-        assert!(
-            builder
-                .add_yaml(yaml, "inert.yml")
-                .iter()
-                .all(|r| r.is_ok())
-        );
-        let set = builder.build();
-        let mut detector = set.detector();
-        let mut out = Vec::new();
-        detector.observe(&curl(0), &mut out);
-        detector.finish(&mut out);
-        out.iter()
-            .map(|s| s.rule_id.to_string())
-            .collect::<Vec<_>>()
-    };
+    let ids_with = |selection: RuleSelection| alert_ids(yaml, selection, &[0]).0;
     assert_eq!(ids_with(RuleSelection::default()), ["curl-run"]);
     let high = RuleSelection {
         min_level: Some(Severity::High),
