@@ -66,6 +66,9 @@ impl ConfigArgs {
     }
 }
 
+/// The help heading of [`SelectionArgs`].
+const SELECTION: &str = "Rule selection (docs/sigma.md, \"Choosing rules\")";
+
 /// Which loaded Sigma rules a run uses (added to the config's `[sigma]`
 /// selection; see docs/sigma.md, "Choosing rules").
 #[derive(Clone, Debug, Default, clap::Args)]
@@ -73,21 +76,21 @@ pub struct SelectionArgs {
     /// Leave out rules below this level: informational, low, medium, high,
     /// critical (a rule without a level counts as medium). Replaces
     /// `[sigma] min_level`.
-    #[arg(long, value_name = "LEVEL", value_parser = parse_level)]
+    #[arg(help_heading = SELECTION, long, value_name = "LEVEL", value_parser = parse_level)]
     pub min_level: Option<model::Severity>,
     /// Leave out rules of this status (deprecated, unsupported,
     /// experimental, test...); repeatable.
-    #[arg(long, value_name = "STATUS")]
+    #[arg(help_heading = SELECTION, long, value_name = "STATUS")]
     pub exclude_status: Vec<String>,
     /// Leave out the rule with this id or name; repeatable.
-    #[arg(long, value_name = "ID")]
+    #[arg(help_heading = SELECTION, long, value_name = "ID")]
     pub exclude_rule: Vec<String>,
     /// Use only rules with this tag (attack.exfiltration, attack.t1020...);
     /// repeatable: a rule with any of them is used.
-    #[arg(long, value_name = "TAG")]
+    #[arg(help_heading = SELECTION, long, value_name = "TAG")]
     pub include_tag: Vec<String>,
     /// Leave out rules with this tag; repeatable.
-    #[arg(long, value_name = "TAG")]
+    #[arg(help_heading = SELECTION, long, value_name = "TAG")]
     pub exclude_tag: Vec<String>,
 }
 
