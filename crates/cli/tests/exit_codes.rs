@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{examples, exfilguard};
+use common::{examples, exfilguard, hunt_examples};
 use std::path::{Path, PathBuf};
 
 /// A fresh folder for one test.
@@ -24,17 +24,7 @@ fn config_with_state(dir: &Path, state: &str) -> PathBuf {
 
 #[test]
 fn incidents_found_exit_1_and_a_quiet_input_exits_0() {
-    let examples = examples();
-    let config = examples.join("exfilguard.toml");
-    let hunt = exfilguard(&[
-        "hunt",
-        examples.to_str().unwrap(),
-        "--config",
-        config.to_str().unwrap(),
-        "--format",
-        "jsonl",
-        "-q",
-    ]);
+    let hunt = hunt_examples(&["-q"]);
     assert_eq!(
         hunt.status.code(),
         Some(1),

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{examples, exfilguard};
+use common::{exfilguard, hunt_examples};
 use std::collections::BTreeSet;
 use std::process::Output;
 
@@ -74,20 +74,7 @@ fn rules_list_applies_the_selection() {
 
 #[test]
 fn hunt_with_a_minimum_level_raises_only_those_rules_alerts_and_says_what_it_left_out() {
-    let config = examples().join("exfilguard.toml");
-    let examples = examples();
-    let hunt = |flags: &[&str]| {
-        let mut args = vec![
-            "hunt",
-            examples.to_str().unwrap(),
-            "--config",
-            config.to_str().unwrap(),
-            "--format",
-            "jsonl",
-        ];
-        args.extend_from_slice(flags);
-        exfilguard(&args)
-    };
+    let hunt = hunt_examples;
     let sigma_rules = |output: &Output| -> Vec<String> {
         records(output)
             .iter()

@@ -144,11 +144,20 @@ pub fn placeholder_notes(rules: &sigma::RuleSet) -> Vec<String> {
             format!(
                 "placeholder %{name}% has no value in [sigma.placeholders]: its `expand` values match nothing in {} rule(s) ({})",
                 ids.len(),
-                ids.iter().take(3).cloned().collect::<Vec<_>>().join(", ")
-                    + if ids.len() > 3 { ", ..." } else { "" }
+                first_few(ids)
             )
         })
         .collect()
+}
+
+/// The first three of `ids`, joined, with `...` when there are more: rule
+/// ids in a summary note, enough to find the rest with `rules list`.
+fn first_few(ids: &[String]) -> String {
+    let mut text = ids.iter().take(3).cloned().collect::<Vec<_>>().join(", ");
+    if ids.len() > 3 {
+        text.push_str(", ...");
+    }
+    text
 }
 
 /// What the rule selection left out and kept quietly, as summary notes (none
@@ -172,8 +181,7 @@ pub fn selection_notes(report: &sigma::SelectionReport) -> Vec<String> {
         notes.push(format!(
             "rule selection kept {} rule(s) it would leave out, without alerts of their own, because selected correlations read them ({})",
             ids.len(),
-            ids.iter().take(3).cloned().collect::<Vec<_>>().join(", ")
-                + if ids.len() > 3 { ", ..." } else { "" }
+            first_few(ids)
         ));
     }
     notes

@@ -17,3 +17,20 @@ pub fn exfilguard(args: &[&str]) -> Output {
 pub fn examples() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples")
 }
+
+/// `exfilguard hunt examples/ --config examples/exfilguard.toml --format
+/// jsonl`, with `flags` after.
+pub fn hunt_examples(flags: &[&str]) -> Output {
+    let examples = examples();
+    let config = examples.join("exfilguard.toml");
+    let mut args = vec![
+        "hunt",
+        examples.to_str().unwrap(),
+        "--config",
+        config.to_str().unwrap(),
+        "--format",
+        "jsonl",
+    ];
+    args.extend_from_slice(flags);
+    exfilguard(&args)
+}
